@@ -35,3 +35,7 @@
 #define CLINT_MSIP 0x02000000
 #define CLINT_MTIMECMP 0x02004000
 #define CLINT_MTIME 0x0200bff8
+
+/* same, with the expected tval in a register */
+#define EXPECT_TRAP_TVALR(n, cause, reg, insn...) \
+  EXPECT_TRAP(n, cause, insn); bne s11, reg, fail
