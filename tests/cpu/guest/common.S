@@ -61,7 +61,12 @@ m_trap:
   csrr s11, mtval
   csrr s6, mepc
   beqz s8, m_unexpected
-  csrw mepc, s8
+  andi t1, s8, 1           /* resume address | 1: resume in M-mode */
+  beqz t1, 1f
+  li t1, 3 << 11
+  csrs mstatus, t1
+  xor s8, s8, 1
+1: csrw mepc, s8
   li s8, 0
 m_ret:
   ld t1, 0(t0)
