@@ -205,8 +205,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (m.status)
-		fprintf(stderr, "isa-run: %s failed with code %d (pc %#llx)\n", argv[1],
-			m.status, (unsigned long long)cpu_get_pc(m.h));
+		fprintf(stderr, "isa-run: %s failed with code %d (%#x); last trap: "
+			"cause %#llx epc %#llx tval %#llx\n", argv[1], m.status, m.status,
+			(unsigned long long)cpu_get_gpr(m.h, 26),
+			(unsigned long long)cpu_get_gpr(m.h, 22),
+			(unsigned long long)cpu_get_gpr(m.h, 27));
 	cpu_hart_free(m.h);
 	free(m.ram);
 	return m.status ? 1 : 0;

@@ -39,3 +39,6 @@
 /* same, with the expected tval in a register */
 #define EXPECT_TRAP_TVALR(n, cause, reg, insn...) \
   EXPECT_TRAP(n, cause, insn); bne s11, reg, fail
+
+/* from S or U back to M-mode (through ecall) */
+#define BACK_TO_M la s8, 7f + 1; ecall; 7:
