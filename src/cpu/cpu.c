@@ -175,8 +175,9 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 			d->fn(h, d);
 			h->x[0] = 0;
 			h->instret++;
-			max_insns--;
 		}
+		/* traps count against the budget too, so a fault loop returns */
+		max_insns--;
 		h->pc = h->npc;
 		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED)) &&
 		    handle_check(h, &why))
