@@ -76,7 +76,7 @@ struct virt_fdt_params {
 
 /* The riscv,isa and mmu-type the hart implements. */
 #define VIRT_ISA "rv64imafdc_zicsr_zifencei"
-#define VIRT_MMU_TYPE "riscv,sv39"
+#define VIRT_MMU_TYPE "riscv,sv57" /* the hart implements Sv39/48/57, as QEMU's rv64 */
 
 /*
  * Build the device tree into buf (bufsize bytes, with room left for the
