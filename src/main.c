@@ -265,7 +265,8 @@ static int run(struct app *a)
 	} else if (a->exit_kind == VIRT_EXIT_POWEROFF) {
 		status = a->exit_code & 0xff;
 	} else {
-		status = 0; /* C-a x */
+		fprintf(stderr, "ringvm: terminated (C-a x)\n");
+		status = 0;
 	}
 	return status;
 }
