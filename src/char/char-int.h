@@ -7,8 +7,9 @@
  * a bounded output ring that holds what the host cannot take yet. Each
  * direction has one aio_req: on an io_uring engine it is the read/write/
  * recv/send itself; on the other engines (whose reads of pipes would block
- * or fail) it is an AIO_POLL for readiness followed by one non-blocking
- * syscall on the loop thread. Regular files always use AIO_WRITE.
+ * or fail) it is a one-shot loop_watch for readiness followed by one
+ * non-blocking syscall on the loop thread. Regular files always use
+ * AIO_WRITE.
  *
  * The backend (pipe.c, socket.c...) embeds the stream first and reacts to
  * its hooks: a read side that ended, a write that failed, a shutdown that
@@ -61,17 +62,20 @@ struct chr_stream {
 	bool drop_idle;  /* no write fd: drop output (sockets) rather than hold it */
 	bool rd_poll;    /* wait for POLLIN before the next read (FIFO, no writer yet) */
 	int rfd, wfd;    /* -1 = none; may be equal */
+	int wdup;        /* dup of wfd for its watch when wfd == rfd (epoll) */
 	uint64_t woff;
 	unsigned inflight; /* every request of this chardev, backend's included */
 	bool closing, shutting, delivering, want_wr;
 
 	struct aio_req rreq;
-	bool rbusy, rpolling;
+	struct loop_watch rwatch; /* readiness: one-shot, see stream.c */
+	bool rbusy, rwatching;
 	uint8_t ibuf[CHR_STREAM_INBUF];
 	size_t ioff, ilen;
 
 	struct aio_req wreq;
-	bool wbusy, wpolling;
+	struct loop_watch wwatch;
+	bool wbusy, wwatching;
 	uint8_t *obuf;
 	size_t ocap, ohead, olen;
 };

@@ -47,8 +47,9 @@ struct chr_sock {
 	int failed;          /* client without reconnect: the connect error */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	struct aio_req areq; /* accept or connect (or the poll before them) */
-	bool abusy, apolling;
+	struct aio_req areq; /* accept or connect (io_uring) */
+	struct loop_watch awatch; /* readiness before them (other engines) */
+	bool abusy, awatching;
 	struct loop_timer rtimer;
 	char desc[CHR_PATH_MAX + 32];
 };
@@ -84,23 +85,41 @@ static void areq_submit(struct chr_sock *k)
 
 /* ---- server ------------------------------------------------------------- */
 
+static void accept_result(struct chr_sock *k, ssize_t res);
+
+static void accept_ready(struct loop_watch *w, int events)
+{
+	struct chr_sock *k = w->arg;
+	int fd;
+
+	loop_unwatch(k->s.chr.loop, w);
+	k->awatching = false;
+	fd = accept4(k->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	accept_result(k, fd < 0 ? -errno : fd);
+}
+
 static void accept_done(struct aio_req *r, ssize_t res)
 {
 	struct chr_sock *k = r->opaque;
 
 	chr_stream_req_done(&k->s);
 	k->abusy = false;
-	if (k->s.closing)
-		return;
-	if (k->apolling && res >= 0) {
-		res = accept4(k->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (res < 0)
-			res = -errno;
-	}
+	if (!k->s.closing)
+		accept_result(k, res);
+}
+
+static void watch_or_retry(struct chr_sock *k, int fd, uint32_t ev, loop_watch_fn *fn)
+{
+	if (loop_watch(k->s.chr.loop, &k->awatch, fd, ev, fn, k) == 0)
+		k->awatching = true;
+	else
+		retry_later(k, 100);
+}
+
+static void accept_result(struct chr_sock *k, ssize_t res)
+{
 	if (res == -EAGAIN || res == -EINTR || res == -ECONNABORTED) {
-		k->apolling = true;
-		aio_prep_poll(&k->areq, k->listen_fd, POLLIN, accept_done, k);
-		areq_submit(k);
+		watch_or_retry(k, k->listen_fd, POLLIN, accept_ready);
 		return;
 	}
 	if (res < 0) {
@@ -115,14 +134,14 @@ static void accept_done(struct aio_req *r, ssize_t res)
 
 static void start_accept(struct chr_sock *k)
 {
-	if (k->abusy || k->s.closing)
+	if (k->abusy || k->awatching || k->s.closing)
 		return;
-	k->apolling = !k->s.direct;
-	if (k->apolling)
-		aio_prep_poll(&k->areq, k->listen_fd, POLLIN, accept_done, k);
-	else
-		aio_prep_accept(&k->areq, k->listen_fd, NULL, NULL,
-				SOCK_NONBLOCK | SOCK_CLOEXEC, accept_done, k);
+	if (!k->s.direct) {
+		watch_or_retry(k, k->listen_fd, POLLIN, accept_ready);
+		return;
+	}
+	aio_prep_accept(&k->areq, k->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC,
+			accept_done, k);
 	areq_submit(k);
 }
 
@@ -139,40 +158,52 @@ static void connect_failed(struct chr_sock *k, int err)
 		k->failed = err;
 }
 
-static void connect_done(struct aio_req *r, ssize_t res)
+static void connect_result(struct chr_sock *k, ssize_t res);
+
+static void connect_ready(struct loop_watch *w, int events)
 {
-	struct chr_sock *k = r->opaque;
+	struct chr_sock *k = w->arg;
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
+	loop_unwatch(k->s.chr.loop, w);
+	k->awatching = false;
+	if (getsockopt(k->cfd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	connect_result(k, -soerr);
+}
+
+static void connect_done(struct aio_req *r, ssize_t res)
+{
+	struct chr_sock *k = r->opaque;
+
 	chr_stream_req_done(&k->s);
 	k->abusy = false;
-	if (k->s.closing)
-		return;
-	if (k->apolling && res >= 0) {
-		if (getsockopt(k->cfd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			soerr = errno;
-		res = -soerr;
-	}
+	if (!k->s.closing)
+		connect_result(k, res);
+}
+
+static void connect_result(struct chr_sock *k, ssize_t res)
+{
+	int fd = k->cfd;
+
 	if (res == -EINPROGRESS || res == -EALREADY || res == -EAGAIN) {
-		k->apolling = true;
-		aio_prep_poll(&k->areq, k->cfd, POLLOUT, connect_done, k);
-		areq_submit(k);
+		watch_or_retry(k, k->cfd, POLLOUT, connect_ready);
 		return;
 	}
 	if (res < 0) {
 		connect_failed(k, (int)res);
 		return;
 	}
-	int fd = k->cfd;
-
 	k->cfd = -1;
 	sock_attach_fd(k, fd);
 }
 
 static void start_connect(struct chr_sock *k)
 {
-	if (k->abusy || k->cfd >= 0 || k->s.closing || k->s.rfd >= 0)
+	int res;
+
+	if (k->abusy || k->awatching || k->cfd >= 0 || k->s.closing || k->s.rfd >= 0)
 		return;
 	k->cfd = socket(k->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (k->cfd < 0) {
@@ -180,20 +211,14 @@ static void start_connect(struct chr_sock *k)
 		return;
 	}
 	k->failed = 0;
-	k->apolling = !k->s.direct;
 	if (k->s.direct) {
 		aio_prep_connect(&k->areq, k->cfd, (struct sockaddr *)&k->addr, k->addrlen,
 				 connect_done, k);
-	} else {
-		int res = connect(k->cfd, (struct sockaddr *)&k->addr, k->addrlen);
-
-		if (res < 0 && errno != EINPROGRESS) {
-			connect_failed(k, -errno);
-			return;
-		}
-		aio_prep_poll(&k->areq, k->cfd, POLLOUT, connect_done, k);
+		areq_submit(k);
+		return;
 	}
-	areq_submit(k);
+	res = connect(k->cfd, (struct sockaddr *)&k->addr, k->addrlen);
+	connect_result(k, res < 0 ? -errno : 0);
 }
 
 static void rtimer_fn(void *arg)
@@ -237,6 +262,9 @@ static void sock_stop(struct chr_stream *s)
 	loop_timer_cancel(s->chr.loop, &k->rtimer);
 	if (k->abusy)
 		aio_cancel(s->aio, &k->areq);
+	if (k->awatching)
+		loop_unwatch(s->chr.loop, &k->awatch);
+	k->awatching = false;
 }
 
 static void sock_fini(struct chr_stream *s)

@@ -3,12 +3,17 @@
  * backends (see char-int.h for the model).
  *
  * Each direction is a small state machine around one aio_req:
- *   read:  idle -> (poll POLLIN ->) read -> deliver -> idle, and it stays
+ *   read:  idle -> (wait POLLIN ->) read -> deliver -> idle, and it stays
  *          idle while bytes are held for a frontend that has no room.
- *   write: idle -> (poll POLLOUT ->) write a contiguous piece of the ring ->
+ *   write: idle -> (wait POLLOUT ->) write a contiguous piece of the ring ->
  *          advance -> idle or next piece.
- * -EAGAIN from any I/O turns into a readiness poll and a retry, so fds are
- * always O_NONBLOCK and nothing ever blocks the loop.
+ * On io_uring the read/write is an aio submission; on the other engines (a
+ * libaio or pool read of a pipe would block or fail with ESPIPE) it is a
+ * one-shot loop_watch and a non-blocking syscall on the loop thread. The
+ * wait is a loop_watch rather than AIO_POLL because libaio's poll refuses
+ * files with two wait queues (ttys, read-write FIFOs). -EAGAIN from any I/O
+ * turns into a wait and a retry, so fds are always O_NONBLOCK and nothing
+ * blocks the loop.
  *
  * Threading: loop thread only. Ownership: the stream owns its fds and
  * buffers; requests own nothing (they point into the stream).
@@ -67,7 +72,7 @@ int chr_stream_init(struct chr_stream *s, const struct chr_backend_ops *ops,
 	s->aio = aio;
 	s->hooks = hooks;
 	s->direct = aio_engine_kind(aio) == AIO_ENGINE_URING;
-	s->rfd = s->wfd = -1;
+	s->rfd = s->wfd = s->wdup = -1;
 	s->ocap = CHR_STREAM_OUTBUF;
 	s->obuf = malloc(s->ocap);
 	return s->obuf ? 0 : -ENOMEM;
@@ -113,32 +118,6 @@ static void deliver(struct chr_stream *s)
 	s->delivering = false;
 }
 
-static void rd_submit(struct chr_stream *s, bool poll)
-{
-	struct aio_req *r = &s->rreq;
-
-	if (poll)
-		aio_prep_poll(r, s->rfd, POLLIN, rd_done, s);
-	else if (s->sock)
-		aio_prep_recv(r, s->rfd, s->ibuf, sizeof(s->ibuf), 0, rd_done, s);
-	else
-		aio_prep_read(r, s->rfd, s->ibuf, sizeof(s->ibuf), 0, rd_done, s);
-	r->aflags = 0; /* a short read is the normal case on a stream */
-	s->rpolling = poll;
-	if (chr_stream_submit(s, r) == 0)
-		s->rbusy = true;
-	else
-		s->hooks->rd_end(s, -EIO);
-}
-
-void chr_stream_kick(struct chr_stream *s)
-{
-	if (s->rbusy || s->rfd < 0 || s->ilen || !s->chr.attached || s->shutting ||
-	    s->closing)
-		return;
-	rd_submit(s, !s->direct || s->rd_poll);
-}
-
 static ssize_t sys_read(struct chr_stream *s)
 {
 	ssize_t n;
@@ -148,6 +127,49 @@ static ssize_t sys_read(struct chr_stream *s)
 			    : read(s->rfd, s->ibuf, sizeof(s->ibuf));
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
+}
+
+static void rd_result(struct chr_stream *s, ssize_t res);
+
+/* Readiness is a loop_watch, not an AIO_POLL: libaio's poll refuses files
+ * with two wait queues (ttys, FIFOs opened read-write). One-shot. */
+static void rd_ready(struct loop_watch *w, int events)
+{
+	struct chr_stream *s = w->arg;
+
+	loop_unwatch(s->chr.loop, w);
+	s->rwatching = false;
+	rd_result(s, events < 0 ? events : sys_read(s));
+}
+
+static void rd_submit(struct chr_stream *s, bool poll)
+{
+	struct aio_req *r = &s->rreq;
+
+	if (poll) {
+		if (loop_watch(s->chr.loop, &s->rwatch, s->rfd, POLLIN, rd_ready, s) == 0)
+			s->rwatching = true;
+		else
+			s->hooks->rd_end(s, -EIO);
+		return;
+	}
+	if (s->sock)
+		aio_prep_recv(r, s->rfd, s->ibuf, sizeof(s->ibuf), 0, rd_done, s);
+	else
+		aio_prep_read(r, s->rfd, s->ibuf, sizeof(s->ibuf), 0, rd_done, s);
+	r->aflags = 0; /* a short read is the normal case on a stream */
+	if (chr_stream_submit(s, r) == 0)
+		s->rbusy = true;
+	else
+		s->hooks->rd_end(s, -EIO);
+}
+
+void chr_stream_kick(struct chr_stream *s)
+{
+	if (s->rbusy || s->rwatching || s->rfd < 0 || s->ilen || !s->chr.attached || s->shutting ||
+	    s->closing)
+		return;
+	rd_submit(s, !s->direct || s->rd_poll);
 }
 
 static void check_down(struct chr_stream *s);
@@ -164,8 +186,11 @@ static void rd_done(struct aio_req *r, ssize_t res)
 		check_down(s);
 		return;
 	}
-	if (s->rpolling && res >= 0)
-		res = sys_read(s);
+	rd_result(s, res);
+}
+
+static void rd_result(struct chr_stream *s, ssize_t res)
+{
 	if (res == -EAGAIN) {
 		rd_submit(s, true);
 		return;
@@ -193,21 +218,47 @@ void chr_stream_accept_input(struct chr_dev *chr)
 
 /* ---- guest -> host ------------------------------------------------------ */
 
+static ssize_t sys_write(struct chr_stream *s);
+static void wr_result(struct chr_stream *s, ssize_t res);
+
+static void wr_ready(struct loop_watch *w, int events)
+{
+	struct chr_stream *s = w->arg;
+
+	loop_unwatch(s->chr.loop, w);
+	s->wwatching = false;
+	wr_result(s, events < 0 ? events : sys_write(s));
+}
+
 static void wr_submit(struct chr_stream *s, bool poll)
 {
 	struct aio_req *r = &s->wreq;
 	size_t chunk = s->olen < s->ocap - s->ohead ? s->olen : s->ocap - s->ohead;
 	const uint8_t *p = s->obuf + s->ohead;
 
-	if (poll)
-		aio_prep_poll(r, s->wfd, POLLOUT, wr_done, s);
-	else if (s->sock)
+	if (poll) {
+		/* The epoll poller takes one watch per fd number: when reading
+		 * and writing share an fd, the write watch uses a dup of it. */
+		int fd = s->wfd;
+
+		if (s->wfd == s->rfd) {
+			if (s->wdup < 0)
+				s->wdup = fcntl(s->wfd, F_DUPFD_CLOEXEC, 0);
+			fd = s->wdup;
+		}
+		if (fd >= 0 &&
+		    loop_watch(s->chr.loop, &s->wwatch, fd, POLLOUT, wr_ready, s) == 0)
+			s->wwatching = true;
+		else
+			s->hooks->wr_end(s, -EIO);
+		return;
+	}
+	if (s->sock)
 		aio_prep_send(r, s->wfd, p, chunk, MSG_NOSIGNAL, wr_done, s);
 	else
 		aio_prep_write(r, s->wfd, p, chunk, s->seek ? s->woff : 0, wr_done, s);
 	if (!s->seek)
 		r->aflags = 0;
-	s->wpolling = poll;
 	if (chr_stream_submit(s, r) == 0)
 		s->wbusy = true;
 	else
@@ -216,7 +267,7 @@ static void wr_submit(struct chr_stream *s, bool poll)
 
 static void wr_kick(struct chr_stream *s)
 {
-	if (s->wbusy || s->wfd < 0 || !s->olen || s->shutting || s->closing)
+	if (s->wbusy || s->wwatching || s->wfd < 0 || !s->olen || s->shutting || s->closing)
 		return;
 	wr_submit(s, !(s->direct || s->seek));
 }
@@ -256,8 +307,11 @@ static void wr_done(struct aio_req *r, ssize_t res)
 		check_down(s);
 		return;
 	}
-	if (s->wpolling && res >= 0)
-		res = sys_write(s);
+	wr_result(s, res);
+}
+
+static void wr_result(struct chr_stream *s, ssize_t res)
+{
 	if (res == -EAGAIN) {
 		wr_submit(s, true);
 		return;
@@ -364,6 +418,13 @@ void chr_stream_write_sync(struct chr_dev *chr, const uint8_t *buf, size_t len)
 
 /* ---- fds, shutdown, close ----------------------------------------------- */
 
+static void close_dup(struct chr_stream *s)
+{
+	if (s->wdup >= 0)
+		close(s->wdup);
+	s->wdup = -1;
+}
+
 void chr_stream_set_rfd(struct chr_stream *s, int fd)
 {
 	s->rfd = fd;
@@ -379,6 +440,9 @@ void chr_stream_set_wfd(struct chr_stream *s, int fd)
 
 void chr_stream_close_rfd(struct chr_stream *s)
 {
+	if (s->rwatching)
+		loop_unwatch(s->chr.loop, &s->rwatch);
+	s->rwatching = false;
 	if (s->rfd >= 0 && s->rfd != s->wfd)
 		close(s->rfd);
 	s->rfd = -1;
@@ -387,9 +451,22 @@ void chr_stream_close_rfd(struct chr_stream *s)
 
 void chr_stream_close_wfd(struct chr_stream *s)
 {
+	if (s->wwatching)
+		loop_unwatch(s->chr.loop, &s->wwatch);
+	s->wwatching = false;
 	if (s->wfd >= 0 && s->wfd != s->rfd)
 		close(s->wfd);
 	s->wfd = -1;
+	close_dup(s);
+}
+
+static void stop_watches(struct chr_stream *s)
+{
+	if (s->rwatching)
+		loop_unwatch(s->chr.loop, &s->rwatch);
+	if (s->wwatching)
+		loop_unwatch(s->chr.loop, &s->wwatch);
+	s->rwatching = s->wwatching = false;
 }
 
 static void check_down(struct chr_stream *s)
@@ -403,6 +480,7 @@ static void check_down(struct chr_stream *s)
 	if (fd >= 0)
 		close(fd);
 	s->rfd = s->wfd = -1;
+	close_dup(s);
 	s->ilen = 0;
 	/* Output queued for the old peer is not replayed to the next one. */
 	s->st.bytes_dropped += s->olen;
@@ -418,6 +496,7 @@ void chr_stream_shutdown(struct chr_stream *s)
 	if (s->shutting)
 		return;
 	s->shutting = true;
+	stop_watches(s);
 	if (s->rbusy)
 		aio_cancel(s->aio, &s->rreq);
 	if (s->wbusy)
@@ -432,6 +511,7 @@ void chr_stream_close(struct chr_dev *chr)
 	s->closing = true;
 	if (s->hooks->stop)
 		s->hooks->stop(s);
+	stop_watches(s);
 	if (s->rbusy)
 		aio_cancel(s->aio, &s->rreq);
 	if (s->wbusy)
@@ -443,6 +523,7 @@ void chr_stream_close(struct chr_dev *chr)
 		close(s->wfd);
 	if (s->rfd >= 0)
 		close(s->rfd);
+	close_dup(s);
 	if (s->hooks->fini)
 		s->hooks->fini(s);
 	free(s->obuf);
