@@ -13,6 +13,7 @@
 #ifndef RINGVM_CHAR_TEST_H
 #define RINGVM_CHAR_TEST_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -186,6 +187,45 @@ static inline struct chr_dev *t_open(struct tenv *e, const char *spec)
 		REQUIRE(0);
 	}
 	return chr;
+}
+
+struct t_pair {
+	struct tfe *a, *b;
+	uint64_t size;
+};
+
+static inline bool t_pair_done(void *arg)
+{
+	struct t_pair *p = arg;
+
+	return p->a->rx_count >= p->size && p->b->rx_count >= p->size;
+}
+
+/* Attach frontends to x and y, send size bytes each way at once, check
+ * every byte and the counters. */
+static inline void t_exchange(struct tenv *e, struct chr_dev *x, struct chr_dev *y,
+			      uint64_t size, double seconds)
+{
+	struct tfe a = { .tx_seed = 11, .tx_total = size, .rx_seed = 12 };
+	struct tfe b = { .tx_seed = 12, .tx_total = size, .rx_seed = 11 };
+	struct t_pair p = { &a, &b, size };
+	struct chr_stats sx, sy;
+
+	tfe_attach(&a, x, e->loop);
+	tfe_attach(&b, y, e->loop);
+	tfe_pump(&a);
+	tfe_pump(&b);
+	CHECK(t_run_until(e->loop, t_pair_done, &p, seconds));
+	CHECK_EQ(a.rx_count, size);
+	CHECK_EQ(b.rx_count, size);
+	CHECK_EQ(a.rx_bad, 0);
+	CHECK_EQ(b.rx_bad, 0);
+	REQUIRE(chr_get_stats(x, &sx) == 0 && chr_get_stats(y, &sy) == 0);
+	CHECK_EQ(sx.bytes_out, size);
+	CHECK_EQ(sy.bytes_out, size);
+	CHECK_EQ(sx.bytes_in, size);
+	CHECK_EQ(sy.bytes_in, size);
+	CHECK_EQ(sx.bytes_dropped + sy.bytes_dropped, 0);
 }
 
 #endif
