@@ -134,6 +134,9 @@ static inline void tfe_attach(struct tfe *t, struct chr_dev *chr, struct loop *l
 	chr_attach(chr, &fe);
 }
 
+/* How long one loop turn may sleep in t_run_until (cond is polled once a turn). */
+static int64_t t_tick_ns = 20 * 1000000;
+
 /* Run the loop until cond(arg) or seconds pass; returns cond's last value. */
 static inline bool t_run_until(struct loop *loop, bool (*cond)(void *), void *arg,
 			       double seconds)
@@ -143,7 +146,7 @@ static inline bool t_run_until(struct loop *loop, bool (*cond)(void *), void *ar
 	while (!cond(arg)) {
 		if (loop_now_ns() >= end)
 			return false;
-		loop_run_once(loop, 20 * 1000000);
+		loop_run_once(loop, t_tick_ns);
 	}
 	return true;
 }
