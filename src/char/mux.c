@@ -151,7 +151,9 @@ static void mux_receive(void *opaque, const uint8_t *buf, size_t len)
 			port_push(m->ports[m->focus], buf[i]);
 		}
 	}
-	port_flush(m->ports[m->focus]);
+	/* A Ctrl-A c in the chunk may have left bytes with another port. */
+	for (unsigned i = 0; i < m->nports; i++)
+		port_flush(m->ports[i]);
 }
 
 static void mux_write_ready(void *opaque)
