@@ -49,6 +49,14 @@ void chr_backends_restore_tty(void)
 	chr_stdio_restore_tty();
 }
 
+/* At close: restore and forget, so a later open saves afresh. */
+static void tty_unraw(void)
+{
+	if (raw_fd >= 0)
+		tcsetattr(raw_fd, TCSANOW, &raw_saved);
+	raw_fd = -1;
+}
+
 /* ---- one chardev ------------------------------------------------------------ */
 
 int chr_open(struct chr_dev **out, struct loop *loop, struct aio_engine *aio,
@@ -276,6 +284,7 @@ void chr_registry_free(struct chr_registry *r)
 		else
 			chr_close(r->v[i].chr);
 	}
+	tty_unraw();
 	free(r->v);
 	free(r);
 }
