@@ -504,10 +504,25 @@ void chr_stream_shutdown(struct chr_stream *s)
 	check_down(s);
 }
 
+/* Give queued output its chance before close: all of it for a file, up to
+ * half a second for a peer that may be slow or gone. */
+static void flush_before_close(struct chr_stream *s)
+{
+	uint64_t end = loop_now_ns() + 500000000ull;
+
+	while (s->olen && s->wfd >= 0 && !s->shutting && (s->wbusy || s->wwatching)) {
+		if (!s->seek && loop_now_ns() >= end)
+			break;
+		if (loop_run_once(s->chr.loop, 10 * 1000000) < 0)
+			break;
+	}
+}
+
 void chr_stream_close(struct chr_dev *chr)
 {
 	struct chr_stream *s = (struct chr_stream *)chr;
 
+	flush_before_close(s);
 	s->closing = true;
 	if (s->hooks->stop)
 		s->hooks->stop(s);

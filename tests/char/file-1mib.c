@@ -1,7 +1,8 @@
 /*
  * file-1mib: the file backend writes every byte a frontend sends (1 MiB,
  * sent in 8 KiB chr_write calls that the 64 KiB ring accepts only in part),
- * and truncates an existing file at open.
+ * and truncates an existing file at open. Closing right after the last
+ * chr_write still gets the queued tail to the file.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,10 +14,8 @@
 static bool tx_done(void *arg)
 {
 	struct tfe *t = arg;
-	struct chr_stats st;
 
-	chr_get_stats(t->chr, &st);
-	return t->tx_sent == t->tx_total && st.bytes_out == t->tx_total;
+	return t->tx_sent == t->tx_total;
 }
 
 int main(int argc, char **argv)
@@ -47,9 +46,9 @@ int main(int argc, char **argv)
 	CHECK(t_run_until(e.loop, tx_done, &t, 30));
 	CHECK(t.write_ready_calls > 0);
 	REQUIRE(chr_get_stats(chr, &st) == 0);
-	CHECK_EQ(st.bytes_out, 1 << 20);
+	CHECK(st.bytes_out < 1 << 20); /* the last piece is still queued: */
 	CHECK_EQ(st.bytes_dropped, 0);
-	chr_close(chr);
+	chr_close(chr);                /* close must write it, not drop it */
 
 	fd = open(path, O_RDONLY);
 	REQUIRE(fd >= 0);
