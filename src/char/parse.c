@@ -122,6 +122,20 @@ static bool allowed(enum chr_kind k, const char *key)
 	return false;
 }
 
+static int set_str(struct chr_spec *s, const struct kv *kv, char *dst, size_t cap,
+		   char *err, size_t errlen)
+{
+	if (kv->bare || !kv->val[0] || strlen(kv->val) >= cap) {
+		chr_err(err, errlen, "chardev '%s': %s= needs a value of 1 to %zu characters",
+			label(s), kv->key, cap - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, kv->val);
+	if (dst == s->path && s->kind == CHR_KIND_SOCKET)
+		s->is_unix = true;
+	return 0;
+}
+
 /* Apply one option; the key is known to be allowed. */
 static int apply(struct chr_spec *s, struct kv *kv, char *err, size_t errlen)
 {
@@ -142,22 +156,12 @@ static int apply(struct chr_spec *s, struct kv *kv, char *err, size_t errlen)
 		strcpy(s->id, kv->val);
 		return 0;
 	}
-	if (!strcmp(kv->key, "path") || !strcmp(kv->key, "host") || !strcmp(kv->key, "port")) {
-		char *dst = kv->key[0] == 'p' && kv->key[1] == 'a' ? s->path
-			  : kv->key[0] == 'h' ? s->host : s->port;
-		size_t cap = dst == s->path ? sizeof(s->path)
-			   : dst == s->host ? sizeof(s->host) : sizeof(s->port);
-
-		if (kv->bare || strlen(kv->val) >= cap) {
-			chr_err(err, errlen, "chardev '%s': %s= needs a value (at most %zu "
-				"characters)", label(s), kv->key, cap - 1);
-			return -EINVAL;
-		}
-		strcpy(dst, kv->val);
-		if (dst == s->path && s->kind == CHR_KIND_SOCKET)
-			s->is_unix = true;
-		return 0;
-	}
+	if (!strcmp(kv->key, "path"))
+		return set_str(s, kv, s->path, sizeof(s->path), err, errlen);
+	if (!strcmp(kv->key, "host"))
+		return set_str(s, kv, s->host, sizeof(s->host), err, errlen);
+	if (!strcmp(kv->key, "port"))
+		return set_str(s, kv, s->port, sizeof(s->port), err, errlen);
 	if (!strcmp(kv->key, "reconnect") || !strcmp(kv->key, "reconnect-ms")) {
 		bool ms = kv->key[9] == '-';
 

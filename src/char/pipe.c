@@ -216,6 +216,18 @@ static int pipe_start(struct chr_pipe *p, char *err, size_t errlen)
 	int fd;
 
 	if (p->single) {
+		struct stat st;
+
+		if (stat(p->rpath, &st) < 0) {
+			chr_err(err, errlen, "pipe '%s' does not exist; make the FIFOs (mkfifo "
+				"%s.in %s.out) or use server=on", p->rpath, p->rpath, p->rpath);
+			return -ENOENT;
+		}
+		if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+			chr_err(err, errlen, "'%s' is not a FIFO; use file: for a log file",
+				p->rpath);
+			return -EINVAL;
+		}
 		fd = open(p->rpath, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
 			chr_err(err, errlen, "cannot open pipe '%s': %s", p->rpath,

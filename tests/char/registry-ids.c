@@ -3,7 +3,8 @@
  * only, a mux=on one gives a port per frontend up to CHR_MUX_MAX; -serial
  * specs get names serial0, serial1...; chardev:ID refers to an existing
  * id; duplicates and unknown ids are one-sentence errors; an open failure
- * (file in a missing directory) is reported the same way.
+ * (file in a missing directory, pipe that is missing or no FIFO) is
+ * reported the same way.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,24 @@ int main(int argc, char **argv)
 	CHECK(chr_registry_add(reg, &s, NULL, 0, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "cannot open '/nonexistent-dir/x.log'") != NULL);
 	fprintf(stderr, "open error reads: %s\n", err);
+
+	/* Pipe open errors: nothing there, a regular file, a client first. */
+	static const struct { const char *fmt, *says; } pipes[] = {
+		{ "pipe,id=p1,path=%s/none", "does not exist" },
+		{ "pipe,id=p2,path=%s/plain", "is not a FIFO" },
+		{ "pipe,id=p3,path=%s/none,client=on", "start the server" },
+	};
+	char spec[700], plain[600];
+
+	snprintf(plain, sizeof(plain), "%s/plain", t_tmpdir());
+	fclose(fopen(plain, "w"));
+	for (int i = 0; i < 3; i++) {
+		snprintf(spec, sizeof(spec), pipes[i].fmt, t_tmpdir());
+		REQUIRE(chr_parse_chardev(spec, &s, err, sizeof(err)) == 0);
+		CHECK(chr_registry_add(reg, &s, NULL, 0, err, sizeof(err)) < 0);
+		CHECK(strstr(err, pipes[i].says) != NULL);
+		fprintf(stderr, "pipe error reads: %s\n", err);
+	}
 
 	REQUIRE(chr_parse_chardev("socket,id=c,path=/nonexistent-dir/no.sock", &s, err,
 				  sizeof(err)) == 0);
