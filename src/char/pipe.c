@@ -188,9 +188,11 @@ static int pipe_paths(struct chr_pipe *p, const struct chr_spec *spec, char *err
 		if (!out_ok && mkfifo(out, 0600) == 0)
 			p->made_out = out_ok = true;
 		if (!in_ok || !out_ok) {
+			int e = errno;
+
 			chr_err(err, errlen, "cannot create the FIFOs '%s' and '%s': %s", in,
-				out, strerror(errno));
-			return -errno;
+				out, strerror(e));
+			return -e;
 		}
 	} else if (spec->client && (!in_ok || !out_ok)) {
 		chr_err(err, errlen, "pipe client needs '%s' and '%s'; start the server "
@@ -230,9 +232,10 @@ static int pipe_start(struct chr_pipe *p, char *err, size_t errlen)
 		}
 		fd = open(p->rpath, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
-			chr_err(err, errlen, "cannot open pipe '%s': %s", p->rpath,
-				strerror(errno));
-			return -errno;
+			int e = errno;
+
+			chr_err(err, errlen, "cannot open pipe '%s': %s", p->rpath, strerror(e));
+			return -e;
 		}
 		s->rfd = fd;
 		chr_stream_set_connected(s, true);

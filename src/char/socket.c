@@ -364,7 +364,7 @@ static int sock_resolve(struct chr_sock *k, const struct chr_spec *spec, char *e
 static int sock_listen(struct chr_sock *k, char *err, size_t errlen)
 {
 	struct stat st;
-	int one = 1;
+	int one = 1, e;
 	int fd = socket(k->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -384,10 +384,11 @@ static int sock_listen(struct chr_sock *k, char *err, size_t errlen)
 	k->listen_fd = fd;
 	return 0;
 fail:
-	chr_err(err, errlen, "cannot listen on %s: %s", k->desc, strerror(errno));
+	e = errno;
+	chr_err(err, errlen, "cannot listen on %s: %s", k->desc, strerror(e));
 	if (fd >= 0)
 		close(fd);
-	return -errno;
+	return -e;
 }
 
 int chr_socket_open(struct chr_dev **out, struct loop *loop, struct aio_engine *aio,
