@@ -156,7 +156,7 @@ static void stdio_help(struct chr_stdio *s)
 {
 	static const char help[] =
 		"\nC-a h    print this help\n"
-		"C-a x    exit ringvm\n"
+		"C-a x    quit ringvm\n"
 		"C-a C-a  send C-a to the guest\n";
 
 	if (s->out_fd >= 0)

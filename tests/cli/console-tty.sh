@@ -2,7 +2,8 @@
 # console-tty.sh - the stdio console on a terminal (a pty): raw mode while
 # the guest runs, C-a h prints the escape help, C-a C-a sends one C-a to the
 # guest, C-a x quits with status 0, and the terminal's modes are restored
-# afterwards - also when ringvm ends on SIGTERM.
+# afterwards - also when ringvm ends on SIGTERM; the same with -serial
+# mon:stdio (escapes handled by the chardev mux).
 set -u
 vm="$RINGVM_BUILD/ringvm"
 gdir="$RINGVM_SRC/tests/hw/guest"
@@ -19,7 +20,7 @@ import os, pty, select, signal, sys, termios, time
 vm, elf = sys.argv[1], sys.argv[2]
 fails = []
 
-def run(action):
+def run(action, extra=()):
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
     pid = os.fork()
@@ -27,7 +28,7 @@ def run(action):
         os.setsid()
         for fd in (0, 1, 2):
             os.dup2(slave, fd)
-        os.execv(vm, [vm, "-m", "64M", "-bios", "none", "-kernel", elf, "-nographic"])
+        os.execv(vm, [vm, "-m", "64M", "-bios", "none", "-kernel", elf, "-nographic"] + list(extra))
     out = b""
     def read_until(pat, secs=20):
         nonlocal out
@@ -61,7 +62,7 @@ def run(action):
 
 def escapes(master, read_until, pid):
     os.write(master, b"\x01h")
-    if not read_until(b"C-a x"):
+    if not read_until(b"quit ringvm"):
         fails.append("C-a h printed no help")
     os.write(master, b"a\x01\x01b")
     if not read_until(b"a\x01b"):
@@ -75,6 +76,7 @@ def sigterm(master, read_until, pid):
 
 run(escapes)
 run(sigterm)
+run(escapes, ["-serial", "mon:stdio"])  # the same keys through the mux
 if fails:
     print("FAIL:\n  " + "\n  ".join(fails))
     sys.exit(1)

@@ -37,7 +37,12 @@ expect_error "at least 1 MiB" -m 64K -bios none -kernel "$tmp/small"
 expect_error "only one hart" -smp 2
 expect_error "invalid hart count" -smp zero
 expect_error "only the 'virt' machine" -M sifive_u
-expect_error "not supported yet" -serial pty
+expect_error "unknown -serial device 'vc'" -serial vc
+expect_error "needs path=PATH (unix) or port=PORT" -chardev socket,id=x
+expect_error "unknown chardev backend 'bogus'" -chardev bogus,id=a
+expect_error "cannot open '/nonexistent/dir/log'" -serial file:/nonexistent/dir/log -bios none -kernel "$tmp/small"
+expect_error "no -chardev with id 'nope'" -serial chardev:nope -bios none -kernel "$tmp/small"
+expect_error "chardev id 'a' is used twice" -chardev null,id=a -chardev null,id=a -bios none -kernel "$tmp/small"
 expect_error "-display 'gtk'" -display gtk
 expect_error "-accel 'kvm'" -accel kvm
 expect_error "unexpected argument 'disk.img'" disk.img

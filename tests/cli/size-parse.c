@@ -45,12 +45,14 @@ int main(void)
 	CHECK_EQ(o.ram_size, 1ull << 30);
 	CHECK(o.no_reboot);
 	CHECK(o.bios_default);
-	CHECK_EQ(o.serial, CLI_SERIAL_STDIO);
+	CHECK_EQ(o.serial.kind, CHR_KIND_STDIO);
+	CHECK(o.serial.mux); /* mon:stdio */
 
 	char *argv2[] = { "ringvm", "-bios", "none", "-kernel", "x.elf", "-serial", "null", NULL };
 	CHECK_EQ(cli_parse(7, argv2, &o, err, sizeof(err)), 0);
 	CHECK(o.bios == NULL);
 	CHECK_EQ(o.ram_size, 128ull << 20); /* QEMU's virt default */
-	CHECK_EQ(o.serial, CLI_SERIAL_NULL);
+	CHECK_EQ(o.serial.kind, CHR_KIND_NULL);
+	CHECK(!o.serial_none);
 	return t_finish();
 }

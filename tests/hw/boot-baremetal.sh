@@ -6,6 +6,8 @@
 #     poweroff with a chosen status (42).
 #  2. reset: guest resets twice then powers off (status 0); with -no-reboot
 #     the first reset ends the run.
+#  3. the UART on another chardev: -serial file:PATH and -chardev + chardev:ID
+#     get every byte (flushed at poweroff), stdout gets none.
 set -u
 vm="$RINGVM_BUILD/ringvm"
 gdir="$RINGVM_SRC/tests/hw/guest"
@@ -67,4 +69,19 @@ if [ "$rc" -ne 0 ] || [ "$out" != "boot 1" ]; then
 else
 	echo "ok: -no-reboot ends the run at the first reset"
 fi
+
+# 3. Other chardevs.
+for n in 1 2; do
+	log="$tmp/log$n"
+	if [ "$n" = 1 ]; then opt="-serial file:$log"; else opt="-chardev file,id=c0,path=$log -serial chardev:c0"; fi
+	# shellcheck disable=SC2086 # opt holds several words on purpose
+	out=$(timeout 30 "$vm" -m 16M -bios none -kernel "$tmp/reset.elf" -nographic $opt </dev/null)
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ -n "$out" ] || [ "$(cat "$log" 2>/dev/null)" != $'boot 1\nboot 2\nboot 3' ]; then
+		echo "FAIL $opt: rc=$rc stdout='$out' log='$(cat "$log" 2>/dev/null)'"
+		fails=$((fails + 1))
+	else
+		echo "ok: $opt"
+	fi
+done
 [ "$fails" -eq 0 ]
