@@ -124,6 +124,9 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 
 	if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
 		v = strip_key(v, "type");
+		if (!strncmp(v, "virt,", 5))
+			return err_out(err, errlen, "%s '%s': the virt machine takes no properties "
+				       "yet", opt, v);
 		if (strcmp(v, "virt"))
 			return err_out(err, errlen, "%s '%s': only the 'virt' machine exists", opt, v);
 	} else if (!strcmp(opt, "-m")) {

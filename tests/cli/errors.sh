@@ -37,6 +37,7 @@ expect_error "at least 1 MiB" -m 64K -bios none -kernel "$tmp/small"
 expect_error "only one hart" -smp 2
 expect_error "invalid hart count" -smp zero
 expect_error "only the 'virt' machine" -M sifive_u
+expect_error "takes no properties" -machine virt,aia=aplic
 expect_error "unknown -serial device 'vc'" -serial vc
 expect_error "needs path=PATH (unix) or port=PORT" -chardev socket,id=x
 expect_error "unknown chardev backend 'bogus'" -chardev bogus,id=a
