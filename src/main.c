@@ -146,7 +146,10 @@ static void open_chardevs(struct app *a)
 static void *io_main(void *arg)
 {
 	struct app *a = arg;
-	int r = loop_run(a->loop);
+	int r;
+
+	pthread_setname_np(pthread_self(), "ringvm-io");
+	r = loop_run(a->loop);
 
 	if (r < 0)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
@@ -166,6 +169,7 @@ static void *vcpu_main(void *arg)
 {
 	struct app *a = arg;
 
+	pthread_setname_np(pthread_self(), "ringvm-vcpu0");
 	a->exit_kind = virt_run(a->vm, &a->exit_code);
 	atomic_store(&a->vcpu_done, true);
 	pthread_kill(a->main_thread, SIGUSR1);
