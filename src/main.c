@@ -14,6 +14,7 @@
  * The terminal is also restored by atexit and by fatal-signal handlers.
  */
 #include <errno.h>
+#include <libfdt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -221,6 +222,22 @@ static void build(struct app *a)
 	}
 }
 
+/* -machine virt,dumpdtb=PATH: like QEMU, write the tree and exit. */
+static int dump_dtb(struct app *a)
+{
+	const void *fdt = virt_fdt_blob(a->vm);
+	FILE *f = fopen(a->opts.dumpdtb, "wb");
+	int bad = !f || fwrite(fdt, 1, fdt_totalsize(fdt), f) != fdt_totalsize(fdt);
+
+	if (f && fclose(f) != 0)
+		bad = 1;
+	loop_free(a->loop);
+	virt_free(a->vm);
+	if (bad)
+		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
+	return 0;
+}
+
 static int wait_for_end(struct app *a)
 {
 	sigset_t set;
@@ -304,6 +321,8 @@ int main(int argc, char **argv)
 	atomic_init(&a.vcpu_done, false);
 	atomic_init(&a.quit, false);
 	build(&a);
+	if (a.opts.dumpdtb)
+		return dump_dtb(&a);
 	open_chardevs(&a);
 	return run(&a);
 }

@@ -521,6 +521,11 @@ uint64_t virt_fdt_addr(const struct virt_machine *m)
 	return m->fdt_addr;
 }
 
+const void *virt_fdt_blob(const struct virt_machine *m)
+{
+	return m->fdt;
+}
+
 struct hart *virt_hart(struct virt_machine *m)
 {
 	return m->hart;
