@@ -113,7 +113,9 @@ struct hart {
 	uint64_t hartid;
 	uint8_t pmpcfg[64];
 	uint64_t pmpaddr[64];
-	bool pmp_on;         /* some entry has A != OFF */
+	/* Active PMP entries in priority order, ranges [lo, hi) precomputed. */
+	unsigned pmp_n;
+	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
 
 	/* LR/SC reservation (physical address, 8-byte granule) */
 	bool resv_valid;
@@ -163,6 +165,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);
 bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v);
 bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t v);

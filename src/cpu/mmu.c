@@ -90,28 +90,43 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 	return false;
 }
 
-/*
- * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
- * matches any byte decides; it must cover all bytes. No match: only M.
- */
-bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
-	       unsigned priv)
+/* After any pmpcfg/pmpaddr write: rebuild the active list, flush the TLB. */
+void mmu_pmp_changed(struct hart *h)
 {
-	if (!h->pmp_on)
-		return priv == PRV_M;
-	static const uint8_t perm[3] = { 1, 2, 4 };
-	uint64_t end = pa + len;
+	h->pmp_n = 0;
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t lo, hi;
 		if (!pmp_range(h, i, &lo, &hi))
 			continue;
+		h->pmp_act[h->pmp_n].lo = lo;
+		h->pmp_act[h->pmp_n].hi = hi;
+		h->pmp_act[h->pmp_n].cfg = h->pmpcfg[i];
+		h->pmp_n++;
+	}
+	mmu_flush(h);
+}
+
+/*
+ * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
+ * matches any byte decides; it must cover all bytes. No match: only M
+ * (with 64 entries implemented, S/U fail even when all are off).
+ * Cost: O(active entries).
+ */
+bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
+	       unsigned priv)
+{
+	static const uint8_t perm[3] = { 1, 2, 4 };
+	uint64_t end = pa + len;
+	for (unsigned i = 0; i < h->pmp_n; i++) {
+		uint64_t lo = h->pmp_act[i].lo, hi = h->pmp_act[i].hi;
 		if (!(pa < hi && end > lo))
 			continue;
 		if (pa < lo || end > hi)
 			return false;
-		if (priv == PRV_M && !(h->pmpcfg[i] & 0x80))
+		uint8_t cfg = h->pmp_act[i].cfg;
+		if (priv == PRV_M && !(cfg & 0x80))
 			return true;
-		return h->pmpcfg[i] & perm[acc];
+		return cfg & perm[acc];
 	}
 	return priv == PRV_M;
 }
