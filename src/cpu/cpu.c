@@ -155,35 +155,60 @@ static bool handle_check(struct hart *h, enum cpu_exit *why)
 	return false;
 }
 
+/*
+ * The interpreter loop. pc lives in a register; h->pc/h->npc are written
+ * before each handler (traps read h->pc as epc and redirect via h->npc).
+ * A sequential successor in the same page, with unchanged fetch key (no
+ * privilege change, no TLB flush), is found from the physical address
+ * without a fetch-TLB lookup.
+ */
 enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 {
 	enum cpu_exit why = CPU_EXIT_BUDGET;
 	if (handle_check(h, &why))
 		return why;
+	uint64_t pc = h->pc, pa = 0, key = ~0ull;
+	const struct insn *d = NULL;
 	while (max_insns) {
-		uint64_t pc = h->pc;
-		const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
-		const struct insn *d;
-		if (likely(e->tag == hart_xtag(pc, h->xkey))) {
-			uint64_t pa = pc + e->pa_off;
-			d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
-			if (unlikely(d->tag != (pa | h->dc_epoch)))
-				d = mmu_fetch_slow(h);
+		if (d && pc == h->pc + d->len && key == h->xkey && (pc & 0xfff) &&
+		    ((pc ^ h->pc) >> 12) == 0) {
+			pa += d->len; /* same page, straight-line */
 		} else {
-			d = mmu_fetch_slow(h);
+			const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+			key = h->xkey;
+			if (unlikely(e->tag != hart_xtag(pc, key)))
+				goto slow;
+			pa = pc + e->pa_off;
 		}
-		if (likely(d != NULL)) {
-			h->npc = pc + d->len;
-			d->fn(h, d);
-			h->x[0] = 0;
-			h->instret++;
-		}
+		d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
+		if (unlikely(d->tag != (pa | h->dc_epoch)))
+			goto slow;
+	exec:
+		h->pc = pc;
+		h->npc = pc + d->len;
+		pc = d->fn(h, d, pc);
+		h->x[0] = 0;
+		h->instret++;
+		goto next;
+	slow:
+		h->pc = pc;
+		d = mmu_fetch_slow(h);
+		key = ~0ull; /* re-derive pa from the TLB next time */
+		if (d)
+			goto exec;
+		pc = h->npc; /* fetch fault: at the trap vector */
+	next:
 		/* traps count against the budget too, so a fault loop returns */
 		max_insns--;
-		h->pc = h->npc;
-		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED)) &&
-		    handle_check(h, &why))
-			return why;
+		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED))) {
+			h->pc = pc;
+			bool stop = handle_check(h, &why);
+			pc = h->pc;
+			d = NULL;
+			if (stop)
+				return why;
+		}
 	}
+	h->pc = pc;
 	return CPU_EXIT_BUDGET;
 }

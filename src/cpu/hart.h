@@ -71,7 +71,12 @@ struct tlb_ent {
 
 struct hart;
 struct insn;
-typedef void (*insn_fn)(struct hart *h, const struct insn *d);
+/*
+ * A handler executes d at pc and returns the next pc. On entry h->pc = pc
+ * and h->npc = pc + d->len; a trap (or anything else that redirects)
+ * writes h->npc, so handlers with side paths simply return h->npc.
+ */
+typedef uint64_t (*insn_fn)(struct hart *h, const struct insn *d, uint64_t pc);
 
 /*
  * A decoded instruction, cached by physical address (tag). 32 bytes.
@@ -151,9 +156,10 @@ bool trap_check_irq(struct hart *h);
 void trap_update_keys(struct hart *h);
 uint64_t trap_pending_irqs(const struct hart *h);
 
-static inline void hart_illegal(struct hart *h, const struct insn *d)
+static inline uint64_t hart_illegal(struct hart *h, const struct insn *d)
 {
 	trap_raise(h, EXC_ILLEGAL, d->raw);
+	return h->npc;
 }
 
 /* ---- csr.c ---- */
@@ -183,7 +189,8 @@ void decode_insn(struct insn *d, uint32_t raw);
 const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw);
 
 /* ---- exec handlers referenced by decode ---- */
-#define OP(name) void op_##name(struct hart *h, const struct insn *d)
+#define OP(name) uint64_t op_##name(struct hart *h, const struct insn *d, uint64_t pc)
+#define NEXT (pc + d->len)
 
 static inline uint64_t hart_xtag(uint64_t va, uint64_t key)
 {
