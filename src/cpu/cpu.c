@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -79,6 +80,39 @@ void cpu_set_gpr(struct hart *h, unsigned reg, uint64_t val)
 uint64_t cpu_instret(const struct hart *h)
 {
 	return h->instret;
+}
+
+unsigned cpu_get_priv(const struct hart *h)
+{
+	return h->priv;
+}
+
+int cpu_dump(const struct hart *h, char *buf, unsigned long len)
+{
+	static const char *const abi[32] = {
+		"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+		"a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+		"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+	};
+	static const char prv[4] = { 'U', 'S', '?', 'M' };
+	int n = snprintf(buf, len, "pc %016llx priv %c instret %llu\n",
+			 (unsigned long long)h->pc, prv[h->priv & 3],
+			 (unsigned long long)h->instret);
+	for (unsigned i = 0; i < 32; i++)
+		n += snprintf(buf + (n < (int)len ? n : (int)len), n < (int)len ? len - n : 0,
+			      "%-4s %016llx%s", abi[i], (unsigned long long)h->x[i],
+			      i % 4 == 3 ? "\n" : "  ");
+	n += snprintf(buf + (n < (int)len ? n : (int)len), n < (int)len ? len - n : 0,
+		      "mstatus %016llx mcause %016llx mepc %016llx mtval %016llx\n"
+		      "scause %016llx sepc %016llx stval %016llx satp %016llx\n"
+		      "mip %016llx mie %016llx mideleg %016llx medeleg %016llx\n",
+		      (unsigned long long)csr_mstatus_read(h), (unsigned long long)h->mcause,
+		      (unsigned long long)h->mepc, (unsigned long long)h->mtval,
+		      (unsigned long long)h->scause, (unsigned long long)h->sepc,
+		      (unsigned long long)h->stval, (unsigned long long)h->satp,
+		      (unsigned long long)hart_mip(h), (unsigned long long)h->mie,
+		      (unsigned long long)h->mideleg, (unsigned long long)h->medeleg);
+	return n;
 }
 
 static void wake(struct hart *h)
