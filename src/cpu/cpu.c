@@ -52,6 +52,7 @@ void cpu_hart_reset(struct hart *h, uint64_t reset_pc)
 	h->priv = PRV_M;
 	h->instret = 0;
 	h->resv_valid = false;
+	h->wfi_exit = false;
 	csr_reset(h);
 	/* full clears: start from epoch 0 with empty arrays */
 	h->tlb_epoch = 14;
