@@ -224,10 +224,11 @@ DEFINE_LOAD(ld_u64, uint64_t)
 	{                                                                      \
 		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
 		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
-			   (va & 0xfff) <= 4096 - sizeof(type) &&              \
-			   !h->resv_valid)) {                                  \
+			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
 			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
 			       sizeof(type));                                  \
+			if (unlikely(h->resv_valid))                           \
+				mmu_resv_store(h, va + e->pa_off, sizeof(type)); \
 			return true;                                           \
 		}                                                              \
 		return mmu_store_slow(h, va, sizeof(type), v);                 \

@@ -232,6 +232,13 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
+	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
+	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
+	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
+	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
+		*pa = va + e->pa_off;
+		return 0;
+	}
 	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
 	int cause = 0;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
@@ -245,10 +252,8 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 		return 0;
 	if (acc == ACC_W && h->code_page[(page - h->bus.ram_base) >> 12])
 		return 0;
-	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
-	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
 	uint64_t vpage = va >> 12 << 12;
-	e->tag = hart_xtag(va, acc == ACC_X ? h->xkey : h->dkey);
+	e->tag = hart_xtag(va, key);
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;
