@@ -122,7 +122,7 @@ struct hart {
 	unsigned pmp_n;
 	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
 
-	/* LR/SC reservation (physical address, 8-byte granule) */
+	/* LR/SC reservation: the 8 bytes from resv_pa, and the value LR saw */
 	bool resv_valid;
 	uint64_t resv_pa;
 	uint64_t resv_val;
@@ -132,15 +132,14 @@ struct hart {
 	uint8_t *code_page;
 	uint64_t ram_pages;
 
-
-	/* Cross-thread */
-	uint64_t _Atomic mip_hw;
+	/* Cross-thread (own cache line: other threads write these) */
+	_Alignas(64) uint64_t _Atomic mip_hw;
 	int _Atomic check;     /* look at irqs/exit_req before next insn */
 	int _Atomic exit_req;  /* cpu_kick() */
 	uint32_t _Atomic wake_seq; /* futex word for cpu_wfi_wait */
 	int _Atomic sleeping;
 
-	bool wfi_exit; /* set by WFI to leave cpu_run */
+	_Alignas(64) bool wfi_exit; /* set by WFI to leave cpu_run */
 	struct insn scratch; /* uncached decode (page-crossing or MMIO fetch) */
 	/* Counter CSRs: value = instret + off, or frozen while inhibited. */
 	uint64_t cy_off, ir_off, cy_frozen, ir_frozen;
