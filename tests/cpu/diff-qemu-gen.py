@@ -60,6 +60,11 @@ for blk in range(40):
             off = random.randrange(0, 256, 4 if w == 'w' else 8)
             out.append('  addi t6, s2, %d\n  %s.%s %s, %s, (t6)' % (off, op, w, rd, r1))
         elif k < 0.93: out.append('  %s %s, %s' % (random.choice(['fmv.w.x','fmv.d.x']), fd, r1))
+        elif k < 0.96:
+            br = random.choice(['beq','bne','blt','bge','bltu','bgeu'])
+            out.append('  %s %s, %s, 1f\n  addi %s, %s, 1\n1:' % (br, r1, r2, rd, rd))
+        elif k < 0.97:
+            out.append('  jal t6, 1f\n  addi %s, %s, 3\n1: auipc %s, 0\n  sub %s, %s, t6' % (rd, rd, r1, r1, r1))
         else: out.append('  lui %s, %d' % (rd, random.randint(0, 2**20-1)))
     out.append('  call dump')
 out.append('  PASS')
