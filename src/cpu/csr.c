@@ -16,7 +16,6 @@
 #define MIE_MASK 0xaaaull
 #define MIP_SW_MASK 0x222ull   /* SSIP, STIP, SEIP writable by M */
 
-enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 };
 
 void csr_reset(struct hart *h)
 {

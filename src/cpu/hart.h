@@ -162,6 +162,7 @@ static inline uint64_t hart_illegal(struct hart *h, const struct insn *d)
 }
 
 /* ---- csr.c ---- */
+enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 }; /* csrrw/csrrs/csrrc kinds */
 /* Returns false after raising illegal instruction. */
 bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 		uint64_t src, int op, bool write, uint64_t *old);
@@ -240,6 +241,14 @@ DEFINE_STORE(st_u64, uint64_t)
 static inline uint64_t hart_mip(const struct hart *h)
 {
 	return h->mip_sw | __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+}
+
+/* Privilege of loads/stores: MPRV in M-mode borrows MPP's. */
+static inline unsigned hart_data_priv(const struct hart *h)
+{
+	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
+		return (h->mstatus & MS_MPP) >> 11;
+	return h->priv;
 }
 
 static inline void hart_request_check(struct hart *h)
