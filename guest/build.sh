@@ -38,7 +38,7 @@ khash=$(guest_hash "linux-source-6.1=$kver" "gcc-riscv64-linux-gnu=$gver" \
 bhash=$(guest_hash "busybox-src=$bver" "gcc-riscv64-linux-gnu=$gver" \
 	"$here/lib.sh" "$here/build-busybox.sh" "$here/busybox.config")
 ghash=$(guest_hash "kernel=$khash" "busybox=$bhash" "$here/build.sh" \
-	"$here/mkinitramfs.sh" "$here/init" "$here"/tests.d/* "$root"/perf/guest-bench/*.c)
+	"$here/mkinitramfs.sh" "$here/init" "$here/udhcpc.script" "$here"/tests.d/* "$root"/perf/guest-bench/*.c)
 
 out="$cache/guest/$ghash"
 if [ -f "$out/stamp" ]; then
@@ -49,7 +49,7 @@ fi
 
 # One builder at a time; whoever waited re-checks before building.
 exec 9>"$cache/.lock"
-echo "guest: waiting for the build lock $cache/.lock"
+echo "guest: taking the build lock $cache/.lock (another build may be running)"
 flock 9
 if [ ! -f "$out/stamp" ]; then
 	start=$(date +%s)

@@ -32,6 +32,7 @@ for a in $needed; do
 done
 
 install -m 0755 "$here/init" "$stage/init"
+install -D -m 0755 "$here/udhcpc.script" "$stage/usr/share/udhcpc/default.script"
 for t in "$here"/tests.d/*.sh; do
 	install -m 0755 "$t" "$stage/guest-tests/$(basename "$t" .sh)"
 done
