@@ -5,7 +5,7 @@
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
-guest_boot bench-cpu "" 900 "$log" || rc=$?
+FW=fw_dynamic guest_boot bench-cpu "" 900 "$log" || rc=$?
 n=$(grep -c '^{"suite":"guest-cpu".*"check":"ok"}' "$log" || true)
 if [ "$rc" -ne 0 ] || [ "$n" -ne 4 ] || ! grep -q '^RINGVM-RUN-END bench-cpu rc=0' "$log"; then
 	echo "FAIL: QEMU rc=$rc, $n of 4 kernels with a correct checksum"
