@@ -4,6 +4,7 @@
 # SRCCACHE) with `make defconfig` + guest/busybox.config. OUTDIR gets busybox,
 # busybox.links (applet paths for the initramfs) and config; created atomically.
 set -euo pipefail
+trap 'echo "guest: $(basename "$0") failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
@@ -32,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 cp -a "$pristine" "$work/src"
 cd "$work/src"
-"${bmake[@]}" -s defconfig >&2
+"${bmake[@]}" -s defconfig >/dev/null
 while read -r line; do
 	case "$line" in
 	'# CONFIG_'*' is not set')
@@ -44,7 +45,8 @@ while read -r line; do
 		echo "$line" >>.config ;;
 	esac
 done <"$here/busybox.config"
-yes "" | "${bmake[@]}" -s oldconfig >/dev/null 2>&1
+# (yes dies of SIGPIPE when oldconfig stops reading: not an error under pipefail)
+{ yes "" || true; } | "${bmake[@]}" -s oldconfig >/dev/null 2>&1
 while read -r line; do # the options must have stuck after oldconfig
 	case "$line" in
 	'# CONFIG_'*) sym=${line#\# }; sym=${sym%% *}
@@ -58,7 +60,7 @@ echo "guest: building busybox with $(guest_jobs) jobs" >&2
 file busybox 2>/dev/null | grep -q 'statically linked' || [ ! -x /usr/bin/file ] ||
 	guest_die "busybox did not link statically"
 
-mkdir "$work/out"
+mkdir -m 755 "$work/out"
 cp busybox busybox.links "$work/out/"
 cp .config "$work/out/config"
 echo "seconds=$(($(date +%s) - start))" >"$work/out/stamp"

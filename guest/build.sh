@@ -14,6 +14,7 @@
 # reuse its result. Builds happen in a temp dir inside the cache and are renamed
 # into place, so an interrupted build never leaves a half-written result.
 set -euo pipefail
+trap 'echo "guest: $(basename "$0") failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -59,6 +60,7 @@ if [ ! -f "$out/stamp" ]; then
 	[ -f "$bdir/stamp" ] || "$here/build-busybox.sh" "$bdir" "$cache/src"
 
 	tmp=$(mktemp -d "$cache/guest/.tmp.XXXXXX")
+	chmod 755 "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
 	ln "$kdir/Image" "$tmp/Image" 2>/dev/null || cp "$kdir/Image" "$tmp/Image"
 	ln "$kdir/vmlinux" "$tmp/vmlinux" 2>/dev/null || cp "$kdir/vmlinux" "$tmp/vmlinux"

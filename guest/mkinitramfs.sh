@@ -4,6 +4,7 @@
 # guest/tests.d/NAME.sh, and the riscv64 benchmark programs from perf/guest-bench
 # (built here: they are small). The archive is reproducible for identical inputs.
 set -euo pipefail
+trap 'echo "guest: $(basename "$0") failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 . "$here/lib.sh"
