@@ -14,12 +14,12 @@ ver=$(guest_busybox_src_version)
 bmake=(make -j"$(guest_jobs)" CROSS_COMPILE=riscv64-linux-gnu-)
 
 # 1. Source: apt-get source into a temp dir, renamed into place when complete.
-pristine="$srccache/busybox-$ver"
+pristine="$srccache/busybox-${ver#*:}" # no epoch colon in paths
 if [ ! -d "$pristine" ]; then
 	mkdir -p "$srccache"
 	dl=$(mktemp -d "$srccache/.busybox.XXXXXX")
 	echo "guest: fetching the busybox $ver source package" >&2
-	(cd "$dl" && apt-get source -qq busybox >&2 2>&1) || { rm -rf "$dl"; guest_die "apt-get source busybox failed"; }
+	(cd "$dl" && apt-get source -qq "busybox=$ver" >&2 2>&1) || { rm -rf "$dl"; guest_die "apt-get source busybox failed"; }
 	tree=$(find "$dl" -mindepth 1 -maxdepth 1 -type d -name 'busybox-*' | head -1)
 	[ -n "$tree" ] || { rm -rf "$dl"; guest_die "apt-get source busybox unpacked no busybox-*/ tree"; }
 	mv -T "$tree" "$pristine" 2>/dev/null || true # a racing fetch may have won

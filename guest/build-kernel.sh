@@ -4,6 +4,7 @@
 # symbols) and config into OUTDIR (created atomically, stamp written last).
 # Called by build.sh under its lock; safe to run by hand.
 set -euo pipefail
+trap 'echo "guest: $(basename "$0") failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 

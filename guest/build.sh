@@ -33,13 +33,16 @@ kver=$(guest_pkg_version linux-source-6.1)
 gver=$(guest_pkg_version gcc-riscv64-linux-gnu)
 bver=$(guest_busybox_src_version)
 
-# Component hashes: each covers its own scripts, configs and package versions.
+# Part hashes cover what changes that part's output: its script, its config and
+# the package versions. lib.sh (helpers only) and the assembly inputs go into the
+# final hash, so editing them repacks the initramfs without rebuilding the kernel.
 khash=$(guest_hash "linux-source-6.1=$kver" "gcc-riscv64-linux-gnu=$gver" \
-	"$here/lib.sh" "$here/build-kernel.sh" "$here/kernel.config")
+	"$here/build-kernel.sh" "$here/kernel.config")
 bhash=$(guest_hash "busybox-src=$bver" "gcc-riscv64-linux-gnu=$gver" \
-	"$here/lib.sh" "$here/build-busybox.sh" "$here/busybox.config")
-ghash=$(guest_hash "kernel=$khash" "busybox=$bhash" "$here/build.sh" \
-	"$here/mkinitramfs.sh" "$here/init" "$here/udhcpc.script" "$here"/tests.d/* "$root"/perf/guest-bench/*.c)
+	"$here/build-busybox.sh" "$here/busybox.config")
+ghash=$(guest_hash "kernel=$khash" "busybox=$bhash" "$here/lib.sh" "$here/build.sh" \
+	"$here/mkinitramfs.sh" "$here/init" "$here/udhcpc.script" "$here"/tests.d/* \
+	"$root"/perf/guest-bench/*.c)
 
 out="$cache/guest/$ghash"
 if [ -f "$out/stamp" ]; then
