@@ -244,6 +244,8 @@ int blk_submit(struct blk *b, struct blk_req *r)
 	case BLK_READ:
 	case BLK_WRITE:
 		len = blk_iov_size(r->iov, r->iovcnt);
+		if (r->op == BLK_WRITE && !(b->flags & BLK_O_RDWR))
+			return -EROFS;
 		if (b->align > 1 && ((r->offset & (b->align - 1)) ||
 				     !iov_aligned(r->iov, r->iovcnt, b->align)))
 			return -EINVAL;
