@@ -152,11 +152,14 @@ static int c_victim(struct qcow2 *q, struct q_cache *c)
 		}
 		if (c->dirty[j]) {
 			/* L2 slices may only reach disk after the refcounts they
-			 * depend on: a full write-back keeps that order */
+			 * depend on: a full write-back keeps that order. It can
+			 * change the cache (frees drop items), so look again. */
 			int r = c == &q->l2c ? q_writeback(q, false)
 					     : write_item(q, c, j, Q_OL_RB);
 			if (r < 0)
 				return r;
+			if (c == &q->l2c)
+				continue;
 		}
 		c_unlink(c, j);
 		return (int)j;

@@ -517,7 +517,7 @@ static void vm_done(struct blk_req *r, int res)
 	w->done = true;
 }
 
-static int vm_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len)
+int q_sync_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len)
 {
 	struct iovec iov = { buf, len };
 	struct vm_wait w = { 0 };
@@ -545,7 +545,7 @@ int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write)
 		if (write)
 			memcpy(io, buf, len);
 	}
-	int r = vm_req(b, write ? BLK_WRITE : BLK_READ, vmstate_base(q) + pos, io, len);
+	int r = q_sync_req(b, write ? BLK_WRITE : BLK_READ, vmstate_base(q) + pos, io, len);
 	if (io != buf) {
 		if (!write && !r)
 			memcpy(buf, io, len);
@@ -558,5 +558,5 @@ int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write)
 int q_vmstate_discard(struct blk *b, uint64_t len)
 {
 	struct qcow2 *q = b->opaque;
-	return vm_req(b, BLK_DISCARD, vmstate_base(q), NULL, q_align_up(len, q->cluster_size));
+	return q_sync_req(b, BLK_DISCARD, vmstate_base(q), NULL, q_align_up(len, q->cluster_size));
 }

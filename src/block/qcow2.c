@@ -543,10 +543,11 @@ static int q_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size
 		}
 		/* drop whole clusters past the new end; the partial one is zeroed */
 		uint64_t cs = q->cluster_size, cut = q_align_up(size, cs);
-		if (cut < q->size && (r = blk_discard_sync(b, cut, q->size - cut)) < 0)
+		if (cut < q->size && (r = q_sync_req(b, BLK_DISCARD, cut, NULL,
+						      q->size - cut)) < 0)
 			return r;
-		if (cut > size && (r = blk_pwrite_zeroes(b, size, cut - size < q->size - size ?
-						      cut - size : q->size - size, 0)) < 0)
+		uint64_t tail = (cut < q->size ? cut : q->size) - size;
+		if (tail && (r = q_sync_req(b, BLK_WRITE_ZEROES, size, NULL, tail)) < 0)
 			return r;
 	}
 	uint64_t need = q_size_to_l1(q, size);

@@ -194,6 +194,8 @@ int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,
 int q_snapshot_apply(struct blk *b, const char *id, char *err, size_t errlen);
 int q_snapshot_delete(struct blk *b, const char *id, char *err, size_t errlen);
 int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write);
+/* A request straight to the driver (no range/flag checks), waited for. */
+int q_sync_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len);
 int q_update_refs(struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, int delta);
 int q_fix_copied(struct qcow2 *q);
 
