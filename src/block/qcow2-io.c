@@ -388,20 +388,12 @@ static int run_len(struct q_req *qr, uint64_t e, uint64_t *len, bool write)
 	return 0;
 }
 
-static int issue_read_one(struct q_req *qr)
+/* Unallocated here: the backing file below its size, zeroes elsewhere. */
+static int read_unallocated(struct q_req *qr, uint64_t pos, uint64_t n)
 {
 	struct qcow2 *q = qr->q;
-	uint64_t pos = qr->pos, e, n;
-	int r = q_l2_lookup(q, pos, &e);
-	if (r < 0 || (r = check_entry(q, pos, e)) < 0 || (r = run_len(qr, e, &n, false)) < 0)
-		return r;
-	uint64_t in = pos & (cs_of(q) - 1);
-	if (e & Q_COMPRESSED) {
-		r = submit_compressed(qr, pos, n, e);
-	} else if (entry_normal(e)) {
-		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
-	} else if (!(e & Q_ZERO) && q->b->backing && pos < q->size &&
-		   pos < blk_size(q->b->backing)) {
+	int r = 0;
+	if (q->b->backing && pos < q->size && pos < blk_size(q->b->backing)) {
 		uint64_t bend = blk_size(q->b->backing);
 		if (bend > q->size)
 			bend = q->size;
@@ -413,6 +405,61 @@ static int issue_read_one(struct q_req *qr)
 	} else {
 		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
 	}
+	return r;
+}
+
+/* Extended L2: 32 subclusters, each allocated, zero or unallocated. */
+static int sc_state(uint64_t bm, unsigned i)
+{
+	return (bm >> i) & 1 ? 1 : (bm >> (32 + i)) & 1 ? 2 : 0;
+}
+
+static int issue_read_ext(struct q_req *qr, uint64_t e, uint64_t bm)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), sc = cs >> 5, pos = qr->pos, in = pos & (cs - 1);
+	unsigned i = (unsigned)(in / sc), j = i + 1;
+	int st = sc_state(bm, i);
+	while (j < 32 && sc_state(bm, j) == st)
+		j++;
+	uint64_t n = j * sc - in;
+	if (n > qr->end - pos)
+		n = qr->end - pos;
+	int r = 0;
+	if (st == 1 && !(e & Q_OFFSET_MASK)) {
+		q_mark_corrupt(q, "an allocated subcluster has no host cluster");
+		return -EIO;
+	}
+	if (st == 1)
+		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
+	else if (st == 2)
+		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
+	else
+		r = read_unallocated(qr, pos, n);
+	qr->pos += n;
+	return r;
+}
+
+static int issue_read_one(struct q_req *qr)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t pos = qr->pos, e, n;
+	int r = q_l2_lookup(q, pos, &e);
+	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
+		return r;
+	if (q->extl2 && !(e & Q_COMPRESSED))
+		return issue_read_ext(qr, e, q->last_bitmap);
+	if ((r = run_len(qr, e, &n, false)) < 0)
+		return r;
+	uint64_t in = pos & (cs_of(q) - 1);
+	if (e & Q_COMPRESSED)
+		r = submit_compressed(qr, pos, n, e);
+	else if (entry_normal(e))
+		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
+	else if (!(e & Q_ZERO))
+		r = read_unallocated(qr, pos, n);
+	else
+		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
 	qr->pos += n;
 	return r;
 }
@@ -978,6 +1025,16 @@ int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status 
 	st->len = n;
 	st->depth = 0;
 	st->host_file = b->filename;
+	if (q->extl2 && !(e & Q_COMPRESSED)) {
+		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1), bm = q->last_bitmap;
+		unsigned i = (unsigned)(in / sc), j = i + 1;
+		int s0 = sc_state(bm, i);
+		while (j < 32 && sc_state(bm, j) == s0)
+			j++;
+		st->len = j * sc - in < len ? j * sc - in : len;
+		e = s0 == 1 ? (e & ~Q_ZERO) : s0 == 2 ? Q_ZERO : 0;
+		n = st->len;
+	}
 	if (e & Q_COMPRESSED) {
 		st->flags = BLK_STATUS_DATA | BLK_STATUS_ALLOCATED | BLK_STATUS_COMPRESSED;
 	} else if (e & Q_ZERO) {

@@ -280,17 +280,19 @@ static int bad_l1(struct qcow2 *q, uint64_t i)
 	return -EIO;
 }
 
-int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **slice,
+/* Pointer (into the cache) to entry idx of the L2 table at l2_off; with
+ * extended L2 entries the subcluster bitmap follows it. */
+int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **entry,
 	       bool for_write)
 {
 	uint64_t sl = idx >> q->slice_bits;
-	unsigned ci;
-	int r = c_get(q, &q->l2c, l2_off + (sl << (q->slice_bits + 3)), &ci);
+	unsigned ci, ext = q->extl2;
+	int r = c_get(q, &q->l2c, l2_off + (sl << (q->slice_bits + 3 + ext)), &ci);
 	if (r < 0)
 		return r;
 	if (for_write)
 		c_set_dirty(&q->l2c, ci);
-	*slice = (uint64_t *)c_data(&q->l2c, ci);
+	*entry = (uint64_t *)c_data(&q->l2c, ci) + ((idx & ((1ull << q->slice_bits) - 1)) << ext);
 	return 0;
 }
 
@@ -316,7 +318,12 @@ int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry)
 	int r = q_l2_slice(q, l2_off, idx, &s, false);
 	if (r < 0)
 		return r;
-	*entry = __builtin_bswap64(s[idx & ((1ull << q->slice_bits) - 1)]);
+	*entry = __builtin_bswap64(*s);
+	if (q->extl2) {
+		q->last_bitmap = __builtin_bswap64(s[1]);
+		if (!(*entry & Q_COMPRESSED))
+			*entry &= ~Q_ZERO; /* zeroes are in the subcluster bitmap */
+	}
 	return 0;
 }
 
@@ -392,7 +399,7 @@ int q_l2_prepare_write(struct qcow2 *q, uint64_t goff, uint64_t **entry)
 	r = q_l2_slice(q, l2_off, idx, &s, true);
 	if (r < 0)
 		return r;
-	*entry = &s[idx & ((1ull << q->slice_bits) - 1)];
+	*entry = s;
 	return 0;
 }
 

@@ -220,7 +220,7 @@ int q_update_refs(struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, int del
 			uint64_t *s;
 			if ((r = q_l2_slice(q, l2, j, &s, false)) < 0)
 				return r;
-			uint64_t e = __builtin_bswap64(s[j & ((1ull << q->slice_bits) - 1)]);
+			uint64_t e = __builtin_bswap64(*s);
 			uint64_t first, n;
 			if (e & Q_COMPRESSED) {
 				uint64_t off, len;
@@ -268,7 +268,7 @@ int q_fix_copied(struct qcow2 *q)
 			uint64_t *s;
 			if ((r = q_l2_slice(q, l2, j, &s, false)) < 0)
 				return r;
-			uint64_t e = __builtin_bswap64(s[j & ((1ull << q->slice_bits) - 1)]);
+			uint64_t e = __builtin_bswap64(*s);
 			if ((e & Q_COMPRESSED) || !(e & Q_OFFSET_MASK))
 				continue;
 			if ((r = q_refcount_get(q, (e & Q_OFFSET_MASK) / cs, &rc)) < 0)
@@ -277,7 +277,7 @@ int q_fix_copied(struct qcow2 *q)
 			if (ne != e) {
 				if ((r = q_l2_slice(q, l2, j, &s, true)) < 0)
 					return r;
-				s[j & ((1ull << q->slice_bits) - 1)] = __builtin_bswap64(ne);
+				*s = __builtin_bswap64(ne);
 			}
 		}
 	}

@@ -30,8 +30,8 @@ uint64_t q_size_to_l1(const struct qcow2 *q, uint64_t size)
 static void set_geometry(struct qcow2 *q)
 {
 	q->cluster_size = 1u << q->cluster_bits;
-	q->l2_bits = q->cluster_bits - 3;
-	q->slice_bits = q->l2_bits < 9 ? q->l2_bits : 9; /* 4 KiB slices */
+	q->l2_bits = q->cluster_bits - 3 - q->extl2;
+	q->slice_bits = q->l2_bits < 9u - q->extl2 ? q->l2_bits : 9u - q->extl2; /* 4 KiB */
 	q->rb_bits = q->cluster_bits + 3 - q->refcount_order;
 	q->refcount_max = q->refcount_order == 6 ? UINT64_MAX
 						 : (1ull << (1u << q->refcount_order)) - 1;
@@ -154,6 +154,13 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 		blk_err(err, errlen, "'%s': invalid refcount order %u (0..6)", fn,
 			q->refcount_order);
 		return -EINVAL;
+	}
+	q->extl2 = q->version >= 3 && (q_be64(h + 72) & Q_INCOMPAT_EXTL2);
+	if (q->extl2 && (q->cluster_bits < 14 || q->rw)) {
+		blk_err(err, errlen, q->rw ? "'%s' uses extended L2 entries: it can only be "
+			"opened read-only" : "'%s': extended L2 entries need clusters of at "
+			"least 16 KiB", fn);
+		return -ENOTSUP;
 	}
 	set_geometry(q);
 	int r = parse_exts(q, h, q->version == 2 ? 72 : q->header_length, cs, err, errlen);
@@ -330,12 +337,12 @@ static int read_tables(struct qcow2 *q, char *err, size_t errlen)
 
 static int init_caches(struct qcow2 *q, uint64_t l2_cache_bytes)
 {
-	unsigned slice_bytes = 8u << q->slice_bits;
+	unsigned slice_bytes = 8u << (q->slice_bits + q->extl2);
 	uint64_t want = l2_cache_bytes;
 	if (!want) {
 		uint64_t l1 = q->l1_size > q_size_to_l1(q, q->size) ? q->l1_size
 								   : q_size_to_l1(q, q->size);
-		want = l1 << (q->l2_bits + 3);
+		want = l1 << (q->l2_bits + 3 + q->extl2);
 		if (want > Q_DEFAULT_L2_CACHE_MAX)
 			want = Q_DEFAULT_L2_CACHE_MAX;
 	}

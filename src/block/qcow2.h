@@ -41,7 +41,8 @@
 #define Q_INCOMPAT_DATA_FILE (1ull << 2)
 #define Q_INCOMPAT_COMPRESSION (1ull << 3)
 #define Q_INCOMPAT_EXTL2 (1ull << 4)
-#define Q_INCOMPAT_KNOWN (Q_INCOMPAT_DIRTY | Q_INCOMPAT_CORRUPT | Q_INCOMPAT_COMPRESSION)
+#define Q_INCOMPAT_KNOWN (Q_INCOMPAT_DIRTY | Q_INCOMPAT_CORRUPT | Q_INCOMPAT_COMPRESSION | \
+			  Q_INCOMPAT_EXTL2)
 #define Q_COMPAT_LAZY (1ull << 0)
 
 /* header extension types */
@@ -110,6 +111,8 @@ struct qcow2 {
 	uint32_t refcount_order;
 	uint32_t header_length;
 	uint8_t compression_type;
+	bool extl2;             /* extended L2 entries (read-only support) */
+	uint64_t last_bitmap;   /* extl2: bitmap of the last q_l2_lookup() */
 	char *backing_file, *backing_fmt;
 	struct q_ext *exts;     /* unknown/kept extensions, rewritten as read */
 	uint8_t *hdr_raw;       /* header bytes as read (unknown fields kept) */

@@ -90,8 +90,11 @@ static void header_cases(void)
 	patch(img, 72, 1ull << 10, 8);
 	CHECK(refuse(0, "bit 10") == -ENOTSUP);
 	fresh();
-	patch(img, 72, 1ull << 4, 8);
-	CHECK(refuse(0, "extended L2") == -ENOTSUP);
+	patch(img, 72, 1ull << 4, 8); /* extended L2: read-only support only */
+	CHECK(refuse(BLK_O_RDWR, "read-only") == -ENOTSUP);
+	fresh();
+	patch(img, 72, 1ull << 2, 8);
+	CHECK(refuse(0, "external data file") == -ENOTSUP);
 	fresh();
 	patch(img, 32, 1, 4);
 	CHECK(refuse(0, "encrypted") == -ENOTSUP);
