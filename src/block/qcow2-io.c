@@ -37,6 +37,7 @@ struct q_req {
 	uint64_t pos, end;       /* guest range still to issue */
 	int pending;             /* subs in flight, +1 while issuing */
 	int err;
+	bool sync_next;          /* next slice miss: load synchronously */
 	struct q_req *next;      /* free list / waiters of an allocation */
 };
 
@@ -366,7 +367,9 @@ static int run_len(struct q_req *qr, uint64_t e, uint64_t *len, bool write)
 	if (n > qr->end - pos)
 		n = qr->end - pos;
 	while (pos + n < qr->end && n < MAX_RUN_BYTES && !(e & Q_COMPRESSED)) {
-		uint64_t ne;
+		uint64_t ne, key;
+		if (!q_l2_cached(q, pos + n, &key))
+			break; /* the next issue step loads it asynchronously */
 		int r = q_l2_lookup(q, pos + n, &ne);
 		if (r < 0)
 			return r;
@@ -646,7 +649,9 @@ static int start_alloc(struct q_req *qr)
 	uint64_t cs = cs_of(q), pos = qr->pos;
 	uint64_t gstart = pos & ~(cs - 1), gend = gstart + cs;
 	while (gend < qr->end && gend - gstart < MAX_RUN_BYTES) {
-		uint64_t e;
+		uint64_t e, key;
+		if (!q_l2_cached(q, gend, &key))
+			break;
 		int r = q_l2_lookup(q, gend, &e);
 		if (r < 0)
 			return r;
@@ -795,6 +800,96 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
 	return r;
 }
 
+/* ---- asynchronous L2 slice loads ------------------------------------------- */
+
+/* A request whose next cluster maps through an L2 slice that is not cached
+ * waits here while the slice is read with aio; requests that need the same
+ * slice share the load. (Synchronous paths - allocation linking, snapshot
+ * and check walks - still read a missing slice with pread.) */
+struct q_load {
+	struct aio_req a;
+	struct qcow2 *q;
+	uint64_t key;
+	uint64_t gen;            /* q->l2_writes when the read was issued */
+	void *buf;
+	struct q_req *waiters;
+	struct q_load *next;
+};
+
+static void load_done(struct aio_req *a, ssize_t res)
+{
+	struct q_load *ld = a->opaque;
+	struct qcow2 *q = ld->q;
+	q->inflight--;
+	struct q_load **pp = &q->loads;
+	while (*pp != ld)
+		pp = &(*pp)->next;
+	*pp = ld->next;
+	int err = 0;
+	bool stale = q->l2_writes != ld->gen; /* a write-back raced with the read */
+	if (res < 0) {
+		err = (int)res;
+	} else if (!stale) {
+		if ((size_t)res < q->l2c.item_size) /* short: past EOF reads as zero */
+			memset((uint8_t *)ld->buf + res, 0, q->l2c.item_size - (size_t)res);
+		err = q_l2_insert(q, ld->key, ld->buf);
+	}
+	struct q_req *w = ld->waiters;
+	free(ld->buf);
+	free(ld);
+	while (w) {
+		struct q_req *next = w->next;
+		if (err < 0 && !w->err)
+			w->err = err;
+		w->sync_next = stale;
+		issue(w);
+		w = next;
+	}
+}
+
+/* true: qr now waits for a load (issue() resumes it). */
+static bool wait_for_slice(struct q_req *qr)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t key;
+	if (q_l2_cached(q, qr->pos, &key))
+		return false;
+	if (qr->sync_next) {
+		qr->sync_next = false;
+		return false;
+	}
+	for (struct q_load *ld = q->loads; ld; ld = ld->next) {
+		if (ld->key == key) {
+			qr->next = ld->waiters;
+			ld->waiters = qr;
+			return true;
+		}
+	}
+	struct q_load *ld = calloc(1, sizeof(*ld));
+	void *buf = ld ? blk_alloc_buf(q->l2c.item_size) : NULL;
+	if (!buf) {
+		free(ld);
+		return false; /* the synchronous path will load it */
+	}
+	ld->q = q;
+	ld->key = key;
+	ld->gen = q->l2_writes;
+	ld->buf = buf;
+	aio_prep_read(&ld->a, q->f.mfd, buf, q->l2c.item_size, key, load_done, ld);
+	q->inflight++;
+	if (aio_submit(q->b->engine, &ld->a) < 0) {
+		q->inflight--;
+		free(buf);
+		free(ld);
+		return false;
+	}
+	ld->next = q->loads;
+	q->loads = ld;
+	qr->next = NULL;
+	ld->waiters = qr;
+	return true;
+}
+
 /* ---- issuing ---------------------------------------------------------------- */
 
 static void flush_done(struct aio_req *a, ssize_t res)
@@ -842,6 +937,8 @@ static void issue(struct q_req *qr)
 		return;
 	}
 	while (qr->pos < qr->end && !qr->err) {
+		if (wait_for_slice(qr))
+			return; /* resumed by load_done() */
 		if (op == BLK_READ)
 			r = issue_read_one(qr);
 		else if (op == BLK_WRITE)
@@ -879,6 +976,7 @@ static int q_start(struct qcow2 *q, struct blk_req *r)
 	qr->end = r->offset + (r->op == BLK_READ || r->op == BLK_WRITE
 				       ? blk_iov_size(r->iov, r->iovcnt) : r->len);
 	qr->err = 0;
+	qr->sync_next = false;
 	q->nreqs++;
 	start_req(q, qr);
 	return 0;
@@ -896,7 +994,7 @@ int q_submit(struct blk *b, struct blk_req *r)
 
 int q_drain(struct qcow2 *q)
 {
-	while (q->nreqs || q->inflight || q->allocs) {
+	while (q->nreqs || q->inflight || q->allocs || q->loads) {
 		int r = loop_run_once(q->b->loop, -1);
 		if (r < 0 && r != -EINTR)
 			return r;

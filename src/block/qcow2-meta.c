@@ -265,6 +265,8 @@ int q_meta_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len, int
 		q_mark_corrupt(q, why);
 		return -EIO;
 	}
+	if (kind == Q_OL_L2)
+		q->l2_writes++; /* asynchronous slice reads in flight may be stale */
 	return blk_file_pwrite(&q->f, buf, len, off);
 }
 
@@ -293,6 +295,39 @@ int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **entry,
 	if (for_write)
 		c_set_dirty(&q->l2c, ci);
 	*entry = (uint64_t *)c_data(&q->l2c, ci) + ((idx & ((1ull << q->slice_bits) - 1)) << ext);
+	return 0;
+}
+
+/* Is the slice mapping goff in the cache (or is there nothing to load)?
+ * If not, *key is the host offset of the slice to load. O(1). */
+bool q_l2_cached(struct qcow2 *q, uint64_t goff, uint64_t *key)
+{
+	uint64_t l1i = goff >> (q->cluster_bits + q->l2_bits);
+	if (l1i >= q->l1_size)
+		return true;
+	uint64_t l1e = q->l1[l1i], l2_off = l1e & Q_OFFSET_MASK;
+	if (!l2_off || (l1e & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1)) ||
+	    l2_off >= q->host_end)
+		return true; /* q_l2_lookup() answers (or reports) without I/O */
+	uint64_t idx = (goff >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
+	*key = l2_off + ((idx >> q->slice_bits) << (q->slice_bits + 3 + q->extl2));
+	return c_find(&q->l2c, *key) >= 0;
+}
+
+/* Put a slice read asynchronously into the cache (unless a synchronous
+ * path loaded it meanwhile). */
+int q_l2_insert(struct qcow2 *q, uint64_t key, const void *data)
+{
+	if (c_find(&q->l2c, key) >= 0)
+		return 0;
+	int i = c_victim(q, &q->l2c);
+	if (i < 0)
+		return i;
+	if (c_find(&q->l2c, key) >= 0) { /* write-back may have loaded it */
+		return 0;
+	}
+	memcpy(c_data(&q->l2c, (unsigned)i), data, q->l2c.item_size);
+	c_link(&q->l2c, (unsigned)i, key);
 	return 0;
 }
 
@@ -551,6 +586,7 @@ int q_refcount_add(struct qcow2 *q, uint64_t cl, int64_t delta)
 		if ((q->comp_next & ~(uint64_t)(q->cluster_size - 1)) == cl * q->cluster_size)
 			q->comp_next = 0;
 		c_invalidate(&q->l2c, cl * q->cluster_size, q->cluster_size);
+		q->l2_writes++;
 		c_invalidate(&q->rbc, cl * q->cluster_size, q->cluster_size);
 	}
 	return r;

@@ -11,9 +11,12 @@
  * Format per QEMU's docs/interop/qcow2.txt (our own code).
  *
  * Threading: everything runs on the blk's loop thread; there are no locks.
- * Metadata reads/writes are synchronous pread/pwrite on the buffered
- * metadata fd (rare with the default cache: the L2 cache covers the whole
- * image); guest data I/O is asynchronous through aio.
+ * Guest data I/O is asynchronous through aio, and so is the L2 slice read
+ * a request needs on a cache miss (qcow2-io.c). Metadata writes (write-back,
+ * allocation of L2 tables/refcount blocks) and the reads done by snapshot,
+ * check and rare fallback paths are synchronous pread/pwrite on the
+ * buffered metadata fd: rare with the default cache, which covers the
+ * whole image.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -90,6 +93,7 @@ struct q_snap {
 struct q_alloc;
 struct q_req;
 struct q_sub;
+struct q_load;
 
 struct qcow2 {
 	struct blk *b;
@@ -144,6 +148,8 @@ struct qcow2 {
 	/* request path */
 	unsigned inflight;      /* data I/Os in flight */
 	struct q_alloc *allocs; /* allocations in flight (serialization) */
+	struct q_load *loads;   /* L2 slices being read asynchronously */
+	uint64_t l2_writes;     /* L2 slices written so far (stale-load check) */
 	struct q_req *free_reqs;
 	struct q_sub *free_subs;
 	unsigned nreqs;         /* q_reqs not finished (drain waits for 0) */
@@ -156,6 +162,8 @@ void q_cache_free(struct q_cache *c);
 int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **slice,
 	       bool for_write);
 int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry);
+bool q_l2_cached(struct qcow2 *q, uint64_t goff, uint64_t *key);
+int q_l2_insert(struct qcow2 *q, uint64_t key, const void *data);
 int q_l2_prepare_write(struct qcow2 *q, uint64_t goff, uint64_t **entry);
 int q_refcount_get(struct qcow2 *q, uint64_t cl, uint64_t *rc);
 int q_refcount_add(struct qcow2 *q, uint64_t cl, int64_t delta);
