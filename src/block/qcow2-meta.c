@@ -726,9 +726,14 @@ restart:;
 		q->host_end = (start + n) * cs;
 	if (q->free_hint == start)
 		q->free_hint = start + n;
-	int o = q_overlap(q, start * cs, n * cs, Q_OL_L2 | Q_OL_RB);
+	/* refcounts said free: make sure no metadata lives there before data
+	 * or a new table is written (O(L1 + refcount table) per allocation) */
+	int o = q_overlap(q, start * cs, n * cs, 0);
 	if (o) {
-		q_mark_corrupt(q, "a free cluster overlaps metadata (refcounts are wrong)");
+		char why[160];
+		snprintf(why, sizeof(why), "cluster %llu has refcount 0 but holds %s",
+			 (unsigned long long)start, ol_name(o));
+		q_mark_corrupt(q, why);
 		return -EIO;
 	}
 	return (int64_t)(start * cs);
