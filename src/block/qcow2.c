@@ -653,9 +653,9 @@ static int create_check(const struct blk_create_opts *o, int compat, int rbits,
 		blk_err(err, errlen, "compression_type must be zlib or zstd");
 		return -EINVAL;
 	}
-	if (o->prealloc != BLK_PREALLOC_OFF) {
-		blk_err(err, errlen, "qcow2 preallocation is not supported (only off)");
-		return -ENOTSUP;
+	if (o->prealloc != BLK_PREALLOC_OFF && o->backing_file) {
+		blk_err(err, errlen, "qcow2 preallocation cannot be used with a backing file");
+		return -EINVAL;
 	}
 	if (o->size & 511) {
 		blk_err(err, errlen, "Image size must be a multiple of 512 bytes");
@@ -675,6 +675,48 @@ static int backing_size(const char *fn, const struct blk_create_opts *o,
 	*size = blk_size(child.backing);
 	blk_close(child.backing);
 	return 0;
+}
+
+/* preallocation=metadata|falloc|full: every guest cluster gets a host
+ * cluster (contiguous, in runs of one L2 table) and an L2 entry; falloc
+ * reserves the space, full writes zeroes. The fresh file area reads as
+ * zeroes, so the image content is unchanged. */
+static int q_preallocate(const char *fn, enum blk_prealloc mode, struct aio_engine *e,
+			 char *err, size_t errlen)
+{
+	struct blk *b = NULL;
+	struct blk_open_opts o = { .filename = fn, .format = "qcow2",
+				   .flags = BLK_O_RDWR | BLK_O_NO_LOCK };
+	int r = blk_open(&b, e, &o, err, errlen);
+	if (r < 0)
+		return r;
+	struct qcow2 *q = b->opaque;
+	uint64_t cs = q->cluster_size, per = (1ull << q->l2_bits) * cs;
+	for (uint64_t g = 0; g < q->size && !r; g += per) {
+		uint64_t n = (q->size - g < per ? q->size - g + cs - 1 : per) / cs;
+		int64_t host = q_alloc_clusters(q, n);
+		if (host < 0) {
+			r = (int)host;
+			break;
+		}
+		for (uint64_t i = 0; i < n && !r; i++) {
+			uint64_t *p;
+			r = q_l2_prepare_write(q, g + i * cs, &p);
+			if (!r)
+				*p = __builtin_bswap64(((uint64_t)host + i * cs) | Q_COPIED);
+		}
+		if (!r && mode == BLK_PREALLOC_FALLOC &&
+		    fallocate(q->f.mfd, 0, (off_t)host, (off_t)(n * cs)) < 0)
+			r = -errno;
+		for (uint64_t i = 0; !r && mode == BLK_PREALLOC_FULL && i < n; i++)
+			r = blk_file_pwrite(&q->f, q->zero_cluster, cs, (uint64_t)host + i * cs);
+	}
+	if (!r && ftruncate(q->f.mfd, (off_t)q->host_end) < 0)
+		r = -errno;
+	int r2 = blk_close(b);
+	if (r < 0)
+		blk_err(err, errlen, "Could not preallocate '%s': %s", fn, strerror(-r));
+	return r < 0 ? r : r2;
 }
 
 static int q_create(const char *fn, const struct blk_create_opts *o,
@@ -777,6 +819,8 @@ static int q_create(const char *fn, const struct blk_create_opts *o,
 	free(buf);
 	if (r < 0)
 		blk_err(err, errlen, "Could not write '%s': %s", fn, strerror(-r));
+	else if (o->prealloc != BLK_PREALLOC_OFF)
+		r = q_preallocate(fn, o->prealloc, e, err, errlen);
 	return r;
 bad_backing:
 	free(buf);
