@@ -114,6 +114,45 @@ static void unknown_features(struct qcow2 *q, uint64_t bits, char *err, size_t e
 		names);
 }
 
+/* Table offsets and sizes from the header: aligned, in the file, bounded. */
+static int check_tables(struct qcow2 *q, uint64_t file_size, char *err, size_t errlen)
+{
+	const char *fn = q->b->filename;
+	uint64_t cs = q->cluster_size;
+	uint64_t l1_need = q_size_to_l1(q, q->size);
+	if ((uint64_t)q->l1_size * 8 > Q_MAX_L1_BYTES || l1_need * 8 > Q_MAX_L1_BYTES) {
+		blk_err(err, errlen, "'%s': L1 table too large (%u entries for a virtual size of "
+			"%llu bytes; the limit is 32 MiB)", fn, q->l1_size,
+			(unsigned long long)q->size);
+		return -EFBIG;
+	}
+	if (q->l1_size < l1_need) {
+		blk_err(err, errlen, "'%s': L1 table has %u entries, too few for the virtual "
+			"size", fn, q->l1_size);
+		return -EINVAL;
+	}
+	if ((q->l1_offset & (cs - 1)) || (q->l1_size && q->l1_offset == 0) ||
+	    q->l1_offset > file_size) {
+		blk_err(err, errlen, "'%s': invalid L1 table offset 0x%llx", fn,
+			(unsigned long long)q->l1_offset);
+		return -EINVAL;
+	}
+	if ((q->rt_offset & (cs - 1)) || q->rt_offset == 0 || q->rt_clusters == 0 ||
+	    (uint64_t)q->rt_clusters * cs > Q_MAX_RT_BYTES || q->rt_offset > file_size) {
+		blk_err(err, errlen, "'%s': invalid refcount table (offset 0x%llx, %u clusters)",
+			fn, (unsigned long long)q->rt_offset, q->rt_clusters);
+		return -EINVAL;
+	}
+	if (q->nb_snapshots > Q_MAX_SNAPSHOTS ||
+	    (q->nb_snapshots && ((q->snapshots_offset & (cs - 1)) || !q->snapshots_offset ||
+				 q->snapshots_offset > file_size))) {
+		blk_err(err, errlen, "'%s': invalid snapshot table (offset 0x%llx, %u entries)",
+			fn, (unsigned long long)q->snapshots_offset, q->nb_snapshots);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 			char *err, size_t errlen)
 {
@@ -177,37 +216,8 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 			q->compression_type);
 		return -EINVAL;
 	}
-	uint64_t l1_need = q_size_to_l1(q, q->size);
-	if ((uint64_t)q->l1_size * 8 > Q_MAX_L1_BYTES || l1_need * 8 > Q_MAX_L1_BYTES) {
-		blk_err(err, errlen, "'%s': L1 table too large (%u entries for a virtual size of "
-			"%llu bytes; the limit is 32 MiB)", fn, q->l1_size,
-			(unsigned long long)q->size);
-		return -EFBIG;
-	}
-	if (q->l1_size < l1_need) {
-		blk_err(err, errlen, "'%s': L1 table has %u entries, too few for the virtual "
-			"size", fn, q->l1_size);
-		return -EINVAL;
-	}
-	if ((q->l1_offset & (cs - 1)) || (q->l1_size && q->l1_offset == 0) ||
-	    q->l1_offset > file_size) {
-		blk_err(err, errlen, "'%s': invalid L1 table offset 0x%llx", fn,
-			(unsigned long long)q->l1_offset);
-		return -EINVAL;
-	}
-	if ((q->rt_offset & (cs - 1)) || q->rt_offset == 0 || q->rt_clusters == 0 ||
-	    (uint64_t)q->rt_clusters * cs > Q_MAX_RT_BYTES || q->rt_offset > file_size) {
-		blk_err(err, errlen, "'%s': invalid refcount table (offset 0x%llx, %u clusters)",
-			fn, (unsigned long long)q->rt_offset, q->rt_clusters);
-		return -EINVAL;
-	}
-	if (q->nb_snapshots > Q_MAX_SNAPSHOTS ||
-	    (q->nb_snapshots && ((q->snapshots_offset & (cs - 1)) || !q->snapshots_offset ||
-				 q->snapshots_offset > file_size))) {
-		blk_err(err, errlen, "'%s': invalid snapshot table (offset 0x%llx, %u entries)",
-			fn, (unsigned long long)q->snapshots_offset, q->nb_snapshots);
-		return -EINVAL;
-	}
+	if ((r = check_tables(q, file_size, err, errlen)) < 0)
+		return r;
 	uint64_t bo = q_be64(h + 8);
 	uint32_t bl = q_be32(h + 16);
 	if (bo) {
