@@ -724,6 +724,14 @@ restart:;
 	}
 	if ((start + n) * cs > q->host_end)
 		q->host_end = (start + n) * cs;
+	if (q->host_end > q->file_size && !q->f.is_bdev) {
+		/* extend the file ahead: O_DIRECT writes inside the file size
+		 * are not serialized by the filesystem like extending ones */
+		uint64_t ahead = q->host_end / 8 > (16u << 20) ? q->host_end / 8 : (16u << 20);
+		uint64_t want = q_align_up(q->host_end + ahead, cs);
+		if (ftruncate(q->f.mfd, (off_t)want) == 0)
+			q->file_size = want;
+	}
 	if (q->free_hint == start)
 		q->free_hint = start + n;
 	/* refcounts said free: make sure no metadata lives there before data

@@ -470,6 +470,7 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	if (r < 0)
 		goto fail;
 	q->host_end = q_align_up((uint64_t)fsz, q->cluster_size);
+	q->file_size = q->open_size = (uint64_t)fsz;
 	q->free_hint = 1;
 	b->size = q->size;
 	b->align = q->f.align;
@@ -510,6 +511,10 @@ static int q_close(struct blk *b)
 	int r = q_drain(q);
 	if (q->rw && !q->broken) {
 		int r2 = q_flush_all(q);
+		/* give back what was extended ahead and not used */
+		uint64_t keep = q->host_end > q->open_size ? q->host_end : q->open_size;
+		if (!r2 && q->file_size > keep && ftruncate(q->f.mfd, (off_t)keep) == 0)
+			q->file_size = keep;
 		if (!r2 && (q->incompat & Q_INCOMPAT_DIRTY)) {
 			q->incompat &= ~Q_INCOMPAT_DIRTY;
 			r2 = q_write_header(q);

@@ -135,6 +135,8 @@ struct qcow2 {
 	struct q_cache l2c, rbc;
 	uint64_t free_hint;     /* lowest cluster index that may be free */
 	uint64_t host_end;      /* first byte after the last used cluster */
+	uint64_t file_size;     /* host file size (we extend it ahead of use) */
+	uint64_t open_size;     /* host file size at open (never cut below) */
 	uint64_t comp_next;     /* next free byte for compressed data, 0 = none */
 
 	/* deferred refcount decrements: host cluster offsets, applied after
