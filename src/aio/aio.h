@@ -75,7 +75,7 @@ struct aio_req {
 	uint64_t offset;
 	void *buf;
 	size_t len;
-	struct iovec *iov;   /* READV/WRITEV: may be modified while in flight */
+	struct iovec *iov;   /* READV/WRITEV: never modified */
 	unsigned iovcnt;
 	struct sockaddr *addr;
 	socklen_t *addrlen;  /* ACCEPT: in/out */
@@ -86,11 +86,17 @@ struct aio_req {
 	/* private to the engine */
 	struct aio_engine *engine;
 	size_t done_bytes;   /* progress for AIO_F_FULL */
+	ssize_t res;         /* result handed from a worker thread */
 	int state;
+	struct aio_req *prev_inflight, *next_inflight;
+	struct iovec *rest_iov; /* remainder after a short transfer (owned) */
+	unsigned rest_iovcnt;
 	union {
 		struct loop_ring_op ring_op;
-		struct aio_req *next;
+		struct loop_post_node pnode;
+		unsigned char space[80] __attribute__((aligned(8))); /* native iocb */
 	} u;
+	struct aio_req *qnext;  /* engine queues */
 	void *eng_priv;
 };
 

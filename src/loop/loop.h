@@ -76,7 +76,7 @@ int loop_run_once(struct loop *loop, int64_t timeout_ns);
 /* Make loop_run() return after the current turn. Any thread. */
 void loop_stop(struct loop *loop);
 
-/* Has loop_stop() been called since the last loop_run() began? */
+/* Has loop_stop() been called and not yet ended a loop_run()? */
 bool loop_stopping(const struct loop *loop);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
@@ -138,6 +138,21 @@ static inline bool loop_timer_armed(const struct loop_timer *t)
 {
 	return t->heap_index != SIZE_MAX;
 }
+
+/* ---- flush hooks (loop thread only) ------------------------------------ */
+
+/*
+ * A hook runs once per turn just before the loop waits: the place where a
+ * batching engine (libaio) hands its batch to the kernel. The node is the
+ * caller's and stays registered until loop_del_flush_hook().
+ */
+struct loop_hook {
+	loop_fn *fn;
+	void *arg;
+	struct loop_hook *next; /* private */
+};
+void loop_add_flush_hook(struct loop *loop, struct loop_hook *h);
+void loop_del_flush_hook(struct loop *loop, struct loop_hook *h);
 
 /* ---- fd readiness (loop thread only) ----------------------------------- */
 
