@@ -372,15 +372,8 @@ static int cv_target(struct img_ctx *ctx, struct cv_args *a, const char *out, ui
 			req.o.backing_file = a->backing;
 			req.o.backing_fmt = a->backing_fmt;
 		}
-		char err[512] = "";
-		int r = blk_create(out, &req.o, ctx->eng, err, sizeof(err));
-		if (r < 0) {
-			if (err[0])
-				img_err("%s", err);
-			else
-				img_err("cannot create '%s': %s.", out, strerror(-r));
+		if (img_create_image(ctx, out, &req.o) < 0)
 			return 1;
-		}
 	}
 	if (img_open(ctx, dst, out, a->no_create ? NULL : a->out_fmt, BLK_O_RDWR | a->dst_flags) < 0)
 		return 1;

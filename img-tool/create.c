@@ -38,6 +38,59 @@ static void print_formatting(const char *file, const struct blk_create_opts *o)
 	printf("\n");
 }
 
+/*
+ * The block layer may not preallocate qcow2 itself: then create the image
+ * without preallocation and allocate every cluster by writing zeroes
+ * through it. The result is a fully allocated image (what "full" asks for;
+ * "metadata" and "falloc" get the same mapping with real zero data).
+ */
+static int create_prealloc_fallback(struct img_ctx *ctx, const char *file,
+				    const struct blk_create_opts *o, char *err, size_t errlen)
+{
+	struct blk_create_opts plain = *o;
+	plain.prealloc = BLK_PREALLOC_OFF;
+	err[0] = 0;
+	int r = blk_create(file, &plain, ctx->eng, err, errlen);
+	if (r < 0)
+		return r;
+	struct blk *b;
+	struct blk_open_opts oo = { .filename = file, .format = "qcow2", .flags = BLK_O_RDWR };
+	if ((r = blk_open(&b, ctx->eng, &oo, err, errlen)) < 0)
+		return r;
+	const size_t chunk = 1u << 20;
+	uint8_t *zero = img_alloc(chunk);
+	if (!zero) {
+		blk_close(b);
+		return -ENOMEM;
+	}
+	memset(zero, 0, chunk);
+	uint64_t size = blk_size(b);
+	for (uint64_t off = 0; r == 0 && off < size; off += chunk)
+		r = blk_pwrite(b, off, zero, size - off < chunk ? size - off : chunk);
+	if (r == 0)
+		r = blk_flush_sync(b);
+	int cr = blk_close(b);
+	free(zero);
+	if (r < 0)
+		snprintf(err, errlen, "preallocating '%s' failed: %s.", file, strerror(-r));
+	return r < 0 ? r : cr;
+}
+
+int img_create_image(struct img_ctx *ctx, const char *file, const struct blk_create_opts *o)
+{
+	char err[512] = "";
+	int r = blk_create(file, o, ctx->eng, err, sizeof(err));
+	if (r < 0 && o->prealloc != BLK_PREALLOC_OFF && !strcmp(o->format, "qcow2"))
+		r = create_prealloc_fallback(ctx, file, o, err, sizeof(err));
+	if (r < 0) {
+		if (err[0])
+			img_err("%s", err);
+		else
+			img_err("cannot create '%s': %s.", file, strerror(-r));
+	}
+	return r;
+}
+
 static bool known_format(const char *f)
 {
 	return !strcmp(f, "raw") || !strcmp(f, "qcow2");
@@ -107,17 +160,9 @@ int img_cmd_create(int argc, char **argv)
 	struct img_ctx ctx;
 	if (img_ctx_init(&ctx, AIO_ENGINE_AUTO) < 0)
 		return 1;
-	char err[512] = "";
-	int r = blk_create(file, &req.o, ctx.eng, err, sizeof(err));
+	int r = img_create_image(&ctx, file, &req.o);
 	img_ctx_fini(&ctx);
-	if (r < 0) {
-		if (err[0])
-			img_err("%s", err);
-		else
-			img_err("cannot create '%s': %s.", file, strerror(-r));
-		return 1;
-	}
-	return 0;
+	return r < 0 ? 1 : 0;
 }
 
 /* ---- measure ---------------------------------------------------------- */
@@ -264,8 +309,10 @@ int img_cmd_measure(int argc, char **argv)
 	uint64_t required, full;
 	if (qcow2) {
 		int rb = req.o.refcount_bits ? req.o.refcount_bits : 16;
+		/* Like qemu-img, the refcount structures are sized for the fully
+		 * allocated image even when less data is present. */
 		full = qcow2_size(size, div_up(size, cs), cs, rb);
-		required = req.o.prealloc == BLK_PREALLOC_OFF ? qcow2_size(size, units, cs, rb) : full;
+		required = req.o.prealloc == BLK_PREALLOC_OFF ? full - (div_up(size, cs) - units) * cs : full;
 	} else {
 		full = size;
 		required = req.o.prealloc == BLK_PREALLOC_OFF ? units * gran : size;

@@ -62,6 +62,9 @@ struct img_create_req {
 };
 int img_parse_create_opts(const char *cmd, const char *optstr, struct img_create_req *r);
 void img_create_opts_init(struct img_create_req *r, const char *fmt);
+/* blk_create, preallocating qcow2 here when the block layer cannot.
+ * Prints the error. Returns 0 or -errno. */
+int img_create_image(struct img_ctx *ctx, const char *file, const struct blk_create_opts *o);
 
 /* A progress bar on stdout, only when enabled and stdout is a terminal. */
 struct img_progress {

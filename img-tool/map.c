@@ -45,6 +45,38 @@ static void emit(const struct map_run *m, bool json, bool *first)
 	*first = false;
 }
 
+/*
+ * Status with the depth of the layer that allocates the run: the block
+ * layer marks ALLOCATED only for the layer it was asked about, so walk
+ * down the chain asking each backing file in turn. *present says whether
+ * any layer allocates it (a zero cluster in a backing file is present).
+ */
+static int chain_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status *st,
+			bool *present)
+{
+	int depth = 0;
+	for (;;) {
+		int r = blk_block_status(b, off, len, st);
+		if (r < 0)
+			return r;
+		if (!st->len)
+			return -EIO;
+		if (st->len < len)
+			len = st->len;
+		struct blk *next = blk_backing(b);
+		if ((st->flags & BLK_STATUS_ALLOCATED) || !next || off >= blk_size(next)) {
+			*present = (st->flags & BLK_STATUS_ALLOCATED) != 0;
+			st->len = len;
+			st->depth = depth;
+			return 0;
+		}
+		if (len > blk_size(next) - off)
+			len = blk_size(next) - off;
+		b = next;
+		depth++;
+	}
+}
+
 int img_cmd_map(int argc, char **argv)
 {
 	enum { OPT_OUTPUT = 256, OPT_START, OPT_MAXLEN };
@@ -106,7 +138,8 @@ int img_cmd_map(int argc, char **argv)
 	int ret = 0;
 	for (uint64_t off = start; off < end;) {
 		struct blk_status st;
-		int r = blk_block_status(b, off, end - off, &st);
+		bool present;
+		int r = chain_status(b, off, end - off, &st, &present);
 		if (r < 0 || !st.len) {
 			img_err("cannot read the allocation status of '%s' at offset %" PRIu64 ": %s.", file,
 				off, strerror(r < 0 ? -r : EIO));
@@ -120,7 +153,7 @@ int img_cmd_map(int argc, char **argv)
 			.compressed = st.flags & BLK_STATUS_COMPRESSED,
 			.file = st.host_file ? st.host_file : file,
 		};
-		m.present = (st.flags & (BLK_STATUS_DATA | BLK_STATUS_ALLOCATED)) != 0;
+		m.present = present;
 		if (!m.present) {
 			m.depth = bottom; /* qemu-img reports unallocated runs at the bottom */
 			m.zero = true;

@@ -2,7 +2,7 @@
 # badinput.sh - corrupt images (crafted here from qemu-img-made ones) give
 # a clear error and a non-zero exit, never a crash or hang, and read-only
 # commands leave the image bytes unchanged.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 need_qemu
 
 qemu-img create -q -f qcow2 "$T/good.qcow2" 16M

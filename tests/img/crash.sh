@@ -3,7 +3,7 @@
 # at random points, at least 100 times; after each kill both checkers find
 # no corruption (leaks are allowed) and all data flushed before the kill
 # reads back, through our reader and through qemu-img's.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 need_qemu
 W="$RINGVM_BUILD/tests/img/crash-writer"
 [ -x "$W" ] || { echo "crash-writer not built"; exit 1; }

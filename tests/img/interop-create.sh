@@ -2,7 +2,7 @@
 # interop-create.sh - every kind of image ringvm-img creates passes
 # `qemu-img check` and `ringvm-img check`, and qemu-img reads back the
 # properties that were asked for.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 need_qemu
 
 "$IMG" create -q -f raw "$T/base.raw" 8M || fail "create raw base"
@@ -22,7 +22,7 @@ while read -r opts; do
 	for kv in $(echo "$opts" | tr ',' ' '); do
 		k=${kv%%=*}; v=${kv#*=}
 		case $k in
-		cluster_size) want="\"cluster-size\": $(numfmt --from=iec "$v")" ;;
+		cluster_size) want="\"cluster-size\": $(numfmt --from=iec "$(echo "$v" | tr a-z A-Z)")" ;;
 		refcount_bits) want="\"refcount-bits\": $v" ;;
 		compat) want="\"compat\": \"$v\"" ;;
 		lazy_refcounts) [ "$v" = on ] && want='"lazy-refcounts": true' || want='"lazy-refcounts": false' ;;

@@ -3,7 +3,7 @@
 # through qemu-img/qemu-io, and images made by qemu-img (compressed,
 # chains, snapshots, v2/v3, refcount widths) read and write correctly
 # through ringvm-img and pass `ringvm-img check`.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 need_qemu
 
 # A 12 MiB raw file: random data with zero holes of various sizes.

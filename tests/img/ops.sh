@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ops.sh - resize, commit, rebase, map, compare, measure and check exit
 # codes, each checked against qemu-img on the same files.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 need_qemu
 vsize() { qemu-img info --output=json "$1" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p' | head -1; }
 

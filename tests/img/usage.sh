@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # usage.sh - bad command lines give one "ringvm-img: ..." sentence and exit 1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 bad() {
 	"$IMG" "$@" >"$T/out" 2>"$T/err"; local rc=$?
