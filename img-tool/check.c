@@ -90,7 +90,7 @@ int img_cmd_check(int argc, char **argv)
 		{ 0 } };
 	const char *fmt = NULL;
 	bool json = false, quiet = false;
-	unsigned fix = 0, flags = BLK_O_NO_BACKING;
+	unsigned fix = 0, flags = 0;
 	int c;
 
 	opterr = 0;
