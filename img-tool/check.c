@@ -128,7 +128,7 @@ int img_cmd_check(int argc, char **argv)
 	if (fix && (flags & BLK_O_FORCE_SHARE))
 		return img_usage("check", "-U cannot be used with -r (repair needs exclusive access)");
 	if (fix)
-		flags |= BLK_O_RDWR;
+		flags |= BLK_O_RDWR | BLK_O_REPAIR;
 	const char *file = argv[optind];
 
 	struct img_ctx ctx;

@@ -28,6 +28,11 @@ done
 a=$(qemu-img check --output=json "$T/sp.qcow2" | sed -n 's/.*"allocated-clusters": \([0-9]*\).*/\1/p')
 b=$(qemu-img check --output=json "$T/full.qcow2" | sed -n 's/.*"allocated-clusters": \([0-9]*\).*/\1/p')
 [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] && ok "sparse: $a < $b clusters" || fail "sparse detection ($a vs $b clusters)"
+# compressed output (-c): qemu-img checks and reads it
+"$IMG" convert -c -O qcow2 "$raw" "$T/cz.qcow2" || fail "convert -c"
+expect_rc 0 qemu-img check "$T/cz.qcow2" || fail "qemu-img check of convert -c output"
+expect_rc 0 qemu-img compare -f raw "$raw" "$T/cz.qcow2" || fail "convert -c content"
+qemu-img check --output=json "$T/cz.qcow2" | grep -q '"compressed-clusters": [1-9]' || fail "convert -c wrote no compressed cluster"
 # qcow2 -> raw by ringvm-img, and the -W / -m / -p / -t / -T options
 "$IMG" convert -W -m 16 -p -t none -T none -O raw "$T/c.qcow2" "$T/r2.raw" && cmp -s "$raw" "$T/r2.raw" || fail "convert qcow2->raw"
 # -n into an existing (qemu-made) image
