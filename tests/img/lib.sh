@@ -8,6 +8,12 @@ IMG="$RINGVM_BUILD/ringvm-img"
 [ -x "$IMG" ] || { echo "ringvm-img not built at $IMG"; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/ringvm-img-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# Every ringvm-img run gets a time limit, so a hang fails one check (exit
+# 124) instead of the whole test.
+REAL_IMG=$IMG
+IMG="$T/ringvm-img"
+printf '#!/bin/sh\nexec timeout %s "%s" "$@"\n' "${IMG_TIMEOUT:-60}" "$REAL_IMG" >"$IMG"
+chmod +x "$IMG"
 fails=0
 
 need_qemu() {
