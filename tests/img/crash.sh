@@ -20,6 +20,12 @@ for i in $(seq 1 "$ITER"); do
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null; rc=$?
 	[ $rc -eq 137 ] || { fail "iteration $i: writer exited $rc before the kill: $(cat "$T/werr")"; break; }
+	# The kernel drops a killed process's io_uring (and the file references
+	# its requests hold, with the image lock) asynchronously: wait for it.
+	for k in $(seq 50); do
+		"$IMG" info "$img" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
 	"$IMG" check "$img" >"$T/ck" 2>&1; rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 3 ] || { fail "iteration $i: ringvm-img check exit $rc"; cat "$T/ck"; break; }
 	qemu-img check "$img" >"$T/ck" 2>&1; rc=$?
