@@ -892,38 +892,169 @@ static bool wait_for_slice(struct q_req *qr)
 
 /* ---- issuing ---------------------------------------------------------------- */
 
-static void flush_done(struct aio_req *a, ssize_t res)
+/* ---- flush: asynchronous metadata write-back ---------------------------------
+
+ * The crash-safe order of q_writeback(), with each fdatasync submitted to
+ * aio instead of blocking the loop. The writes themselves go to the page
+ * cache (buffered metadata fd) and are cheap. Steps:
+ *  0. dirty refcount blocks written (not with lazy refcounts), fdatasync
+ *  1. dirty L2 slices written - only once no refcount is dirty any more
+ *     (allocations go on meanwhile; then back to 0, or after a few rounds
+ *     the synchronous path), fdatasync if the L1 table changed
+ *  2. L1 written if changed, with the same re-check; then the fdatasync
+ *     that also makes guest data durable
+ *  3. the frees queued before the flush began are applied (their dropped
+ *     references are durable now); waiting flush requests complete.
+ * One write-back runs at a time; flushes that arrive meanwhile wait for
+ * the next one (they may need metadata dirtied after this one began). */
+struct q_wb {
+	struct aio_req a;
+	struct qcow2 *q;
+	int step, rounds, err;
+	uint64_t free_seq;
+	struct q_req *waiters;
+};
+
+static void wb_step(struct q_wb *w);
+
+static void wb_sync_done(struct aio_req *a, ssize_t res)
 {
-	struct q_sub *s = (struct q_sub *)a;
-	struct q_req *qr = s->parent;
-	qr->q->inflight--;
-	put_sub(qr->q, s);
-	put_req(qr, res < 0 ? (int)res : 0);
+	struct q_wb *w = a->opaque;
+	if (res < 0 && !w->err)
+		w->err = (int)res;
+	wb_step(w);
+}
+
+static void wb_sync(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	aio_prep_fsync(&w->a, q->f.fd, 1, wb_sync_done, w);
+	int r = aio_submit(q->b->engine, &w->a);
+	if (r < 0) {
+		w->err = r;
+		wb_step(w);
+	}
+}
+
+static void wb_start(struct qcow2 *q, struct q_req *waiters);
+
+static void wb_finish(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	if (!w->err && q->inflight == 0)
+		q_apply_deferred_upto(q, w->free_seq);
+	q->wb = NULL;
+	struct q_req *qr = w->waiters;
+	int err = w->err;
+	free(w);
+	while (qr) {
+		struct q_req *next = qr->next;
+		put_req(qr, err);
+		qr = next;
+	}
+	if (q->wb_next) {
+		struct q_req *n = q->wb_next;
+		q->wb_next = NULL;
+		wb_start(q, n);
+	}
+}
+
+/* Dirty refcounts that L2/L1 writes would depend on? */
+static bool rc_dirty(const struct qcow2 *q)
+{
+	return !(q->compat & Q_COMPAT_LAZY) && q->rbc.ndirty;
+}
+
+static void wb_step(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	for (;;) {
+		int r = 0;
+		if (w->err || q->broken) {
+			if (!w->err)
+				w->err = -EIO;
+			wb_finish(w);
+			return;
+		}
+		switch (w->step) {
+		case 0:
+			w->step = 1;
+			if (rc_dirty(q)) {
+				if ((r = q_write_refcounts(q)) < 0)
+					break;
+				wb_sync(w);
+				return;
+			}
+			continue;
+		case 1:
+			if (rc_dirty(q) && w->rounds++ < 3) {
+				w->step = 0;
+				continue;
+			}
+			if (rc_dirty(q)) { /* allocations keep coming: do it in one go */
+				r = q_writeback(q, false);
+				w->step = 3;
+				if (!r)
+					wb_sync(w);
+				break;
+			}
+			if ((r = q_write_l2(q)) < 0)
+				break;
+			w->step = 2;
+			if (q->l1_dirty) {
+				wb_sync(w);
+				return;
+			}
+			continue;
+		case 2:
+			if (q->l1_dirty)
+				r = (rc_dirty(q) || q->l2c.ndirty) ? q_writeback(q, false)
+								   : q_write_l1(q);
+			w->step = 3;
+			if (!r)
+				wb_sync(w);
+			break;
+		default:
+			wb_finish(w);
+			return;
+		}
+		if (r < 0)
+			w->err = r;
+		if (r < 0)
+			continue;
+		return;
+	}
+}
+
+static void wb_start(struct qcow2 *q, struct q_req *waiters)
+{
+	struct q_wb *w = calloc(1, sizeof(*w));
+	if (!w) {
+		while (waiters) {
+			struct q_req *next = waiters->next;
+			put_req(waiters, -ENOMEM);
+			waiters = next;
+		}
+		return;
+	}
+	w->q = q;
+	w->a.opaque = w;
+	w->waiters = waiters;
+	w->free_seq = q->defer_base + q->ndefer;
+	q->wb = w;
+	wb_step(w);
 }
 
 static void issue_flush(struct q_req *qr)
 {
 	struct qcow2 *q = qr->q;
-	/* metadata first (its own crash-safe order), then one fdatasync that
-	 * makes the data written so far and that metadata durable */
-	int r = q_writeback(q, false);
-	struct q_sub *s = r < 0 ? NULL : get_sub(q, qr, SUB_DATA, 0, 0);
-	if (!s) {
-		put_req(qr, r < 0 ? r : -ENOMEM);
+	if (q->wb) {
+		qr->next = q->wb_next;
+		q->wb_next = qr;
 		return;
 	}
-	aio_prep_fsync(&s->a, q->f.fd, 1, flush_done, s);
-	q->inflight++;
-	qr->pending++;
-	r = aio_submit(q->b->engine, &s->a);
-	if (r < 0) {
-		q->inflight--;
-		qr->pending--;
-		put_sub(q, s);
-		put_req(qr, r);
-		return;
-	}
-	put_req(qr, 0);
+	qr->next = NULL;
+	wb_start(q, qr);
 }
 
 /* Issue what is left of qr; holds one pending reference while issuing. */
@@ -994,7 +1125,7 @@ int q_submit(struct blk *b, struct blk_req *r)
 
 int q_drain(struct qcow2 *q)
 {
-	while (q->nreqs || q->inflight || q->allocs || q->loads) {
+	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb) {
 		int r = loop_run_once(q->b->loop, -1);
 		if (r < 0 && r != -EINTR)
 			return r;

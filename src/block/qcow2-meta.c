@@ -724,6 +724,14 @@ restart:;
 	}
 	if ((start + n) * cs > q->host_end)
 		q->host_end = (start + n) * cs;
+	if (q->host_end > q->file_size && !q->f.is_bdev) {
+		/* extend the file ahead: O_DIRECT writes inside the file size
+		 * are not serialized by the filesystem like extending ones */
+		uint64_t ahead = q->host_end / 8 > (16u << 20) ? q->host_end / 8 : (16u << 20);
+		uint64_t want = q_align_up(q->host_end + ahead, cs);
+		if (ftruncate(q->f.mfd, (off_t)want) == 0)
+			q->file_size = want;
+	}
 	if (q->free_hint == start)
 		q->free_hint = start + n;
 	/* refcounts said free: make sure no metadata lives there before data
@@ -780,10 +788,15 @@ int q_defer_free_entry(struct qcow2 *q, uint64_t l2e)
 	return off ? q_defer_free(q, off, 1) : 0;
 }
 
-static void apply_deferred(struct qcow2 *q)
+/* Apply the deferred frees queued before sequence number seq (counted
+ * since open); the others stay queued. */
+void q_apply_deferred_upto(struct qcow2 *q, uint64_t seq)
 {
 	uint64_t cs = q->cluster_size;
-	for (size_t i = 0; i < q->ndefer; i++) {
+	size_t n = seq > q->defer_base ? (size_t)(seq - q->defer_base) : 0;
+	if (n > q->ndefer)
+		n = q->ndefer;
+	for (size_t i = 0; i < n; i++) {
 		uint64_t off = q->defer[i], rc = 0;
 		if (q_refcount_add(q, off / cs, -1) < 0)
 			break;
@@ -792,7 +805,14 @@ static void apply_deferred(struct qcow2 *q)
 			(void)fallocate(q->f.mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)off, (off_t)cs);
 	}
-	q->ndefer = 0;
+	memmove(q->defer, q->defer + n, (q->ndefer - n) * 8);
+	q->ndefer -= n;
+	q->defer_base += n;
+}
+
+static void apply_deferred(struct qcow2 *q)
+{
+	q_apply_deferred_upto(q, q->defer_base + q->ndefer);
 }
 
 /* ---- write-back ----------------------------------------------------------- */
@@ -810,7 +830,20 @@ int q_write_refcounts(struct qcow2 *q)
 	return 0;
 }
 
-static int write_l1(struct qcow2 *q)
+int q_write_l2(struct qcow2 *q)
+{
+	struct q_cache *c = &q->l2c;
+	for (unsigned i = 0; i < c->n && c->ndirty; i++) {
+		if (c->keys[i] != UINT64_MAX && c->dirty[i]) {
+			int r = write_item(q, c, i, Q_OL_L2);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int q_write_l1(struct qcow2 *q)
 {
 	size_t bytes = (size_t)q->l1_size * 8;
 	uint8_t *buf = blk_alloc_buf(bytes ? bytes : 8);
@@ -846,18 +879,14 @@ int q_writeback(struct qcow2 *q, bool sync_end)
 	if (q->l2c.ndirty) {
 		if (unsynced && fdatasync(q->f.mfd) < 0)
 			return -errno;
-		unsynced = false;
-		struct q_cache *c = &q->l2c;
-		for (unsigned i = 0; i < c->n && c->ndirty; i++)
-			if (c->keys[i] != UINT64_MAX && c->dirty[i] &&
-			    (r = write_item(q, c, i, Q_OL_L2)) < 0)
-				return r;
+		if ((r = q_write_l2(q)) < 0)
+			return r;
 		unsynced = true;
 	}
 	if (q->l1_dirty) {
 		if (unsynced && fdatasync(q->f.mfd) < 0)
 			return -errno;
-		if ((r = write_l1(q)) < 0)
+		if ((r = q_write_l1(q)) < 0)
 			return r;
 		unsynced = true;
 	}
@@ -918,7 +947,7 @@ int q_grow_l1(struct qcow2 *q, uint64_t min_entries)
 	q->l1_size = (uint32_t)want;
 	q->l1_offset = (uint64_t)off;
 	if (!r)
-		r = write_l1(q);
+		r = q_write_l1(q);
 	if (!r && fdatasync(q->f.mfd) < 0)
 		r = -errno;
 	if (!r)

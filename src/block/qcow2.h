@@ -12,11 +12,11 @@
  *
  * Threading: everything runs on the blk's loop thread; there are no locks.
  * Guest data I/O is asynchronous through aio, and so is the L2 slice read
- * a request needs on a cache miss (qcow2-io.c). Metadata writes (write-back,
- * allocation of L2 tables/refcount blocks) and the reads done by snapshot,
- * check and rare fallback paths are synchronous pread/pwrite on the
- * buffered metadata fd: rare with the default cache, which covers the
- * whole image.
+ * a request needs on a cache miss, and the fdatasyncs of a guest flush
+ * (qcow2-io.c). Metadata writes are pwrite to the buffered metadata fd
+ * (page cache: cheap); the reads done by snapshot, check and rare fallback
+ * paths, and the fdatasyncs of allocating new L2 tables/refcount blocks,
+ * L1 growth, snapshots, cache eviction and close, are synchronous.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -94,6 +94,7 @@ struct q_alloc;
 struct q_req;
 struct q_sub;
 struct q_load;
+struct q_wb;
 
 struct qcow2 {
 	struct blk *b;
@@ -134,13 +135,17 @@ struct qcow2 {
 	struct q_cache l2c, rbc;
 	uint64_t free_hint;     /* lowest cluster index that may be free */
 	uint64_t host_end;      /* first byte after the last used cluster */
+	uint64_t file_size;     /* host file size (we extend it ahead of use) */
+	uint64_t open_size;     /* host file size at open (never cut below) */
 	uint64_t comp_next;     /* next free byte for compressed data, 0 = none */
 
 	/* deferred refcount decrements: host cluster offsets, applied after
 	 * the references they drop are durable and no data I/O is in flight */
 	uint64_t *defer;
 	size_t ndefer, cap_defer;
-	bool defer_pending_sync;/* some deferred frees wait for a writeback */
+	uint64_t defer_base;    /* deferred frees applied since open */
+	struct q_wb *wb;        /* asynchronous write-back in progress (flush) */
+	struct q_req *wb_next;  /* flushes waiting for the next write-back */
 
 	struct q_snap *snaps;
 	uint64_t snaptab_bytes;  /* on-disk size of the snapshot table */
@@ -173,6 +178,9 @@ int q_defer_free(struct qcow2 *q, uint64_t host_off, uint64_t n);
 int q_defer_free_entry(struct qcow2 *q, uint64_t l2e);
 int q_writeback(struct qcow2 *q, bool sync_end);
 int q_write_refcounts(struct qcow2 *q);
+int q_write_l2(struct qcow2 *q);
+int q_write_l1(struct qcow2 *q);
+void q_apply_deferred_upto(struct qcow2 *q, uint64_t seq);
 int q_meta_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len, int kind);
 int q_overlap(struct qcow2 *q, uint64_t off, uint64_t len, int ignore);
 void q_mark_corrupt(struct qcow2 *q, const char *why);
