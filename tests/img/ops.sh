@@ -20,6 +20,14 @@ expect_rc 1 "$IMG" resize "$T/r.raw" -- -1M || fail "raw shrink without --shrink
 "$IMG" resize -q --shrink "$T/r.raw" 2M && [ "$(stat -c %s "$T/r.raw")" = 2097152 ] || fail "raw --shrink 2M"
 ok resize
 
+# ---- progress bar: only on a terminal
+if command -v script >/dev/null; then
+	"$IMG" create -q -f qcow2 "$T/pg.qcow2" 8M
+	script -qec "$IMG convert -p -O raw $T/pg.qcow2 $T/pg.raw" /dev/null | grep -q '100.00/100%' || fail "convert -p on a terminal shows progress"
+fi
+[ -z "$("$IMG" convert -p -O raw "$T/r.qcow2" "$T/pg2.raw")" ] || fail "convert -p prints nothing when stdout is not a terminal"
+ok progress
+
 # ---- compare exit codes
 rand_file "$T/a.raw" 2
 cp "$T/a.raw" "$T/b.raw"
