@@ -435,6 +435,46 @@ static inline struct blk *vt_raw_blk(struct vt *t, const char *name, uint64_t si
 	return b;
 }
 
+/* The device flagged NEEDS_RESET with a config interrupt (and the host is
+ * fine). Acks the interrupt. */
+static inline bool vt_needs_reset(struct vt *t)
+{
+	bool ok;
+
+	vt_run(t, 3);
+	ok = (vt_r32(t, 0x70) & S_NEEDS_RESET) && (vt_r32(t, 0x60) & 2) &&
+	     atomic_load(&t->irq_level);
+	vt_w32(t, 0x64, vt_r32(t, 0x60));
+	return ok;
+}
+
+/* A 1 MiB raw virtio-blk with nq queues of num entries. */
+static inline struct blk *vt_blk_dev(struct vt *t, uint64_t want, unsigned num)
+{
+	struct blk *b = vt_raw_blk(t, "disk.raw", 1 << 20, BLK_O_RDWR, NULL);
+
+	REQUIRE(virtio_blk_new(&t->d, &t->host, b, NULL) == 0);
+	vt_bringup(t, want, 1, num);
+	return b;
+}
+
+/* After an error: reset, set up again, and prove a read still works. */
+static inline bool vt_recovers(struct vt *t, unsigned num)
+{
+	struct vt_breq r;
+	uint64_t buf = vt_alloc(t, 512, 512);
+
+	vt_w32(t, 0x70, 0);
+	if (vt_r32(t, 0x70) != 0)
+		return false;
+	vt_bringup(t, F_EVENT_IDX | F_INDIRECT, 1, num);
+	vt_blk_submit(t, &t->vq[0], &r, BLK_T_IN, 1, buf, 512);
+	vt_kick(t, &t->vq[0]);
+	return vt_wait_used(t, &t->vq[0], 1) && vt_pop_used(t, &t->vq[0], NULL, NULL) &&
+	       vt_status(t, &r) == 0 &&
+	       ((uint8_t *)vt_ptr(t, buf))[0] == (uint8_t)(512 * 7 + 3);
+}
+
 static inline void vt_free(struct vt *t, struct blk *b)
 {
 	vt_stop_reactor(t);
