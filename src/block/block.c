@@ -104,8 +104,8 @@ static int open_at_depth(struct blk **out, struct aio_engine *e,
 		snprintf(real, sizeof(real), "%s", o->filename);
 	for (int i = 0; i < chain_len; i++) {
 		if (!strcmp(chain[i], real)) {
-			blk_err(err, errlen, "Backing file loop: '%s' is its own backing file "
-				"(through the chain)", o->filename);
+			blk_err(err, errlen, "Backing file loop: '%s' is already in the "
+				"backing chain being opened", o->filename);
 			return -ELOOP;
 		}
 	}

@@ -95,19 +95,33 @@ static bool entry_normal(uint64_t e)
 	return !(e & (Q_COMPRESSED | Q_ZERO)) && (e & Q_OFFSET_MASK);
 }
 
+static bool in(uint64_t off, uint64_t start, uint64_t len)
+{
+	return off >= start && off - start < len;
+}
+
+/* Cheap checks on every mapped cluster (O(1)): aligned, no reserved bits,
+ * inside the file, not on the header, L1 table or refcount table. */
 static int check_entry(struct qcow2 *q, uint64_t goff, uint64_t e)
 {
 	if (e & Q_COMPRESSED)
 		return 0;
-	if ((e & Q_L2_RESERVED) || ((e & Q_OFFSET_MASK) & (cs_of(q) - 1))) {
-		char why[128];
-		snprintf(why, sizeof(why), "L2 entry for guest offset 0x%llx (0x%llx) is "
-			 "misaligned or has reserved bits", (unsigned long long)goff,
-			 (unsigned long long)e);
-		q_mark_corrupt(q, why);
-		return -EIO;
-	}
-	return 0;
+	uint64_t off = e & Q_OFFSET_MASK;
+	const char *what = NULL;
+	if ((e & Q_L2_RESERVED) || (off & (cs_of(q) - 1)))
+		what = "is misaligned or has reserved bits";
+	else if (off && off >= q->host_end)
+		what = "points past the end of the image file";
+	else if (off && (off < cs_of(q) || in(off, q->l1_offset, (uint64_t)q->l1_size * 8) ||
+			 in(off, q->rt_offset, (uint64_t)q->rt_clusters * cs_of(q))))
+		what = "points into metadata (header, L1 or refcount table)";
+	if (!what)
+		return 0;
+	char why[160];
+	snprintf(why, sizeof(why), "L2 entry for guest offset 0x%llx (0x%llx) %s",
+		 (unsigned long long)goff, (unsigned long long)e, what);
+	q_mark_corrupt(q, why);
+	return -EIO;
 }
 
 /* ---- request bookkeeping ------------------------------------------------ */

@@ -237,14 +237,12 @@ void q_mark_corrupt(struct qcow2 *q, const char *why)
 {
 	fprintf(stderr, "qcow2: '%s' is corrupt: %s; further writes are refused "
 		"(run check -r all)\n", q->b->filename, why);
-	q->broken = true;
-	if (!q->rw || (q->incompat & Q_INCOMPAT_CORRUPT))
-		return;
-	q->incompat |= Q_INCOMPAT_CORRUPT;
-	if (q->version >= 3) {
+	if (q->rw && !q->broken && !(q->incompat & Q_INCOMPAT_CORRUPT) && q->version >= 3) {
+		q->incompat |= Q_INCOMPAT_CORRUPT;
 		(void)q_write_header(q);
 		(void)fdatasync(q->f.mfd);
 	}
+	q->broken = true;
 }
 
 /* Every metadata write goes through here: refuse (and mark the image
@@ -272,8 +270,9 @@ int q_meta_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len, int
 static int bad_l1(struct qcow2 *q, uint64_t i)
 {
 	char why[128];
-	snprintf(why, sizeof(why), "L1 entry %llu (0x%llx) is misaligned or reserved bits "
-		 "are set", (unsigned long long)i, (unsigned long long)q->l1[i]);
+	snprintf(why, sizeof(why), "L1 entry %llu (0x%llx) is misaligned, has reserved bits "
+		 "set or points outside the image file", (unsigned long long)i,
+		 (unsigned long long)q->l1[i]);
 	q_mark_corrupt(q, why);
 	return -EIO;
 }
@@ -306,7 +305,8 @@ int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry)
 		*entry = 0;
 		return 0;
 	}
-	if ((l1e & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1)))
+	if ((l1e & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1)) ||
+	    l2_off >= q->host_end || l2_off < q->cluster_size)
 		return bad_l1(q, l1i);
 	uint64_t idx = (goff >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
 	uint64_t *s;
@@ -377,7 +377,8 @@ int q_l2_prepare_write(struct qcow2 *q, uint64_t goff, uint64_t **entry)
 			return r;
 	}
 	uint64_t l2_off = q->l1[l1i] & Q_OFFSET_MASK;
-	if (l2_off && ((q->l1[l1i] & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1))))
+	if (l2_off && ((q->l1[l1i] & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1)) ||
+		       l2_off >= q->host_end || l2_off < q->cluster_size))
 		return bad_l1(q, l1i);
 	int r = l2_own(q, l1i);
 	if (r < 0)

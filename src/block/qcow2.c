@@ -172,7 +172,8 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 	}
 	uint64_t l1_need = q_size_to_l1(q, q->size);
 	if ((uint64_t)q->l1_size * 8 > Q_MAX_L1_BYTES || l1_need * 8 > Q_MAX_L1_BYTES) {
-		blk_err(err, errlen, "'%s': L1 table too large (virtual size %llu bytes)", fn,
+		blk_err(err, errlen, "'%s': L1 table too large (%u entries for a virtual size of "
+			"%llu bytes; the limit is 32 MiB)", fn, q->l1_size,
 			(unsigned long long)q->size);
 		return -EFBIG;
 	}
