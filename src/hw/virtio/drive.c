@@ -335,6 +335,8 @@ int drive_open(struct drive_open *out, const struct drive_opts *o, bool force_sn
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (err && errlen)
+		err[0] = 0;
 	if (!o->file)
 		return fail(err, errlen, -EINVAL, "-drive: file= is missing");
 	rc = aio_engine_open(&out->engine, loop, o->aio);
