@@ -323,10 +323,7 @@ static void vblk_notify(struct virtio_mmio *d, struct virtq *q)
 
 	do {
 		virtq_disable_notify(q);
-		/* A reset written meanwhile stops the drain (the guest may
-		 * reuse the ring as soon as status reads 0). */
-		while (virtio_epoch_current(d, q->act_epoch) &&
-		       (rc = virtq_pop(q, &e)) > 0)
+		while ((rc = virtq_pop(q, &e)) > 0)
 			vblk_start(b, q, &e);
 		if (rc < 0)
 			return;

@@ -90,8 +90,7 @@ static void tx_run(struct vcon *c, struct virtq *q)
 		goto out;
 	do {
 		virtq_disable_notify(q);
-		while (virtio_epoch_current(&c->dev, q->act_epoch) &&
-		       (rc = virtq_pop(q, &e)) > 0) {
+		while ((rc = virtq_pop(q, &e)) > 0) {
 			hold(&c->tx, &e);
 			if (!tx_flush_held(c, q))
 				goto out;

@@ -130,7 +130,7 @@ struct virtio_mmio {
 	atomic_uint epoch;
 	atomic_int inflight;
 	uint32_t r_epoch;         /* [reactor] the epoch its state belongs to */
-	bool warned;              /* [reactor] one log line per epoch */
+	unsigned warned;          /* [reactor] guest errors logged so far */
 };
 
 /* ---- transport (virtio-mmio.c) ------------------------------------------ */

@@ -117,7 +117,6 @@ void virtio_sync_epoch(struct virtio_mmio *d)
 	for (unsigned i = 0; i < d->nq; i++)
 		d->q[i].active = d->q[i].broken = false;
 	d->r_epoch = e;
-	d->warned = false;
 	if (d->ops->reset)
 		d->ops->reset(d);
 }
@@ -158,11 +157,10 @@ void virtio_needs_reset(struct virtio_mmio *d, const char *why)
 {
 	bool raise = false;
 
-	if (!d->warned) {
-		fprintf(stderr, "ringvm: %s: guest error: %s; device needs reset\n",
-			d->ops->name, why);
-		d->warned = true;
-	}
+	/* A guest looping on reset + bad ring must not flood the host log. */
+	if (d->warned < 5)
+		fprintf(stderr, "ringvm: %s: guest error: %s; device needs reset%s\n",
+			d->ops->name, why, ++d->warned == 5 ? " (further errors not logged)" : "");
 	pthread_mutex_lock(&d->lock);
 	if (atomic_load(&d->epoch) == d->r_epoch && !d->reset_pending &&
 	    !(d->status & VIRTIO_S_NEEDS_RESET)) {

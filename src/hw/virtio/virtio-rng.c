@@ -52,7 +52,7 @@ static void vrng_notify(struct virtio_mmio *d, struct virtq *q)
 
 	do {
 		virtq_disable_notify(q);
-		while (virtio_epoch_current(d, q->act_epoch) && (rc = virtq_pop(q, &e)) > 0)
+		while ((rc = virtq_pop(q, &e)) > 0)
 			virtq_push(q, e.head, fill(&e));
 		if (rc < 0)
 			return;

@@ -185,6 +185,10 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 
 	if (!q->active || q->broken)
 		return q->broken ? -EIO : 0;
+	/* A reset written meanwhile ends the drain: the guest may reuse the
+	 * ring as soon as status reads 0. */
+	if (!virtio_epoch_current(q->dev, q->act_epoch))
+		return 0;
 	avail_idx = ld16_acq(AVAIL_IDX(q));
 	if (avail_idx == q->last_avail)
 		return 0;
@@ -260,7 +264,7 @@ void virtq_disable_notify(struct virtq *q)
 
 bool virtq_enable_notify(struct virtq *q)
 {
-	if (!q->active || q->broken)
+	if (!q->active || q->broken || !virtio_epoch_current(q->dev, q->act_epoch))
 		return false;
 	if (q->event_idx)
 		st16(AVAIL_EVENT(q), q->last_avail);
