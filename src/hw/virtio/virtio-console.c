@@ -212,8 +212,8 @@ int virtio_console_new(struct virtio_mmio **out, const struct virtio_host *host,
 		return -ENOMEM;
 	if (be)
 		c->be = *be;
-	c->rx.iov = calloc(VCON_QSIZE, sizeof(struct iovec));
-	c->tx.iov = calloc(VCON_QSIZE, sizeof(struct iovec));
+	c->rx.iov = calloc(VIRTIO_MAX_SEGS(VCON_QSIZE), sizeof(struct iovec));
+	c->tx.iov = calloc(VIRTIO_MAX_SEGS(VCON_QSIZE), sizeof(struct iovec));
 	rc = -ENOMEM;
 	if (c->rx.iov && c->tx.iov)
 		rc = virtio_dev_init(&c->dev, &vcon_ops, host, 2, VCON_QSIZE,

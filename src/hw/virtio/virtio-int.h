@@ -50,6 +50,11 @@
 
 #define VIRTIO_MAX_QUEUES 16
 #define VIRTIO_MAX_QUEUE_SIZE 1024
+/* Linux may put more entries in an indirect table than the queue has
+ * (total_sg > num is allowed with indirect); bound it like the ring. */
+#define VIRTIO_MAX_INDIRECT 1024
+/* Segments one chain can yield: a direct part plus one indirect table. */
+#define VIRTIO_MAX_SEGS(qmax) ((qmax) + VIRTIO_MAX_INDIRECT)
 
 #define VIRTIO_BIT(n) (1ull << (n))
 
@@ -86,7 +91,7 @@ struct virtq {
 	uint8_t *avail;                   /* flags, idx, ring[num], used_event */
 	uint8_t *used;                    /* flags, idx, ring[num]{id,len}, avail_event */
 	uint16_t last_avail, used_idx, signalled_used;
-	struct iovec *scratch;            /* max entries: one chain's segments */
+	struct iovec *scratch;            /* VIRTIO_MAX_SEGS(max): one chain */
 	void *priv;                       /* the device's per-queue state */
 };
 

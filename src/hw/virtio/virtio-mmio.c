@@ -60,7 +60,7 @@ int virtio_dev_init(struct virtio_mmio *d, const struct virtio_dev_ops *ops,
 		q->dev = d;
 		q->index = i;
 		q->max = qmax;
-		q->scratch = calloc(qmax, sizeof(*q->scratch));
+		q->scratch = calloc(VIRTIO_MAX_SEGS(qmax), sizeof(*q->scratch));
 		if (!q->scratch) {
 			while (i--)
 				free(d->q[i].scratch);

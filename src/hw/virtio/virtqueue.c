@@ -5,8 +5,8 @@
  * Reactor thread only. The rings live in guest RAM and a hostile guest may
  * rewrite them at any moment, so every descriptor is read once into a local
  * copy and validated there; every address is translated with virtio_gpa
- * (inside RAM or refused); a chain is refused when it is longer than the
- * queue size (which also catches loops). Any rule broken -> the device goes
+ * (inside RAM or refused); a walk that visits more descriptors than its
+ * table holds (the ring, or one indirect table of <= 1024) is a loop. Any rule broken -> the device goes
  * NEEDS_RESET and the queue stops (virtio 1.2, 2.1.2 / 2.7).
  *
  * Ordering with the vCPU: avail->idx is read with acquire before the ring
@@ -133,8 +133,9 @@ static int walk(struct virtq *q, uint16_t head, struct virtq_elem *e)
 	e->out_len = e->in_len = 0;
 	e->iov = q->scratch;
 	for (;;) {
-		if (++count > q->num)
-			return fail(q, "descriptor chain longer than the queue (or a loop)");
+		/* Visiting more descriptors than the table holds means a loop. */
+		if (++count > tsize)
+			return fail(q, "descriptor chain longer than its table (a loop)");
 		read_desc(table, idx, &dsc);
 		if (dsc.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (!q->indirect)
@@ -145,11 +146,14 @@ static int walk(struct virtq *q, uint16_t head, struct virtq_elem *e)
 				return fail(q, "indirect descriptor with NEXT");
 			if (dsc.len == 0 || dsc.len % 16)
 				return fail(q, "indirect table size not a multiple of 16");
+			if (dsc.len / 16 > VIRTIO_MAX_INDIRECT)
+				return fail(q, "indirect table larger than 1024 entries");
 			table = virtio_gpa(q->dev, dsc.addr, dsc.len);
 			if (!table)
 				return fail(q, "indirect table outside guest RAM");
 			tsize = dsc.len / 16;
 			idx = 0;
+			count = 0;
 			continue;
 		}
 		if (dsc.len) {
@@ -166,7 +170,7 @@ static int walk(struct virtq *q, uint16_t head, struct virtq_elem *e)
 				e->out_num++;
 				e->out_len += dsc.len;
 			}
-			/* n < count <= num <= max: scratch has room. */
+			/* n <= num - 1 direct + VIRTIO_MAX_INDIRECT: scratch has room. */
 			q->scratch[n].iov_base = p;
 			q->scratch[n].iov_len = dsc.len;
 			n++;
