@@ -305,8 +305,10 @@ static void vblk_start(struct vblk *b, struct virtq *q, const struct virtq_elem 
 		return;
 	}
 	if (r->nsub) {
-		r->left = r->nsub;
-		for (unsigned i = 0; i < r->nsub; i++)
+		unsigned n = r->nsub; /* r may be freed by the last completion */
+
+		r->left = n;
+		for (unsigned i = 0; i < n; i++)
 			if (blk_submit(b->blk, &r->sub[i]) < 0)
 				vblk_sub_done(&r->sub[i], -EIO);
 		return;
