@@ -153,6 +153,10 @@ static inline struct vt_vq *vt_queue(struct vt *t, unsigned qi, unsigned num)
 	q->desc = vt_alloc(t, 16 * num, 16);
 	q->avail = vt_alloc(t, 6 + 2 * num, 2);
 	q->used = vt_alloc(t, 6 + 8 * num, 4);
+	/* A driver hands the device zeroed rings (the memory may be reused). */
+	memset(vt_ptr(t, q->desc), 0, 16 * num);
+	memset(vt_ptr(t, q->avail), 0, 6 + 2 * num);
+	memset(vt_ptr(t, q->used), 0, 6 + 8 * num);
 	vt_w32(t, 0x30, qi);
 	vt_w32(t, 0x38, num);
 	vt_w32(t, 0x80, (uint32_t)q->desc);

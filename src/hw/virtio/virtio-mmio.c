@@ -37,6 +37,7 @@ enum {
 };
 
 static void notify_cb(void *arg);
+static void notify(struct virtio_mmio *d, uint32_t qi);
 
 int virtio_dev_init(struct virtio_mmio *d, const struct virtio_dev_ops *ops,
 		    const struct virtio_host *host, unsigned nq, unsigned qmax,
@@ -266,6 +267,12 @@ static void status_write_locked(struct virtio_mmio *d, uint32_t v)
 	/* DRIVER_OK without FEATURES_OK: the device cannot operate. */
 	if ((v & VIRTIO_S_DRIVER_OK) && !(v & VIRTIO_S_FEATURES_OK))
 		v &= ~VIRTIO_S_DRIVER_OK;
+	/* DRIVER_OK: look at every ready queue once, so buffers a driver made
+	 * available (and kicked) before DRIVER_OK are not stranded. */
+	if ((v & VIRTIO_S_DRIVER_OK) && !(d->status & VIRTIO_S_DRIVER_OK))
+		for (unsigned i = 0; i < d->nq; i++)
+			if (d->regs[i].ready)
+				notify(d, i);
 	/* Bits are only ever added by the driver; NEEDS_RESET is ours. */
 	d->status |= v & ~VIRTIO_S_NEEDS_RESET;
 }
