@@ -110,4 +110,10 @@ size_t virtio_console_receive(struct virtio_mmio *d, const uint8_t *buf, size_t 
 /* The backend has room again after a short write. Loop thread. */
 void virtio_console_write_ready(struct virtio_mmio *d);
 
+/* A console whose backend is a chardev (src/char): attaches itself as the
+ * chardev's frontend. The caller closes chr after virtio_mmio_free(). */
+struct chr_dev;
+int virtio_console_new_chr(struct virtio_mmio **out, const struct virtio_host *host,
+			   struct chr_dev *chr);
+
 #endif
