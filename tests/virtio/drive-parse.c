@@ -79,6 +79,7 @@ int main(void)
 	bad("file=", "file=");
 	bad("file=x,readonly", "readonly");
 	bad(",file=x", "empty");
+	bad("file=x,if=none", "id=");
 	/* ",," at the end keeps the comma in the value. */
 	REQUIRE(drive_parse(&o, "file=x,,", err, sizeof(err)) == 0);
 	CHECK(!strcmp(o.file, "x,"));

@@ -190,6 +190,9 @@ int drive_parse(struct drive_opts *o, const char *arg, char *err, size_t errlen)
 	if (rc == 0 && (!o->file || !*o->file))
 		rc = fail(err, errlen, -EINVAL, "-drive: file= is missing (an empty drive is "
 			  "not supported)");
+	if (rc == 0 && o->iface == DRIVE_IF_NONE && !o->id)
+		rc = fail(err, errlen, -EINVAL, "-drive %s: if=none needs id=... (for -device "
+			  "virtio-blk-device,drive=ID)", o->file);
 	if (rc == 0 && o->media == DRIVE_MEDIA_CDROM)
 		o->read_only = true;
 	if (rc < 0)
