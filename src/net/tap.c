@@ -225,6 +225,13 @@ static void tx_done(struct aio_req *req, ssize_t res)
 	}
 }
 
+/* io_uring: -1 = a stream write. The other engines use pwrite(), which
+ * rejects -1; the tap ignores the offset, so 0 does. */
+static uint64_t tx_off(const struct tap *t)
+{
+	return t->use_ring ? UINT64_MAX : 0;
+}
+
 static int tap_receive(struct net_port *p, const struct iovec *iov, int iovcnt)
 {
 	struct tap *t = p->opaque;
@@ -251,9 +258,9 @@ static int tap_receive(struct net_port *p, const struct iovec *iov, int iovcnt)
 	if (t->vnet_hdr && !hlen) { /* the tap wants a header the link lacks */
 		x->iov[0] = (struct iovec){ (void *)zero_hdr, NET_VNET_HDR_LEN };
 		x->iov[1] = (struct iovec){ x->buf, len };
-		aio_prep_writev(&x->req, t->fd, x->iov, 2, UINT64_MAX, tx_done, x);
+		aio_prep_writev(&x->req, t->fd, x->iov, 2, tx_off(t), tx_done, x);
 	} else {
-		aio_prep_write(&x->req, t->fd, x->buf, len, UINT64_MAX, tx_done, x);
+		aio_prep_write(&x->req, t->fd, x->buf, len, tx_off(t), tx_done, x);
 	}
 	x->req.aflags = 0; /* a tap write is all or nothing */
 	int ret = aio_submit(t->b.engine, &x->req);
