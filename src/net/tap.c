@@ -309,6 +309,9 @@ static int tap_open_fd(struct tap *t, const struct net_netdev_opts *o, char *err
 		if (e == ENOENT || e == ENODEV)
 			return net_err(err, errlen, -e, "-netdev tap,id=%s: /dev/net/tun is missing "
 				       "(load the tun module).", o->id);
+		if (e == EACCES || e == EPERM)
+			return net_err(err, errlen, -e, "-netdev tap,id=%s: using tap %s needs root "
+				       "(/dev/net/tun is not accessible).", o->id, want);
 		return net_err(err, errlen, -e, "-netdev tap,id=%s: cannot open /dev/net/tun: %s.",
 			       o->id, strerror(e));
 	}
