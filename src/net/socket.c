@@ -165,7 +165,7 @@ static bool conn_req_done(struct sock *s)
 	s->conn_inflight--;
 	if (s->dying && !s->conn_inflight)
 		conn_closed(s);
-	return s->fd >= 0 && !s->dying;
+	return s->fd >= 0 && !s->dying && !s->closing;
 }
 
 static void conn_up(struct sock *s, int fd)
