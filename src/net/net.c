@@ -87,6 +87,12 @@ int net_port_connect(struct net_port *a, struct net_port *b)
 	a->peer = b;
 	b->peer = a;
 	a->waiting = b->waiting = false;
+	/* A new peer may take frames: a backend holding frames from an earlier
+	 * refusal (its old peer went away while it waited) sends them now. */
+	if (a->ops->resume)
+		a->ops->resume(a);
+	if (b->ops->resume)
+		b->ops->resume(b);
 	return 0;
 }
 

@@ -89,7 +89,8 @@ struct net_port_ops {
 	 */
 	int (*receive)(struct net_port *p, const struct iovec *iov, int iovcnt);
 	/* The peer, which refused a frame from us with -EAGAIN, can take
-	 * frames again: send what we kept. Optional. */
+	 * frames again: send what we kept. Also called when a peer is
+	 * connected (net_port_connect). Optional. */
 	void (*resume)(struct net_port *p);
 	/* The peer's link went up or down (a socket peer disconnected). Optional. */
 	void (*link_changed)(struct net_port *p, bool up);

@@ -136,7 +136,9 @@ static void rx_post(struct tap *t, struct tap_rx *r)
 static void rx_deliver(struct tap *t)
 {
 	size_t hlen = net_port_hdr_len(&t->b.port);
-	while (t->ready_count && !t->closing) {
+	/* After a refusal, offer nothing until the peer resumes us: new reads
+	 * only join the queue behind the refused frame. */
+	while (t->ready_count && !t->closing && !t->b.port.waiting) {
 		struct tap_rx *r = &t->rx[t->ready[t->ready_head]];
 		size_t skip = t->vnet_hdr && !hlen ? NET_VNET_HDR_LEN : 0;
 		if ((size_t)r->len < skip + 14) { /* shorter than an Ethernet header */
