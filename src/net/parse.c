@@ -264,8 +264,8 @@ static int parse_hubport(struct kv *kv, int n, struct net_netdev_opts *o, char *
 int net_parse_netdev(const char *spec, struct net_netdev_opts *out, char *err, size_t errlen)
 {
 	struct kv kv[MAX_OPTS];
-	int n, ret;
-	char *type;
+	int n = 0, ret;
+	char *type = NULL;
 	if (!spec)
 		return net_err(err, errlen, -EINVAL, "-netdev: empty argument.");
 	char *buf = strdup(spec);

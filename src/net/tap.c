@@ -320,7 +320,7 @@ static int tap_open_fd(struct tap *t, const struct net_netdev_opts *o, char *err
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (o->tap.vnet_hdr ? IFF_VNET_HDR : 0);
-	strncpy(ifr.ifr_name, o->tap.ifname, IFNAMSIZ - 1);
+	memcpy(ifr.ifr_name, o->tap.ifname, sizeof(o->tap.ifname)); /* NUL-terminated */
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(fd);
