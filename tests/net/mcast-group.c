@@ -25,12 +25,14 @@ int main(int argc, char **argv)
 	nt_sh("ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo");
 	struct nt f;
 	nt_open(&f, argc >= 2 ? argv[1] : NULL);
+	/* argv[2] "noaddr": no localaddr=, the route picks the interface. */
+	bool noaddr = argc >= 3 && !strcmp(argv[2], "noaddr");
 	struct net_backend *b[N];
 	for (int i = 0; i < N; i++) {
 		struct net_netdev_opts o;
 		char err[256], spec[128], name[16];
-		snprintf(spec, sizeof(spec), "socket,id=m%d,mcast=239.192.7.7:7010,localaddr=127.0.0.1",
-			 i);
+		snprintf(spec, sizeof(spec), "socket,id=m%d,mcast=239.192.7.7:7010%s", i,
+			 noaddr ? "" : ",localaddr=127.0.0.1");
 		REQUIRE(net_parse_netdev(spec, &o, err, sizeof(err)) == 0);
 		int ret = net_socket_open(&b[i], f.e, &o, err, sizeof(err));
 		if (ret)
