@@ -11,8 +11,10 @@
  * queued frames are dropped (counted), the port's link goes down and a
  * listener accepts again / a connector retries every second.
  *
- * Flow control: frames from the peer port are queued up to SOCK_TX_LIMIT
- * bytes, then refused (-EAGAIN) until the queue drains to half. Frames from
+ * Flow control: frames from the peer port are appended to a 256 KiB
+ * buffer while the other buffer is being sent (one send for many frames);
+ * when the filling buffer is full the peer is refused (-EAGAIN) until the
+ * buffers swap. Frames from
  * the network that the peer port refuses stay in our buffer and no recv is
  * posted until it resumes, so TCP pushes back on the remote sender (UDP:
  * the kernel's socket buffer fills and drops).
@@ -35,15 +37,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SOCK_TX_LIMIT (256 * 1024)
+#define SOCK_TXBUF (256 * 1024)
 #define SOCK_RBUF (2 * (4 + NET_MAX_FRAME))
 #define SOCK_DGRAM_TX_SLOTS 16
 #define SOCK_RECONNECT_NS 1000000000ull
 
-struct txnode {
-	struct txnode *next;
-	size_t len, off; /* bytes in data, bytes already sent */
-	uint8_t data[];
+/* Stream transmit: two buffers. Frames (with their length prefix) are
+ * appended to the filling one; the other is being sent, as one AIO_SEND
+ * for all its frames. When it is drained the two swap. */
+struct txbuf {
+	uint8_t *data;   /* SOCK_TXBUF bytes */
+	size_t len, off; /* bytes queued, bytes already sent */
+	unsigned frames;
 };
 
 struct sock {
@@ -62,9 +67,9 @@ struct sock {
 	/* receive */
 	uint8_t *rbuf;
 	size_t rstart, rend;
-	/* stream transmit queue */
-	struct txnode *txhead, *txtail;
-	size_t txbytes;
+	/* stream transmit */
+	struct txbuf tx[2];
+	unsigned fill;        /* index of the filling buffer */
 	/* datagram transmit slots */
 	struct {
 		struct aio_req req;
@@ -75,9 +80,14 @@ struct sock {
 	} dtx[SOCK_DGRAM_TX_SLOTS];
 };
 
+static bool is_stream_mode(const struct net_netdev_opts *o)
+{
+	return o->sock.mode == NET_SOCKET_LISTEN || o->sock.mode == NET_SOCKET_CONNECT;
+}
+
 static bool is_stream(const struct sock *s)
 {
-	return s->o.sock.mode == NET_SOCKET_LISTEN || s->o.sock.mode == NET_SOCKET_CONNECT;
+	return is_stream_mode(&s->o);
 }
 
 static void stream_rx_post(struct sock *s);
@@ -119,14 +129,10 @@ static void conn_closed(struct sock *s)
 	s->dying = false;
 	s->rx_held = false;
 	s->rstart = s->rend = 0;
-	while (s->txhead) {
-		struct txnode *n = s->txhead;
-		s->txhead = n->next;
-		s->b.port.stats.tx_drops++; /* counted on our side: frames the peer gave us */
-		free(n);
+	for (int i = 0; i < 2; i++) { /* frames the peer gave us that never left */
+		s->b.port.stats.tx_drops += s->tx[i].frames;
+		s->tx[i].len = s->tx[i].off = s->tx[i].frames = 0;
 	}
-	s->txtail = NULL;
-	s->txbytes = 0;
 	if (s->closing)
 		return;
 	net_port_set_link(&s->b.port, false);
@@ -339,33 +345,37 @@ static void stream_tx_done(struct aio_req *req, ssize_t res)
 		conn_lost(s, why);
 		return;
 	}
-	struct txnode *n = s->txhead;
-	n->off += (size_t)res;
-	if (n->off == n->len) {
-		s->txhead = n->next;
-		if (!s->txhead)
-			s->txtail = NULL;
-		s->txbytes -= n->len;
-		free(n);
-	}
-	if (s->tx_refused && s->txbytes <= SOCK_TX_LIMIT / 2) {
-		s->tx_refused = false;
-		net_port_resume(&s->b.port);
-	}
+	struct txbuf *sb = &s->tx[!s->fill];
+	sb->off += (size_t)res;
+	if (sb->off == sb->len)
+		sb->len = sb->off = sb->frames = 0;
 	stream_kick_send(s);
 }
 
 static void stream_kick_send(struct sock *s)
 {
-	struct txnode *n = s->txhead;
-	if (s->tx_posted || !n || s->fd < 0 || s->dying || s->closing)
+	if (s->tx_posted || s->fd < 0 || s->dying || s->closing)
 		return;
-	aio_prep_send(&s->sreq, s->fd, n->data + n->off, n->len - n->off, MSG_NOSIGNAL,
+	struct txbuf *sb = &s->tx[!s->fill];
+	bool swapped = false;
+	if (sb->off == sb->len) {
+		if (!s->tx[s->fill].len)
+			return; /* nothing to send */
+		s->fill = !s->fill;
+		sb = &s->tx[!s->fill];
+		swapped = true;
+	}
+	aio_prep_send(&s->sreq, s->fd, sb->data + sb->off, sb->len - sb->off, MSG_NOSIGNAL,
 		      stream_tx_done, s);
 	if (aio_submit(s->b.engine, &s->sreq) == 0) {
 		s->tx_posted = true;
 		s->inflight++;
 		s->conn_inflight++;
+	}
+	/* The filling buffer is empty again: a refused peer may send. */
+	if (swapped && s->tx_refused) {
+		s->tx_refused = false;
+		net_port_resume(&s->b.port);
 	}
 }
 
@@ -373,27 +383,19 @@ static int stream_receive(struct sock *s, const struct iovec *iov, int iovcnt, s
 {
 	if (s->fd < 0 || s->dying)
 		return -ENOTCONN;
-	if (s->txbytes >= SOCK_TX_LIMIT) {
+	struct txbuf *fb = &s->tx[s->fill];
+	if (fb->len + 4 + len > SOCK_TXBUF) {
 		s->tx_refused = true;
 		return -EAGAIN;
 	}
-	struct txnode *n = malloc(sizeof(*n) + 4 + len);
-	if (!n)
-		return -ENOMEM;
-	n->next = NULL;
-	n->len = 4 + len;
-	n->off = 0;
-	n->data[0] = (uint8_t)(len >> 24);
-	n->data[1] = (uint8_t)(len >> 16);
-	n->data[2] = (uint8_t)(len >> 8);
-	n->data[3] = (uint8_t)len;
-	net_iov_copy(n->data + 4, len, iov, iovcnt, 0);
-	if (s->txtail)
-		s->txtail->next = n;
-	else
-		s->txhead = n;
-	s->txtail = n;
-	s->txbytes += n->len;
+	uint8_t *d = fb->data + fb->len;
+	d[0] = (uint8_t)(len >> 24);
+	d[1] = (uint8_t)(len >> 16);
+	d[2] = (uint8_t)(len >> 8);
+	d[3] = (uint8_t)len;
+	net_iov_copy(d + 4, len, iov, iovcnt, 0);
+	fb->len += 4 + len;
+	fb->frames++;
 	stream_kick_send(s);
 	return 0;
 }
@@ -650,6 +652,8 @@ static void sock_close(struct net_backend *b)
 			close(fds[i]);
 	for (unsigned i = 0; i < SOCK_DGRAM_TX_SLOTS; i++)
 		free(s->dtx[i].buf);
+	free(s->tx[0].data);
+	free(s->tx[1].data);
 	free(s->rbuf);
 	free(s);
 }
@@ -664,7 +668,13 @@ int net_socket_open(struct net_backend **out, struct aio_engine *e,
 {
 	static const char *const keys[] = { "", "listen", "connect", "mcast", "udp" };
 	struct sock *s = calloc(1, sizeof(*s));
-	if (!s || !(s->rbuf = malloc(SOCK_RBUF))) {
+	if (!s || !(s->rbuf = malloc(SOCK_RBUF)) ||
+	    (is_stream_mode(o) && (!(s->tx[0].data = malloc(SOCK_TXBUF)) ||
+				   !(s->tx[1].data = malloc(SOCK_TXBUF))))) {
+		if (s) {
+			free(s->rbuf);
+			free(s->tx[0].data);
+		}
 		free(s);
 		return net_err(err, errlen, -ENOMEM, "-netdev socket: out of memory.");
 	}
