@@ -1,0 +1,186 @@
+/*
+ * cpu.c - the public hart API (cpu.h): creation, reset, the interpreter
+ * run loop, WFI sleep, interrupt lines and kicks.
+ *
+ * Threading: cpu_run/cpu_wfi_wait/accessors on the vCPU thread;
+ * cpu_set_irq/cpu_kick from any thread (atomics + futex wake).
+ */
+#include "cpu/hart.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hart *cpu_hart_new(const struct cpu_bus *bus, unsigned hartid)
+{
+	struct hart *h = aligned_alloc(64, (sizeof(*h) + 63) & ~(size_t)63);
+	if (!h)
+		return NULL;
+	memset(h, 0, sizeof(*h));
+	h->bus = *bus;
+	h->hartid = hartid;
+	h->ram_pages = (bus->ram_size + 4095) >> 12;
+	h->dc = calloc(DC_SIZE, sizeof(struct insn));
+	h->code_page = calloc(h->ram_pages ? h->ram_pages : 1, 1);
+	if (!h->dc || !h->code_page) {
+		cpu_hart_free(h);
+		return NULL;
+	}
+	cpu_hart_reset(h, bus->ram_base);
+	return h;
+}
+
+void cpu_hart_free(struct hart *h)
+{
+	if (!h)
+		return;
+	free(h->dc);
+	free(h->code_page);
+	free(h);
+}
+
+void cpu_hart_reset(struct hart *h, uint64_t reset_pc)
+{
+	memset(h->x, 0, sizeof(h->x));
+	memset(h->f, 0, sizeof(h->f));
+	h->pc = h->npc = reset_pc;
+	h->priv = PRV_M;
+	h->instret = 0;
+	h->resv_valid = false;
+	h->host_rm = -1;
+	csr_reset(h);
+	trap_update_keys(h);
+	mmu_flush(h);
+	mmu_code_flush(h);
+}
+
+uint64_t cpu_get_pc(const struct hart *h)
+{
+	return h->pc;
+}
+
+uint64_t cpu_get_gpr(const struct hart *h, unsigned reg)
+{
+	return reg < 32 ? h->x[reg] : 0;
+}
+
+void cpu_set_gpr(struct hart *h, unsigned reg, uint64_t val)
+{
+	if (reg > 0 && reg < 32)
+		h->x[reg] = val;
+}
+
+uint64_t cpu_instret(const struct hart *h)
+{
+	return h->instret;
+}
+
+static void wake(struct hart *h)
+{
+	__atomic_add_fetch(&h->wake_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&h->sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &h->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+			NULL, 0);
+}
+
+void cpu_set_irq(struct hart *h, uint32_t mip_bit, bool level)
+{
+	if (level)
+		__atomic_fetch_or(&h->mip_hw, (uint64_t)mip_bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&h->mip_hw, ~(uint64_t)mip_bit, __ATOMIC_SEQ_CST);
+	hart_request_check(h);
+	if (level)
+		wake(h);
+}
+
+void cpu_kick(struct hart *h)
+{
+	__atomic_store_n(&h->exit_req, 1, __ATOMIC_SEQ_CST);
+	hart_request_check(h);
+	wake(h);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void cpu_wfi_wait(struct hart *h, uint64_t deadline_ns)
+{
+	__atomic_store_n(&h->sleeping, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&h->wake_seq, __ATOMIC_SEQ_CST);
+		if (trap_pending_irqs(h) || __atomic_load_n(&h->exit_req, __ATOMIC_SEQ_CST))
+			break;
+		struct timespec ts, *tsp = NULL;
+		if (deadline_ns) {
+			uint64_t now = now_ns();
+			if (now >= deadline_ns)
+				break;
+			uint64_t left = deadline_ns - now;
+			ts.tv_sec = (time_t)(left / 1000000000ull);
+			ts.tv_nsec = (long)(left % 1000000000ull);
+			tsp = &ts;
+		}
+		syscall(SYS_futex, &h->wake_seq, FUTEX_WAIT_PRIVATE, seq, tsp, NULL, 0);
+	}
+	__atomic_store_n(&h->sleeping, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Handle the check flag: interrupts, kicks. Returns true to leave cpu_run. */
+static bool handle_check(struct hart *h, enum cpu_exit *why)
+{
+	__atomic_store_n(&h->check, 0, __ATOMIC_SEQ_CST);
+	trap_check_irq(h);
+	if (h->wfi_exit) {
+		h->wfi_exit = false;
+		if (!trap_pending_irqs(h)) {
+			*why = CPU_EXIT_WFI;
+			return true;
+		}
+	}
+	if (__atomic_exchange_n(&h->exit_req, 0, __ATOMIC_SEQ_CST)) {
+		*why = CPU_EXIT_KICKED;
+		return true;
+	}
+	return false;
+}
+
+enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
+{
+	enum cpu_exit why = CPU_EXIT_BUDGET;
+	if (handle_check(h, &why))
+		return why;
+	while (max_insns) {
+		uint64_t pc = h->pc;
+		const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+		const struct insn *d;
+		if (likely(e->tag == hart_xtag(pc, h->xkey))) {
+			uint64_t pa = pc + e->pa_off;
+			d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
+			if (unlikely(d->tag != pa))
+				d = mmu_fetch_slow(h);
+		} else {
+			d = mmu_fetch_slow(h);
+		}
+		if (likely(d != NULL)) {
+			h->npc = pc + d->len;
+			d->fn(h, d);
+			h->x[0] = 0;
+			h->instret++;
+			max_insns--;
+		}
+		h->pc = h->npc;
+		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED)) &&
+		    handle_check(h, &why))
+			return why;
+	}
+	return CPU_EXIT_BUDGET;
+}

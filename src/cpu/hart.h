@@ -1,0 +1,237 @@
+/*
+ * hart.h - the RV64GC hart state and the helpers shared by the interpreter
+ * files (decode, exec-*, csr, mmu, trap). A later JIT shares this struct.
+ *
+ * Threading: everything here belongs to the vCPU thread that runs the hart,
+ * except mip_hw, check, exit_req and wake_seq, which other threads touch
+ * through cpu_set_irq()/cpu_kick() with atomics.
+ */
+#ifndef RINGVM_CPU_HART_H
+#define RINGVM_CPU_HART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ops.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
+enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+/* Exception causes (privileged spec table 3.6). */
+enum {
+	EXC_INSN_MISALIGNED = 0, EXC_INSN_ACCESS = 1, EXC_ILLEGAL = 2,
+	EXC_BREAKPOINT = 3, EXC_LOAD_MISALIGNED = 4, EXC_LOAD_ACCESS = 5,
+	EXC_STORE_MISALIGNED = 6, EXC_STORE_ACCESS = 7, EXC_ECALL_U = 8,
+	EXC_ECALL_S = 9, EXC_ECALL_M = 11, EXC_INSN_PAGE = 12,
+	EXC_LOAD_PAGE = 13, EXC_STORE_PAGE = 15,
+};
+
+/* mstatus bits */
+#define MS_SIE (1ull << 1)
+#define MS_MIE (1ull << 3)
+#define MS_SPIE (1ull << 5)
+#define MS_MPIE (1ull << 7)
+#define MS_SPP (1ull << 8)
+#define MS_MPP (3ull << 11)
+#define MS_FS (3ull << 13)
+#define MS_MPRV (1ull << 17)
+#define MS_SUM (1ull << 18)
+#define MS_MXR (1ull << 19)
+#define MS_TVM (1ull << 20)
+#define MS_TW (1ull << 21)
+#define MS_TSR (1ull << 22)
+#define MS_UXL (3ull << 32)
+#define MS_SXL (3ull << 34)
+#define MS_SD (1ull << 63)
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID UINT64_MAX
+#define DC_BITS 15
+#define DC_SIZE (1u << DC_BITS)
+
+/*
+ * One software TLB entry: a 4 KiB guest page that is plain RAM and passes
+ * PMP for the whole page. tag = (vaddr >> 12) | key << 56, where the key
+ * is the effective privilege plus SUM/MXR, so mode switches need no flush.
+ */
+struct tlb_ent {
+	uint64_t tag;
+	uintptr_t host_off; /* host pointer = vaddr + host_off */
+	uint64_t pa_off;    /* guest physical = vaddr + pa_off */
+};
+
+struct hart;
+struct insn;
+typedef void (*insn_fn)(struct hart *h, const struct insn *d);
+
+/*
+ * A decoded instruction, cached by physical address (tag). 32 bytes.
+ * raw keeps the encoding for mtval on illegal instruction traps.
+ */
+struct insn {
+	uint64_t tag;
+	insn_fn fn;
+	int32_t imm;
+	uint8_t rd, rs1, rs2, rs3;
+	uint8_t len, rm;
+	uint16_t csr;
+	uint32_t raw;
+};
+
+struct hart {
+	uint64_t x[32];
+	uint64_t f[32];
+	uint64_t pc;   /* the instruction being executed */
+	uint64_t npc;  /* where execution continues; traps redirect it */
+	uint64_t instret;
+	unsigned priv;
+	uint64_t dkey, xkey; /* TLB keys for data and fetch, pre-shifted */
+
+	/* TLBs, hot: right after the registers. */
+	struct tlb_ent tlb_r[TLB_SIZE], tlb_w[TLB_SIZE], tlb_x[TLB_SIZE];
+
+	/* CSRs */
+	uint64_t mstatus;  /* SD is computed on read */
+	uint32_t fflags, frm;
+	uint64_t misa, medeleg, mideleg, mie;
+	uint64_t mip_sw;   /* software-writable bits: SSIP, STIP, SEIP */
+	uint64_t mtvec, stvec, mscratch, sscratch, mepc, sepc;
+	uint64_t mcause, scause, mtval, stval, satp;
+	uint32_t mcounteren, scounteren, mcountinhibit;
+	uint64_t menvcfg, senvcfg;
+	uint64_t hartid;
+	uint8_t pmpcfg[64];
+	uint64_t pmpaddr[64];
+	bool pmp_on;         /* some entry has A != OFF */
+
+	/* LR/SC reservation (physical address, 8-byte granule) */
+	bool resv_valid;
+	uint64_t resv_pa;
+	uint64_t resv_val;
+
+	/* Decode cache and the per-RAM-page "has decoded code" map. */
+	struct insn *dc;
+	uint8_t *code_page;
+	uint64_t ram_pages;
+
+	/* Host FPU rounding mode currently set, or -1. */
+	int host_rm;
+
+	/* Cross-thread */
+	uint64_t _Atomic mip_hw;
+	int _Atomic check;     /* look at irqs/exit_req before next insn */
+	int _Atomic exit_req;  /* cpu_kick() */
+	uint32_t _Atomic wake_seq; /* futex word for cpu_wfi_wait */
+	int _Atomic sleeping;
+
+	bool wfi_exit; /* set by WFI to leave cpu_run */
+	struct insn scratch; /* uncached decode (page-crossing or MMIO fetch) */
+	/* Counter CSRs: value = instret + off, or frozen while inhibited. */
+	uint64_t cy_off, ir_off, cy_frozen, ir_frozen;
+	struct cpu_bus bus;
+};
+
+/* ---- trap.c ---- */
+/* Exception from inside an instruction (it does not retire). */
+void trap_raise(struct hart *h, uint64_t cause, uint64_t tval);
+/* Trap taken between instructions (fetch faults, interrupts). */
+void trap_take(struct hart *h, uint64_t cause, uint64_t tval);
+bool trap_check_irq(struct hart *h);
+void trap_update_keys(struct hart *h);
+uint64_t trap_pending_irqs(const struct hart *h);
+
+static inline void hart_illegal(struct hart *h, const struct insn *d)
+{
+	trap_raise(h, EXC_ILLEGAL, d->raw);
+}
+
+/* ---- csr.c ---- */
+/* Returns false after raising illegal instruction. */
+bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
+		uint64_t src, int op, bool write, uint64_t *old);
+uint64_t csr_mstatus_read(const struct hart *h);
+void csr_reset(struct hart *h);
+
+/* ---- mmu.c ---- */
+void mmu_flush(struct hart *h);
+void mmu_code_flush(struct hart *h);
+bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v);
+bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t v);
+/* Translate for an atomic op: returns a host pointer to RAM or NULL (trap raised). */
+void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
+		  uint64_t *pa);
+/* Fetch path: returns the decoded insn at h->pc or NULL after a trap. */
+const struct insn *mmu_fetch_slow(struct hart *h);
+bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
+	       unsigned priv);
+void mmu_resv_store(struct hart *h, uint64_t pa, unsigned size);
+
+/* ---- decode.c ---- */
+void decode_insn(struct insn *d, uint32_t raw);
+const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw);
+
+/* ---- exec handlers referenced by decode ---- */
+#define OP(name) void op_##name(struct hart *h, const struct insn *d)
+
+static inline uint64_t hart_xtag(uint64_t va, uint64_t key)
+{
+	return (va >> 12) | key;
+}
+
+/* Data loads/stores with the fast path inline. */
+#define DEFINE_LOAD(name, type)                                               \
+	static inline bool name(struct hart *h, uint64_t va, type *out)        \
+	{                                                                      \
+		const struct tlb_ent *e = &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]; \
+		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
+			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
+			memcpy(out, (void *)(uintptr_t)(va + e->host_off),     \
+			       sizeof(type));                                  \
+			return true;                                           \
+		}                                                              \
+		uint64_t v;                                                    \
+		if (!mmu_load_slow(h, va, sizeof(type), &v))                   \
+			return false;                                          \
+		*out = (type)v;                                                \
+		return true;                                                   \
+	}
+DEFINE_LOAD(ld_u8, uint8_t)
+DEFINE_LOAD(ld_u16, uint16_t)
+DEFINE_LOAD(ld_u32, uint32_t)
+DEFINE_LOAD(ld_u64, uint64_t)
+
+#define DEFINE_STORE(name, type)                                              \
+	static inline bool name(struct hart *h, uint64_t va, type v)           \
+	{                                                                      \
+		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
+		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
+			   (va & 0xfff) <= 4096 - sizeof(type) &&              \
+			   !h->resv_valid)) {                                  \
+			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
+			       sizeof(type));                                  \
+			return true;                                           \
+		}                                                              \
+		return mmu_store_slow(h, va, sizeof(type), v);                 \
+	}
+DEFINE_STORE(st_u8, uint8_t)
+DEFINE_STORE(st_u16, uint16_t)
+DEFINE_STORE(st_u32, uint32_t)
+DEFINE_STORE(st_u64, uint64_t)
+
+static inline uint64_t hart_mip(const struct hart *h)
+{
+	return h->mip_sw | __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+}
+
+static inline void hart_request_check(struct hart *h)
+{
+	__atomic_store_n(&h->check, 1, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * uart.c - 16550A UART model (see uart.h for the threading split).
+ *
+ * The transmitter is modelled as infinitely fast while the host-bound ring
+ * has room for a full FIFO: THRE and TEMT read 1 and the THRE interrupt
+ * re-arms after every THR write, so Linux's 8250 driver streams 16 bytes
+ * per interrupt without polling. When the ring is short of room, THRE and
+ * TEMT read 0 until the reactor has drained it, then the THRE interrupt
+ * fires. Loopback (MCR.LOOP) feeds THR into the RX FIFO, as drivers' self
+ * tests expect.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "char/char.h"
+#include "hw/uart.h"
+#include "loop/loop.h"
+
+enum {
+	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
+	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,
+};
+
+#define IER_ERBFI 0x01
+#define IER_ETBEI 0x02
+#define IER_ELSI 0x04
+#define IER_EDSSI 0x08
+
+#define IIR_NONE 0x01
+#define IIR_MSI 0x00
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_RLSI 0x06
+#define IIR_CTI 0x0c
+#define IIR_FIFO 0xc0
+
+#define FCR_ENABLE 0x01
+#define FCR_CLR_RX 0x02
+
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+
+#define LSR_DR 0x01
+#define LSR_OE 0x02
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+
+struct uart {
+	pthread_mutex_t lock; /* guards everything below but the post nodes */
+	struct loop *loop;
+	struct uart_irq irq;
+	struct chr_dev *chr; /* loop thread only */
+
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, lsr_err, msr_delta;
+	bool thr_pending, irq_level, fifo_on;
+	uint8_t rx[UART_FIFO_SIZE];
+	unsigned rx_head, rx_count;
+
+	uint8_t tx[UART_TX_RING];
+	uint64_t tx_head, tx_tail; /* free-running; vCPU advances head */
+	bool tx_blocked;            /* loop: chardev refused; wait write_ready */
+	uint64_t tx_dropped;
+
+	struct loop_post_node tx_post, rx_post;
+	atomic_bool tx_posted, rx_posted;
+};
+
+static unsigned rx_trigger(const struct uart *u)
+{
+	static const unsigned levels[4] = { 1, 4, 8, 14 };
+
+	return u->fifo_on ? levels[u->fcr >> 6] : 1;
+}
+
+static unsigned rx_capacity(const struct uart *u)
+{
+	return u->fifo_on ? UART_FIFO_SIZE : 1;
+}
+
+static bool tx_room(const struct uart *u)
+{
+	return UART_TX_RING - (u->tx_head - u->tx_tail) >= UART_FIFO_SIZE;
+}
+
+static uint8_t uart_iir(const struct uart *u)
+{
+	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
+		return IIR_RLSI;
+	if ((u->ier & IER_ERBFI) && u->rx_count)
+		return u->rx_count >= rx_trigger(u) ? IIR_RDI : IIR_CTI;
+	if ((u->ier & IER_ETBEI) && u->thr_pending)
+		return IIR_THRI;
+	if ((u->ier & IER_EDSSI) && u->msr_delta)
+		return IIR_MSI;
+	return IIR_NONE;
+}
+
+/* Recompute the line; lock held. */
+static void update_irq(struct uart *u)
+{
+	bool level = uart_iir(u) != IIR_NONE;
+
+	if (level != u->irq_level) {
+		u->irq_level = level;
+		if (u->irq.set)
+			u->irq.set(u->irq.opaque, level);
+	}
+}
+
+static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag)
+{
+	if (u->loop && !atomic_exchange(flag, true))
+		loop_post_node(u->loop, node);
+}
+
+static void rx_push(struct uart *u, uint8_t c)
+{
+	if (u->rx_count >= rx_capacity(u)) {
+		u->lsr_err |= LSR_OE;
+		return;
+	}
+	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = c;
+	u->rx_count++;
+}
+
+static uint8_t read_rbr(struct uart *u)
+{
+	uint8_t c = 0;
+
+	if (!u->rx_count)
+		return 0;
+	c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
+	if (--u->rx_count == 0 && !(u->mcr & MCR_LOOP))
+		post_once(u, &u->rx_post, &u->rx_posted);
+	return c;
+}
+
+static uint8_t read_msr(struct uart *u)
+{
+	uint8_t m;
+
+	if (u->mcr & MCR_LOOP) {
+		/* RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD */
+		m = (uint8_t)(((u->mcr & 0x02) << 3) | ((u->mcr & 0x01) << 5) |
+			      ((u->mcr & 0x04) << 4) | ((u->mcr & 0x08) << 4));
+	} else {
+		m = 0xb0; /* DCD, DSR, CTS: a connected line */
+	}
+	m |= u->msr_delta;
+	u->msr_delta = 0;
+	return m;
+}
+
+static uint8_t reg_read(struct uart *u, unsigned off)
+{
+	uint8_t v;
+
+	switch (off) {
+	case REG_RBR_THR:
+		return (u->lcr & LCR_DLAB) ? u->dll : read_rbr(u);
+	case REG_IER:
+		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+	case REG_IIR_FCR:
+		v = uart_iir(u);
+		if (v == IIR_THRI)
+			u->thr_pending = false; /* reading IIR acknowledges THRE */
+		return v | (u->fifo_on ? IIR_FIFO : 0);
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR:
+		v = u->lsr_err | (u->rx_count ? LSR_DR : 0);
+		if ((u->mcr & MCR_LOOP) || tx_room(u))
+			v |= LSR_THRE | LSR_TEMT;
+		u->lsr_err = 0; /* error bits clear on read */
+		return v;
+	case REG_MSR:
+		return read_msr(u);
+	default:
+		return u->scr;
+	}
+}
+
+static void write_thr(struct uart *u, uint8_t c)
+{
+	if (u->mcr & MCR_LOOP) {
+		rx_push(u, c);
+		u->thr_pending = true;
+		return;
+	}
+	if (UART_TX_RING - (u->tx_head - u->tx_tail) == 0) {
+		u->tx_dropped++; /* the guest ignored THRE=0 */
+		u->thr_pending = false;
+		return;
+	}
+	bool was_empty = u->tx_head == u->tx_tail;
+
+	u->tx[u->tx_head % UART_TX_RING] = c;
+	u->tx_head++;
+	/* "sent" at once while there is room; else THRE comes with the drain */
+	u->thr_pending = tx_room(u);
+	if (was_empty)
+		post_once(u, &u->tx_post, &u->tx_posted);
+}
+
+static void write_fcr(struct uart *u, uint8_t v)
+{
+	bool on = v & FCR_ENABLE;
+
+	if (on != u->fifo_on || (v & FCR_CLR_RX)) {
+		u->rx_count = 0;
+		u->rx_head = 0;
+		if (!(u->mcr & MCR_LOOP))
+			post_once(u, &u->rx_post, &u->rx_posted);
+	}
+	/* TX clear is a no-op: ring bytes already count as transmitted. */
+	u->fifo_on = on;
+	u->fcr = v & 0xc9;
+}
+
+static void reg_write(struct uart *u, unsigned off, uint8_t v)
+{
+	switch (off) {
+	case REG_RBR_THR:
+		if (u->lcr & LCR_DLAB)
+			u->dll = v;
+		else
+			write_thr(u, v);
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB) {
+			u->dlm = v;
+			break;
+		}
+		/* enabling ETBEI with the transmitter empty raises THRE */
+		if ((v & IER_ETBEI) && !(u->ier & IER_ETBEI) &&
+		    ((u->mcr & MCR_LOOP) || tx_room(u)))
+			u->thr_pending = true;
+		u->ier = v & 0x0f;
+		break;
+	case REG_IIR_FCR:
+		write_fcr(u, v);
+		break;
+	case REG_LCR:
+		u->lcr = v;
+		break;
+	case REG_MCR:
+		u->mcr = v & 0x1f;
+		break;
+	case REG_SCR:
+		u->scr = v;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+}
+
+int uart_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct uart *u = opaque;
+
+	pthread_mutex_lock(&u->lock);
+	*val = off < 8 ? reg_read(u, (unsigned)off) : 0;
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+int uart_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+	struct uart *u = opaque;
+
+	pthread_mutex_lock(&u->lock);
+	if (off < 8)
+		reg_write(u, (unsigned)off, (uint8_t)val);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+/* ---- loop thread: the chardev side ------------------------------------ */
+
+static size_t fe_can_receive(void *opaque)
+{
+	struct uart *u = opaque;
+	size_t n;
+
+	pthread_mutex_lock(&u->lock);
+	n = (u->mcr & MCR_LOOP) ? 0 : rx_capacity(u) - u->rx_count;
+	pthread_mutex_unlock(&u->lock);
+	return n;
+}
+
+static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct uart *u = opaque;
+
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0; i < len; i++)
+		rx_push(u, buf[i]);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void tx_drain(struct uart *u)
+{
+	for (;;) {
+		uint64_t used, idx, chunk;
+		size_t n;
+
+		pthread_mutex_lock(&u->lock);
+		used = u->tx_head - u->tx_tail;
+		idx = u->tx_tail % UART_TX_RING;
+		pthread_mutex_unlock(&u->lock);
+		if (!used)
+			return;
+		chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
+		/* the vCPU only writes outside [tail, head): no lock needed */
+		n = u->chr ? chr_write(u->chr, u->tx + idx, chunk) : chunk;
+
+		pthread_mutex_lock(&u->lock);
+		bool had_room = tx_room(u);
+
+		u->tx_tail += n;
+		if (!had_room && tx_room(u)) {
+			u->thr_pending = true;
+			update_irq(u);
+		}
+		u->tx_blocked = n < chunk;
+		pthread_mutex_unlock(&u->lock);
+		if (n < chunk)
+			return; /* fe_write_ready resumes */
+	}
+}
+
+static void fe_write_ready(void *opaque)
+{
+	tx_drain(opaque);
+}
+
+static void tx_post_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	atomic_store(&u->tx_posted, false);
+	tx_drain(u);
+}
+
+static void rx_post_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	atomic_store(&u->rx_posted, false);
+	chr_accept_input(u->chr);
+}
+
+void uart_poll(struct uart *u)
+{
+	tx_drain(u);
+	chr_accept_input(u->chr);
+}
+
+void uart_attach(struct uart *u, struct chr_dev *chr)
+{
+	struct chr_frontend fe = {
+		.can_receive = fe_can_receive,
+		.receive = fe_receive,
+		.write_ready = fe_write_ready,
+		.opaque = u,
+	};
+
+	u->chr = chr;
+	if (chr)
+		chr_attach(chr, &fe);
+	tx_drain(u);
+}
+
+void uart_flush(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	while (u->tx_head != u->tx_tail) {
+		uint64_t idx = u->tx_tail % UART_TX_RING;
+		uint64_t used = u->tx_head - u->tx_tail;
+		uint64_t chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
+
+		if (u->chr)
+			chr_write_sync(u->chr, u->tx + idx, chunk);
+		u->tx_tail += chunk;
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_reset(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->ier = u->mcr = u->scr = u->fcr = u->lsr_err = u->msr_delta = 0;
+	u->lcr = 0x03; /* 8N1 */
+	u->dll = 0x0c; /* 9600 baud at 1.8432 MHz, a common reset value */
+	u->dlm = 0;
+	u->fifo_on = false;
+	u->rx_count = u->rx_head = 0;
+	u->thr_pending = false;
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	post_once(u, &u->rx_post, &u->rx_posted);
+}
+
+uint64_t uart_tx_dropped(const struct uart *u)
+{
+	return u->tx_dropped;
+}
+
+int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
+{
+	struct uart *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	pthread_mutex_init(&u->lock, NULL);
+	u->loop = loop;
+	if (irq)
+		u->irq = *irq;
+	u->tx_post.fn = tx_post_fn;
+	u->tx_post.arg = u;
+	u->rx_post.fn = rx_post_fn;
+	u->rx_post.arg = u;
+	atomic_init(&u->tx_posted, false);
+	atomic_init(&u->rx_posted, false);
+	uart_reset(u);
+	*out = u;
+	return 0;
+}
+
+void uart_free(struct uart *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
