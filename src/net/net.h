@@ -222,6 +222,25 @@ struct net_netdev_opts {
 int net_parse_netdev(const char *spec, struct net_netdev_opts *out, char *err,
 		     size_t errlen);
 
+/* -nic: one netdev (id "nicN") and the NIC that uses it. */
+struct net_nic_opts {
+	bool none;                     /* "-nic none": no NIC at all */
+	struct net_netdev_opts netdev; /* the backend; netdev.id = "nic<index>" */
+	char model[32];                /* model=; default "virtio-net-device" */
+	uint8_t mac[6];
+	bool has_mac;                  /* mac= given (else the machine picks) */
+};
+
+/*
+ * Parse a -nic argument ("tap,ifname=tap0,script=no,mac=52:54:00:12:34:56").
+ * index numbers the -nic options (0, 1, ...) and names the netdev. model=
+ * and mac= are taken out; the rest is parsed as a -netdev (errors say
+ * "-nic"). 0 or -EINVAL with one sentence in err. The caller adds
+ * out->netdev to the registry and makes a NIC of out->model on it.
+ */
+int net_parse_nic(const char *spec, unsigned index, struct net_nic_opts *out, char *err,
+		  size_t errlen);
+
 /* Parse "52:54:00:12:34:56" (for -device ...,mac=). 0 or -EINVAL with a
  * sentence in err. Rejects multicast addresses (low bit of first octet). */
 int net_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen);
