@@ -124,7 +124,8 @@ static int resolve(const struct sock *s, const char *key, const struct net_hostp
 
 static void conn_closed(struct sock *s)
 {
-	close(s->fd);
+	if (s->fd >= 0)
+		close(s->fd);
 	s->fd = -1;
 	s->dying = false;
 	s->rx_held = false;
@@ -192,10 +193,13 @@ static void accept_done(struct aio_req *req, ssize_t res)
 			close((int)res);
 		return;
 	}
-	if (res < 0) {
-		net_log(s->b.name, "accepting a connection failed (%s); trying again.",
-			strerror((int)-res));
-		accept_post(s);
+	if (res < 0) { /* e.g. EMFILE: do not spin, try again in a second */
+		if (!s->reconnect_logged)
+			net_log(s->b.name, "accepting a connection failed (%s); retrying every "
+				"second.", strerror((int)-res));
+		s->reconnect_logged = true;
+		loop_timer_arm(aio_engine_loop(s->b.engine), &s->reconnect,
+			       loop_now_ns() + SOCK_RECONNECT_NS);
 		return;
 	}
 	conn_up(s, (int)res);
@@ -250,10 +254,15 @@ static void connect_post(struct sock *s)
 	}
 }
 
+/* The retry timer: connect again, or (listener) accept again. */
 static void reconnect_fire(void *arg)
 {
 	struct sock *s = arg;
-	if (!s->closing && s->fd < 0)
+	if (s->closing || s->fd >= 0)
+		return;
+	if (s->o.sock.mode == NET_SOCKET_LISTEN)
+		accept_post(s);
+	else
 		connect_post(s);
 }
 
