@@ -160,8 +160,14 @@ static void poll_done(struct aio_req *req, ssize_t res)
 	struct tap *t = req->opaque;
 	t->inflight--;
 	t->poll_armed = false;
-	if (t->closing || res < 0)
+	if (t->closing)
 		return;
+	if (res < 0) { /* as for a failed read: try again later */
+		if (!loop_timer_armed(&t->retry))
+			loop_timer_arm(aio_engine_loop(t->b.engine), &t->retry,
+				       loop_now_ns() + 100000000ull);
+		return;
+	}
 	for (unsigned i = 0; i < TAP_RX_BUFS && !t->ready_count; i++) {
 		struct tap_rx *r = &t->rx[i];
 		if (r->busy)
