@@ -56,7 +56,8 @@ struct net_vnet_hdr {
 	uint16_t gso_size;
 	uint16_t csum_start;
 	uint16_t csum_offset;
-	uint16_t num_buffers;
+	uint16_t num_buffers; /* undefined in frames from a backend (a tap
+			       * skips these 2 bytes): the NIC fills it in */
 };
 #define NET_VNET_HDR_LEN 12
 #define NET_VNET_F_NEEDS_CSUM 1
