@@ -158,6 +158,11 @@ bool net_port_link_up(const struct net_port *p)
 	return p->link_up;
 }
 
+bool net_port_peer_link_up(const struct net_port *p)
+{
+	return p->peer && p->peer->link_up;
+}
+
 int net_port_set_offload(struct net_port *p, unsigned offloads)
 {
 	if (!p->peer)

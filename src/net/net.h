@@ -19,8 +19,9 @@
  * honour this by leaving frames in the kernel (tap: reads are not
  * re-posted, so the kernel's tap queue fills and the kernel drops, as a real
  * NIC's wire would; socket stream: recv is not re-posted, so TCP pushes back
- * on the remote). Where dropping is the only choice (a hub fanning out to a
- * busy port, datagram sockets), the drop is counted in the port's stats.
+ * on the remote; datagram sockets: no recv is posted, the socket buffer
+ * fills). Where dropping is the only choice (a hub fanning out to one busy
+ * member), the drop is counted in the port's stats.
  *
  * virtio-net header: when both ports of a link set hdr_capable, every frame
  * in both directions is preceded by a 12-byte struct net_vnet_hdr (the
@@ -128,7 +129,9 @@ void net_port_init(struct net_port *p, const struct net_port_ops *ops, void *opa
 /*
  * Connect a and b as peers. Returns 0, or -EBUSY if either already has a
  * peer. After this, net_port_hdr_len() is 12 on both if both are
- * hdr_capable, else 0.
+ * hdr_capable, else 0. Each side's ops->resume runs once (a backend may
+ * hold frames from before). A NIC reads the initial link state with
+ * net_port_peer_link_up (a socket connect= port starts down).
  */
 int net_port_connect(struct net_port *a, struct net_port *b);
 
@@ -155,6 +158,8 @@ void net_port_resume(struct net_port *p);
 /* Set p's own link state; the peer's ops->link_changed hears of changes. */
 void net_port_set_link(struct net_port *p, bool up);
 bool net_port_link_up(const struct net_port *p);
+/* The peer's link state (false without a peer): a NIC's "link up" bit. */
+bool net_port_peer_link_up(const struct net_port *p);
 
 /* Ask p's peer for offloads (see NET_OFFLOAD_*). -ENOTCONN without a peer,
  * -ENOTSUP when the peer cannot. */

@@ -59,8 +59,10 @@ int main(void)
 	struct net_backend *c = open_spec(&f, "socket,id=c,connect=127.0.0.1:7002");
 	REQUIRE(net_port_connect(&cl.port, net_backend_port(l)) == 0);
 	REQUIRE(net_port_connect(&cc.port, net_backend_port(c)) == 0);
+	CHECK(!net_port_peer_link_up(&cc.port)); /* not connected yet */
 	want_l_up = want_c_up = 1;
 	REQUIRE(nt_run_until(&f, links, NULL, 5000));
+	CHECK(net_port_peer_link_up(&cc.port) && net_port_peer_link_up(&cl.port));
 	exchange(&f, 10);
 
 	/* 1. The client goes away: the listener's link goes down... */
@@ -70,6 +72,7 @@ int main(void)
 	cc.link_downs = 0;
 	want_l_down = 1;
 	REQUIRE(nt_run_until(&f, links, NULL, 5000));
+	CHECK(!net_port_peer_link_up(&cl.port));
 	/* ...frames sent meanwhile are refused, not queued... */
 	uint8_t junk[60] = { 0 };
 	struct iovec iov = { junk, sizeof(junk) };
