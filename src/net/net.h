@@ -284,6 +284,14 @@ int net_registry_open(struct net_registry *r, struct aio_engine *e, char *err,
  */
 struct net_port *net_registry_find(struct net_registry *r, const char *id);
 
+/*
+ * Attach a NIC's port to netdev id (for -device ...,netdev=ID): finds it and
+ * connects. 0, or -ENOENT / -EBUSY with one sentence in err ("netdev=x
+ * names no netdev." / "netdev=x is already used by another device.").
+ */
+int net_registry_attach(struct net_registry *r, const char *id, struct net_port *nic,
+			char *err, size_t errlen);
+
 /* Close every backend (cancelling their I/O) and free. Loop thread; the
  * engine must still be open. */
 void net_registry_free(struct net_registry *r);

@@ -131,6 +131,18 @@ struct net_port *net_registry_find(struct net_registry *r, const char *id)
 	return e->backend ? net_backend_port(e->backend) : e->hub_port;
 }
 
+int net_registry_attach(struct net_registry *r, const char *id, struct net_port *nic,
+			char *err, size_t errlen)
+{
+	struct net_port *p = net_registry_find(r, id);
+	if (!p)
+		return net_err(err, errlen, -ENOENT, "netdev=%s names no netdev.", id ? id : "");
+	if (net_port_connect(nic, p))
+		return net_err(err, errlen, -EBUSY,
+			       "netdev=%s is already used by another device.", id);
+	return 0;
+}
+
 void net_registry_free(struct net_registry *r)
 {
 	if (!r)
