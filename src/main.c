@@ -1,32 +1,307 @@
 /*
- * main.c - the ringvm program: parse the command line, build the machine,
- * run it. For now only --help and --version exist; the machine arrives with
- * the CPU issue.
+ * main.c - the ringvm program: parse the command line, build the virt
+ * machine, run it on three threads, shut down cleanly on every path.
+ *
+ * Threads (docs/architecture.md):
+ *   main  parses, builds the machine, then waits in sigwaitinfo() for a
+ *         signal (SIGINT/SIGTERM/SIGHUP) or SIGUSR1, which the other
+ *         threads send when the guest powered off or the user quit;
+ *   I/O   opens the console chardev, runs the reactor (loop_run), and on
+ *         the way out flushes the UART and frees what lives on the loop;
+ *   vCPU  runs virt_run() until poweroff or a stop request.
+ * Shutdown order: stop and join the vCPU, stop and join the I/O thread
+ * (which restores the terminal), free the machine, exit with the status.
+ * The terminal is also restored by atexit and by fatal-signal handlers.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
-static void usage(FILE *f)
+#include "char/char.h"
+#include "cli.h"
+#include "hw/virt.h"
+#include "loop/loop.h"
+
+struct app {
+	struct cli_opts opts;
+	struct loop *loop;
+	struct virt_machine *vm;
+	pthread_t main_thread, io_thread, vcpu_thread;
+
+	/* I/O thread start-up handshake */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int io_state; /* 0 starting, 1 running, -errno failed */
+
+	atomic_bool vcpu_done, quit;
+	enum virt_exit exit_kind;
+	int exit_code;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
 {
-	fprintf(f, "usage: ringvm [options]\n"
-		   "  -h, --help       show this help\n"
-		   "  --version        show the version\n");
+	va_list ap;
+
+	fputs("ringvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* ---- fatal signals: put the terminal back, then die as we would ------- */
+
+static void fatal_signal(int sig)
+{
+	chr_stdio_restore_tty();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa = { .sa_handler = fatal_signal };
+
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE */
+	atexit(chr_stdio_restore_tty);
+}
+
+/* ---- the I/O thread ----------------------------------------------------- */
+
+static void console_event(void *opaque, enum chr_event ev)
+{
+	struct app *a = opaque;
+
+	if (ev == CHR_EVENT_QUIT) {
+		atomic_store(&a->quit, true);
+		pthread_kill(a->main_thread, SIGUSR1);
+	}
+	/* EOF on stdin: the guest keeps running, as with QEMU */
+}
+
+static int open_console(struct app *a, struct chr_dev **chr)
+{
+	struct chr_stdio_opts so = { .in_fd = 0, .out_fd = 1, .escapes = true };
+	int r;
+
+	*chr = NULL;
+	switch (a->opts.serial) {
+	case CLI_SERIAL_STDIO:
+		r = chr_stdio_open(chr, a->loop, &so);
+		break;
+	case CLI_SERIAL_NULL:
+		r = chr_null_open(chr, a->loop);
+		break;
+	default:
+		return 0;
+	}
+	if (r == 0) {
+		(*chr)->event = console_event;
+		(*chr)->event_opaque = a;
+	}
+	return r;
+}
+
+static void io_started(struct app *a, int state)
+{
+	pthread_mutex_lock(&a->lock);
+	a->io_state = state;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void *io_main(void *arg)
+{
+	struct app *a = arg;
+	struct chr_dev *chr;
+	int r = open_console(a, &chr);
+
+	if (r < 0) {
+		io_started(a, r);
+		loop_run_once(a->loop, 0); /* posts queued at construction */
+		virt_io_teardown(a->vm);
+		loop_free(a->loop);
+		return NULL;
+	}
+	virt_attach_console(a->vm, chr);
+	io_started(a, 1);
+	r = loop_run(a->loop);
+	if (r < 0)
+		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
+	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
+	virt_io_teardown(a->vm); /* the guest's last bytes reach the console */
+	chr_close(chr);          /* restores the terminal */
+	loop_free(a->loop);
+	a->loop = NULL;
+	return NULL;
+}
+
+/* ---- the vCPU thread ---------------------------------------------------- */
+
+static void *vcpu_main(void *arg)
+{
+	struct app *a = arg;
+
+	a->exit_kind = virt_run(a->vm, &a->exit_code);
+	atomic_store(&a->vcpu_done, true);
+	pthread_kill(a->main_thread, SIGUSR1);
+	return NULL;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void check_ram(const struct cli_opts *o)
+{
+	struct sysinfo si;
+	uint64_t host;
+
+	if (o->ram_size < (1ull << 20))
+		die("-m: the guest needs at least 1 MiB of RAM");
+	if (o->ram_size > VIRT_RAM_MAX)
+		die("-m: %llu GiB is more than the virt board's 1 TiB RAM window",
+		    (unsigned long long)(o->ram_size >> 30));
+	if (sysinfo(&si) == 0) {
+		host = (uint64_t)si.totalram * si.mem_unit;
+		if (o->ram_size > host)
+			die("-m: %llu MiB is more than this host's memory (%llu MiB)",
+			    (unsigned long long)(o->ram_size >> 20),
+			    (unsigned long long)(host >> 20));
+	}
+}
+
+static void build(struct app *a)
+{
+	struct virt_config cfg = {
+		.ram_size = (a->opts.ram_size + 4095) & ~4095ull,
+		.bios = a->opts.bios, .kernel = a->opts.kernel,
+		.initrd = a->opts.initrd, .append = a->opts.append,
+		.no_reboot = a->opts.no_reboot,
+	};
+	char err[512];
+	int r;
+
+	if (a->opts.bios && a->opts.bios_default && access(a->opts.bios, R_OK) != 0)
+		die("the default firmware %s is missing: install the opensbi package, "
+		    "or use -bios PATH or -bios none", a->opts.bios);
+	r = loop_new(&a->loop, NULL);
+	if (r < 0)
+		die("cannot create the I/O loop: %s", strerror(-r));
+	r = virt_new(&a->vm, &cfg, a->loop, err, sizeof(err));
+	if (r < 0) {
+		loop_free(a->loop);
+		die("%s", err);
+	}
+}
+
+static int wait_for_end(struct app *a)
+{
+	sigset_t set;
+	siginfo_t si;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig < 0)
+			continue; /* EINTR */
+		if (sig != SIGUSR1)
+			return sig;
+		if (atomic_load(&a->vcpu_done) || atomic_load(&a->quit))
+			return 0;
+	}
+}
+
+static int run(struct app *a)
+{
+	int sig, r, status;
+
+	r = pthread_create(&a->io_thread, NULL, io_main, a);
+	if (r)
+		die("cannot start the I/O thread: %s", strerror(r));
+	pthread_mutex_lock(&a->lock);
+	while (a->io_state == 0)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	if (a->io_state < 0) {
+		pthread_join(a->io_thread, NULL);
+		virt_free(a->vm);
+		die("cannot open the console: %s", strerror(-a->io_state));
+	}
+	r = pthread_create(&a->vcpu_thread, NULL, vcpu_main, a);
+	if (r) {
+		loop_stop(a->loop);
+		pthread_join(a->io_thread, NULL);
+		virt_free(a->vm);
+		die("cannot start the vCPU thread: %s", strerror(r));
+	}
+
+	sig = wait_for_end(a);
+	virt_request_stop(a->vm);
+	pthread_join(a->vcpu_thread, NULL);
+	loop_stop(a->loop);
+	pthread_join(a->io_thread, NULL);
+	virt_free(a->vm);
+
+	if (sig) {
+		fprintf(stderr, "ringvm: terminating on signal %d\n", sig);
+		status = 128 + sig;
+	} else if (a->exit_kind == VIRT_EXIT_POWEROFF) {
+		status = a->exit_code & 0xff;
+	} else {
+		status = 0; /* C-a x */
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
-			printf("ringvm version %s\n", RINGVM_VERSION);
-			return 0;
-		}
-		fprintf(stderr, "ringvm: unknown option '%s' (see ringvm --help)\n", argv[i]);
-		return 1;
+	static struct app a;
+	sigset_t set;
+	char err[512];
+
+	if (cli_parse(argc, argv, &a.opts, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (a.opts.help) {
+		cli_usage(stdout);
+		return 0;
 	}
-	usage(stderr);
-	return 1;
+	if (a.opts.version) {
+		printf("ringvm version %s\n", RINGVM_VERSION);
+		return 0;
+	}
+	check_ram(&a.opts);
+	install_fatal_handlers();
+
+	/* Every thread inherits this mask; only main takes these signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	a.main_thread = pthread_self();
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
+	atomic_init(&a.vcpu_done, false);
+	atomic_init(&a.quit, false);
+	build(&a);
+	return run(&a);
 }

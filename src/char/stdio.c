@@ -56,8 +56,8 @@ static void set_raw(int fd)
 	if (tcgetattr(fd, &saved_tio) < 0)
 		return;
 	t = saved_tio;
-	/* Raw input (Ctrl-C goes to the guest), output processing kept so a
-	 * bare-metal guest printing "\n" still starts new lines. */
+	/* Raw input (Ctrl-C goes to the guest); output processing (ONLCR) is
+	 * kept so a bare-metal guest printing "\n" still starts new lines. */
 	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
 	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
 	t.c_cflag &= ~(CSIZE | PARENB);
@@ -151,9 +151,9 @@ static void write_all(int fd, const void *buf, size_t len)
 static void stdio_help(struct chr_stdio *s)
 {
 	static const char help[] =
-		"\r\nC-a h    print this help\r\n"
-		"C-a x    exit ringvm\r\n"
-		"C-a C-a  send C-a to the guest\r\n";
+		"\nC-a h    print this help\n"
+		"C-a x    exit ringvm\n"
+		"C-a C-a  send C-a to the guest\n";
 
 	if (s->out_fd >= 0)
 		write_all(s->out_fd, help, sizeof(help) - 1);

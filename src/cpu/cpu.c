@@ -51,11 +51,13 @@ void cpu_hart_reset(struct hart *h, uint64_t reset_pc)
 	h->priv = PRV_M;
 	h->instret = 0;
 	h->resv_valid = false;
-	h->host_rm = -1;
 	csr_reset(h);
-	trap_update_keys(h);
+	/* full clears: start from epoch 0 with empty arrays */
+	h->tlb_epoch = 14;
 	mmu_flush(h);
+	h->dc_epoch = 0xfeull << 56;
 	mmu_code_flush(h);
+	memset(h->code_page, 0, h->ram_pages);
 }
 
 uint64_t cpu_get_pc(const struct hart *h)
@@ -165,7 +167,7 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 		if (likely(e->tag == hart_xtag(pc, h->xkey))) {
 			uint64_t pa = pc + e->pa_off;
 			d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
-			if (unlikely(d->tag != pa))
+			if (unlikely(d->tag != (pa | h->dc_epoch)))
 				d = mmu_fetch_slow(h);
 		} else {
 			d = mmu_fetch_slow(h);
@@ -175,8 +177,9 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 			d->fn(h, d);
 			h->x[0] = 0;
 			h->instret++;
-			max_insns--;
 		}
+		/* traps count against the budget too, so a fault loop returns */
+		max_insns--;
 		h->pc = h->npc;
 		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED)) &&
 		    handle_check(h, &why))

@@ -59,7 +59,8 @@ uint64_t cpu_get_pc(const struct hart *h);
 uint64_t cpu_get_gpr(const struct hart *h, unsigned reg);
 void cpu_set_gpr(struct hart *h, unsigned reg, uint64_t val);
 
-/* Run until max_insns retire, a kick, or WFI idles. */
+/* Run until max_insns instructions (trapping ones included) have been
+ * executed, a kick, or WFI idles. */
 enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns);
 
 /*

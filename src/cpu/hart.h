@@ -54,11 +54,14 @@ enum {
 #define TLB_INVALID UINT64_MAX
 #define DC_BITS 15
 #define DC_SIZE (1u << DC_BITS)
+#define DC_PA_MASK ((1ull << 56) - 1)
 
 /*
  * One software TLB entry: a 4 KiB guest page that is plain RAM and passes
- * PMP for the whole page. tag = (vaddr >> 12) | key << 56, where the key
- * is the effective privilege plus SUM/MXR, so mode switches need no flush.
+ * PMP for the whole page. tag = (vaddr >> 12) | key << 56 | epoch << 60,
+ * where the key is the effective privilege plus SUM/MXR, so mode switches
+ * need no flush, and a flush just bumps the epoch (memset every 15th).
+ * Epoch 15 is never live, so TLB_INVALID (all ones) never matches.
  */
 struct tlb_ent {
 	uint64_t tag;
@@ -92,6 +95,8 @@ struct hart {
 	uint64_t instret;
 	unsigned priv;
 	uint64_t dkey, xkey; /* TLB keys for data and fetch, pre-shifted */
+	uint64_t tlb_epoch;  /* 0..14, bits 60..63 of every live TLB tag */
+	uint64_t dc_epoch;   /* 0..254 << 56, ORed into decode cache tags */
 
 	/* TLBs, hot: right after the registers. */
 	struct tlb_ent tlb_r[TLB_SIZE], tlb_w[TLB_SIZE], tlb_x[TLB_SIZE];
@@ -120,8 +125,6 @@ struct hart {
 	uint8_t *code_page;
 	uint64_t ram_pages;
 
-	/* Host FPU rounding mode currently set, or -1. */
-	int host_rm;
 
 	/* Cross-thread */
 	uint64_t _Atomic mip_hw;

@@ -21,20 +21,33 @@
 static const uint8_t page_cause[3] = { EXC_LOAD_PAGE, EXC_STORE_PAGE, EXC_INSN_PAGE };
 static const uint8_t access_cause[3] = { EXC_LOAD_ACCESS, EXC_STORE_ACCESS, EXC_INSN_ACCESS };
 
+/* O(1) usually: a new epoch; every 15th flush clears the arrays. */
 void mmu_flush(struct hart *h)
 {
-	for (unsigned i = 0; i < TLB_SIZE; i++) {
-		h->tlb_r[i].tag = TLB_INVALID;
-		h->tlb_w[i].tag = TLB_INVALID;
-		h->tlb_x[i].tag = TLB_INVALID;
+	if (++h->tlb_epoch == 15) {
+		h->tlb_epoch = 0;
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			h->tlb_r[i].tag = TLB_INVALID;
+			h->tlb_w[i].tag = TLB_INVALID;
+			h->tlb_x[i].tag = TLB_INVALID;
+		}
 	}
+	trap_update_keys(h);
 }
 
+/*
+ * fence.i: forget all decoded instructions (a new decode epoch; every
+ * 255th time the array is cleared). code_page flags stay: a stale flag
+ * only costs one extra invalidation scan on the next store to the page.
+ */
 void mmu_code_flush(struct hart *h)
 {
-	for (unsigned i = 0; i < DC_SIZE; i++)
-		h->dc[i].tag = TLB_INVALID;
-	memset(h->code_page, 0, h->ram_pages);
+	h->dc_epoch += 1ull << 56;
+	if (h->dc_epoch == 0xffull << 56) {
+		h->dc_epoch = 0;
+		for (unsigned i = 0; i < DC_SIZE; i++)
+			h->dc[i].tag = TLB_INVALID;
+	}
 }
 
 static inline bool in_ram(const struct hart *h, uint64_t pa, uint64_t len)
@@ -182,7 +195,7 @@ static void code_page_written(struct hart *h, uint64_t pa)
 	h->code_page[(page - h->bus.ram_base) >> 12] = 0;
 	for (unsigned k = 0; k < 2048; k++) {
 		struct insn *d = &h->dc[((page >> 1) + k) & (DC_SIZE - 1)];
-		if ((d->tag >> 12 << 12) == page)
+		if (((d->tag & DC_PA_MASK) >> 12 << 12) == page)
 			d->tag = TLB_INVALID;
 	}
 }
@@ -417,7 +430,7 @@ const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw)
 {
 	struct insn *d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
 	decode_insn(d, raw);
-	d->tag = pa;
+	d->tag = pa | h->dc_epoch;
 	uint64_t idx = (pa - h->bus.ram_base) >> 12;
 	if (!h->code_page[idx]) {
 		h->code_page[idx] = 1;

@@ -14,8 +14,8 @@ void trap_update_keys(struct hart *h)
 		dpriv = (h->mstatus & MS_MPP) >> 11;
 	uint64_t k = dpriv | ((h->mstatus & MS_SUM) ? 4 : 0) |
 		     ((h->mstatus & MS_MXR) ? 8 : 0);
-	h->dkey = k << 56;
-	h->xkey = (uint64_t)h->priv << 56;
+	h->dkey = k << 56 | h->tlb_epoch << 60;
+	h->xkey = (uint64_t)h->priv << 56 | h->tlb_epoch << 60;
 }
 
 void trap_take(struct hart *h, uint64_t cause, uint64_t tval)

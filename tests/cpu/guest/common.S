@@ -78,9 +78,12 @@ m_unexpected:
   add gp, gp, t1
   j fail
 m_irq:
-  addi s5, s5, 1
   slli t1, t1, 1
   srli t1, t1, 1
+  la t2, irq_log           /* irq_log[s5] = code */
+  add t2, t2, s5
+  sb t1, 0(t2)
+  addi s5, s5, 1
   ori s10, t1, 0x400
   li t2, 7
   bne t1, t2, 1f
@@ -131,9 +134,14 @@ s_unexpected:
   add gp, gp, t1
   j fail
 s_irq:
-  addi s5, s5, 1
   slli t1, t1, 1
   srli t1, t1, 1
+  la t2, irq_log
+  add t2, t2, s5
+  ori t1, t1, 0x80         /* S-handled: log code | 0x80 */
+  sb t1, 0(t2)
+  andi t1, t1, 0x3f
+  addi s5, s5, 1
   ori s10, t1, 0x500
   li t2, 2
   csrc sip, t2
@@ -151,6 +159,8 @@ s_irq:
   .align 4
 trap_save: .dword 0, 0, 0, 0
 s_trap_save: .dword 0, 0, 0, 0
+  .globl irq_log
+irq_log: .skip 256
   .bss
   .align 12
 stack: .skip 8192

@@ -13,6 +13,7 @@ struct probe probe_fetch(uint64_t va);
 void enter_mode(long mode);
 void back_to_m(void);
 void set_check(long n);
+uint64_t last_tval(void);
 void pass(void) __attribute__((noreturn));
 void fail(void) __attribute__((noreturn));
 void *memset(void *d, int c, unsigned long n);

@@ -1,0 +1,42 @@
+/*
+ * cli.h - the ringvm command line (QEMU spellings), parsed into options.
+ * Main thread only. See docs/cli.md for every option.
+ */
+#ifndef RINGVM_CLI_H
+#define RINGVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum cli_serial { CLI_SERIAL_STDIO, CLI_SERIAL_NULL, CLI_SERIAL_NONE };
+
+struct cli_opts {
+	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
+	unsigned smp;
+	const char *bios;       /* path; NULL = none; default: Debian's OpenSBI */
+	bool bios_default;      /* no -bios given (or -bios default) */
+	const char *kernel, *initrd, *append;
+	enum cli_serial serial;
+	bool no_reboot;
+	bool help, version;     /* print and exit 0 */
+};
+
+/*
+ * Parse argv into *o. Returns 0, or -1 with one sentence (no trailing
+ * newline, no "ringvm:" prefix) in err. Pointers in *o point into argv.
+ */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+
+/*
+ * Parse a size: a number with an optional K/M/G/T suffix (powers of 1024;
+ * a trailing "B" or "iB" is allowed); a bare number means MiB, as QEMU's
+ * -m. Returns 0 or -1.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Print the help text. */
+void cli_usage(FILE *f);
+
+#endif
