@@ -123,7 +123,7 @@ static void rx_post(struct tap *t, struct tap_rx *r)
 		return;
 	}
 	/* Offset -1: a stream read, no file position involved. */
-	aio_prep_read(&r->req, t->fd, r->buf, TAP_BUF_SIZE, UINT64_MAX, rx_done, r);
+	aio_prep_read(&r->req, t->fd, r->buf, TAP_BUF_SIZE, AIO_OFFSET_NONE, rx_done, r);
 	r->req.aflags = 0; /* one read = one frame: never resubmit a short read */
 	r->busy = true;
 	if (aio_submit(t->b.engine, &r->req) == 0)
@@ -237,7 +237,7 @@ static void tx_done(struct aio_req *req, ssize_t res)
  * rejects -1; the tap ignores the offset, so 0 does. */
 static uint64_t tx_off(const struct tap *t)
 {
-	return t->use_ring ? UINT64_MAX : 0;
+	return t->use_ring ? AIO_OFFSET_NONE : 0;
 }
 
 static int tap_receive(struct net_port *p, const struct iovec *iov, int iovcnt)
