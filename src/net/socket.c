@@ -439,7 +439,7 @@ static void dgram_rx_done(struct aio_req *req, ssize_t res)
 	struct sock *s = req->opaque;
 	s->inflight--;
 	s->rx_posted = false;
-	if (s->closing)
+	if (s->closing || res == -ECANCELED) /* cancelled: the engine is closing */
 		return;
 	if (res < 0 && res != -EAGAIN && res != -ECONNREFUSED) {
 		/* ECONNREFUSED: an ICMP error for an earlier send; not fatal. */
@@ -619,14 +619,15 @@ static int open_mcast(struct sock *s, char *err, size_t errlen)
 
 static int open_udp(struct sock *s, char *err, size_t errlen)
 {
-	int one = 1, ret;
+	int ret;
 	if ((ret = resolve(s, "localaddr", &s->o.sock.localaddr, &s->local, &s->locallen, err,
 			   errlen)))
 		return ret;
+	/* No SO_REUSEADDR: a second VM on the same localaddr would steal
+	 * datagrams; it is told the address is in use instead. */
 	s->fd = socket(s->local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return SYSFAIL("cannot create a socket");
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(s->fd, (struct sockaddr *)&s->local, s->locallen) < 0)
 		return net_err(err, errlen, -errno, "-netdev socket,id=%s: cannot bind "
 			       "localaddr=%s:%u: %s.", s->o.id, s->o.sock.localaddr.host,

@@ -95,7 +95,7 @@ static void rx_done(struct aio_req *req, ssize_t res)
 	struct tap_rx *r = req->opaque;
 	struct tap *t = r->t;
 	t->inflight--;
-	if (t->closing) {
+	if (t->closing || res == -ECANCELED) { /* cancelled: the engine is closing */
 		r->busy = false;
 		return;
 	}
@@ -160,7 +160,7 @@ static void poll_done(struct aio_req *req, ssize_t res)
 	struct tap *t = req->opaque;
 	t->inflight--;
 	t->poll_armed = false;
-	if (t->closing)
+	if (t->closing || res == -ECANCELED)
 		return;
 	if (res < 0) { /* as for a failed read: try again later */
 		if (!loop_timer_armed(&t->retry))
