@@ -34,6 +34,7 @@
 
 #define TAP_RX_BUFS 16
 #define TAP_TX_SLOTS 32
+#define TAP_POLL_BUDGET 64
 #define TAP_BUF_SIZE (NET_VNET_HDR_LEN + NET_MAX_FRAME)
 
 struct tap;
@@ -122,7 +123,7 @@ static void rx_post(struct tap *t, struct tap_rx *r)
 		poll_arm(t);
 		return;
 	}
-	/* Offset -1: a stream read, no file position involved. */
+	/* A stream read: no file position involved. */
 	aio_prep_read(&r->req, t->fd, r->buf, TAP_BUF_SIZE, AIO_OFFSET_NONE, rx_done, r);
 	r->req.aflags = 0; /* one read = one frame: never resubmit a short read */
 	r->busy = true;
@@ -168,7 +169,10 @@ static void poll_done(struct aio_req *req, ssize_t res)
 				       loop_now_ns() + 100000000ull);
 		return;
 	}
-	for (unsigned i = 0; i < TAP_RX_BUFS && !t->ready_count; i++) {
+	/* At most TAP_POLL_BUDGET frames per wake-up, so a busy tap cannot hold
+	 * the loop; the re-armed poll fires again at once if more wait. */
+	unsigned budget = TAP_POLL_BUDGET;
+	for (unsigned i = 0; i < TAP_RX_BUFS && !t->ready_count && budget; i++) {
 		struct tap_rx *r = &t->rx[i];
 		if (r->busy)
 			continue;
@@ -176,6 +180,7 @@ static void poll_done(struct aio_req *req, ssize_t res)
 		if (n < 0)
 			break;
 		r->busy = true;
+		budget--;
 		rx_ready(t, r, n);
 		rx_deliver(t);
 		i = (unsigned)-1; /* rescan: delivery freed buffers */
