@@ -454,8 +454,10 @@ static void dgram_rx_done(struct aio_req *req, ssize_t res)
 		dgram_rx_post(s);
 		return;
 	}
-	/* mcast: the socket is readable; drain it, skipping our own frames. */
-	for (;;) {
+	/* mcast: the socket is readable; read up to 64 datagrams (a busy group
+	 * must not hold the loop; the re-armed poll fires again at once),
+	 * skipping our own frames. */
+	for (unsigned budget = 64; budget; budget--) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(s->fd, s->rbuf, NET_MAX_FRAME, MSG_DONTWAIT,
