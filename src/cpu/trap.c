@@ -93,7 +93,7 @@ OP(mret)
 {
 	if (h->priv != PRV_M) {
 		hart_illegal(h, d);
-		return;
+		return h->npc;
 	}
 	uint64_t s = h->mstatus;
 	unsigned pp = (s & MS_MPP) >> 11;
@@ -105,13 +105,14 @@ OP(mret)
 	h->npc = h->mepc;
 	trap_update_keys(h);
 	hart_request_check(h);
+	return h->npc;
 }
 
 OP(sret)
 {
 	if (h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MS_TSR))) {
 		hart_illegal(h, d);
-		return;
+		return h->npc;
 	}
 	uint64_t s = h->mstatus;
 	unsigned pp = (s & MS_SPP) ? PRV_S : PRV_U;
@@ -122,4 +123,5 @@ OP(sret)
 	h->npc = h->sepc;
 	trap_update_keys(h);
 	hart_request_check(h);
+	return h->npc;
 }
