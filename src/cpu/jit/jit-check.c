@@ -10,8 +10,8 @@
  * real hart are logged and replayed to the shadow, MMIO writes are
  * compared, not repeated. Limits: device DMA into guest RAM reaches only
  * the real hart's RAM (a guest reading DMA data is then reported as a
- * difference); interrupts are taken by the real hart between blocks and
- * never by the shadow; instructions the interpreter runs outside blocks
+ * difference); the shadow sees the interrupt lines as they were when
+ * the block started; instructions the interpreter runs outside blocks
  * are repeated on the shadow so its RAM stays in step.
  *
  * Threading: vCPU thread.
@@ -153,7 +153,8 @@ static void copy_state(struct hart *s, const struct hart *h)
 	s->cy_frozen = h->cy_frozen;
 	s->ir_frozen = h->ir_frozen;
 	s->wfi_exit = false;
-	__atomic_store_n(&s->mip_hw, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->check, 0, __ATOMIC_RELAXED);
 	s->tlb_epoch = h->tlb_epoch;
 	mmu_flush(s); /* new keys, and no stale translation */
@@ -198,24 +199,30 @@ static bool compare(const struct hart *h, const struct hart *s)
 	return bad;
 }
 
-/* Step the shadow until it reaches the real hart's (pc, instret). */
-static void follow(struct hart *h, struct hart *s, unsigned max)
+/* Step the shadow until it reaches (pc, instret) or (alt, instret). */
+static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir, unsigned max)
 {
-	for (unsigned i = 0; i < max && !(s->pc == h->pc && s->instret == h->instret); i++) {
+	for (unsigned i = 0; i < max && !((s->pc == pc || s->pc == alt) && s->instret == ir); i++)
 		cpu_interp(s, 1);
-		__atomic_store_n(&s->check, 0, __ATOMIC_RELAXED);
-		s->wfi_exit = false;
-	}
 }
 
-void jit_check_after(struct hart *h, uint64_t start_pc)
+void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end)
 {
 	struct jit_check *c = h->jit->check;
 	struct hart *s = c->shadow;
 	c->blocks++;
 	if (c->overflow)
 		return; /* too much MMIO to replay: skip this block's check */
-	follow(h, s, JIT_MAX_INSNS + 1);
+	follow(s, pc_end, h->pc, ir_end, JIT_MAX_INSNS + 1);
+	if (s->pc == pc_end && h->pc != pc_end) {
+		/* the real hart took an interrupt after the block: offer the
+		 * shadow the same lines at the same point */
+		__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELAXED);
+		enum cpu_exit why;
+		hart_request_check(s);
+		cpu_handle_check(s, &why);
+	}
 	if (!compare(h, s) && !c->mismatch && c->pos == c->n)
 		return;
 	fprintf(stderr, "jit check: the block at pc %#llx (block %llu) differs from the "
@@ -229,5 +236,5 @@ void jit_check_after(struct hart *h, uint64_t start_pc)
  * jit_check_before): repeat them on the shadow so its RAM stays in step. */
 void jit_check_interp(struct hart *h, uint64_t k)
 {
-	follow(h, h->jit->check->shadow, (unsigned)(k < 1024 ? k : 1024) + 1);
+	follow(h->jit->check->shadow, h->pc, h->pc, h->instret, (unsigned)(k < 1024 ? k : 1024) + 1);
 }

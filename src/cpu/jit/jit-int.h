@@ -73,7 +73,9 @@ void jit_gen_trampolines(struct jit *j);
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);
 void jit_check_before(struct hart *h);
-void jit_check_after(struct hart *h, uint64_t start_pc);
+/* pc_end/ir_end: the real hart after the block, before it took any
+ * interrupt (its current state may be at the trap vector). */
+void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);
 void jit_check_interp(struct hart *h, uint64_t k);
 /* jit-gen.c: true when translation stops after an insn with this handler */
 bool jit_ends_block(insn_fn fn);

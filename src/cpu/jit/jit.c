@@ -202,10 +202,19 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		if (j->check)
 			jit_check_before(h);
 		struct jit_exit *x = j->enter(h, blk->code);
-		if (j->check)
-			jit_check_after(h, pc0);
-		if (x)
+		if (j->check) {
+			/* the interpreter takes a pending interrupt right after the
+			 * instruction that raised the flag: so does the compared run */
+			uint64_t pc_end = h->pc, ir_end = h->instret;
+			bool stop = __atomic_load_n(&h->check, __ATOMIC_RELAXED) &&
+				    cpu_handle_check(h, &why);
+			/* no chaining: one block per check */
+			jit_check_after(h, pc0, pc_end, ir_end);
+			if (stop)
+				return why;
+		} else if (x) {
 			chain(j, h, x);
+		}
 		if (__atomic_load_n(&h->check, __ATOMIC_RELAXED) && cpu_handle_check(h, &why))
 			return why;
 	}
