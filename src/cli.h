@@ -20,6 +20,7 @@ struct cli_opts {
 	const char *kernel, *initrd, *append;
 	enum cli_serial serial;
 	bool no_reboot;
+	bool accel_jit, accel_check; /* -accel jit[,check=on] */
 	bool help, version;     /* print and exit 0 */
 };
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "char/char.h"
+#include "cpu/cpu.h"
 #include "cli.h"
 #include "hw/virt.h"
 #include "loop/loop.h"
@@ -204,6 +205,8 @@ static void build(struct app *a)
 		loop_free(a->loop);
 		die("%s", err);
 	}
+	if (a->opts.accel_jit && cpu_set_accel(virt_hart(a->vm), CPU_ACCEL_JIT, a->opts.accel_check))
+		die("-accel jit: cannot start the JIT (out of memory, or not an x86-64 host)");
 }
 
 static int wait_for_end(struct app *a)
