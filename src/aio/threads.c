@@ -68,10 +68,10 @@ static void pool_close(struct aio_engine *e)
 	free(p);
 }
 
-static bool pool_supports(struct aio_engine *e, enum aio_op op)
+static bool pool_supports(struct aio_engine *e, const struct aio_req *r)
 {
 	(void)e;
-	(void)op;
+	(void)r;
 	return true;
 }
 
@@ -115,6 +115,35 @@ static ssize_t run_socket(struct worker *w, struct aio_req *r)
 	}
 }
 
+/* Streams: wait (cancellably) until ready, then one read or write. */
+static ssize_t run_stream(struct worker *w, struct aio_req *r)
+{
+	bool rd = r->op == AIO_READ || r->op == AIO_READV;
+	char *buf = (char *)r->buf + r->done_bytes;
+	const struct iovec *iov;
+	unsigned cnt;
+	for (;;) {
+		int ready = wait_ready(w, r->fd, rd ? POLLIN : POLLOUT);
+		if (ready < 0)
+			return ready;
+		ssize_t res;
+		switch ((enum aio_op)r->op) {
+		case AIO_READ: res = SYSRET(read(r->fd, buf, r->len - r->done_bytes)); break;
+		case AIO_WRITE: res = SYSRET(write(r->fd, buf, r->len - r->done_bytes)); break;
+		case AIO_READV:
+			iov = aio_cur_iov(r, &cnt);
+			res = SYSRET(readv(r->fd, iov, (int)cnt));
+			break;
+		default:
+			iov = aio_cur_iov(r, &cnt);
+			res = SYSRET(writev(r->fd, iov, (int)cnt));
+			break;
+		}
+		if (res != -EAGAIN)
+			return res;
+	}
+}
+
 static ssize_t run_req(struct worker *w, struct aio_req *r)
 {
 	uint64_t off = r->offset + r->done_bytes;
@@ -122,6 +151,8 @@ static ssize_t run_req(struct worker *w, struct aio_req *r)
 	const struct iovec *iov;
 	unsigned cnt;
 
+	if (aio_op_is_rw(r->op) && r->offset == AIO_OFFSET_NONE)
+		return run_stream(w, r);
 	switch ((enum aio_op)r->op) {
 	case AIO_READ: return SYSRET(pread(r->fd, buf, r->len - r->done_bytes, (off_t)off));
 	case AIO_WRITE: return SYSRET(pwrite(r->fd, buf, r->len - r->done_bytes, (off_t)off));

@@ -7,7 +7,6 @@
  */
 #include "cpu/hart.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <linux/futex.h>

@@ -16,7 +16,6 @@
 #define MIE_MASK 0xaaaull
 #define MIP_SW_MASK 0x222ull   /* SSIP, STIP, SEIP writable by M */
 
-enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 };
 
 void csr_reset(struct hart *h)
 {
@@ -279,7 +278,13 @@ bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 	}
 	*old = v;
 	if (write) {
-		uint64_t n = op == CSR_RW ? src : op == CSR_RS ? (v | src) : (v & ~src);
+		/* mip.SEIP reads as the OR of the software bit and the PLIC line, but
+		 * a read-modify-write works on the software bit alone (privileged
+		 * spec 3.1.9), or csrs/csrc of mip would latch the line forever. */
+		uint64_t base = v;
+		if (csr == 0x344)
+			base = (v & ~(uint64_t)CPU_IRQ_SEIP) | (h->mip_sw & CPU_IRQ_SEIP);
+		uint64_t n = op == CSR_RW ? src : op == CSR_RS ? (base | src) : (base & ~src);
 		csr_write(h, csr, n);
 	}
 	return true;

@@ -275,7 +275,6 @@ AMO_CMP(amominu_d, uint64_t, uint64_t, 64, b < a)
 AMO_CMP(amomaxu_d, uint64_t, uint64_t, 64, b > a)
 
 /* ---- Zicsr ---- */
-enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 };
 
 static void csr_op(struct hart *h, const struct insn *d, uint64_t src, int op, bool write)
 {

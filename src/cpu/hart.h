@@ -122,7 +122,7 @@ struct hart {
 	unsigned pmp_n;
 	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
 
-	/* LR/SC reservation (physical address, 8-byte granule) */
+	/* LR/SC reservation: the 8 bytes from resv_pa, and the value LR saw */
 	bool resv_valid;
 	uint64_t resv_pa;
 	uint64_t resv_val;
@@ -132,15 +132,14 @@ struct hart {
 	uint8_t *code_page;
 	uint64_t ram_pages;
 
-
-	/* Cross-thread */
-	uint64_t _Atomic mip_hw;
+	/* Cross-thread (own cache line: other threads write these) */
+	_Alignas(64) uint64_t _Atomic mip_hw;
 	int _Atomic check;     /* look at irqs/exit_req before next insn */
 	int _Atomic exit_req;  /* cpu_kick() */
 	uint32_t _Atomic wake_seq; /* futex word for cpu_wfi_wait */
 	int _Atomic sleeping;
 
-	bool wfi_exit; /* set by WFI to leave cpu_run */
+	_Alignas(64) bool wfi_exit; /* set by WFI to leave cpu_run */
 	struct insn scratch; /* uncached decode (page-crossing or MMIO fetch) */
 	/* Counter CSRs: value = instret + off, or frozen while inhibited. */
 	uint64_t cy_off, ir_off, cy_frozen, ir_frozen;
@@ -178,6 +177,7 @@ static inline uint64_t hart_illegal(struct hart *h, const struct insn *d)
 }
 
 /* ---- csr.c ---- */
+enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 }; /* csrrw/csrrs/csrrc kinds */
 /* Returns false after raising illegal instruction. */
 bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 		uint64_t src, int op, bool write, uint64_t *old);
@@ -256,6 +256,14 @@ DEFINE_STORE(st_u64, uint64_t)
 static inline uint64_t hart_mip(const struct hart *h)
 {
 	return h->mip_sw | __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+}
+
+/* Privilege of loads/stores: MPRV in M-mode borrows MPP's. */
+static inline unsigned hart_data_priv(const struct hart *h)
+{
+	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
+		return (h->mstatus & MS_MPP) >> 11;
+	return h->priv;
 }
 
 static inline void hart_request_check(struct hart *h)

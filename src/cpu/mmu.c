@@ -133,13 +133,6 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 	return priv == PRV_M;
 }
 
-static unsigned data_priv(const struct hart *h)
-{
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		return (h->mstatus & MS_MPP) >> 11;
-	return h->priv;
-}
-
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
 static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *pa)
 {
@@ -243,7 +236,7 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 		*pa = va + e->pa_off;
 		return 0;
 	}
-	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
+	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
@@ -390,7 +383,7 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
 		pa = va + e->pa_off;
 	} else {
 		int c = xlate(h, va, size, acc, &pa);
-		if (!c && store && !pmp_check(h, pa, size, ACC_R, data_priv(h)))
+		if (!c && store && !pmp_check(h, pa, size, ACC_R, hart_data_priv(h)))
 			c = EXC_STORE_ACCESS;
 		if (c) {
 			trap_raise(h, c, va);

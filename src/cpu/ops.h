@@ -1,4 +1,4 @@
-/* ops.h - every instruction handler (generated list; keep sorted by file). */
+/* ops.h - declarations of every instruction handler (alphabetical). */
 #ifndef RINGVM_CPU_OPS_H
 #define RINGVM_CPU_OPS_H
 struct hart;

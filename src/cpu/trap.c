@@ -9,10 +9,7 @@
 
 void trap_update_keys(struct hart *h)
 {
-	unsigned dpriv = h->priv;
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		dpriv = (h->mstatus & MS_MPP) >> 11;
-	uint64_t k = dpriv | ((h->mstatus & MS_SUM) ? 4 : 0) |
+	uint64_t k = hart_data_priv(h) | ((h->mstatus & MS_SUM) ? 4 : 0) |
 		     ((h->mstatus & MS_MXR) ? 8 : 0);
 	h->dkey = k << 56 | h->tlb_epoch << 60;
 	h->xkey = (uint64_t)h->priv << 56 | h->tlb_epoch << 60;

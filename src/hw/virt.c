@@ -290,16 +290,17 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	low_end = fw_end > k_end ? fw_end : k_end;
 
 	/* FDT at the top of RAM, the initrd right below it. */
-	if (m->cfg.ram_size < FDT_BUF_SIZE * 2)
+	if (m->cfg.ram_size < FDT_BUF_SIZE * 4)
 		return fail(err, errlen, -ERANGE, "-m is too small for this machine");
 	/*
-	 * 2 MiB aligned like QEMU: Linux 6.1 maps the early FDT with huge
-	 * pages from the aligned-down address and faults on an FDT that is
-	 * only page aligned near the end of RAM. Small RAM: page aligned.
+	 * 2 MiB aligned like QEMU, with at least another buffer's worth of
+	 * RAM after it: firmware grows the tree in place (OpenSBI adds its
+	 * reserved-memory nodes), and Linux 6.1 faulted reading a tree that
+	 * had been placed flush with the end of RAM. Small RAM: page aligned.
 	 */
-	m->fdt_addr = ALIGN_DOWN(ram_end - FDT_BUF_SIZE, 0x200000);
+	m->fdt_addr = ALIGN_DOWN(ram_end - 2 * FDT_BUF_SIZE, 0x200000);
 	if (m->fdt_addr < low_end || m->fdt_addr < VIRT_RAM_BASE + m->cfg.ram_size / 2)
-		m->fdt_addr = ALIGN_DOWN(ram_end - FDT_BUF_SIZE, 0x1000);
+		m->fdt_addr = ALIGN_DOWN(ram_end - 2 * FDT_BUF_SIZE, 0x1000);
 	if (m->cfg.initrd) {
 		initrd_end = m->fdt_addr;
 		if (m->initrd.size > initrd_end - VIRT_RAM_BASE)

@@ -3,7 +3,8 @@
 # Used by diff-qemu.sh to compare ringvm with QEMU TCG as an oracle.
 import random, sys
 seed = int(sys.argv[1]); random.seed(seed)
-R = ['a0','a1','a2','a3','a4','a5','a6','a7','t0','t1','t2','t3','t4','t5','s1','s2','s3','s4','ra','s0']
+R = ['a0','a1','a2','a3','a4','a5','a6','a7','t0','t1','t2','t3','t4','t5','s1','s3','s4','ra','s0']
+# s2 = base of a 256-byte scratch buffer for loads/stores/AMOs (aligned)
 F = ['ft%d'%i for i in range(12)] + ['fa%d'%i for i in range(8)] + ['fs%d'%i for i in range(12)]
 RM = ['rne','rtz','rdn','rup','rmm']
 int3 = 'add sub sll slt sltu xor srl sra or and addw subw sllw srlw sraw mul mulh mulhsu mulhu div divu rem remu mulw divw divuw remw remuw'.split()
@@ -26,6 +27,7 @@ def rv():
     return random.getrandbits(64)
 out = ['#include "rvtest.h"', '  .text', '  .globl test_main', 'test_main:', '  li t0, 0x6000', '  csrs mstatus, t0']
 for r in R: out.append('  li %s, 0x%x' % (r, rv()))
+out.append('  la s2, membuf')
 for f in F: out.append('  li t6, 0x%x\n  fmv.d.x %s, t6' % (rv(), f))
 for blk in range(40):
     for i in range(25):
@@ -46,8 +48,23 @@ for blk in range(40):
         elif k < 0.82: out.append('  fcvt.s.d %s, %s, %s' % (fd, f1, rm))
         elif k < 0.84: out.append('  fcvt.d.s %s, %s' % (fd, f1))
         elif k < 0.87: out.append('  %s %s, %s, %s' % (random.choice(['fsqrt.s','fsqrt.d']), fd, f1, rm))
-        elif k < 0.90: out.append('  %s %s, %s' % (random.choice(['fclass.s','fclass.d','fmv.x.w','fmv.x.d']), rd, f1))
+        elif k < 0.88: out.append('  %s %s, %s' % (random.choice(['fclass.s','fclass.d','fmv.x.w','fmv.x.d']), rd, f1))
+        elif k < 0.90:
+            op, sz = random.choice([('lb',1),('lbu',1),('lh',2),('lhu',2),('lw',4),('lwu',4),('ld',8),('sb',1),('sh',2),('sw',4),('sd',8),('flw',4),('fld',8),('fsw',4),('fsd',8)])
+            off = random.randrange(0, 256, sz)
+            reg = (fd if op[0] == 'f' and op[1] == 'l' else f1) if op[0] == 'f' else (rd if op[0] == 'l' else r1)
+            out.append('  %s %s, %d(s2)' % (op, reg, off))
+        elif k < 0.91:
+            op = random.choice(['amoadd','amoswap','amoand','amoor','amoxor','amomin','amomax','amominu','amomaxu'])
+            w = random.choice(['w','d'])
+            off = random.randrange(0, 256, 4 if w == 'w' else 8)
+            out.append('  addi t6, s2, %d\n  %s.%s %s, %s, (t6)' % (off, op, w, rd, r1))
         elif k < 0.93: out.append('  %s %s, %s' % (random.choice(['fmv.w.x','fmv.d.x']), fd, r1))
+        elif k < 0.96:
+            br = random.choice(['beq','bne','blt','bge','bltu','bgeu'])
+            out.append('  %s %s, %s, 1f\n  addi %s, %s, 1\n1:' % (br, r1, r2, rd, rd))
+        elif k < 0.97:
+            out.append('  jal t6, 1f\n  addi %s, %s, 3\n1: auipc %s, 0\n  sub %s, %s, t6' % (rd, rd, r1, r1, r1))
         else: out.append('  lui %s, %d' % (rd, random.randint(0, 2**20-1)))
     out.append('  call dump')
 out.append('  PASS')
@@ -58,6 +75,7 @@ out.append('''dump:
 ''')
 for i, r in enumerate(R): out.append('  sd %s, %d(s8)' % (r, 8*i))
 for i, f in enumerate(F): out.append('  fsd %s, %d(s8)' % (f, 8*(len(R)+i)))
+for i in range(32): out.append('  ld t6, %d(s2)\n  sd t6, %d(s8)' % (8*i, 8*(len(R)+len(F)+1+i)))
 out.append('  csrr t6, fflags\n  sd t6, %d(s8)\n  csrw fflags, zero' % (8*(len(R)+len(F))))
 out.append('''  li s7, %d
   mv s6, s8
@@ -77,7 +95,7 @@ out.append('''  li s7, %d
   addi s6, s6, 8
   addi s7, s7, -1
   bnez s7, 1b
-''' % (len(R)+len(F)+1))
+''' % (len(R)+len(F)+1+32))
 for i, r in enumerate(R): out.append('  ld %s, %d(s8)' % (r, 8*i))
 out.append('''  li s8, 0
   ld ra, 0(sp)
@@ -86,5 +104,6 @@ out.append('''  li s8, 0
   .data
 hexd: .ascii "0123456789abcdef"
   .align 3
-regsave: .skip 1024''')
+regsave: .skip 1024
+membuf: .skip 256''')
 print('\n'.join(out))

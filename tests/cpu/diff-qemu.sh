@@ -19,6 +19,6 @@ for seed in $(seq 1 ${DIFF_SEEDS:-40}); do
   if ! cmp -s "$tmp/ours.txt" "$tmp/qemu.txt"; then
     echo "FAIL: seed $seed differs from QEMU"; diff "$tmp/ours.txt" "$tmp/qemu.txt" | head -20; exit 1
   fi
-  [ "$(wc -l < "$tmp/ours.txt")" -eq 2120 ] || { echo "FAIL: seed $seed: short dump"; exit 1; }
+  [ "$(wc -l < "$tmp/ours.txt")" -eq 3360 ] || { echo "FAIL: seed $seed: short dump"; exit 1; }
 done
 echo "PASS: ${DIFF_SEEDS:-40} random programs match QEMU"
