@@ -54,10 +54,16 @@ struct jit {
 	uint32_t nexits;
 	uint32_t hash[1u << JIT_HASH_BITS]; /* block index or JIT_NONE */
 	uint32_t *page_head;                /* per RAM page, block list */
-	bool flush_pending;
+	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
+	 * against the hash when its first block was made) the first time the
+	 * page is entered after a fence.i; this catches code written behind
+	 * the hart's back (device DMA, the loader, other harts). */
+	uint64_t *page_hash;
+	uint32_t *page_epoch;
+	uint32_t fence_epoch;
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
-	uint64_t n_translated, translate_ns, n_flushes, n_chained;
+	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
 	/* check mode */
 	struct jit_check *check;
 };
