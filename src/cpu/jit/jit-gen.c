@@ -130,6 +130,42 @@ static void exit_rax(struct gen *g)
 	jmp_exit(g);
 }
 
+/* h->pc = RAX (instret counted): jump straight to its block when the jump
+ * cache has it and the fetch TLB still maps it the same way; else leave. */
+static void exit_probe(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)g->j->jc);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_mov_rr(b, false, X86_RSI, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
+	x86_imul_rri(b, false, X86_RSI, X86_RSI, (int32_t)sizeof(struct tlb_ent));
+	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
+	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RDX, X86_RSI,
+		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
+	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
+	x86_jmp_r(b, X86_RCX);
+	x86_patch_rel32(m1, b->p);
+	x86_patch_rel32(m2, b->p);
+	x86_patch_rel32(m3, b->p);
+	x86_mov_imm(b, X86_RAX, 0);
+	jmp_exit(g);
+}
+
 /* Leave for a constant pc, adding n to instret; chainable exits return
  * their struct jit_exit so the dispatcher can patch the jmp. */
 static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
@@ -138,6 +174,10 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	x86_mov_imm(&g->b, X86_RAX, target);
 	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
 	struct jit *j = g->j;
+	if (chain && (target >> 12) != (j->blocks[g->bi].va >> 12)) {
+		exit_probe(g); /* another page: never chained, try the jump cache */
+		return;
+	}
 	if (chain && j->nexits < JIT_MAX_EXITS) {
 		struct jit_exit *x = &j->exits[j->nexits++];
 		x86_mov_imm(&g->b, X86_RAX, (uint64_t)(uintptr_t)x);
@@ -412,7 +452,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 			stx(g, d->rd, X86_RCX);
 		}
 		add_instret(g, (int32_t)g->pending + 1);
-		exit_rax(g);
+		exit_probe(g);
 		return false;
 	default:
 		if (d->rd)

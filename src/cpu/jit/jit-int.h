@@ -18,6 +18,20 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
+#define JIT_JC_BITS 12
+
+/*
+ * The jump cache: indirect jumps (jalr) and jumps to another page look
+ * their target up here from generated code and go straight to the block.
+ * An entry is used only while the fetch TLB still maps va with the same
+ * pa_off, so TLB flushes and privilege changes need no extra work; page
+ * drops, fence.i and full flushes clear the whole array.
+ */
+struct jit_jc {
+	uint64_t va, pa_off;
+	uint8_t *code;
+	uint64_t pad;
+};
 
 /*
  * A translated block: straight-line guest code starting at virtual pc va
@@ -53,6 +67,7 @@ struct jit {
 	struct jit_exit *exits;
 	uint32_t nexits;
 	uint32_t hash[1u << JIT_HASH_BITS]; /* block index or JIT_NONE */
+	struct jit_jc jc[1u << JIT_JC_BITS];
 	uint32_t *page_head;                /* per RAM page, block list */
 	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
 	 * against the hash when its first block was made) the first time the

@@ -48,6 +48,7 @@ static void flush_all(struct jit *j, struct hart *h)
 	j->nblocks = j->ncopies = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
+	memset(j->jc, 0xff, sizeof(j->jc));
 	j->gen++;
 	j->n_flushes++;
 }
@@ -55,6 +56,7 @@ static void flush_all(struct jit *j, struct hart *h)
 void jit_code_flush(struct hart *h)
 {
 	h->jit->fence_epoch++;
+	memset(h->jit->jc, 0xff, sizeof(h->jit->jc)); /* pages must be rechecked */
 }
 
 /* Four independent multiply lanes: ~0.2 us for the 4 KiB page. */
@@ -78,6 +80,8 @@ static uint64_t page_hash(const struct hart *h, uint64_t idx)
 
 static void drop_page(struct jit *j, uint64_t idx)
 {
+	if (j->page_head[idx] != JIT_NONE)
+		memset(j->jc, 0xff, sizeof(j->jc));
 	for (uint32_t bi = j->page_head[idx]; bi != JIT_NONE; bi = j->blocks[bi].page_next) {
 		struct jit_block *blk = &j->blocks[bi];
 		blk->valid = false;
@@ -227,6 +231,12 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
 		struct jit_block *blk = lookup(j, h, h->pc);
+		if (blk && !j->check) { /* generated code may now find it */
+			struct jit_jc *c = &j->jc[(h->pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
+			c->va = h->pc;
+			c->pa_off = blk->pa - blk->va;
+			c->code = blk->code;
+		}
 		if (!blk || (int64_t)blk->n > h->jit_budget) {
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
