@@ -232,6 +232,10 @@ static void one(struct x86_buf *b, FILE *s)
 			x86_cqo(b, w);
 			fprintf(s, w ? "; cqto" : "; cltd");
 		}
+		if (t_rand() % 4 == 0) {
+			x86_mfence(b);
+			fprintf(s, "; mfence");
+		}
 		fprintf(s, "\n");
 		break;
 	}

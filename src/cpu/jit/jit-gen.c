@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct tlb_ent) == 24, "the inline TLB lookup assumes 24-b
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
-	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV,
+	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE,
 };
 
 /* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
@@ -60,6 +60,7 @@ static const struct form forms[] = {
 	{ op_lwu, K_LOAD, 4, 0, 0 },
 	{ op_sb, K_STORE, 1, 0, 0 }, { op_sh, K_STORE, 2, 0, 0 }, { op_sw, K_STORE, 4, 0, 0 },
 	{ op_sd, K_STORE, 8, 0, 0 },
+	{ op_fence, K_FENCE, 0, 0, 0 },
 	{ op_mul, K_MUL, 0, 0, 0 }, { op_mulw, K_MUL, 0, 1, 0 },
 	{ op_mulh, K_MULH, X86_IMUL1, 0, 0 }, { op_mulhu, K_MULH, X86_MUL, 0, 0 },
 	/* K_DIV: a = 1 for rem, s = signed */
@@ -215,7 +216,8 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	add_instret(g, 1);
 	g->pending = 0;
 	if (ends) {
-		exit_rax(g);
+		exit_probe(g); /* the probe rechecks the fetch TLB: privilege or
+				* mapping changes made by the helper are seen */
 		return;
 	}
 	x86_mov_imm(b, X86_RCX, pc + d->len);
@@ -428,6 +430,10 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	case K_END:
 		call_helper(g, d, pc, true, false);
 		return false;
+	case K_FENCE: /* the interpreter's fence is a host full barrier too */
+		x86_mfence(b);
+		g->pending++;
+		return true;
 	case K_LOAD:
 	case K_STORE:
 		gen_mem(g, f, d, pc);

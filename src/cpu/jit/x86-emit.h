@@ -406,6 +406,14 @@ static inline void x86_jmp_r(struct x86_buf *b, unsigned r)
 
 static inline void x86_ret(struct x86_buf *b) { x86_byte(b, 0xc3); }
 
+/* mfence: a full barrier (RISC-V fence on a TSO host) */
+static inline void x86_mfence(struct x86_buf *b)
+{
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0xae);
+	x86_byte(b, 0xf0);
+}
+
 static inline void x86_push(struct x86_buf *b, unsigned r)
 {
 	x86_rex(b, false, 0, r, false);
