@@ -1,32 +1,328 @@
 /*
- * main.c - the ringvm program: parse the command line, build the machine,
- * run it. For now only --help and --version exist; the machine arrives with
- * the CPU issue.
+ * main.c - the ringvm program: parse the command line, build the virt
+ * machine, run it on three threads, shut down cleanly on every path.
+ *
+ * Threads (docs/architecture.md):
+ *   main  parses, builds the machine, then waits in sigwaitinfo() for a
+ *         signal (SIGINT/SIGTERM/SIGHUP) or SIGUSR1, which the other
+ *         threads send when the guest powered off or the user quit;
+ *   I/O   opens the console chardev, runs the reactor (loop_run), and on
+ *         the way out flushes the UART and frees what lives on the loop;
+ *   vCPU  runs virt_run() until poweroff or a stop request.
+ * Shutdown order: stop and join the vCPU, stop and join the I/O thread
+ * (which restores the terminal), free the machine, exit with the status.
+ * The terminal is also restored by atexit and by fatal-signal handlers.
  */
+#include <errno.h>
+#include <libfdt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
-static void usage(FILE *f)
+#include "aio/aio.h"
+#include "char/backends.h"
+#include "char/char.h"
+#include "cli.h"
+#include "hw/virt.h"
+#include "loop/loop.h"
+
+struct app {
+	struct cli_opts opts;
+	struct loop *loop;
+	struct aio_engine *aio;
+	struct chr_registry *chardevs;
+	struct virt_machine *vm;
+	pthread_t main_thread, io_thread, vcpu_thread;
+
+	atomic_bool vcpu_done, quit;
+	enum virt_exit exit_kind;
+	int exit_code;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
 {
-	fprintf(f, "usage: ringvm [options]\n"
-		   "  -h, --help       show this help\n"
-		   "  --version        show the version\n");
+	va_list ap;
+
+	fputs("ringvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* ---- fatal signals: put the terminal back, then die as we would ------- */
+
+static void fatal_signal(int sig)
+{
+	chr_backends_restore_tty();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa = { .sa_handler = fatal_signal };
+
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE */
+	atexit(chr_backends_restore_tty);
+}
+
+/* ---- the I/O thread ----------------------------------------------------- */
+
+static void console_event(void *opaque, enum chr_event ev)
+{
+	struct app *a = opaque;
+
+	if (ev == CHR_EVENT_QUIT) {
+		atomic_store(&a->quit, true);
+		pthread_kill(a->main_thread, SIGUSR1);
+	}
+	/* EOF on stdin: the guest keeps running, as with QEMU */
+}
+
+/*
+ * Open every -chardev and the -serial line, hand the UART its chardev and
+ * wait for socket peers that must be there first. Main thread, before the
+ * loop runs on the I/O thread (the chardev rules allow that). Exits with
+ * one sentence on failure.
+ */
+/* Free what build/open_chardevs made, for their error exits (main thread,
+ * the loop never ran elsewhere). */
+static void early_cleanup(struct app *a)
+{
+	chr_registry_free(a->chardevs);
+	if (a->aio)
+		aio_engine_close(a->aio);
+	loop_free(a->loop);
+	virt_free(a->vm);
+}
+
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		early_cleanup(a);                                              \
+		die(__VA_ARGS__);                                              \
+	} while (0)
+
+static void open_chardevs(struct app *a)
+{
+	struct chr_dev *chr = NULL;
+	char err[512], id[CHR_ID_MAX];
+	int r;
+
+	r = aio_engine_open(&a->aio, a->loop, AIO_ENGINE_AUTO);
+	if (r < 0)
+		FAIL("cannot open an I/O engine: %s", strerror(-r));
+	r = chr_registry_new(&a->chardevs, a->loop, a->aio);
+	if (r < 0)
+		FAIL("cannot set up the character devices: %s", strerror(-r));
+	for (unsigned i = 0; i < a->opts.n_chardev; i++)
+		if (chr_registry_add(a->chardevs, &a->opts.chardev[i], NULL, 0,
+				     err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	if (!a->opts.serial_none) {
+		if (chr_registry_add(a->chardevs, &a->opts.serial, id, sizeof(id),
+				     err, sizeof(err)) < 0 ||
+		    chr_registry_get(a->chardevs, a->opts.serial.kind == CHR_KIND_REF ?
+				     a->opts.serial.ref : id, &chr, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	}
+	chr_registry_set_event(a->chardevs, console_event, a);
+	virt_attach_console(a->vm, chr);
+	if (chr_registry_wait(a->chardevs, err, sizeof(err)) < 0)
+		FAIL("%s", err);
+}
+
+static void *io_main(void *arg)
+{
+	struct app *a = arg;
+	int r;
+
+	pthread_setname_np(pthread_self(), "ringvm-io");
+	r = loop_run(a->loop);
+
+	if (r < 0)
+		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
+	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
+	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
+	chr_registry_free(a->chardevs); /* restores the terminal */
+	a->chardevs = NULL;
+	aio_engine_close(a->aio);
+	loop_free(a->loop);
+	a->loop = NULL;
+	return NULL;
+}
+
+/* ---- the vCPU thread ---------------------------------------------------- */
+
+static void *vcpu_main(void *arg)
+{
+	struct app *a = arg;
+
+	pthread_setname_np(pthread_self(), "ringvm-vcpu0");
+	a->exit_kind = virt_run(a->vm, &a->exit_code);
+	atomic_store(&a->vcpu_done, true);
+	pthread_kill(a->main_thread, SIGUSR1);
+	return NULL;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void check_ram(const struct cli_opts *o)
+{
+	struct sysinfo si;
+	uint64_t host;
+
+	if (o->ram_size < (1ull << 20))
+		die("-m: the guest needs at least 1 MiB of RAM");
+	if (o->ram_size > VIRT_RAM_MAX)
+		die("-m: %llu GiB is more than the virt board's 1 TiB RAM window",
+		    (unsigned long long)(o->ram_size >> 30));
+	if (sysinfo(&si) == 0) {
+		host = (uint64_t)si.totalram * si.mem_unit;
+		if (o->ram_size > host)
+			die("-m: %llu MiB is more than this host's memory (%llu MiB)",
+			    (unsigned long long)(o->ram_size >> 20),
+			    (unsigned long long)(host >> 20));
+	}
+}
+
+static void build(struct app *a)
+{
+	struct virt_config cfg = {
+		.ram_size = (a->opts.ram_size + 4095) & ~4095ull,
+		.bios = a->opts.bios, .kernel = a->opts.kernel,
+		.initrd = a->opts.initrd, .append = a->opts.append,
+		.no_reboot = a->opts.no_reboot,
+	};
+	char err[512];
+	int r;
+
+	if (a->opts.bios && a->opts.bios_default && access(a->opts.bios, R_OK) != 0)
+		die("the default firmware %s is missing: install the opensbi package, "
+		    "or use -bios PATH or -bios none", a->opts.bios);
+	r = loop_new(&a->loop, NULL);
+	if (r < 0)
+		die("cannot create the I/O loop: %s", strerror(-r));
+	r = virt_new(&a->vm, &cfg, a->loop, err, sizeof(err));
+	if (r < 0) {
+		loop_free(a->loop);
+		die("%s", err);
+	}
+}
+
+/* -machine virt,dumpdtb=PATH: like QEMU, write the tree and exit. */
+static int dump_dtb(struct app *a)
+{
+	const void *fdt = virt_fdt_blob(a->vm);
+	FILE *f = fopen(a->opts.dumpdtb, "wb");
+	int bad = !f || fwrite(fdt, 1, fdt_totalsize(fdt), f) != fdt_totalsize(fdt);
+
+	if (f && fclose(f) != 0)
+		bad = 1;
+	loop_free(a->loop);
+	virt_free(a->vm);
+	if (bad)
+		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
+	return 0;
+}
+
+static int wait_for_end(struct app *a)
+{
+	sigset_t set;
+	siginfo_t si;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig < 0)
+			continue; /* EINTR */
+		if (sig != SIGUSR1)
+			return sig;
+		if (atomic_load(&a->vcpu_done) || atomic_load(&a->quit))
+			return 0;
+	}
+}
+
+static int run(struct app *a)
+{
+	int sig, r, status;
+
+	r = pthread_create(&a->io_thread, NULL, io_main, a);
+	if (r)
+		die("cannot start the I/O thread: %s", strerror(r));
+	r = pthread_create(&a->vcpu_thread, NULL, vcpu_main, a);
+	if (r)
+		die("cannot start the vCPU thread: %s", strerror(r)); /* atexit restores the tty */
+
+	sig = wait_for_end(a);
+	virt_request_stop(a->vm);
+	pthread_join(a->vcpu_thread, NULL);
+	loop_stop(a->loop);
+	pthread_join(a->io_thread, NULL);
+	virt_free(a->vm);
+
+	if (sig) {
+		fprintf(stderr, "ringvm: terminating on signal %d\n", sig);
+		status = 128 + sig;
+	} else if (a->exit_kind == VIRT_EXIT_POWEROFF) {
+		status = a->exit_code & 0xff;
+	} else {
+		fprintf(stderr, "ringvm: terminated (C-a x)\n");
+		status = 0;
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
-			printf("ringvm version %s\n", RINGVM_VERSION);
-			return 0;
-		}
-		fprintf(stderr, "ringvm: unknown option '%s' (see ringvm --help)\n", argv[i]);
-		return 1;
+	static struct app a;
+	sigset_t set;
+	char err[512];
+
+	if (cli_parse(argc, argv, &a.opts, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (a.opts.help) {
+		cli_usage(stdout);
+		return 0;
 	}
-	usage(stderr);
-	return 1;
+	if (a.opts.version) {
+		printf("ringvm version %s\n", RINGVM_VERSION);
+		return 0;
+	}
+	check_ram(&a.opts);
+	install_fatal_handlers();
+
+	/* Every thread inherits this mask; only main takes these signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	a.main_thread = pthread_self();
+	atomic_init(&a.vcpu_done, false);
+	atomic_init(&a.quit, false);
+	build(&a);
+	if (a.opts.dumpdtb)
+		return dump_dtb(&a);
+	open_chardevs(&a);
+	return run(&a);
 }

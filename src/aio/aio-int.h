@@ -13,8 +13,8 @@ struct aio_backend_ops {
 	int (*open)(struct aio_engine *e);
 	/* Free backend state; every request has completed already. */
 	void (*close)(struct aio_engine *e);
-	/* Can this backend run op itself? Others go to the thread pool. */
-	bool (*supports)(struct aio_engine *e, enum aio_op op);
+	/* Can this backend run req itself? Others go to the thread pool. */
+	bool (*supports)(struct aio_engine *e, const struct aio_req *req);
 	/* Queue req for the kernel. Returns 0, or -errno (then the front end
 	 * completes req with that error). */
 	int (*submit)(struct aio_engine *e, struct aio_req *req);
@@ -62,6 +62,15 @@ static inline const struct iovec *aio_cur_iov(const struct aio_req *r, unsigned 
 	*cnt = r->iovcnt;
 	return r->iov;
 }
+
+/* Where the current transfer starts (the stream position stays "none"). */
+static inline uint64_t aio_cur_off(const struct aio_req *r)
+{
+	return r->offset == AIO_OFFSET_NONE ? AIO_OFFSET_NONE : r->offset + r->done_bytes;
+}
+
+/* Hand a request an engine cannot do after all to its thread pool. */
+void aio_move_to_pool(struct aio_req *req);
 
 static inline bool aio_op_is_vec(enum aio_op op)
 {

@@ -184,7 +184,7 @@ int aio_submit(struct aio_engine *e, struct aio_req *r)
 	int ret = validate(r);
 	if (ret < 0)
 		return ret;
-	if (!e->ops->supports(e, r->op)) {
+	if (!e->ops->supports(e, r)) {
 		struct aio_engine *pool = aio_pool_of(e);
 		if (!pool)
 			return -ENOMEM;
@@ -212,6 +212,19 @@ int aio_cancel(struct aio_engine *e, struct aio_req *r)
 		return -ENOENT;
 	owner->ops->cancel(owner, r);
 	return 0;
+}
+
+void aio_move_to_pool(struct aio_req *r)
+{
+	struct aio_engine *owner = r->engine->owner ? r->engine->owner : r->engine;
+	struct aio_engine *pool = aio_pool_of(owner);
+	if (!pool || pool == r->engine) {
+		aio_complete(r, -ENOSYS);
+		return;
+	}
+	untrack(r);
+	track(pool, r);
+	dispatch(pool, r);
 }
 
 /* ---- completion and short transfers ------------------------------------- */
@@ -264,7 +277,8 @@ void aio_complete(struct aio_req *r, ssize_t res)
 	r->done_bytes += (size_t)res;
 	size_t total = req_total(r);
 	bool is_read = r->op == AIO_READ || r->op == AIO_READV;
-	if (r->done_bytes >= total || res == 0) {
+	bool stream_read = is_read && r->offset == AIO_OFFSET_NONE;
+	if (r->done_bytes >= total || res == 0 || stream_read) {
 		/* Whole, EOF on a read, or a write that made no progress. */
 		if (res == 0 && !is_read && r->done_bytes < total && !r->done_bytes)
 			finish(r, -EIO);

@@ -50,6 +50,13 @@ enum aio_op {
 	AIO_OP_COUNT,
 };
 
+/*
+ * offset value for READ/WRITE/READV/WRITEV on streams (pipes, ttys,
+ * sockets): use the file position. A stream read completes with whatever
+ * arrived (AIO_F_FULL applies to writes only).
+ */
+#define AIO_OFFSET_NONE UINT64_MAX
+
 /* Request flags (in req->aflags). */
 enum {
 	/*

@@ -92,16 +92,18 @@ static void native_close(struct aio_engine *e)
 	free(n);
 }
 
-static bool native_supports(struct aio_engine *e, enum aio_op op)
+static bool native_supports(struct aio_engine *e, const struct aio_req *r)
 {
 	(void)e;
-	return aio_op_is_rw(op) || op == AIO_FSYNC || op == AIO_FDATASYNC || op == AIO_POLL;
+	if (aio_op_is_rw(r->op))
+		return r->offset != AIO_OFFSET_NONE; /* libaio has no stream position */
+	return r->op == AIO_FSYNC || r->op == AIO_FDATASYNC || r->op == AIO_POLL;
 }
 
 static int native_prep(struct native *n, struct aio_req *r)
 {
 	struct native_iocb *ni = iocb_of(r);
-	uint64_t off = r->offset + r->done_bytes;
+	uint64_t off = aio_cur_off(r);
 	const struct iovec *iov;
 	unsigned cnt;
 
@@ -176,6 +178,8 @@ static void native_flush(void *arg)
 				n->tail = NULL;
 			if (ret > 0)
 				n->in_kernel++;
+			else if (r->op == AIO_POLL && ret == -EINVAL)
+				aio_move_to_pool(r); /* see native_reap */
 			else /* the first iocb was refused: fail it alone */
 				aio_complete_later(r, ret);
 		}
@@ -203,6 +207,12 @@ static void native_reap(struct loop_watch *w, int events)
 			/* A cancelled poll completes with no events, not an error. */
 			if (r->state == NATIVE_CANCELLED && r->op == AIO_POLL && res == 0)
 				res = -ECANCELED;
+			/* IOCB_CMD_POLL refuses files with two wait queues (ttys,
+			 * FIFOs opened read-write): let the pool poll them. */
+			if (r->op == AIO_POLL && res == -EINVAL && r->state != NATIVE_CANCELLED) {
+				aio_move_to_pool(r);
+				continue;
+			}
 			aio_complete(r, res);
 		}
 		if (got < NATIVE_BATCH)

@@ -35,6 +35,8 @@ struct pool {
 	pthread_cond_t cond;
 	struct aio_req *head, *tail; /* FIFO via qnext */
 	unsigned idle, nworkers;
+	unsigned queued; /* requests in the FIFO: a worker signalled but not yet
+			  * awake still counts as idle, so spawn on idle < queued */
 	bool stop;
 	struct worker workers[POOL_MAX_WORKERS];
 	struct loop *loop;
@@ -68,10 +70,10 @@ static void pool_close(struct aio_engine *e)
 	free(p);
 }
 
-static bool pool_supports(struct aio_engine *e, enum aio_op op)
+static bool pool_supports(struct aio_engine *e, const struct aio_req *r)
 {
 	(void)e;
-	(void)op;
+	(void)r;
 	return true;
 }
 
@@ -115,6 +117,35 @@ static ssize_t run_socket(struct worker *w, struct aio_req *r)
 	}
 }
 
+/* Streams: wait (cancellably) until ready, then one read or write. */
+static ssize_t run_stream(struct worker *w, struct aio_req *r)
+{
+	bool rd = r->op == AIO_READ || r->op == AIO_READV;
+	char *buf = (char *)r->buf + r->done_bytes;
+	const struct iovec *iov;
+	unsigned cnt;
+	for (;;) {
+		int ready = wait_ready(w, r->fd, rd ? POLLIN : POLLOUT);
+		if (ready < 0)
+			return ready;
+		ssize_t res;
+		switch ((enum aio_op)r->op) {
+		case AIO_READ: res = SYSRET(read(r->fd, buf, r->len - r->done_bytes)); break;
+		case AIO_WRITE: res = SYSRET(write(r->fd, buf, r->len - r->done_bytes)); break;
+		case AIO_READV:
+			iov = aio_cur_iov(r, &cnt);
+			res = SYSRET(readv(r->fd, iov, (int)cnt));
+			break;
+		default:
+			iov = aio_cur_iov(r, &cnt);
+			res = SYSRET(writev(r->fd, iov, (int)cnt));
+			break;
+		}
+		if (res != -EAGAIN)
+			return res;
+	}
+}
+
 static ssize_t run_req(struct worker *w, struct aio_req *r)
 {
 	uint64_t off = r->offset + r->done_bytes;
@@ -122,6 +153,8 @@ static ssize_t run_req(struct worker *w, struct aio_req *r)
 	const struct iovec *iov;
 	unsigned cnt;
 
+	if (aio_op_is_rw(r->op) && r->offset == AIO_OFFSET_NONE)
+		return run_stream(w, r);
 	switch ((enum aio_op)r->op) {
 	case AIO_READ: return SYSRET(pread(r->fd, buf, r->len - r->done_bytes, (off_t)off));
 	case AIO_WRITE: return SYSRET(pwrite(r->fd, buf, r->len - r->done_bytes, (off_t)off));
@@ -175,6 +208,7 @@ static void *worker_main(void *arg)
 		if (!p->head && p->stop)
 			break;
 		struct aio_req *r = p->head;
+		p->queued--;
 		p->head = r->qnext;
 		if (!p->head)
 			p->tail = NULL;
@@ -225,12 +259,14 @@ static int pool_submit(struct aio_engine *e, struct aio_req *r)
 	else
 		p->head = r;
 	p->tail = r;
-	if (p->idle == 0 && p->nworkers < POOL_MAX_WORKERS)
+	p->queued++;
+	if (p->idle < p->queued && p->nworkers < POOL_MAX_WORKERS)
 		ret = spawn_worker(p);
 	if (ret < 0 && p->nworkers > 0)
 		ret = 0; /* the existing workers will get to it */
 	if (ret < 0) { /* no worker at all: take it back */
 		p->head = p->tail = NULL;
+		p->queued = 0;
 	} else {
 		pthread_cond_signal(&p->cond);
 	}
@@ -249,6 +285,7 @@ static void pool_cancel(struct aio_engine *e, struct aio_req *r)
 			*pp = r->qnext;
 			if (p->tail == r)
 				p->tail = prev;
+			p->queued--;
 			dequeued = true;
 			break;
 		}

@@ -47,10 +47,10 @@ static void uring_close(struct aio_engine *e)
 	free(p);
 }
 
-static bool uring_supports(struct aio_engine *e, enum aio_op op)
+static bool uring_supports(struct aio_engine *e, const struct aio_req *r)
 {
 	struct uring_priv *p = e->priv;
-	return !p->probe || io_uring_opcode_supported(p->probe, uring_opcode[op]);
+	return !p->probe || io_uring_opcode_supported(p->probe, uring_opcode[r->op]);
 }
 
 static void uring_done(struct loop_ring_op *op, int res, uint32_t flags)
@@ -66,7 +66,8 @@ static int uring_submit(struct aio_engine *e, struct aio_req *r)
 	struct io_uring_sqe *sqe = loop_ring_sqe(e->loop, &r->u.ring_op);
 	if (!sqe)
 		return -EAGAIN;
-	uint64_t off = r->offset + r->done_bytes;
+	/* AIO_OFFSET_NONE is -1: io_uring then uses the file position. */
+	uint64_t off = aio_cur_off(r);
 	char *buf = (char *)r->buf + r->done_bytes;
 	unsigned cnt;
 	const struct iovec *iov;

@@ -38,7 +38,7 @@ static int ofd(int fd, int cmd, short type, off_t start, struct flock *out)
 /* Does another open description hold byte `at`? */
 static int held_by_other(int fd, off_t at)
 {
-	struct flock fl;
+	struct flock fl = { .l_type = F_UNLCK };
 	int r = ofd(fd, F_OFD_GETLK, F_WRLCK, at, &fl);
 	if (r < 0)
 		return r;

@@ -70,7 +70,7 @@ static int walk_l2(struct walk *w, uint64_t l2, uint64_t l1i, bool active)
 		int r = q_l2_slice(q, l2, j, &s, false);
 		if (r < 0)
 			return r;
-		uint64_t *slot = &s[j & ((1ull << q->slice_bits) - 1)];
+		uint64_t *slot = s;
 		uint64_t e = __builtin_bswap64(*slot);
 		bool bad = false;
 		if (e & Q_COMPRESSED) {
@@ -107,7 +107,7 @@ static int walk_l2(struct walk *w, uint64_t l2, uint64_t l1i, bool active)
 		if (bad && w->fix_errors && q->rw) {
 			if ((r = q_l2_slice(q, l2, j, &s, true)) < 0)
 				return r;
-			s[j & ((1ull << q->slice_bits) - 1)] = 0;
+			*s = 0;
 			w->res->corruptions_fixed++;
 		}
 	}
@@ -256,7 +256,7 @@ static int check_copied(struct walk *w)
 			int r = q_l2_slice(q, l2, j, &s, false);
 			if (r < 0)
 				return r;
-			uint64_t e = __builtin_bswap64(s[j & ((1ull << q->slice_bits) - 1)]);
+			uint64_t e = __builtin_bswap64(*s);
 			uint64_t off = e & Q_OFFSET_MASK;
 			if ((e & Q_COMPRESSED) || !off || (off & (cs - 1)) || off >= w->file_end)
 				continue;

@@ -37,6 +37,7 @@ struct q_req {
 	uint64_t pos, end;       /* guest range still to issue */
 	int pending;             /* subs in flight, +1 while issuing */
 	int err;
+	bool sync_next;          /* next slice miss: load synchronously */
 	struct q_req *next;      /* free list / waiters of an allocation */
 };
 
@@ -366,7 +367,9 @@ static int run_len(struct q_req *qr, uint64_t e, uint64_t *len, bool write)
 	if (n > qr->end - pos)
 		n = qr->end - pos;
 	while (pos + n < qr->end && n < MAX_RUN_BYTES && !(e & Q_COMPRESSED)) {
-		uint64_t ne;
+		uint64_t ne, key;
+		if (!q_l2_cached(q, pos + n, &key))
+			break; /* the next issue step loads it asynchronously */
 		int r = q_l2_lookup(q, pos + n, &ne);
 		if (r < 0)
 			return r;
@@ -388,20 +391,12 @@ static int run_len(struct q_req *qr, uint64_t e, uint64_t *len, bool write)
 	return 0;
 }
 
-static int issue_read_one(struct q_req *qr)
+/* Unallocated here: the backing file below its size, zeroes elsewhere. */
+static int read_unallocated(struct q_req *qr, uint64_t pos, uint64_t n)
 {
 	struct qcow2 *q = qr->q;
-	uint64_t pos = qr->pos, e, n;
-	int r = q_l2_lookup(q, pos, &e);
-	if (r < 0 || (r = check_entry(q, pos, e)) < 0 || (r = run_len(qr, e, &n, false)) < 0)
-		return r;
-	uint64_t in = pos & (cs_of(q) - 1);
-	if (e & Q_COMPRESSED) {
-		r = submit_compressed(qr, pos, n, e);
-	} else if (entry_normal(e)) {
-		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
-	} else if (!(e & Q_ZERO) && q->b->backing && pos < q->size &&
-		   pos < blk_size(q->b->backing)) {
+	int r = 0;
+	if (q->b->backing && pos < q->size && pos < blk_size(q->b->backing)) {
 		uint64_t bend = blk_size(q->b->backing);
 		if (bend > q->size)
 			bend = q->size;
@@ -413,6 +408,61 @@ static int issue_read_one(struct q_req *qr)
 	} else {
 		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
 	}
+	return r;
+}
+
+/* Extended L2: 32 subclusters, each allocated, zero or unallocated. */
+static int sc_state(uint64_t bm, unsigned i)
+{
+	return (bm >> i) & 1 ? 1 : (bm >> (32 + i)) & 1 ? 2 : 0;
+}
+
+static int issue_read_ext(struct q_req *qr, uint64_t e, uint64_t bm)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), sc = cs >> 5, pos = qr->pos, in = pos & (cs - 1);
+	unsigned i = (unsigned)(in / sc), j = i + 1;
+	int st = sc_state(bm, i);
+	while (j < 32 && sc_state(bm, j) == st)
+		j++;
+	uint64_t n = j * sc - in;
+	if (n > qr->end - pos)
+		n = qr->end - pos;
+	int r = 0;
+	if (st == 1 && !(e & Q_OFFSET_MASK)) {
+		q_mark_corrupt(q, "an allocated subcluster has no host cluster");
+		return -EIO;
+	}
+	if (st == 1)
+		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
+	else if (st == 2)
+		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
+	else
+		r = read_unallocated(qr, pos, n);
+	qr->pos += n;
+	return r;
+}
+
+static int issue_read_one(struct q_req *qr)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t pos = qr->pos, e, n;
+	int r = q_l2_lookup(q, pos, &e);
+	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
+		return r;
+	if (q->extl2 && !(e & Q_COMPRESSED))
+		return issue_read_ext(qr, e, q->last_bitmap);
+	if ((r = run_len(qr, e, &n, false)) < 0)
+		return r;
+	uint64_t in = pos & (cs_of(q) - 1);
+	if (e & Q_COMPRESSED)
+		r = submit_compressed(qr, pos, n, e);
+	else if (entry_normal(e))
+		r = submit_data(qr, pos, n, (e & Q_OFFSET_MASK) + in, false);
+	else if (!(e & Q_ZERO))
+		r = read_unallocated(qr, pos, n);
+	else
+		blk_iov_memset(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, 0, n);
 	qr->pos += n;
 	return r;
 }
@@ -599,7 +649,9 @@ static int start_alloc(struct q_req *qr)
 	uint64_t cs = cs_of(q), pos = qr->pos;
 	uint64_t gstart = pos & ~(cs - 1), gend = gstart + cs;
 	while (gend < qr->end && gend - gstart < MAX_RUN_BYTES) {
-		uint64_t e;
+		uint64_t e, key;
+		if (!q_l2_cached(q, gend, &key))
+			break;
 		int r = q_l2_lookup(q, gend, &e);
 		if (r < 0)
 			return r;
@@ -748,40 +800,261 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
 	return r;
 }
 
+/* ---- asynchronous L2 slice loads ------------------------------------------- */
+
+/* A request whose next cluster maps through an L2 slice that is not cached
+ * waits here while the slice is read with aio; requests that need the same
+ * slice share the load. (Synchronous paths - allocation linking, snapshot
+ * and check walks - still read a missing slice with pread.) */
+struct q_load {
+	struct aio_req a;
+	struct qcow2 *q;
+	uint64_t key;
+	uint64_t gen;            /* q->l2_writes when the read was issued */
+	void *buf;
+	struct q_req *waiters;
+	struct q_load *next;
+};
+
+static void load_done(struct aio_req *a, ssize_t res)
+{
+	struct q_load *ld = a->opaque;
+	struct qcow2 *q = ld->q;
+	q->inflight--;
+	struct q_load **pp = &q->loads;
+	while (*pp != ld)
+		pp = &(*pp)->next;
+	*pp = ld->next;
+	int err = 0;
+	bool stale = q->l2_writes != ld->gen; /* a write-back raced with the read */
+	if (res < 0) {
+		err = (int)res;
+	} else if (!stale) {
+		if ((size_t)res < q->l2c.item_size) /* short: past EOF reads as zero */
+			memset((uint8_t *)ld->buf + res, 0, q->l2c.item_size - (size_t)res);
+		err = q_l2_insert(q, ld->key, ld->buf);
+	}
+	struct q_req *w = ld->waiters;
+	free(ld->buf);
+	free(ld);
+	while (w) {
+		struct q_req *next = w->next;
+		if (err < 0 && !w->err)
+			w->err = err;
+		w->sync_next = stale;
+		issue(w);
+		w = next;
+	}
+}
+
+/* true: qr now waits for a load (issue() resumes it). */
+static bool wait_for_slice(struct q_req *qr)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t key;
+	if (q_l2_cached(q, qr->pos, &key))
+		return false;
+	if (qr->sync_next) {
+		qr->sync_next = false;
+		return false;
+	}
+	for (struct q_load *ld = q->loads; ld; ld = ld->next) {
+		if (ld->key == key) {
+			qr->next = ld->waiters;
+			ld->waiters = qr;
+			return true;
+		}
+	}
+	struct q_load *ld = calloc(1, sizeof(*ld));
+	void *buf = ld ? blk_alloc_buf(q->l2c.item_size) : NULL;
+	if (!buf) {
+		free(ld);
+		return false; /* the synchronous path will load it */
+	}
+	ld->q = q;
+	ld->key = key;
+	ld->gen = q->l2_writes;
+	ld->buf = buf;
+	aio_prep_read(&ld->a, q->f.mfd, buf, q->l2c.item_size, key, load_done, ld);
+	q->inflight++;
+	if (aio_submit(q->b->engine, &ld->a) < 0) {
+		q->inflight--;
+		free(buf);
+		free(ld);
+		return false;
+	}
+	ld->next = q->loads;
+	q->loads = ld;
+	qr->next = NULL;
+	ld->waiters = qr;
+	return true;
+}
+
 /* ---- issuing ---------------------------------------------------------------- */
 
-static void flush_done(struct aio_req *a, ssize_t res)
+/* ---- flush: asynchronous metadata write-back ---------------------------------
+
+ * The crash-safe order of q_writeback(), with each fdatasync submitted to
+ * aio instead of blocking the loop. The writes themselves go to the page
+ * cache (buffered metadata fd) and are cheap. Steps:
+ *  0. dirty refcount blocks written (not with lazy refcounts), fdatasync
+ *  1. dirty L2 slices written - only once no refcount is dirty any more
+ *     (allocations go on meanwhile; then back to 0, or after a few rounds
+ *     the synchronous path), fdatasync if the L1 table changed
+ *  2. L1 written if changed, with the same re-check; then the fdatasync
+ *     that also makes guest data durable
+ *  3. the frees queued before the flush began are applied (their dropped
+ *     references are durable now); waiting flush requests complete.
+ * One write-back runs at a time; flushes that arrive meanwhile wait for
+ * the next one (they may need metadata dirtied after this one began). */
+struct q_wb {
+	struct aio_req a;
+	struct qcow2 *q;
+	int step, rounds, err;
+	uint64_t free_seq;
+	struct q_req *waiters;
+};
+
+static void wb_step(struct q_wb *w);
+
+static void wb_sync_done(struct aio_req *a, ssize_t res)
 {
-	struct q_sub *s = (struct q_sub *)a;
-	struct q_req *qr = s->parent;
-	qr->q->inflight--;
-	put_sub(qr->q, s);
-	put_req(qr, res < 0 ? (int)res : 0);
+	struct q_wb *w = a->opaque;
+	if (res < 0 && !w->err)
+		w->err = (int)res;
+	wb_step(w);
+}
+
+static void wb_sync(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	aio_prep_fsync(&w->a, q->f.fd, 1, wb_sync_done, w);
+	int r = aio_submit(q->b->engine, &w->a);
+	if (r < 0) {
+		w->err = r;
+		wb_step(w);
+	}
+}
+
+static void wb_start(struct qcow2 *q, struct q_req *waiters);
+
+static void wb_finish(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	if (!w->err && q->inflight == 0)
+		q_apply_deferred_upto(q, w->free_seq);
+	q->wb = NULL;
+	struct q_req *qr = w->waiters;
+	int err = w->err;
+	free(w);
+	while (qr) {
+		struct q_req *next = qr->next;
+		put_req(qr, err);
+		qr = next;
+	}
+	if (q->wb_next) {
+		struct q_req *n = q->wb_next;
+		q->wb_next = NULL;
+		wb_start(q, n);
+	}
+}
+
+/* Dirty refcounts that L2/L1 writes would depend on? */
+static bool rc_dirty(const struct qcow2 *q)
+{
+	return !(q->compat & Q_COMPAT_LAZY) && q->rbc.ndirty;
+}
+
+static void wb_step(struct q_wb *w)
+{
+	struct qcow2 *q = w->q;
+	for (;;) {
+		int r = 0;
+		if (w->err || q->broken) {
+			if (!w->err)
+				w->err = -EIO;
+			wb_finish(w);
+			return;
+		}
+		switch (w->step) {
+		case 0:
+			w->step = 1;
+			if (rc_dirty(q)) {
+				if ((r = q_write_refcounts(q)) < 0)
+					break;
+				wb_sync(w);
+				return;
+			}
+			continue;
+		case 1:
+			if (rc_dirty(q) && w->rounds++ < 3) {
+				w->step = 0;
+				continue;
+			}
+			if (rc_dirty(q)) { /* allocations keep coming: do it in one go */
+				r = q_writeback(q, false);
+				w->step = 3;
+				if (!r)
+					wb_sync(w);
+				break;
+			}
+			if ((r = q_write_l2(q)) < 0)
+				break;
+			w->step = 2;
+			if (q->l1_dirty) {
+				wb_sync(w);
+				return;
+			}
+			continue;
+		case 2:
+			if (q->l1_dirty)
+				r = (rc_dirty(q) || q->l2c.ndirty) ? q_writeback(q, false)
+								   : q_write_l1(q);
+			w->step = 3;
+			if (!r)
+				wb_sync(w);
+			break;
+		default:
+			wb_finish(w);
+			return;
+		}
+		if (r < 0)
+			w->err = r;
+		if (r < 0)
+			continue;
+		return;
+	}
+}
+
+static void wb_start(struct qcow2 *q, struct q_req *waiters)
+{
+	struct q_wb *w = calloc(1, sizeof(*w));
+	if (!w) {
+		while (waiters) {
+			struct q_req *next = waiters->next;
+			put_req(waiters, -ENOMEM);
+			waiters = next;
+		}
+		return;
+	}
+	w->q = q;
+	w->a.opaque = w;
+	w->waiters = waiters;
+	w->free_seq = q->defer_base + q->ndefer;
+	q->wb = w;
+	wb_step(w);
 }
 
 static void issue_flush(struct q_req *qr)
 {
 	struct qcow2 *q = qr->q;
-	/* metadata first (its own crash-safe order), then one fdatasync that
-	 * makes the data written so far and that metadata durable */
-	int r = q_writeback(q, false);
-	struct q_sub *s = r < 0 ? NULL : get_sub(q, qr, SUB_DATA, 0, 0);
-	if (!s) {
-		put_req(qr, r < 0 ? r : -ENOMEM);
+	if (q->wb) {
+		qr->next = q->wb_next;
+		q->wb_next = qr;
 		return;
 	}
-	aio_prep_fsync(&s->a, q->f.fd, 1, flush_done, s);
-	q->inflight++;
-	qr->pending++;
-	r = aio_submit(q->b->engine, &s->a);
-	if (r < 0) {
-		q->inflight--;
-		qr->pending--;
-		put_sub(q, s);
-		put_req(qr, r);
-		return;
-	}
-	put_req(qr, 0);
+	qr->next = NULL;
+	wb_start(q, qr);
 }
 
 /* Issue what is left of qr; holds one pending reference while issuing. */
@@ -795,6 +1068,8 @@ static void issue(struct q_req *qr)
 		return;
 	}
 	while (qr->pos < qr->end && !qr->err) {
+		if (wait_for_slice(qr))
+			return; /* resumed by load_done() */
 		if (op == BLK_READ)
 			r = issue_read_one(qr);
 		else if (op == BLK_WRITE)
@@ -832,6 +1107,7 @@ static int q_start(struct qcow2 *q, struct blk_req *r)
 	qr->end = r->offset + (r->op == BLK_READ || r->op == BLK_WRITE
 				       ? blk_iov_size(r->iov, r->iovcnt) : r->len);
 	qr->err = 0;
+	qr->sync_next = false;
 	q->nreqs++;
 	start_req(q, qr);
 	return 0;
@@ -849,7 +1125,7 @@ int q_submit(struct blk *b, struct blk_req *r)
 
 int q_drain(struct qcow2 *q)
 {
-	while (q->nreqs || q->inflight || q->allocs) {
+	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb) {
 		int r = loop_run_once(q->b->loop, -1);
 		if (r < 0 && r != -EINTR)
 			return r;
@@ -978,6 +1254,16 @@ int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status 
 	st->len = n;
 	st->depth = 0;
 	st->host_file = b->filename;
+	if (q->extl2 && !(e & Q_COMPRESSED)) {
+		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1), bm = q->last_bitmap;
+		unsigned i = (unsigned)(in / sc), j = i + 1;
+		int s0 = sc_state(bm, i);
+		while (j < 32 && sc_state(bm, j) == s0)
+			j++;
+		st->len = j * sc - in < len ? j * sc - in : len;
+		e = s0 == 1 ? (e & ~Q_ZERO) : s0 == 2 ? Q_ZERO : 0;
+		n = st->len;
+	}
 	if (e & Q_COMPRESSED) {
 		st->flags = BLK_STATUS_DATA | BLK_STATUS_ALLOCATED | BLK_STATUS_COMPRESSED;
 	} else if (e & Q_ZERO) {

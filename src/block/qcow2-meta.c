@@ -152,11 +152,14 @@ static int c_victim(struct qcow2 *q, struct q_cache *c)
 		}
 		if (c->dirty[j]) {
 			/* L2 slices may only reach disk after the refcounts they
-			 * depend on: a full write-back keeps that order */
+			 * depend on: a full write-back keeps that order. It can
+			 * change the cache (frees drop items), so look again. */
 			int r = c == &q->l2c ? q_writeback(q, false)
 					     : write_item(q, c, j, Q_OL_RB);
 			if (r < 0)
 				return r;
+			if (c == &q->l2c)
+				continue;
 		}
 		c_unlink(c, j);
 		return (int)j;
@@ -262,6 +265,8 @@ int q_meta_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len, int
 		q_mark_corrupt(q, why);
 		return -EIO;
 	}
+	if (kind == Q_OL_L2)
+		q->l2_writes++; /* asynchronous slice reads in flight may be stale */
 	return blk_file_pwrite(&q->f, buf, len, off);
 }
 
@@ -277,17 +282,52 @@ static int bad_l1(struct qcow2 *q, uint64_t i)
 	return -EIO;
 }
 
-int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **slice,
+/* Pointer (into the cache) to entry idx of the L2 table at l2_off; with
+ * extended L2 entries the subcluster bitmap follows it. */
+int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **entry,
 	       bool for_write)
 {
 	uint64_t sl = idx >> q->slice_bits;
-	unsigned ci;
-	int r = c_get(q, &q->l2c, l2_off + (sl << (q->slice_bits + 3)), &ci);
+	unsigned ci, ext = q->extl2;
+	int r = c_get(q, &q->l2c, l2_off + (sl << (q->slice_bits + 3 + ext)), &ci);
 	if (r < 0)
 		return r;
 	if (for_write)
 		c_set_dirty(&q->l2c, ci);
-	*slice = (uint64_t *)c_data(&q->l2c, ci);
+	*entry = (uint64_t *)c_data(&q->l2c, ci) + ((idx & ((1ull << q->slice_bits) - 1)) << ext);
+	return 0;
+}
+
+/* Is the slice mapping goff in the cache (or is there nothing to load)?
+ * If not, *key is the host offset of the slice to load. O(1). */
+bool q_l2_cached(struct qcow2 *q, uint64_t goff, uint64_t *key)
+{
+	uint64_t l1i = goff >> (q->cluster_bits + q->l2_bits);
+	if (l1i >= q->l1_size)
+		return true;
+	uint64_t l1e = q->l1[l1i], l2_off = l1e & Q_OFFSET_MASK;
+	if (!l2_off || (l1e & Q_L1_RESERVED) || (l2_off & (q->cluster_size - 1)) ||
+	    l2_off >= q->host_end)
+		return true; /* q_l2_lookup() answers (or reports) without I/O */
+	uint64_t idx = (goff >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
+	*key = l2_off + ((idx >> q->slice_bits) << (q->slice_bits + 3 + q->extl2));
+	return c_find(&q->l2c, *key) >= 0;
+}
+
+/* Put a slice read asynchronously into the cache (unless a synchronous
+ * path loaded it meanwhile). */
+int q_l2_insert(struct qcow2 *q, uint64_t key, const void *data)
+{
+	if (c_find(&q->l2c, key) >= 0)
+		return 0;
+	int i = c_victim(q, &q->l2c);
+	if (i < 0)
+		return i;
+	if (c_find(&q->l2c, key) >= 0) { /* write-back may have loaded it */
+		return 0;
+	}
+	memcpy(c_data(&q->l2c, (unsigned)i), data, q->l2c.item_size);
+	c_link(&q->l2c, (unsigned)i, key);
 	return 0;
 }
 
@@ -313,7 +353,12 @@ int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry)
 	int r = q_l2_slice(q, l2_off, idx, &s, false);
 	if (r < 0)
 		return r;
-	*entry = __builtin_bswap64(s[idx & ((1ull << q->slice_bits) - 1)]);
+	*entry = __builtin_bswap64(*s);
+	if (q->extl2) {
+		q->last_bitmap = __builtin_bswap64(s[1]);
+		if (!(*entry & Q_COMPRESSED))
+			*entry &= ~Q_ZERO; /* zeroes are in the subcluster bitmap */
+	}
 	return 0;
 }
 
@@ -389,7 +434,7 @@ int q_l2_prepare_write(struct qcow2 *q, uint64_t goff, uint64_t **entry)
 	r = q_l2_slice(q, l2_off, idx, &s, true);
 	if (r < 0)
 		return r;
-	*entry = &s[idx & ((1ull << q->slice_bits) - 1)];
+	*entry = s;
 	return 0;
 }
 
@@ -541,6 +586,7 @@ int q_refcount_add(struct qcow2 *q, uint64_t cl, int64_t delta)
 		if ((q->comp_next & ~(uint64_t)(q->cluster_size - 1)) == cl * q->cluster_size)
 			q->comp_next = 0;
 		c_invalidate(&q->l2c, cl * q->cluster_size, q->cluster_size);
+		q->l2_writes++;
 		c_invalidate(&q->rbc, cl * q->cluster_size, q->cluster_size);
 	}
 	return r;
@@ -678,11 +724,24 @@ restart:;
 	}
 	if ((start + n) * cs > q->host_end)
 		q->host_end = (start + n) * cs;
+	if (q->host_end > q->file_size && !q->f.is_bdev) {
+		/* extend the file ahead: O_DIRECT writes inside the file size
+		 * are not serialized by the filesystem like extending ones */
+		uint64_t ahead = q->host_end / 8 > (16u << 20) ? q->host_end / 8 : (16u << 20);
+		uint64_t want = q_align_up(q->host_end + ahead, cs);
+		if (ftruncate(q->f.mfd, (off_t)want) == 0)
+			q->file_size = want;
+	}
 	if (q->free_hint == start)
 		q->free_hint = start + n;
-	int o = q_overlap(q, start * cs, n * cs, Q_OL_L2 | Q_OL_RB);
+	/* refcounts said free: make sure no metadata lives there before data
+	 * or a new table is written (O(L1 + refcount table) per allocation) */
+	int o = q_overlap(q, start * cs, n * cs, 0);
 	if (o) {
-		q_mark_corrupt(q, "a free cluster overlaps metadata (refcounts are wrong)");
+		char why[160];
+		snprintf(why, sizeof(why), "cluster %llu has refcount 0 but holds %s",
+			 (unsigned long long)start, ol_name(o));
+		q_mark_corrupt(q, why);
 		return -EIO;
 	}
 	return (int64_t)(start * cs);
@@ -729,10 +788,15 @@ int q_defer_free_entry(struct qcow2 *q, uint64_t l2e)
 	return off ? q_defer_free(q, off, 1) : 0;
 }
 
-static void apply_deferred(struct qcow2 *q)
+/* Apply the deferred frees queued before sequence number seq (counted
+ * since open); the others stay queued. */
+void q_apply_deferred_upto(struct qcow2 *q, uint64_t seq)
 {
 	uint64_t cs = q->cluster_size;
-	for (size_t i = 0; i < q->ndefer; i++) {
+	size_t n = seq > q->defer_base ? (size_t)(seq - q->defer_base) : 0;
+	if (n > q->ndefer)
+		n = q->ndefer;
+	for (size_t i = 0; i < n; i++) {
 		uint64_t off = q->defer[i], rc = 0;
 		if (q_refcount_add(q, off / cs, -1) < 0)
 			break;
@@ -741,7 +805,15 @@ static void apply_deferred(struct qcow2 *q)
 			(void)fallocate(q->f.mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)off, (off_t)cs);
 	}
-	q->ndefer = 0;
+	if (n && q->ndefer > n)
+		memmove(q->defer, q->defer + n, (q->ndefer - n) * 8);
+	q->ndefer -= n;
+	q->defer_base += n;
+}
+
+static void apply_deferred(struct qcow2 *q)
+{
+	q_apply_deferred_upto(q, q->defer_base + q->ndefer);
 }
 
 /* ---- write-back ----------------------------------------------------------- */
@@ -759,7 +831,20 @@ int q_write_refcounts(struct qcow2 *q)
 	return 0;
 }
 
-static int write_l1(struct qcow2 *q)
+int q_write_l2(struct qcow2 *q)
+{
+	struct q_cache *c = &q->l2c;
+	for (unsigned i = 0; i < c->n && c->ndirty; i++) {
+		if (c->keys[i] != UINT64_MAX && c->dirty[i]) {
+			int r = write_item(q, c, i, Q_OL_L2);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int q_write_l1(struct qcow2 *q)
 {
 	size_t bytes = (size_t)q->l1_size * 8;
 	uint8_t *buf = blk_alloc_buf(bytes ? bytes : 8);
@@ -795,18 +880,14 @@ int q_writeback(struct qcow2 *q, bool sync_end)
 	if (q->l2c.ndirty) {
 		if (unsynced && fdatasync(q->f.mfd) < 0)
 			return -errno;
-		unsynced = false;
-		struct q_cache *c = &q->l2c;
-		for (unsigned i = 0; i < c->n && c->ndirty; i++)
-			if (c->keys[i] != UINT64_MAX && c->dirty[i] &&
-			    (r = write_item(q, c, i, Q_OL_L2)) < 0)
-				return r;
+		if ((r = q_write_l2(q)) < 0)
+			return r;
 		unsynced = true;
 	}
 	if (q->l1_dirty) {
 		if (unsynced && fdatasync(q->f.mfd) < 0)
 			return -errno;
-		if ((r = write_l1(q)) < 0)
+		if ((r = q_write_l1(q)) < 0)
 			return r;
 		unsynced = true;
 	}
@@ -867,7 +948,7 @@ int q_grow_l1(struct qcow2 *q, uint64_t min_entries)
 	q->l1_size = (uint32_t)want;
 	q->l1_offset = (uint64_t)off;
 	if (!r)
-		r = write_l1(q);
+		r = q_write_l1(q);
 	if (!r && fdatasync(q->f.mfd) < 0)
 		r = -errno;
 	if (!r)

@@ -220,7 +220,7 @@ int q_update_refs(struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, int del
 			uint64_t *s;
 			if ((r = q_l2_slice(q, l2, j, &s, false)) < 0)
 				return r;
-			uint64_t e = __builtin_bswap64(s[j & ((1ull << q->slice_bits) - 1)]);
+			uint64_t e = __builtin_bswap64(*s);
 			uint64_t first, n;
 			if (e & Q_COMPRESSED) {
 				uint64_t off, len;
@@ -268,7 +268,7 @@ int q_fix_copied(struct qcow2 *q)
 			uint64_t *s;
 			if ((r = q_l2_slice(q, l2, j, &s, false)) < 0)
 				return r;
-			uint64_t e = __builtin_bswap64(s[j & ((1ull << q->slice_bits) - 1)]);
+			uint64_t e = __builtin_bswap64(*s);
 			if ((e & Q_COMPRESSED) || !(e & Q_OFFSET_MASK))
 				continue;
 			if ((r = q_refcount_get(q, (e & Q_OFFSET_MASK) / cs, &rc)) < 0)
@@ -277,7 +277,7 @@ int q_fix_copied(struct qcow2 *q)
 			if (ne != e) {
 				if ((r = q_l2_slice(q, l2, j, &s, true)) < 0)
 					return r;
-				s[j & ((1ull << q->slice_bits) - 1)] = __builtin_bswap64(ne);
+				*s = __builtin_bswap64(ne);
 			}
 		}
 	}
@@ -517,7 +517,7 @@ static void vm_done(struct blk_req *r, int res)
 	w->done = true;
 }
 
-static int vm_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len)
+int q_sync_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len)
 {
 	struct iovec iov = { buf, len };
 	struct vm_wait w = { 0 };
@@ -545,7 +545,7 @@ int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write)
 		if (write)
 			memcpy(io, buf, len);
 	}
-	int r = vm_req(b, write ? BLK_WRITE : BLK_READ, vmstate_base(q) + pos, io, len);
+	int r = q_sync_req(b, write ? BLK_WRITE : BLK_READ, vmstate_base(q) + pos, io, len);
 	if (io != buf) {
 		if (!write && !r)
 			memcpy(buf, io, len);
@@ -558,5 +558,5 @@ int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write)
 int q_vmstate_discard(struct blk *b, uint64_t len)
 {
 	struct qcow2 *q = b->opaque;
-	return vm_req(b, BLK_DISCARD, vmstate_base(q), NULL, q_align_up(len, q->cluster_size));
+	return q_sync_req(b, BLK_DISCARD, vmstate_base(q), NULL, q_align_up(len, q->cluster_size));
 }

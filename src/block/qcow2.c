@@ -30,8 +30,8 @@ uint64_t q_size_to_l1(const struct qcow2 *q, uint64_t size)
 static void set_geometry(struct qcow2 *q)
 {
 	q->cluster_size = 1u << q->cluster_bits;
-	q->l2_bits = q->cluster_bits - 3;
-	q->slice_bits = q->l2_bits < 9 ? q->l2_bits : 9; /* 4 KiB slices */
+	q->l2_bits = q->cluster_bits - 3 - q->extl2;
+	q->slice_bits = q->l2_bits < 9u - q->extl2 ? q->l2_bits : 9u - q->extl2; /* 4 KiB */
 	q->rb_bits = q->cluster_bits + 3 - q->refcount_order;
 	q->refcount_max = q->refcount_order == 6 ? UINT64_MAX
 						 : (1ull << (1u << q->refcount_order)) - 1;
@@ -114,6 +114,45 @@ static void unknown_features(struct qcow2 *q, uint64_t bits, char *err, size_t e
 		names);
 }
 
+/* Table offsets and sizes from the header: aligned, in the file, bounded. */
+static int check_tables(struct qcow2 *q, uint64_t file_size, char *err, size_t errlen)
+{
+	const char *fn = q->b->filename;
+	uint64_t cs = q->cluster_size;
+	uint64_t l1_need = q_size_to_l1(q, q->size);
+	if ((uint64_t)q->l1_size * 8 > Q_MAX_L1_BYTES || l1_need * 8 > Q_MAX_L1_BYTES) {
+		blk_err(err, errlen, "'%s': L1 table too large (%u entries for a virtual size of "
+			"%llu bytes; the limit is 32 MiB)", fn, q->l1_size,
+			(unsigned long long)q->size);
+		return -EFBIG;
+	}
+	if (q->l1_size < l1_need) {
+		blk_err(err, errlen, "'%s': L1 table has %u entries, too few for the virtual "
+			"size", fn, q->l1_size);
+		return -EINVAL;
+	}
+	if ((q->l1_offset & (cs - 1)) || (q->l1_size && q->l1_offset == 0) ||
+	    q->l1_offset > file_size) {
+		blk_err(err, errlen, "'%s': invalid L1 table offset 0x%llx", fn,
+			(unsigned long long)q->l1_offset);
+		return -EINVAL;
+	}
+	if ((q->rt_offset & (cs - 1)) || q->rt_offset == 0 || q->rt_clusters == 0 ||
+	    (uint64_t)q->rt_clusters * cs > Q_MAX_RT_BYTES || q->rt_offset > file_size) {
+		blk_err(err, errlen, "'%s': invalid refcount table (offset 0x%llx, %u clusters)",
+			fn, (unsigned long long)q->rt_offset, q->rt_clusters);
+		return -EINVAL;
+	}
+	if (q->nb_snapshots > Q_MAX_SNAPSHOTS ||
+	    (q->nb_snapshots && ((q->snapshots_offset & (cs - 1)) || !q->snapshots_offset ||
+				 q->snapshots_offset > file_size))) {
+		blk_err(err, errlen, "'%s': invalid snapshot table (offset 0x%llx, %u entries)",
+			fn, (unsigned long long)q->snapshots_offset, q->nb_snapshots);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 			char *err, size_t errlen)
 {
@@ -155,6 +194,13 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 			q->refcount_order);
 		return -EINVAL;
 	}
+	q->extl2 = q->version >= 3 && (q_be64(h + 72) & Q_INCOMPAT_EXTL2);
+	if (q->extl2 && (q->cluster_bits < 14 || q->rw)) {
+		blk_err(err, errlen, q->rw ? "'%s' uses extended L2 entries: it can only be "
+			"opened read-only" : "'%s': extended L2 entries need clusters of at "
+			"least 16 KiB", fn);
+		return -ENOTSUP;
+	}
 	set_geometry(q);
 	int r = parse_exts(q, h, q->version == 2 ? 72 : q->header_length, cs, err, errlen);
 	if (r < 0)
@@ -170,37 +216,8 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 			q->compression_type);
 		return -EINVAL;
 	}
-	uint64_t l1_need = q_size_to_l1(q, q->size);
-	if ((uint64_t)q->l1_size * 8 > Q_MAX_L1_BYTES || l1_need * 8 > Q_MAX_L1_BYTES) {
-		blk_err(err, errlen, "'%s': L1 table too large (%u entries for a virtual size of "
-			"%llu bytes; the limit is 32 MiB)", fn, q->l1_size,
-			(unsigned long long)q->size);
-		return -EFBIG;
-	}
-	if (q->l1_size < l1_need) {
-		blk_err(err, errlen, "'%s': L1 table has %u entries, too few for the virtual "
-			"size", fn, q->l1_size);
-		return -EINVAL;
-	}
-	if ((q->l1_offset & (cs - 1)) || (q->l1_size && q->l1_offset == 0) ||
-	    q->l1_offset > file_size) {
-		blk_err(err, errlen, "'%s': invalid L1 table offset 0x%llx", fn,
-			(unsigned long long)q->l1_offset);
-		return -EINVAL;
-	}
-	if ((q->rt_offset & (cs - 1)) || q->rt_offset == 0 || q->rt_clusters == 0 ||
-	    (uint64_t)q->rt_clusters * cs > Q_MAX_RT_BYTES || q->rt_offset > file_size) {
-		blk_err(err, errlen, "'%s': invalid refcount table (offset 0x%llx, %u clusters)",
-			fn, (unsigned long long)q->rt_offset, q->rt_clusters);
-		return -EINVAL;
-	}
-	if (q->nb_snapshots > Q_MAX_SNAPSHOTS ||
-	    (q->nb_snapshots && ((q->snapshots_offset & (cs - 1)) || !q->snapshots_offset ||
-				 q->snapshots_offset > file_size))) {
-		blk_err(err, errlen, "'%s': invalid snapshot table (offset 0x%llx, %u entries)",
-			fn, (unsigned long long)q->snapshots_offset, q->nb_snapshots);
-		return -EINVAL;
-	}
+	if ((r = check_tables(q, file_size, err, errlen)) < 0)
+		return r;
 	uint64_t bo = q_be64(h + 8);
 	uint32_t bl = q_be32(h + 16);
 	if (bo) {
@@ -330,12 +347,12 @@ static int read_tables(struct qcow2 *q, char *err, size_t errlen)
 
 static int init_caches(struct qcow2 *q, uint64_t l2_cache_bytes)
 {
-	unsigned slice_bytes = 8u << q->slice_bits;
+	unsigned slice_bytes = 8u << (q->slice_bits + q->extl2);
 	uint64_t want = l2_cache_bytes;
 	if (!want) {
 		uint64_t l1 = q->l1_size > q_size_to_l1(q, q->size) ? q->l1_size
 								   : q_size_to_l1(q, q->size);
-		want = l1 << (q->l2_bits + 3);
+		want = l1 << (q->l2_bits + 3 + q->extl2);
 		if (want > Q_DEFAULT_L2_CACHE_MAX)
 			want = Q_DEFAULT_L2_CACHE_MAX;
 	}
@@ -453,6 +470,7 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	if (r < 0)
 		goto fail;
 	q->host_end = q_align_up((uint64_t)fsz, q->cluster_size);
+	q->file_size = q->open_size = (uint64_t)fsz;
 	q->free_hint = 1;
 	b->size = q->size;
 	b->align = q->f.align;
@@ -493,6 +511,10 @@ static int q_close(struct blk *b)
 	int r = q_drain(q);
 	if (q->rw && !q->broken) {
 		int r2 = q_flush_all(q);
+		/* give back what was extended ahead and not used */
+		uint64_t keep = q->host_end > q->open_size ? q->host_end : q->open_size;
+		if (!r2 && q->file_size > keep && ftruncate(q->f.mfd, (off_t)keep) == 0)
+			q->file_size = keep;
 		if (!r2 && (q->incompat & Q_INCOMPAT_DIRTY)) {
 			q->incompat &= ~Q_INCOMPAT_DIRTY;
 			r2 = q_write_header(q);
@@ -543,10 +565,11 @@ static int q_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size
 		}
 		/* drop whole clusters past the new end; the partial one is zeroed */
 		uint64_t cs = q->cluster_size, cut = q_align_up(size, cs);
-		if (cut < q->size && (r = blk_discard_sync(b, cut, q->size - cut)) < 0)
+		if (cut < q->size && (r = q_sync_req(b, BLK_DISCARD, cut, NULL,
+						      q->size - cut)) < 0)
 			return r;
-		if (cut > size && (r = blk_pwrite_zeroes(b, size, cut - size < q->size - size ?
-						      cut - size : q->size - size, 0)) < 0)
+		uint64_t tail = (cut < q->size ? cut : q->size) - size;
+		if (tail && (r = q_sync_req(b, BLK_WRITE_ZEROES, size, NULL, tail)) < 0)
 			return r;
 	}
 	uint64_t need = q_size_to_l1(q, size);
@@ -645,9 +668,9 @@ static int create_check(const struct blk_create_opts *o, int compat, int rbits,
 		blk_err(err, errlen, "compression_type must be zlib or zstd");
 		return -EINVAL;
 	}
-	if (o->prealloc != BLK_PREALLOC_OFF) {
-		blk_err(err, errlen, "qcow2 preallocation is not supported (only off)");
-		return -ENOTSUP;
+	if (o->prealloc != BLK_PREALLOC_OFF && o->backing_file) {
+		blk_err(err, errlen, "qcow2 preallocation cannot be used with a backing file");
+		return -EINVAL;
 	}
 	if (o->size & 511) {
 		blk_err(err, errlen, "Image size must be a multiple of 512 bytes");
@@ -669,6 +692,133 @@ static int backing_size(const char *fn, const struct blk_create_opts *o,
 	return 0;
 }
 
+/* preallocation=metadata|falloc|full: every guest cluster gets a host
+ * cluster (contiguous, in runs of one L2 table) and an L2 entry; falloc
+ * reserves the space, full writes zeroes. The fresh file area reads as
+ * zeroes, so the image content is unchanged. */
+static int q_preallocate(const char *fn, enum blk_prealloc mode, struct aio_engine *e,
+			 char *err, size_t errlen)
+{
+	struct blk *b = NULL;
+	struct blk_open_opts o = { .filename = fn, .format = "qcow2",
+				   .flags = BLK_O_RDWR | BLK_O_NO_LOCK };
+	int r = blk_open(&b, e, &o, err, errlen);
+	if (r < 0)
+		return r;
+	struct qcow2 *q = b->opaque;
+	uint64_t cs = q->cluster_size, per = (1ull << q->l2_bits) * cs;
+	for (uint64_t g = 0; g < q->size && !r; g += per) {
+		uint64_t n = (q->size - g < per ? q->size - g + cs - 1 : per) / cs;
+		int64_t host = q_alloc_clusters(q, n);
+		if (host < 0) {
+			r = (int)host;
+			break;
+		}
+		for (uint64_t i = 0; i < n && !r; i++) {
+			uint64_t *p;
+			r = q_l2_prepare_write(q, g + i * cs, &p);
+			if (!r)
+				*p = __builtin_bswap64(((uint64_t)host + i * cs) | Q_COPIED);
+		}
+		if (!r && mode == BLK_PREALLOC_FALLOC &&
+		    fallocate(q->f.mfd, 0, (off_t)host, (off_t)(n * cs)) < 0)
+			r = -errno;
+		for (uint64_t i = 0; !r && mode == BLK_PREALLOC_FULL && i < n; i++)
+			r = blk_file_pwrite(&q->f, q->zero_cluster, cs, (uint64_t)host + i * cs);
+	}
+	if (!r && ftruncate(q->f.mfd, (off_t)q->host_end) < 0)
+		r = -errno;
+	int r2 = blk_close(b);
+	if (r < 0)
+		blk_err(err, errlen, "Could not preallocate '%s': %s", fn, strerror(-r));
+	return r < 0 ? r : r2;
+}
+
+/* Layout of a new image: header, refcount table, refcount blocks, L1. */
+struct layout {
+	uint64_t l1, l1_cl, rt_cl, nb, total;
+};
+
+static void create_layout(const struct qcow2 *g, uint64_t size, struct layout *L)
+{
+	uint64_t cs = g->cluster_size;
+	L->l1 = q_size_to_l1(g, size);
+	L->l1_cl = q_align_up(L->l1 * 8, cs) / cs;
+	L->rt_cl = 1;
+	L->nb = 1;
+	for (;;) { /* the refcount blocks must cover themselves too */
+		L->total = 1 + L->rt_cl + L->nb + L->l1_cl;
+		uint64_t nb2 = (L->total + (1ull << g->rb_bits) - 1) >> g->rb_bits;
+		uint64_t rt2 = q_align_up(nb2 * 8, cs) / cs;
+		if (nb2 == L->nb && rt2 == L->rt_cl)
+			break;
+		L->nb = nb2;
+		L->rt_cl = rt2;
+	}
+}
+
+/* Header cluster: fields, backing format, feature names, backing name. */
+static int create_header(uint8_t *h, const struct qcow2 *g, const struct layout *L,
+			 const struct blk_create_opts *o, int compat, uint64_t size)
+{
+	uint64_t cs = g->cluster_size;
+	q_put32(h, QCOW2_MAGIC);
+	q_put32(h + 4, (uint32_t)compat);
+	q_put32(h + 20, g->cluster_bits);
+	q_put64(h + 24, size);
+	q_put32(h + 36, (uint32_t)L->l1);
+	q_put64(h + 40, L->l1 ? (1 + L->rt_cl + L->nb) * cs : 0);
+	q_put64(h + 48, cs);
+	q_put32(h + 56, (uint32_t)L->rt_cl);
+	size_t at = 72;
+	if (compat == 3) {
+		q_put64(h + 72, o->compression_type ? Q_INCOMPAT_COMPRESSION : 0);
+		q_put64(h + 80, o->lazy_refcounts ? Q_COMPAT_LAZY : 0);
+		q_put32(h + 96, g->refcount_order);
+		q_put32(h + 100, 112);
+		h[104] = (uint8_t)o->compression_type;
+		at = 112;
+	}
+	if (o->backing_file && o->backing_fmt) {
+		size_t l = strlen(o->backing_fmt);
+		if (l > 31)
+			return -EINVAL;
+		q_put32(h + at, Q_EXT_BACKING_FMT);
+		q_put32(h + at + 4, (uint32_t)l);
+		memcpy(h + at + 8, o->backing_fmt, l);
+		at += 8 + q_align_up(l, 8);
+	}
+	if (at + 8 + 8 * 48 + 8 <= cs && compat == 3)
+		at += put_feature_table(h + at);
+	at += 8; /* end of extensions */
+	if (o->backing_file) {
+		size_t l = strlen(o->backing_file);
+		if (l > 1023 || at + l > cs)
+			return -EINVAL;
+		q_put64(h + 8, at);
+		q_put32(h + 16, (uint32_t)l);
+		memcpy(h + at, o->backing_file, l);
+	}
+	return 0;
+}
+
+/* Refcount table and blocks: refcount 1 for every cluster of the layout. */
+static void create_refcounts(uint8_t *buf, const struct qcow2 *g, const struct layout *L)
+{
+	uint64_t cs = g->cluster_size;
+	unsigned bits = 1u << g->refcount_order;
+	for (uint64_t i = 0; i < L->nb; i++)
+		q_put64(buf + cs + i * 8, (1 + L->rt_cl + i) * cs);
+	for (uint64_t c = 0; c < L->total; c++) {
+		uint8_t *blk = buf + (1 + L->rt_cl + (c >> g->rb_bits)) * cs;
+		uint64_t i = c & ((1ull << g->rb_bits) - 1);
+		if (bits >= 8)
+			blk[i * (bits / 8) + bits / 8 - 1] = 1; /* big-endian 1 */
+		else
+			blk[i * bits / 8] |= (uint8_t)(1u << (i * bits % 8));
+	}
+}
+
 static int q_create(const char *fn, const struct blk_create_opts *o,
 		    struct aio_engine *e, char *err, size_t errlen)
 {
@@ -684,76 +834,22 @@ static int q_create(const char *fn, const struct blk_create_opts *o,
 	struct qcow2 g = { .refcount_order = (uint32_t)__builtin_ctz((unsigned)rbits),
 			   .cluster_bits = (uint32_t)__builtin_ctz(cs) };
 	set_geometry(&g);
-	uint64_t l1 = q_size_to_l1(&g, size);
-	if (l1 * 8 > Q_MAX_L1_BYTES) {
+	if (q_size_to_l1(&g, size) * 8 > Q_MAX_L1_BYTES) {
 		blk_err(err, errlen, "Image size too large for cluster size %u", cs);
 		return -EFBIG;
 	}
-	uint64_t l1_cl = q_align_up(l1 * 8, cs) / cs, rt_cl = 1, nb = 1, total;
-	for (;;) {
-		total = 1 + rt_cl + nb + l1_cl;
-		uint64_t nb2 = (total + (1ull << g.rb_bits) - 1) >> g.rb_bits;
-		uint64_t rt2 = q_align_up(nb2 * 8, cs) / cs;
-		if (nb2 == nb && rt2 == rt_cl)
-			break;
-		nb = nb2;
-		rt_cl = rt2;
-	}
-	uint8_t *buf = blk_alloc_buf(total * cs);
+	struct layout L;
+	create_layout(&g, size, &L);
+	uint8_t *buf = blk_alloc_buf(L.total * cs);
 	if (!buf)
 		return -ENOMEM;
-	memset(buf, 0, total * cs);
-	uint8_t *h = buf;
-	q_put32(h, QCOW2_MAGIC);
-	q_put32(h + 4, (uint32_t)compat);
-	q_put32(h + 20, g.cluster_bits);
-	q_put64(h + 24, size);
-	q_put32(h + 36, (uint32_t)l1);
-	q_put64(h + 40, l1 ? (1 + rt_cl + nb) * cs : 0);
-	q_put64(h + 48, cs);
-	q_put32(h + 56, (uint32_t)rt_cl);
-	size_t at = 72;
-	if (compat == 3) {
-		q_put64(h + 72, o->compression_type ? Q_INCOMPAT_COMPRESSION : 0);
-		q_put64(h + 80, o->lazy_refcounts ? Q_COMPAT_LAZY : 0);
-		q_put32(h + 96, g.refcount_order);
-		q_put32(h + 100, 112);
-		h[104] = (uint8_t)o->compression_type;
-		at = 112;
+	memset(buf, 0, L.total * cs);
+	if (create_header(buf, &g, &L, o, compat, size) < 0) {
+		free(buf);
+		blk_err(err, errlen, "Backing file name or format too long for '%s'", fn);
+		return -EINVAL;
 	}
-	r = -EINVAL;
-	if (o->backing_file && o->backing_fmt) {
-		size_t l = strlen(o->backing_fmt);
-		if (l > 31)
-			goto bad_backing;
-		q_put32(h + at, Q_EXT_BACKING_FMT);
-		q_put32(h + at + 4, (uint32_t)l);
-		memcpy(h + at + 8, o->backing_fmt, l);
-		at += 8 + q_align_up(l, 8);
-	}
-	if (at + 8 + 8 * 48 + 8 <= cs && compat == 3)
-		at += put_feature_table(h + at);
-	at += 8;
-	if (o->backing_file) {
-		size_t l = strlen(o->backing_file);
-		if (l > 1023 || at + l > cs)
-			goto bad_backing;
-		q_put64(h + 8, at);
-		q_put32(h + 16, (uint32_t)l);
-		memcpy(h + at, o->backing_file, l);
-	}
-	for (uint64_t i = 0; i < nb; i++)
-		q_put64(buf + cs + i * 8, (1 + rt_cl + i) * cs);
-	struct qcow2 *gq = &g;
-	for (uint64_t c = 0; c < total; c++) {
-		uint8_t *blk = buf + (1 + rt_cl + (c >> g.rb_bits)) * cs;
-		uint64_t i = c & ((1ull << g.rb_bits) - 1);
-		unsigned bits = 1u << gq->refcount_order;
-		if (bits >= 8)
-			blk[i * (bits / 8) + bits / 8 - 1] = 1; /* big-endian 1 */
-		else
-			blk[i * bits / 8] |= (uint8_t)(1u << (i * bits % 8));
-	}
+	create_refcounts(buf, &g, &L);
 	int fd = open(fn, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
@@ -762,17 +858,15 @@ static int q_create(const char *fn, const struct blk_create_opts *o,
 		return r;
 	}
 	struct blk_file f = { .fd = fd, .mfd = fd };
-	r = blk_file_pwrite(&f, buf, total * cs, 0);
+	r = blk_file_pwrite(&f, buf, L.total * cs, 0);
 	if (!r && fdatasync(fd) < 0)
 		r = -errno;
 	close(fd);
 	free(buf);
 	if (r < 0)
 		blk_err(err, errlen, "Could not write '%s': %s", fn, strerror(-r));
-	return r;
-bad_backing:
-	free(buf);
-	blk_err(err, errlen, "Backing file name or format too long for '%s'", fn);
+	else if (o->prealloc != BLK_PREALLOC_OFF)
+		r = q_preallocate(fn, o->prealloc, e, err, errlen);
 	return r;
 }
 

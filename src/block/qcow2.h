@@ -11,9 +11,12 @@
  * Format per QEMU's docs/interop/qcow2.txt (our own code).
  *
  * Threading: everything runs on the blk's loop thread; there are no locks.
- * Metadata reads/writes are synchronous pread/pwrite on the buffered
- * metadata fd (rare with the default cache: the L2 cache covers the whole
- * image); guest data I/O is asynchronous through aio.
+ * Guest data I/O is asynchronous through aio, and so is the L2 slice read
+ * a request needs on a cache miss, and the fdatasyncs of a guest flush
+ * (qcow2-io.c). Metadata writes are pwrite to the buffered metadata fd
+ * (page cache: cheap); the reads done by snapshot, check and rare fallback
+ * paths, and the fdatasyncs of allocating new L2 tables/refcount blocks,
+ * L1 growth, snapshots, cache eviction and close, are synchronous.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -41,7 +44,8 @@
 #define Q_INCOMPAT_DATA_FILE (1ull << 2)
 #define Q_INCOMPAT_COMPRESSION (1ull << 3)
 #define Q_INCOMPAT_EXTL2 (1ull << 4)
-#define Q_INCOMPAT_KNOWN (Q_INCOMPAT_DIRTY | Q_INCOMPAT_CORRUPT | Q_INCOMPAT_COMPRESSION)
+#define Q_INCOMPAT_KNOWN (Q_INCOMPAT_DIRTY | Q_INCOMPAT_CORRUPT | Q_INCOMPAT_COMPRESSION | \
+			  Q_INCOMPAT_EXTL2)
 #define Q_COMPAT_LAZY (1ull << 0)
 
 /* header extension types */
@@ -89,6 +93,8 @@ struct q_snap {
 struct q_alloc;
 struct q_req;
 struct q_sub;
+struct q_load;
+struct q_wb;
 
 struct qcow2 {
 	struct blk *b;
@@ -110,6 +116,8 @@ struct qcow2 {
 	uint32_t refcount_order;
 	uint32_t header_length;
 	uint8_t compression_type;
+	bool extl2;             /* extended L2 entries (read-only support) */
+	uint64_t last_bitmap;   /* extl2: bitmap of the last q_l2_lookup() */
 	char *backing_file, *backing_fmt;
 	struct q_ext *exts;     /* unknown/kept extensions, rewritten as read */
 	uint8_t *hdr_raw;       /* header bytes as read (unknown fields kept) */
@@ -127,13 +135,17 @@ struct qcow2 {
 	struct q_cache l2c, rbc;
 	uint64_t free_hint;     /* lowest cluster index that may be free */
 	uint64_t host_end;      /* first byte after the last used cluster */
+	uint64_t file_size;     /* host file size (we extend it ahead of use) */
+	uint64_t open_size;     /* host file size at open (never cut below) */
 	uint64_t comp_next;     /* next free byte for compressed data, 0 = none */
 
 	/* deferred refcount decrements: host cluster offsets, applied after
 	 * the references they drop are durable and no data I/O is in flight */
 	uint64_t *defer;
 	size_t ndefer, cap_defer;
-	bool defer_pending_sync;/* some deferred frees wait for a writeback */
+	uint64_t defer_base;    /* deferred frees applied since open */
+	struct q_wb *wb;        /* asynchronous write-back in progress (flush) */
+	struct q_req *wb_next;  /* flushes waiting for the next write-back */
 
 	struct q_snap *snaps;
 	uint64_t snaptab_bytes;  /* on-disk size of the snapshot table */
@@ -141,6 +153,8 @@ struct qcow2 {
 	/* request path */
 	unsigned inflight;      /* data I/Os in flight */
 	struct q_alloc *allocs; /* allocations in flight (serialization) */
+	struct q_load *loads;   /* L2 slices being read asynchronously */
+	uint64_t l2_writes;     /* L2 slices written so far (stale-load check) */
 	struct q_req *free_reqs;
 	struct q_sub *free_subs;
 	unsigned nreqs;         /* q_reqs not finished (drain waits for 0) */
@@ -153,6 +167,8 @@ void q_cache_free(struct q_cache *c);
 int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **slice,
 	       bool for_write);
 int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry);
+bool q_l2_cached(struct qcow2 *q, uint64_t goff, uint64_t *key);
+int q_l2_insert(struct qcow2 *q, uint64_t key, const void *data);
 int q_l2_prepare_write(struct qcow2 *q, uint64_t goff, uint64_t **entry);
 int q_refcount_get(struct qcow2 *q, uint64_t cl, uint64_t *rc);
 int q_refcount_add(struct qcow2 *q, uint64_t cl, int64_t delta);
@@ -162,6 +178,9 @@ int q_defer_free(struct qcow2 *q, uint64_t host_off, uint64_t n);
 int q_defer_free_entry(struct qcow2 *q, uint64_t l2e);
 int q_writeback(struct qcow2 *q, bool sync_end);
 int q_write_refcounts(struct qcow2 *q);
+int q_write_l2(struct qcow2 *q);
+int q_write_l1(struct qcow2 *q);
+void q_apply_deferred_upto(struct qcow2 *q, uint64_t seq);
 int q_meta_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len, int kind);
 int q_overlap(struct qcow2 *q, uint64_t off, uint64_t len, int ignore);
 void q_mark_corrupt(struct qcow2 *q, const char *why);
@@ -194,6 +213,8 @@ int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,
 int q_snapshot_apply(struct blk *b, const char *id, char *err, size_t errlen);
 int q_snapshot_delete(struct blk *b, const char *id, char *err, size_t errlen);
 int q_vmstate_rw(struct blk *b, uint64_t pos, void *buf, size_t len, bool write);
+/* A request straight to the driver (no range/flag checks), waited for. */
+int q_sync_req(struct blk *b, uint8_t op, uint64_t off, void *buf, uint64_t len);
 int q_update_refs(struct qcow2 *q, const uint64_t *l1, uint32_t l1_size, int delta);
 int q_fix_copied(struct qcow2 *q);
 

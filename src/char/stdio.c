@@ -56,8 +56,8 @@ static void set_raw(int fd)
 	if (tcgetattr(fd, &saved_tio) < 0)
 		return;
 	t = saved_tio;
-	/* Raw input (Ctrl-C goes to the guest), output processing kept so a
-	 * bare-metal guest printing "\n" still starts new lines. */
+	/* Raw input (Ctrl-C goes to the guest); output processing (ONLCR) is
+	 * kept so a bare-metal guest printing "\n" still starts new lines. */
 	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
 	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
 	t.c_cflag &= ~(CSIZE | PARENB);
@@ -125,7 +125,10 @@ static size_t stdio_write(struct chr_dev *chr, const uint8_t *buf, size_t len)
 	return (size_t)n;
 }
 
-/* Blocking write of everything; for help text and shutdown. */
+/*
+ * Blocking write of everything; for help text and shutdown. Gives up when
+ * the reader takes nothing for 2 s, so a stuck pipe cannot hang the exit.
+ */
 static void write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -138,7 +141,8 @@ static void write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-			poll(&pfd, 1, 1000);
+			if (poll(&pfd, 1, 2000) <= 0)
+				return;
 			continue;
 		}
 		if (n <= 0)
@@ -151,9 +155,9 @@ static void write_all(int fd, const void *buf, size_t len)
 static void stdio_help(struct chr_stdio *s)
 {
 	static const char help[] =
-		"\r\nC-a h    print this help\r\n"
-		"C-a x    exit ringvm\r\n"
-		"C-a C-a  send C-a to the guest\r\n";
+		"\nC-a h    print this help\n"
+		"C-a x    quit ringvm\n"
+		"C-a C-a  send C-a to the guest\n";
 
 	if (s->out_fd >= 0)
 		write_all(s->out_fd, help, sizeof(help) - 1);

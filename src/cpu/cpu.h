@@ -59,7 +59,8 @@ uint64_t cpu_get_pc(const struct hart *h);
 uint64_t cpu_get_gpr(const struct hart *h, unsigned reg);
 void cpu_set_gpr(struct hart *h, unsigned reg, uint64_t val);
 
-/* Run until max_insns retire, a kick, or WFI idles. */
+/* Run until max_insns instructions (trapping ones included) have been
+ * executed, a kick, or WFI idles. */
 enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns);
 
 /*
@@ -77,5 +78,15 @@ void cpu_kick(struct hart *h);
 
 /* Instructions retired since reset (minstret). */
 uint64_t cpu_instret(const struct hart *h);
+
+/* Current privilege mode: 0 = U, 1 = S, 3 = M. */
+unsigned cpu_get_priv(const struct hart *h);
+
+/*
+ * Write a human-readable dump of the hart (pc, privilege, x registers and
+ * the main trap/MMU CSRs) into buf (always NUL-terminated). Returns the
+ * length it needed, like snprintf. For fatal-error and debug output.
+ */
+int cpu_dump(const struct hart *h, char *buf, unsigned long len);
 
 #endif

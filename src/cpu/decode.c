@@ -321,6 +321,12 @@ static bool uses_rm(insn_fn fn)
 	return false;
 }
 
+/* S-type immediate: imm[11:5] = raw[31:25], imm[4:0] = raw[11:7]. */
+static int32_t s_imm(uint32_t raw)
+{
+	return sext(BITS(raw, 31, 25) << 5 | BITS(raw, 11, 7), 12);
+}
+
 static insn_fn dec_32(struct insn *d, uint32_t raw)
 {
 	unsigned f3 = BITS(raw, 14, 12);
@@ -348,7 +354,7 @@ static insn_fn dec_32(struct insn *d, uint32_t raw)
 	}
 	case 0x23: {
 		static const insn_fn t[8] = { op_sb, op_sh, op_sw, op_sd, 0, 0, 0, 0 };
-		d->imm = ((int32_t)raw >> 25 << 5) | (int32_t)BITS(raw, 11, 7);
+		d->imm = s_imm(raw);
 		return t[f3];
 	}
 	case 0x13: return dec_opimm(raw, false);
@@ -360,7 +366,7 @@ static insn_fn dec_32(struct insn *d, uint32_t raw)
 	case 0x2f: return dec_amo(raw);
 	case 0x07: return f3 == 2 ? op_flw : f3 == 3 ? op_fld : NULL;
 	case 0x27:
-		d->imm = ((int32_t)raw >> 25 << 5) | (int32_t)BITS(raw, 11, 7);
+		d->imm = s_imm(raw);
 		return f3 == 2 ? op_fsw : f3 == 3 ? op_fsd : NULL;
 	case 0x43: case 0x47: case 0x4b: case 0x4f: {
 		unsigned fmt = BITS(raw, 26, 25), k = (raw >> 2) & 3;

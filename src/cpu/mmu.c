@@ -21,20 +21,33 @@
 static const uint8_t page_cause[3] = { EXC_LOAD_PAGE, EXC_STORE_PAGE, EXC_INSN_PAGE };
 static const uint8_t access_cause[3] = { EXC_LOAD_ACCESS, EXC_STORE_ACCESS, EXC_INSN_ACCESS };
 
+/* O(1) usually: a new epoch; every 15th flush clears the arrays. */
 void mmu_flush(struct hart *h)
 {
-	for (unsigned i = 0; i < TLB_SIZE; i++) {
-		h->tlb_r[i].tag = TLB_INVALID;
-		h->tlb_w[i].tag = TLB_INVALID;
-		h->tlb_x[i].tag = TLB_INVALID;
+	if (++h->tlb_epoch == 15) {
+		h->tlb_epoch = 0;
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			h->tlb_r[i].tag = TLB_INVALID;
+			h->tlb_w[i].tag = TLB_INVALID;
+			h->tlb_x[i].tag = TLB_INVALID;
+		}
 	}
+	trap_update_keys(h);
 }
 
+/*
+ * fence.i: forget all decoded instructions (a new decode epoch; every
+ * 255th time the array is cleared). code_page flags stay: a stale flag
+ * only costs one extra invalidation scan on the next store to the page.
+ */
 void mmu_code_flush(struct hart *h)
 {
-	for (unsigned i = 0; i < DC_SIZE; i++)
-		h->dc[i].tag = TLB_INVALID;
-	memset(h->code_page, 0, h->ram_pages);
+	h->dc_epoch += 1ull << 56;
+	if (h->dc_epoch == 0xffull << 56) {
+		h->dc_epoch = 0;
+		for (unsigned i = 0; i < DC_SIZE; i++)
+			h->dc[i].tag = TLB_INVALID;
+	}
 }
 
 static inline bool in_ram(const struct hart *h, uint64_t pa, uint64_t len)
@@ -77,37 +90,45 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 	return false;
 }
 
-/*
- * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
- * matches any byte decides; it must cover all bytes. No match: only M.
- */
-bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
-	       unsigned priv)
+/* After any pmpcfg/pmpaddr write: rebuild the active list, flush the TLB. */
+void mmu_pmp_changed(struct hart *h)
 {
-	if (!h->pmp_on)
-		return priv == PRV_M;
-	static const uint8_t perm[3] = { 1, 2, 4 };
-	uint64_t end = pa + len;
+	h->pmp_n = 0;
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t lo, hi;
 		if (!pmp_range(h, i, &lo, &hi))
 			continue;
+		h->pmp_act[h->pmp_n].lo = lo;
+		h->pmp_act[h->pmp_n].hi = hi;
+		h->pmp_act[h->pmp_n].cfg = h->pmpcfg[i];
+		h->pmp_n++;
+	}
+	mmu_flush(h);
+}
+
+/*
+ * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
+ * matches any byte decides; it must cover all bytes. No match: only M
+ * (with 64 entries implemented, S/U fail even when all are off).
+ * Cost: O(active entries).
+ */
+bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
+	       unsigned priv)
+{
+	static const uint8_t perm[3] = { 1, 2, 4 };
+	uint64_t end = pa + len;
+	for (unsigned i = 0; i < h->pmp_n; i++) {
+		uint64_t lo = h->pmp_act[i].lo, hi = h->pmp_act[i].hi;
 		if (!(pa < hi && end > lo))
 			continue;
 		if (pa < lo || end > hi)
 			return false;
-		if (priv == PRV_M && !(h->pmpcfg[i] & 0x80))
+		uint8_t cfg = h->pmp_act[i].cfg;
+		if (priv == PRV_M && !(cfg & 0x80))
 			return true;
-		return h->pmpcfg[i] & perm[acc];
+		return cfg & perm[acc];
 	}
 	return priv == PRV_M;
-}
-
-static unsigned data_priv(const struct hart *h)
-{
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		return (h->mstatus & MS_MPP) >> 11;
-	return h->priv;
 }
 
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
@@ -182,7 +203,7 @@ static void code_page_written(struct hart *h, uint64_t pa)
 	h->code_page[(page - h->bus.ram_base) >> 12] = 0;
 	for (unsigned k = 0; k < 2048; k++) {
 		struct insn *d = &h->dc[((page >> 1) + k) & (DC_SIZE - 1)];
-		if ((d->tag >> 12 << 12) == page)
+		if (((d->tag & DC_PA_MASK) >> 12 << 12) == page)
 			d->tag = TLB_INVALID;
 	}
 }
@@ -204,7 +225,14 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
-	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
+	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
+	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
+	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
+	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
+		*pa = va + e->pa_off;
+		return 0;
+	}
+	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
@@ -217,10 +245,8 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 		return 0;
 	if (acc == ACC_W && h->code_page[(page - h->bus.ram_base) >> 12])
 		return 0;
-	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
-	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
 	uint64_t vpage = va >> 12 << 12;
-	e->tag = hart_xtag(va, acc == ACC_X ? h->xkey : h->dkey);
+	e->tag = hart_xtag(va, key);
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;
@@ -353,7 +379,7 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
 		pa = va + e->pa_off;
 	} else {
 		int c = xlate(h, va, size, acc, &pa);
-		if (!c && store && !pmp_check(h, pa, size, ACC_R, data_priv(h)))
+		if (!c && store && !pmp_check(h, pa, size, ACC_R, hart_data_priv(h)))
 			c = EXC_STORE_ACCESS;
 		if (c) {
 			trap_raise(h, c, va);
@@ -417,7 +443,7 @@ const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw)
 {
 	struct insn *d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
 	decode_insn(d, raw);
-	d->tag = pa;
+	d->tag = pa | h->dc_epoch;
 	uint64_t idx = (pa - h->bus.ram_base) >> 12;
 	if (!h->code_page[idx]) {
 		h->code_page[idx] = 1;

@@ -65,10 +65,16 @@ struct loop {
 	unsigned sq_pending; /* SQEs taken since the last submit */
 	unsigned watch_ops_live;
 
-	/* epoll poller */
+	/* epoll poller: watches grouped per fd (epoll takes one entry per fd) */
 	int epfd;
-	struct epoll_event *batch; /* the batch being dispatched */
-	int batch_len;
+	struct loop_fd_slot *fd_slots; /* indexed by fd */
+	size_t nfd_slots;
+	struct loop_watch *dispatch_next; /* fixed up when unwatched mid-dispatch */
+};
+
+struct loop_fd_slot {
+	struct loop_watch *head;
+	uint32_t mask;
 };
 
 /* Called by a poller when the wake fd fired (after draining it). */

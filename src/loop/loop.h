@@ -167,8 +167,8 @@ struct loop_watch {
 	void *arg;
 	/* private */
 	uint32_t state;
-	uint64_t gen;
-	struct loop_ring_op *op;
+	struct loop_ring_op *op;  /* io_uring poller */
+	struct loop_watch *next;  /* epoll poller: other watches of this fd */
 };
 
 /*

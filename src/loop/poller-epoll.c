@@ -3,22 +3,20 @@
  * io_uring (kernel.io_uring_disabled, seccomp, old kernels). File I/O then
  * goes through libaio (its eventfd is a watch here) or the thread pool.
  *
- * Watches are level-triggered epoll registrations. A watch removed while a
- * batch is being dispatched is struck from the rest of that batch, so a
- * callback may unwatch (and free) any watch, including another one.
+ * Watches are level-triggered epoll registrations, grouped per fd because
+ * epoll holds one entry per fd: several watches of one fd (a reader and a
+ * writer, say) share it with the union of their events.
  */
 #include "loop-int.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
-
-/* The wake fd's epoll data: a sentinel no watch can have. */
-static char wake_tag;
 
 static int epoll_init(struct loop *loop, const struct loop_opts *opts)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &wake_tag };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)loop->wake_fd };
 	(void)opts;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
@@ -34,30 +32,81 @@ static int epoll_init(struct loop *loop, const struct loop_opts *opts)
 static void epoll_fini(struct loop *loop)
 {
 	close(loop->epfd);
+	free(loop->fd_slots);
 }
 
+/* POLLIN == EPOLLIN etc. on Linux; keep the bits that make sense. */
 static uint32_t to_epoll(uint32_t poll_events)
 {
-	/* POLLIN == EPOLLIN etc. on Linux; keep the bits that make sense. */
 	return poll_events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP);
+}
+
+/* Register the union of the fd's watches' events (or drop the fd). */
+static int sync_fd(struct loop *loop, int fd, bool was_registered)
+{
+	struct loop_fd_slot *slot = &loop->fd_slots[fd];
+	uint32_t mask = 0;
+	for (struct loop_watch *w = slot->head; w; w = w->next)
+		mask |= to_epoll(w->events);
+	if (!slot->head) {
+		if (was_registered)
+			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+		slot->mask = 0;
+		return 0;
+	}
+	if (was_registered && mask == slot->mask)
+		return 0;
+	struct epoll_event ev = { .events = mask, .data.u64 = (uint64_t)fd };
+	if (epoll_ctl(loop->epfd, was_registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	slot->mask = mask;
+	return 0;
 }
 
 static int epoll_watch_add(struct loop *loop, struct loop_watch *w)
 {
-	struct epoll_event ev = { .events = to_epoll(w->events), .data.ptr = w };
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
-		return -errno;
-	return 0;
+	if (w->fd < 0 || w->fd == loop->wake_fd)
+		return -EBADF;
+	if ((size_t)w->fd >= loop->nfd_slots) {
+		size_t n = (size_t)w->fd * 2 + 16;
+		struct loop_fd_slot *s = realloc(loop->fd_slots, n * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		memset(s + loop->nfd_slots, 0, (n - loop->nfd_slots) * sizeof(*s));
+		loop->fd_slots = s;
+		loop->nfd_slots = n;
+	}
+	struct loop_fd_slot *slot = &loop->fd_slots[w->fd];
+	bool registered = slot->head != NULL;
+	w->next = slot->head;
+	slot->head = w;
+	int ret = sync_fd(loop, w->fd, registered);
+	if (ret < 0)
+		slot->head = w->next;
+	return ret;
 }
 
 static void epoll_watch_del(struct loop *loop, struct loop_watch *w)
 {
-	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-	for (int i = 0; i < loop->batch_len; i++)
-		if (loop->batch[i].data.ptr == w)
-			loop->batch[i].data.ptr = NULL;
+	struct loop_fd_slot *slot = &loop->fd_slots[w->fd];
+	for (struct loop_watch **p = &slot->head; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	if (loop->dispatch_next == w)
+		loop->dispatch_next = w->next;
+	sync_fd(loop, w->fd, true);
 }
 
+/*
+ * An event names an fd; every watch of that fd whose events match is
+ * called. A callback may unwatch any watch (dispatch_next is fixed up).
+ * A stale event for an fd closed and reused within one batch can reach the
+ * new watch once: harmless for level-triggered users, who read
+ * non-blockingly.
+ */
 static int epoll_wait_once(struct loop *loop, int64_t timeout_ns)
 {
 	struct epoll_event evs[LOOP_EPOLL_BATCH];
@@ -67,24 +116,27 @@ static int epoll_wait_once(struct loop *loop, int64_t timeout_ns)
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	loop->batch = evs;
-	loop->batch_len = n;
 	for (int i = 0; i < n; i++) {
-		void *p = evs[i].data.ptr;
-		if (p == &wake_tag) {
+		int fd = (int)evs[i].data.u64;
+		uint32_t got = evs[i].events;
+		if (fd == loop->wake_fd) {
 			uint64_t v;
 			(void)!read(loop->wake_fd, &v, sizeof(v));
 			loop_woken(loop);
 			continue;
 		}
-		if (!p)
+		if ((size_t)fd >= loop->nfd_slots)
 			continue;
-		struct loop_watch *w = p;
-		w->fn(w, (int)evs[i].events);
-		ran++;
+		for (struct loop_watch *w = loop->fd_slots[fd].head; w; w = loop->dispatch_next) {
+			loop->dispatch_next = w->next;
+			uint32_t mine = got & (to_epoll(w->events) | EPOLLERR | EPOLLHUP);
+			if (mine) {
+				w->fn(w, (int)mine);
+				ran++;
+			}
+		}
+		loop->dispatch_next = NULL;
 	}
-	loop->batch = NULL;
-	loop->batch_len = 0;
 	return ran;
 }
 

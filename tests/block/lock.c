@@ -6,6 +6,7 @@
  * refuses an image we hold for writing, and we refuse one qemu-io holds.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,13 +63,17 @@ static void run(const char *fmt)
 			execlp("qemu-io", "qemu-io", "-f", fmt, "-c", "sleep 4000", p, (char *)NULL);
 			_exit(127);
 		}
-		int r = -EAGAIN;
-		for (int i = 0; i < 100; i++) { /* wait until it has the lock */
-			usleep(20000);
-			r = try_open(p, BLK_O_RDWR, err, sizeof(err));
-			if (r == -EAGAIN)
+		/* wait (without taking locks ourselves) until it holds byte 101 */
+		int fd = open(p, O_RDONLY);
+		for (int i = 0; i < 500; i++) {
+			struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+					    .l_start = 101, .l_len = 1 };
+			if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
 				break;
+			usleep(10000);
 		}
+		close(fd);
+		int r = try_open(p, BLK_O_RDWR, err, sizeof(err));
 		CHECK(r == -EAGAIN);
 		fprintf(stderr, "held by qemu-io: %s\n", err);
 		kill(pid, SIGTERM);

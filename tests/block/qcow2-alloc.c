@@ -2,7 +2,8 @@
  * qcow2-alloc.c - qcow2 cluster allocation: random concurrent writes and
  * reads (partial clusters, runs across clusters, scatter/gather) against a
  * shadow buffer for several cluster sizes, v2 and v3, on the io_uring and
- * threads engines; the image survives close/reopen and passes qemu-img
+ * threads engines, with the default L2 cache and a tiny one (dirty slices
+ * evicted all the time); the image survives close/reopen and passes qemu-img
  * check, and qemu-img reads the same bytes.
  */
 #include <errno.h>
@@ -12,7 +13,8 @@
 
 #include "common.h"
 
-static void run(enum aio_engine_kind kind, uint32_t cs, int compat, unsigned flags)
+static void run_cache(enum aio_engine_kind kind, uint32_t cs, int compat, unsigned flags,
+		      uint64_t l2_cache)
 {
 	struct tb t;
 	tb_init(&t, kind);
@@ -21,7 +23,11 @@ static void run(enum aio_engine_kind kind, uint32_t cs, int compat, unsigned fla
 	struct blk_create_opts co = { .format = "qcow2", .size = size, .cluster_size = cs,
 				      .compat = compat };
 	tb_create(&t, p, &co);
-	struct blk *b = tb_open(&t, p, NULL, BLK_O_RDWR | flags);
+	struct blk *b = NULL;
+	char err[256];
+	struct blk_open_opts oo = { .filename = p, .flags = BLK_O_RDWR | flags,
+				    .l2_cache_bytes = l2_cache };
+	REQUIRE(blk_open(&b, t.e, &oo, err, sizeof(err)) == 0);
 	CHECK(!strcmp(blk_format(b), "qcow2"));
 	CHECK_EQ(blk_size(b), size);
 	uint8_t *shadow = calloc(1, size);
@@ -46,8 +52,15 @@ static void run(enum aio_engine_kind kind, uint32_t cs, int compat, unsigned fla
 	tb_fini(&t);
 }
 
+static void run(enum aio_engine_kind kind, uint32_t cs, int compat, unsigned flags)
+{
+	run_cache(kind, cs, compat, flags, 0);
+}
+
 int main(void)
 {
+	run_cache(AIO_ENGINE_URING, 512, 3, 0, 4096); /* tiny L2 cache: constant eviction */
+	run_cache(AIO_ENGINE_URING, 4096, 3, 0, 8192);
 	run(AIO_ENGINE_URING, 65536, 3, 0);
 	run(AIO_ENGINE_THREADS, 65536, 3, 0);
 	run(AIO_ENGINE_URING, 512, 3, 0);

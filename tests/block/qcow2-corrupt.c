@@ -90,8 +90,11 @@ static void header_cases(void)
 	patch(img, 72, 1ull << 10, 8);
 	CHECK(refuse(0, "bit 10") == -ENOTSUP);
 	fresh();
-	patch(img, 72, 1ull << 4, 8);
-	CHECK(refuse(0, "extended L2") == -ENOTSUP);
+	patch(img, 72, 1ull << 4, 8); /* extended L2: read-only support only */
+	CHECK(refuse(BLK_O_RDWR, "read-only") == -ENOTSUP);
+	fresh();
+	patch(img, 72, 1ull << 2, 8);
+	CHECK(refuse(0, "external data file") == -ENOTSUP);
 	fresh();
 	patch(img, 32, 1, 4);
 	CHECK(refuse(0, "encrypted") == -ENOTSUP);
@@ -166,6 +169,18 @@ static void entry_cases(void)
 	blk_close(b);
 	if (tb_have_qemu_img())
 		CHECK(tb_sh("qemu-img info '%s' | grep -q 'corrupt: true'", img) == 0);
+	/* refcount 0 on the L2 table: the allocator must not hand it out */
+	fresh();
+	patch(img, 2 * cs + (l2_off / cs) * 2, 0, 2);
+	b = tb_open(&t, img, "qcow2", BLK_O_RDWR);
+	CHECK(blk_pwrite(b, 4 << 20, buf, sizeof(buf)) == -EIO);
+	CHECK_EQ(blk_get_info(b, &info), 0);
+	CHECK(info.corrupt);
+	blk_close(b);
+	b = tb_open(&t, img, "qcow2", 0);
+	CHECK_EQ(blk_pread(b, 0, buf, sizeof(buf)), 0);
+	CHECK(buf[0] == 0x42 && buf[4095] == 0x42); /* the L2 table was not overwritten */
+	blk_close(b);
 	/* misaligned L2 entry */
 	fresh();
 	patch(img, l2_off + 8, 0x8000000000000000ull | (data_off + 512), 8);

@@ -2,9 +2,11 @@
  * qcow2-read.c - images written by qemu-img read correctly: convert from a
  * raw file with holes into qcow2 v2 and v3, cluster sizes 512 B..2 MiB,
  * refcount widths 1..64 bits, compressed (zlib, and zstd when built in),
- * and zero clusters made by qemu-io; compared byte for byte with the raw
+ * extended L2 entries (read-only: subclusters allocated, zero, or from the
+ * backing file), and zero clusters made by qemu-io; compared byte for byte with the raw
  * source. Skips (77) without qemu-img.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,8 @@ int main(void)
 		"compat=1.1,cluster_size=131072,refcount_bits=64",
 		"compat=1.1,cluster_size=2M",
 		"compat=1.1,lazy_refcounts=on",
+		"compat=1.1,extended_l2=on,cluster_size=65536",
+		"compat=1.1,extended_l2=on,cluster_size=16384,refcount_bits=8",
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		REQUIRE(tb_sh("qemu-img convert -f raw -O qcow2 -o %s '%s' '%s'", opts[i], raw,
@@ -87,6 +91,29 @@ int main(void)
 		  "2>/dev/null", raw, img) == 0)
 		check_image(&t, img, "zstd");
 #endif
+	/* extended L2 over a backing file: allocated, zero and unallocated
+	 * subclusters (the last read through from the backing file) */
+	const char *ext = tb_path("ext.qcow2");
+	REQUIRE(tb_sh("qemu-img create -q -f qcow2 -o extended_l2=on,cluster_size=64k -b '%s' "
+		      "-F raw '%s'", raw, ext) == 0);
+	REQUIRE(tb_sh("qemu-io -f qcow2 -c 'write -P 0x11 2k 4k' -c 'write -z 70k 6k' "
+		      "-c 'write -P 0x22 200k 100k' '%s' >/dev/null", ext) == 0);
+	memset(src + 2048, 0x11, 4096);
+	memset(src + 70 * 1024, 0, 6 * 1024);
+	memset(src + 200 * 1024, 0x22, 100 * 1024);
+	check_image(&t, ext, "extended L2 overlay");
+	{
+		struct blk *b = NULL;
+		char err[256];
+		struct blk_open_opts o = { .filename = ext, .flags = BLK_O_RDWR };
+		CHECK(blk_open(&b, t.e, &o, err, sizeof(err)) == -ENOTSUP);
+		CHECK(strstr(err, "read-only") != NULL);
+	}
+	/* back to the unmodified source for what follows */
+	FILE *rf = fopen(raw, "r");
+	REQUIRE(rf && fread(src, 1, size, rf) == size);
+	fclose(rf);
+
 	/* zero clusters (v3 zero flag) written by qemu-io over data */
 	REQUIRE(tb_sh("qemu-img convert -f raw -O qcow2 '%s' '%s'", raw, img) == 0);
 	REQUIRE(tb_sh("qemu-io -f qcow2 -c 'write -z 65536 131072' -c 'write -z -u 1M 1M' "

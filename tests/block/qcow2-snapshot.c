@@ -60,6 +60,14 @@ int main(void)
 		CHECK_EQ(tb_sh("qemu-img snapshot -l '%s' | grep -q first", p), 0);
 		CHECK_EQ(tb_sh("qemu-img snapshot -l '%s' | grep first | grep -Eq '97.7 KiB|98 KiB'",
 			       p), 0);
+		/* qemu-img reads our snapshot's disk content */
+		const char *out = tb_path("first.raw");
+		CHECK_EQ(tb_sh("qemu-img convert -U -f qcow2 -O raw -l snapshot.name=first '%s' "
+			       "'%s'", p, out), 0);
+		FILE *f = fopen(out, "r");
+		CHECK(f && fread(buf, 1, size, f) == size && !memcmp(buf, a, size));
+		if (f)
+			fclose(f);
 	}
 
 	b = tb_open(&t, p, NULL, BLK_O_RDWR);

@@ -7,10 +7,16 @@
  * MEIP, bit 1 SEIP through cpu_set_irq). Time is virtual: mtime advances
  * one tick per 8 retired instructions, and WFI skips ahead to mtimecmp.
  *
- * Usage: isa-run test.elf [max_insns]. Exit 0 = pass, 1 = fail.
+ * Usage: isa-run test.elf [max_insns]
+ *        isa-run --sbi firmware.elf payload.elf [--expect TEXT]...
+ * The second form boots firmware (OpenSBI fw_jump) with a generated device
+ * tree (a1) and a payload at 0x80200000, and also fails unless the console
+ * printed every TEXT. Exit 0 = pass, 1 = fail, 2 = bad usage/input.
  * Threading: single thread.
  */
 #include <elf.h>
+#include <libfdt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,8 @@ static struct {
 	uint8_t *ram;
 	uint64_t mtimecmp, msip, time_skip;
 	int done, status;
+	char con[65536];
+	size_t con_len;
 } m = { .mtimecmp = UINT64_MAX };
 
 static uint64_t mtime_now(void)
@@ -89,6 +97,8 @@ static int mmio_write(void *opaque, uint64_t a, unsigned size, uint64_t v)
 		return 0;
 	}
 	if (a == 0x10000000) {
+		if (m.con_len < sizeof(m.con) - 1)
+			m.con[m.con_len++] = (char)v;
 		putchar((int)(v & 0xff));
 		fflush(stdout);
 		return 0;
@@ -166,13 +176,92 @@ bad:
 	return -1;
 }
 
+/* Big-endian <addr-hi addr-lo size-hi size-lo> for a "reg" property. */
+static int fdt_reg(void *fdt, uint64_t addr, uint64_t size)
+{
+	fdt32_t r[4] = { cpu_to_fdt32(addr >> 32), cpu_to_fdt32((uint32_t)addr),
+			 cpu_to_fdt32(size >> 32), cpu_to_fdt32((uint32_t)size) };
+	return fdt_property(fdt, "reg", r, sizeof(r));
+}
+
+/* The device tree OpenSBI's generic platform needs for this machine. */
+static int build_fdt(void *fdt, int size)
+{
+	int e = 0;
+	e |= fdt_create(fdt, size);
+	e |= fdt_finish_reservemap(fdt);
+	e |= fdt_begin_node(fdt, "");
+	e |= fdt_property_u32(fdt, "#address-cells", 2);
+	e |= fdt_property_u32(fdt, "#size-cells", 2);
+	e |= fdt_property_string(fdt, "compatible", "riscv-virtio");
+	e |= fdt_property_string(fdt, "model", "ringvm isa-run");
+	e |= fdt_begin_node(fdt, "chosen");
+	e |= fdt_property_string(fdt, "stdout-path", "/soc/serial@10000000");
+	e |= fdt_end_node(fdt);
+	e |= fdt_begin_node(fdt, "memory@80000000");
+	e |= fdt_property_string(fdt, "device_type", "memory");
+	e |= fdt_reg(fdt, RAM_BASE, RAM_SIZE);
+	e |= fdt_end_node(fdt);
+	e |= fdt_begin_node(fdt, "cpus");
+	e |= fdt_property_u32(fdt, "#address-cells", 1);
+	e |= fdt_property_u32(fdt, "#size-cells", 0);
+	e |= fdt_property_u32(fdt, "timebase-frequency", 10000000);
+	e |= fdt_begin_node(fdt, "cpu@0");
+	e |= fdt_property_string(fdt, "device_type", "cpu");
+	e |= fdt_property_u32(fdt, "reg", 0);
+	e |= fdt_property_string(fdt, "status", "okay");
+	e |= fdt_property_string(fdt, "compatible", "riscv");
+	e |= fdt_property_string(fdt, "riscv,isa", "rv64imafdc_zicsr_zifencei");
+	e |= fdt_property_string(fdt, "mmu-type", "riscv,sv57");
+	e |= fdt_begin_node(fdt, "interrupt-controller");
+	e |= fdt_property_u32(fdt, "#interrupt-cells", 1);
+	e |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+	e |= fdt_property_string(fdt, "compatible", "riscv,cpu-intc");
+	e |= fdt_property_u32(fdt, "phandle", 1);
+	e |= fdt_end_node(fdt);
+	e |= fdt_end_node(fdt);
+	e |= fdt_end_node(fdt);
+	e |= fdt_begin_node(fdt, "soc");
+	e |= fdt_property_u32(fdt, "#address-cells", 2);
+	e |= fdt_property_u32(fdt, "#size-cells", 2);
+	e |= fdt_property_string(fdt, "compatible", "simple-bus");
+	e |= fdt_property(fdt, "ranges", NULL, 0);
+	e |= fdt_begin_node(fdt, "clint@2000000");
+	static const char clint_compat[] = "sifive,clint0\0riscv,clint0";
+	e |= fdt_property(fdt, "compatible", clint_compat, sizeof(clint_compat));
+	e |= fdt_reg(fdt, 0x2000000, 0x10000);
+	fdt32_t ie[4] = { cpu_to_fdt32(1), cpu_to_fdt32(3), cpu_to_fdt32(1), cpu_to_fdt32(7) };
+	e |= fdt_property(fdt, "interrupts-extended", ie, sizeof(ie));
+	e |= fdt_end_node(fdt);
+	e |= fdt_begin_node(fdt, "serial@10000000");
+	e |= fdt_property_string(fdt, "compatible", "ns16550a");
+	e |= fdt_reg(fdt, 0x10000000, 0x100);
+	e |= fdt_property_u32(fdt, "clock-frequency", 3686400);
+	e |= fdt_end_node(fdt);
+	e |= fdt_begin_node(fdt, "test@100000");
+	static const char test_compat[] = "sifive,test1\0sifive,test0\0syscon";
+	e |= fdt_property(fdt, "compatible", test_compat, sizeof(test_compat));
+	e |= fdt_reg(fdt, 0x100000, 0x1000);
+	e |= fdt_end_node(fdt);
+	e |= fdt_end_node(fdt);
+	e |= fdt_end_node(fdt);
+	e |= fdt_finish(fdt);
+	return e ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: isa-run test.elf [max_insns]\n");
+		fprintf(stderr, "usage: isa-run test.elf [max_insns] | "
+			"isa-run --sbi firmware.elf payload.elf [--expect TEXT]...\n");
 		return 2;
 	}
-	uint64_t max = argc > 2 ? strtoull(argv[2], NULL, 0) : 200000000ull;
+	bool sbi = !strcmp(argv[1], "--sbi");
+	if (sbi && argc < 4) {
+		fprintf(stderr, "isa-run: --sbi needs a firmware and a payload ELF\n");
+		return 2;
+	}
+	uint64_t max = (!sbi && argc > 2) ? strtoull(argv[2], NULL, 0) : 400000000ull;
 	m.ram = calloc(1, RAM_SIZE);
 	if (!m.ram)
 		return 2;
@@ -180,10 +269,21 @@ int main(int argc, char **argv)
 			       .mmio_read = mmio_read, .mmio_write = mmio_write,
 			       .read_mtime = rd_mtime };
 	m.h = cpu_hart_new(&bus, 0);
-	uint64_t entry;
-	if (!m.h || load_elf(argv[1], &entry))
+	uint64_t entry, pentry;
+	if (!m.h || load_elf(argv[sbi ? 2 : 1], &entry))
 		return 2;
 	cpu_hart_reset(m.h, entry);
+	if (sbi) {
+		uint64_t fdt_addr = RAM_BASE + RAM_SIZE - (1 << 20);
+		if (load_elf(argv[3], &pentry))
+			return 2;
+		if (build_fdt(m.ram + (fdt_addr - RAM_BASE), 65536)) {
+			fprintf(stderr, "isa-run: cannot build the device tree\n");
+			return 2;
+		}
+		cpu_set_gpr(m.h, 10, 0);
+		cpu_set_gpr(m.h, 11, fdt_addr);
+	}
 	while (!m.done) {
 		if (cpu_instret(m.h) > max) {
 			fprintf(stderr, "isa-run: no result after %llu instructions (pc %#llx)\n",
@@ -205,8 +305,18 @@ int main(int argc, char **argv)
 		}
 	}
 	if (m.status)
-		fprintf(stderr, "isa-run: %s failed with code %d (pc %#llx)\n", argv[1],
-			m.status, (unsigned long long)cpu_get_pc(m.h));
+		fprintf(stderr, "isa-run: %s failed with code %d (%#x); last trap: "
+			"cause %#llx epc %#llx tval %#llx\n", argv[1], m.status, m.status,
+			(unsigned long long)cpu_get_gpr(m.h, 26),
+			(unsigned long long)cpu_get_gpr(m.h, 22),
+			(unsigned long long)cpu_get_gpr(m.h, 27));
+	for (int i = 4; sbi && i + 1 < argc; i += 2) {
+		m.con[m.con_len] = 0;
+		if (!strcmp(argv[i], "--expect") && !strstr(m.con, argv[i + 1])) {
+			fprintf(stderr, "isa-run: console never printed \"%s\"\n", argv[i + 1]);
+			m.status = 1;
+		}
+	}
 	cpu_hart_free(m.h);
 	free(m.ram);
 	return m.status ? 1 : 0;

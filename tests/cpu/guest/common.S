@@ -61,7 +61,12 @@ m_trap:
   csrr s11, mtval
   csrr s6, mepc
   beqz s8, m_unexpected
-  csrw mepc, s8
+  andi t1, s8, 1           /* resume address | 1: resume in M-mode */
+  beqz t1, 1f
+  li t1, 3 << 11
+  csrs mstatus, t1
+  xor s8, s8, 1
+1: csrw mepc, s8
   li s8, 0
 m_ret:
   ld t1, 0(t0)
@@ -73,9 +78,12 @@ m_unexpected:
   add gp, gp, t1
   j fail
 m_irq:
-  addi s5, s5, 1
   slli t1, t1, 1
   srli t1, t1, 1
+  la t2, irq_log           /* irq_log[s5] = code */
+  add t2, t2, s5
+  sb t1, 0(t2)
+  addi s5, s5, 1
   ori s10, t1, 0x400
   li t2, 7
   bne t1, t2, 1f
@@ -126,9 +134,14 @@ s_unexpected:
   add gp, gp, t1
   j fail
 s_irq:
-  addi s5, s5, 1
   slli t1, t1, 1
   srli t1, t1, 1
+  la t2, irq_log
+  add t2, t2, s5
+  ori t1, t1, 0x80         /* S-handled: log code | 0x80 */
+  sb t1, 0(t2)
+  andi t1, t1, 0x3f
+  addi s5, s5, 1
   ori s10, t1, 0x500
   li t2, 2
   csrc sip, t2
@@ -146,7 +159,95 @@ s_irq:
   .align 4
 trap_save: .dword 0, 0, 0, 0
 s_trap_save: .dword 0, 0, 0, 0
+  .globl irq_log
+irq_log: .skip 256
   .bss
   .align 12
 stack: .skip 8192
 stack_top:
+
+/* ---- helpers for C tests (see rvtest-c.h) ---- */
+  .text
+  /* struct probe probe_ld(va): {cause or -1, value} */
+  .globl probe_ld
+probe_ld:
+  li s10, -1
+  li t0, 0
+  la s8, 1f
+  ld t0, 0(a0)
+  li s8, 0
+1: mv a1, t0
+  mv a0, s10
+  ret
+  .globl probe_lw
+probe_lw:
+  li s10, -1
+  li t0, 0
+  la s8, 1f
+  lw t0, 0(a0)
+  li s8, 0
+1: mv a1, t0
+  mv a0, s10
+  ret
+  /* long probe_sd(va, value): cause or -1 */
+  .globl probe_sd
+probe_sd:
+  li s10, -1
+  la s8, 1f
+  sd a1, 0(a0)
+  li s8, 0
+1: mv a0, s10
+  mv a1, s11
+  ret
+  /* long probe_fetch(va): jumps to va, which must hold `ret` */
+  .globl probe_fetch
+probe_fetch:
+  addi sp, sp, -16
+  sd ra, 0(sp)
+  li s10, -1
+  la s8, 1f
+  jalr a0
+  li s8, 0
+1: ld ra, 0(sp)
+  addi sp, sp, 16
+  mv a0, s10
+  mv a1, s11
+  ret
+  /* struct probe probe_amo(va, v): amoadd.d */
+  .globl probe_amo
+probe_amo:
+  li s10, -1
+  li t0, 0
+  la s8, 1f
+  amoadd.d t0, a1, (a0)
+  li s8, 0
+1: mv a1, t0
+  mv a0, s10
+  ret
+  /* void enter_mode(mode): from M, continue in mode 0 (U) or 1 (S) */
+  .globl enter_mode
+enter_mode:
+  li t0, 3 << 11
+  csrc mstatus, t0
+  slli a0, a0, 11
+  csrs mstatus, a0
+  csrw mepc, ra
+  mret
+  /* void back_to_m(void): from S/U, continue in M */
+  .globl back_to_m
+back_to_m:
+  ori s8, ra, 1
+  ecall
+  /* long last_tval(void) */
+  .globl last_tval
+last_tval:
+  mv a0, s11
+  ret
+  .globl set_check
+set_check:
+  mv gp, a0
+  ret
+  .globl last_epc
+last_epc:
+  mv a0, s6
+  ret

@@ -39,3 +39,17 @@
 /* same, with the expected tval in a register */
 #define EXPECT_TRAP_TVALR(n, cause, reg, insn...) \
   EXPECT_TRAP(n, cause, insn); bne s11, reg, fail
+
+/* from S or U back to M-mode (through ecall) */
+#define BACK_TO_M la s8, 7f + 1; ecall; 7:
+
+/* irq_log[i] must be code */
+#define CHECK_IRQ_LOG(n, i, code) li gp, n; la t6, irq_log; lbu t6, i(t6); li t5, code; bne t6, t5, fail
+
+/* spin up to 1000 iterations until s5 >= cnt, else fail */
+#define WAIT_IRQS(n, cnt) li gp, n; li t5, 1000; 1: li t6, cnt; bge s5, t6, 2f; addi t5, t5, -1; bnez t5, 1b; j fail; 2:
+
+/* arm the CLINT timer delta ticks from now */
+#define ARM_TIMER(delta) li t0, CLINT_MTIME; ld t1, 0(t0); li t0, delta; add t1, t1, t0; li t0, CLINT_MTIMECMP; sd t1, 0(t0)
+/* same through ebreak (when ecall is delegated) */
+#define BACK_TO_M_EBREAK la s8, 7f + 1; ebreak; 7:

@@ -1,0 +1,242 @@
+/*
+ * cli.c - command-line parsing for the ringvm program (QEMU habits: -m
+ * sizes default to MiB, -M/-machine, -nographic, "--opt" equals "-opt").
+ * Main thread only; every error is one sentence for the caller to print.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ringvm [options]\n"
+		"RISC-V RV64GC full-system emulator (QEMU 'virt' compatible board)\n\n"
+		"  -M, -machine virt[,dumpdtb=PATH]  the machine (only 'virt'); dumpdtb\n"
+		"                       writes its device tree to PATH and exits\n"
+		"  -m SIZE              guest RAM: 512M, 2G... (bare number = MiB; default 128M)\n"
+		"  -smp 1               number of harts (only 1 for now)\n"
+		"  -bios PATH|none      M-mode firmware (default: Debian's OpenSBI fw_dynamic);\n"
+		"                       'none' runs the -kernel payload directly in M-mode\n"
+		"  -kernel PATH         Linux Image or ELF/flat payload\n"
+		"  -initrd PATH         initial ramdisk\n"
+		"  -append STRING       kernel command line\n"
+		"  -serial DEV          where the UART goes: stdio (default), null, none, pty,\n"
+		"                       file:PATH, pipe:PATH, tcp:[HOST]:PORT[,server,nowait],\n"
+		"                       unix:PATH[,server,nowait], chardev:ID, mon:DEV\n"
+		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
+		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
+		"  -display none        no display\n"
+		"  -no-reboot           exit instead of rebooting when the guest resets\n"
+		"  -accel interp        the CPU engine (interp only for now; 'tcg' = interp)\n"
+		"  -h, --help           this help\n"
+		"  --version            the version\n\n"
+		"Exit status: the guest's poweroff code (sifive,test), 0 for C-a x,\n"
+		"128+N on signal N, 1 on a usage or start-up error.\n");
+}
+
+static int err_out(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int err_out(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long whole = 0, frac = 0, frac_div = 1;
+	const char *p = s;
+	unsigned shift = 20;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -1;
+		whole = whole * 10 + (unsigned)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++)
+			if (frac_div < 1000000000ull) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				frac_div *= 10;
+			}
+	}
+	switch (toupper((unsigned char)*p)) {
+	case 'K': shift = 10; p++; break;
+	case 'M': shift = 20; p++; break;
+	case 'G': shift = 30; p++; break;
+	case 'T': shift = 40; p++; break;
+	case 'B': shift = 0; break; /* "4096B": bytes */
+	case '\0': break;
+	default: return -1;
+	}
+	if (shift && (*p == 'i' || *p == 'I'))
+		p++;
+	if (*p == 'B' || *p == 'b')
+		p++;
+	if (*p)
+		return -1;
+	if (whole > (UINT64_MAX >> shift))
+		return -1;
+	*out = (whole << shift) + (uint64_t)(((unsigned __int128)frac << shift) / frac_div);
+	return 0;
+}
+
+/* Options that take an argument. */
+static const char *const with_arg[] = {
+	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
+	"-serial", "-chardev", "-display", "-accel", NULL,
+};
+
+static bool takes_arg(const char *opt)
+{
+	for (unsigned i = 0; with_arg[i]; i++)
+		if (!strcmp(opt, with_arg[i]))
+			return true;
+	return false;
+}
+
+/* "-m size=512M" and "-smp cpus=1" are QEMU spellings too. */
+static const char *strip_key(const char *v, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(v, key, n) && v[n] == '=' ? v + n + 1 : v;
+}
+
+static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
+			char *err, size_t errlen, int *serial_seen)
+{
+	uint64_t n;
+
+	if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
+		v = strip_key(v, "type");
+		if (!strncmp(v, "virt,dumpdtb=", 13) && v[13] && !strchr(v + 13, ',')) {
+			o->dumpdtb = v + 13;
+			return 0;
+		}
+		if (!strncmp(v, "virt,", 5))
+			return err_out(err, errlen, "%s '%s': the virt machine takes only the "
+				       "dumpdtb=PATH property", opt, v);
+		if (strcmp(v, "virt"))
+			return err_out(err, errlen, "%s '%s': only the 'virt' machine exists", opt, v);
+	} else if (!strcmp(opt, "-m")) {
+		v = strip_key(v, "size");
+		if (cli_parse_size(v, &o->ram_size) < 0)
+			return err_out(err, errlen, "invalid memory size '%s' for -m "
+				       "(examples: 512M, 2G; a bare number is MiB)", v);
+	} else if (!strcmp(opt, "-smp")) {
+		char *end;
+
+		v = strip_key(v, "cpus");
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (errno || *end || end == v || n == 0)
+			return err_out(err, errlen, "invalid hart count '%s' for -smp", v);
+		if (n > 1)
+			return err_out(err, errlen, "-smp %s: only one hart is supported for now; "
+				       "use -smp 1", v);
+		o->smp = (unsigned)n;
+	} else if (!strcmp(opt, "-bios")) {
+		o->bios_default = !strcmp(v, "default");
+		o->bios = !strcmp(v, "none") ? NULL : o->bios_default ? DEFAULT_BIOS : v;
+	} else if (!strcmp(opt, "-kernel")) {
+		o->kernel = v;
+	} else if (!strcmp(opt, "-initrd")) {
+		o->initrd = v;
+	} else if (!strcmp(opt, "-append")) {
+		o->append = v;
+	} else if (!strcmp(opt, "-serial")) {
+		char cerr[256];
+
+		if ((*serial_seen)++)
+			return err_out(err, errlen, "only one -serial is supported (one UART)");
+		if (chr_parse_serial(v, &o->serial, &o->serial_none, cerr, sizeof(cerr)) < 0)
+			return err_out(err, errlen, "-serial: %s", cerr);
+	} else if (!strcmp(opt, "-chardev")) {
+		char cerr[256];
+
+		if (o->n_chardev == CLI_MAX_CHARDEV)
+			return err_out(err, errlen, "at most %d -chardev options are supported",
+				       CLI_MAX_CHARDEV);
+		if (chr_parse_chardev(v, &o->chardev[o->n_chardev], cerr, sizeof(cerr)) < 0)
+			return err_out(err, errlen, "-chardev: %s", cerr);
+		o->n_chardev++;
+	} else if (!strcmp(opt, "-display")) {
+		if (strcmp(v, "none"))
+			return err_out(err, errlen, "-display '%s' is not supported "
+				       "(ringvm has no display: use -display none)", v);
+	} else if (!strcmp(opt, "-accel")) {
+		v = strip_key(v, "accel");
+		if (strcmp(v, "interp") && strcmp(v, "tcg"))
+			return err_out(err, errlen, "-accel '%s' is not available "
+				       "(use -accel interp)", v);
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
+{
+	int serial_seen = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->ram_size = 128ull << 20;
+	o->smp = 1;
+	o->bios = DEFAULT_BIOS;
+	o->bios_default = true;
+	if (chr_parse_serial("stdio", &o->serial, &o->serial_none, err, errlen) < 0)
+		return -1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char opt[32];
+
+		if (a[0] != '-' || !a[1])
+			return err_out(err, errlen, "unexpected argument '%s' "
+				       "(ringvm takes options only; see ringvm --help)", a);
+		if (a[1] == '-' && a[2]) /* --opt == -opt */
+			a++;
+		snprintf(opt, sizeof(opt), "%s", a);
+		if (!strcmp(opt, "-h") || !strcmp(opt, "-help")) {
+			o->help = true;
+		} else if (!strcmp(opt, "-version")) {
+			o->version = true;
+		} else if (!strcmp(opt, "-nographic")) {
+			/* serial to stdio unless -serial said otherwise */
+		} else if (!strcmp(opt, "-no-reboot")) {
+			o->no_reboot = true;
+		} else if (takes_arg(a)) {
+			if (i + 1 >= argc)
+				return err_out(err, errlen, "option '%s' needs an argument "
+					       "(see ringvm --help)", argv[i]);
+			if (opt_with_arg(a, argv[++i], o, err, errlen, &serial_seen) < 0)
+				return -1;
+		} else {
+			return err_out(err, errlen, "unknown option '%s' (see ringvm --help)",
+				       argv[i]);
+		}
+	}
+	if (o->help || o->version)
+		return 0;
+	if (o->initrd && !o->kernel)
+		return err_out(err, errlen, "-initrd needs a -kernel");
+	if (o->append && !o->kernel)
+		return err_out(err, errlen, "-append needs a -kernel");
+	if (!o->bios && !o->kernel)
+		return err_out(err, errlen, "-bios none needs a -kernel to run");
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli.h - the ringvm command line (QEMU spellings), parsed into options.
+ * Main thread only. See docs/cli.md for every option.
+ */
+#ifndef RINGVM_CLI_H
+#define RINGVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "char/backends.h"
+
+#define CLI_MAX_CHARDEV 8
+
+struct cli_opts {
+	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
+	unsigned smp;
+	const char *bios;       /* path; NULL = none; default: Debian's OpenSBI */
+	bool bios_default;      /* no -bios given (or -bios default) */
+	const char *kernel, *initrd, *append;
+	struct chr_spec serial;  /* the UART's line (-serial; default stdio) */
+	bool serial_none;        /* -serial none: no backend */
+	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
+	unsigned n_chardev;
+	bool no_reboot;
+	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
+	bool help, version;     /* print and exit 0 */
+};
+
+/*
+ * Parse argv into *o. Returns 0, or -1 with one sentence (no trailing
+ * newline, no "ringvm:" prefix) in err. Pointers in *o point into argv.
+ */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+
+/*
+ * Parse a size: a number with an optional K/M/G/T suffix (powers of 1024;
+ * a trailing "B" or "iB" is allowed); a bare number means MiB, as QEMU's
+ * -m. Returns 0 or -1.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Print the help text. */
+void cli_usage(FILE *f);
+
+#endif

@@ -1,0 +1,3 @@
+/* Sv57: see paging.inc */
+#define LEVELS 5
+#include "paging.inc"
