@@ -19,7 +19,8 @@ void cli_usage(FILE *f)
 	fprintf(f,
 		"usage: ringvm [options]\n"
 		"RISC-V RV64GC full-system emulator (QEMU 'virt' compatible board)\n\n"
-		"  -M, -machine virt    the machine (only 'virt')\n"
+		"  -M, -machine virt[,dumpdtb=PATH]  the machine (only 'virt'); dumpdtb\n"
+		"                       writes its device tree to PATH and exits\n"
 		"  -m SIZE              guest RAM: 512M, 2G... (bare number = MiB; default 128M)\n"
 		"  -smp 1               number of harts (only 1 for now)\n"
 		"  -bios PATH|none      M-mode firmware (default: Debian's OpenSBI fw_dynamic);\n"
@@ -27,7 +28,10 @@ void cli_usage(FILE *f)
 		"  -kernel PATH         Linux Image or ELF/flat payload\n"
 		"  -initrd PATH         initial ramdisk\n"
 		"  -append STRING       kernel command line\n"
-		"  -serial stdio|null|none  where the UART goes (default: stdio)\n"
+		"  -serial DEV          where the UART goes: stdio (default), null, none, pty,\n"
+		"                       file:PATH, pipe:PATH, tcp:[HOST]:PORT[,server,nowait],\n"
+		"                       unix:PATH[,server,nowait], chardev:ID, mon:DEV\n"
+		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
 		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
 		"  -display none        no display\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
@@ -95,7 +99,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 /* Options that take an argument. */
 static const char *const with_arg[] = {
 	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
-	"-serial", "-display", "-accel", NULL,
+	"-serial", "-chardev", "-display", "-accel", NULL,
 };
 
 static bool takes_arg(const char *opt)
@@ -121,6 +125,13 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 
 	if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
 		v = strip_key(v, "type");
+		if (!strncmp(v, "virt,dumpdtb=", 13) && v[13] && !strchr(v + 13, ',')) {
+			o->dumpdtb = v + 13;
+			return 0;
+		}
+		if (!strncmp(v, "virt,", 5))
+			return err_out(err, errlen, "%s '%s': the virt machine takes only the "
+				       "dumpdtb=PATH property", opt, v);
 		if (strcmp(v, "virt"))
 			return err_out(err, errlen, "%s '%s': only the 'virt' machine exists", opt, v);
 	} else if (!strcmp(opt, "-m")) {
@@ -150,17 +161,21 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 	} else if (!strcmp(opt, "-append")) {
 		o->append = v;
 	} else if (!strcmp(opt, "-serial")) {
+		char cerr[256];
+
 		if ((*serial_seen)++)
 			return err_out(err, errlen, "only one -serial is supported (one UART)");
-		if (!strcmp(v, "stdio") || !strcmp(v, "mon:stdio"))
-			o->serial = CLI_SERIAL_STDIO;
-		else if (!strcmp(v, "null"))
-			o->serial = CLI_SERIAL_NULL;
-		else if (!strcmp(v, "none"))
-			o->serial = CLI_SERIAL_NONE;
-		else
-			return err_out(err, errlen, "-serial '%s' is not supported yet "
-				       "(use stdio, null or none)", v);
+		if (chr_parse_serial(v, &o->serial, &o->serial_none, cerr, sizeof(cerr)) < 0)
+			return err_out(err, errlen, "-serial: %s", cerr);
+	} else if (!strcmp(opt, "-chardev")) {
+		char cerr[256];
+
+		if (o->n_chardev == CLI_MAX_CHARDEV)
+			return err_out(err, errlen, "at most %d -chardev options are supported",
+				       CLI_MAX_CHARDEV);
+		if (chr_parse_chardev(v, &o->chardev[o->n_chardev], cerr, sizeof(cerr)) < 0)
+			return err_out(err, errlen, "-chardev: %s", cerr);
+		o->n_chardev++;
 	} else if (!strcmp(opt, "-display")) {
 		if (strcmp(v, "none"))
 			return err_out(err, errlen, "-display '%s' is not supported "
@@ -183,7 +198,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	o->smp = 1;
 	o->bios = DEFAULT_BIOS;
 	o->bios_default = true;
-	o->serial = CLI_SERIAL_STDIO;
+	if (chr_parse_serial("stdio", &o->serial, &o->serial_none, err, errlen) < 0)
+		return -1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum cli_serial { CLI_SERIAL_STDIO, CLI_SERIAL_NULL, CLI_SERIAL_NONE };
+#include "char/backends.h"
+
+#define CLI_MAX_CHARDEV 8
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
@@ -18,8 +20,12 @@ struct cli_opts {
 	const char *bios;       /* path; NULL = none; default: Debian's OpenSBI */
 	bool bios_default;      /* no -bios given (or -bios default) */
 	const char *kernel, *initrd, *append;
-	enum cli_serial serial;
+	struct chr_spec serial;  /* the UART's line (-serial; default stdio) */
+	bool serial_none;        /* -serial none: no backend */
+	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
+	unsigned n_chardev;
 	bool no_reboot;
+	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
 	bool help, version;     /* print and exit 0 */
 };
 

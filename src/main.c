@@ -14,6 +14,7 @@
  * The terminal is also restored by atexit and by fatal-signal handlers.
  */
 #include <errno.h>
+#include <libfdt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -24,6 +25,8 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "aio/aio.h"
+#include "char/backends.h"
 #include "char/char.h"
 #include "cli.h"
 #include "hw/virt.h"
@@ -32,13 +35,10 @@
 struct app {
 	struct cli_opts opts;
 	struct loop *loop;
+	struct aio_engine *aio;
+	struct chr_registry *chardevs;
 	struct virt_machine *vm;
 	pthread_t main_thread, io_thread, vcpu_thread;
-
-	/* I/O thread start-up handshake */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int io_state; /* 0 starting, 1 running, -errno failed */
 
 	atomic_bool vcpu_done, quit;
 	enum virt_exit exit_kind;
@@ -63,7 +63,7 @@ static void die(const char *fmt, ...)
 
 static void fatal_signal(int sig)
 {
-	chr_stdio_restore_tty();
+	chr_backends_restore_tty();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -76,7 +76,7 @@ static void install_fatal_handlers(void)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE */
-	atexit(chr_stdio_restore_tty);
+	atexit(chr_backends_restore_tty);
 }
 
 /* ---- the I/O thread ----------------------------------------------------- */
@@ -92,58 +92,73 @@ static void console_event(void *opaque, enum chr_event ev)
 	/* EOF on stdin: the guest keeps running, as with QEMU */
 }
 
-static int open_console(struct app *a, struct chr_dev **chr)
+/*
+ * Open every -chardev and the -serial line, hand the UART its chardev and
+ * wait for socket peers that must be there first. Main thread, before the
+ * loop runs on the I/O thread (the chardev rules allow that). Exits with
+ * one sentence on failure.
+ */
+/* Free what build/open_chardevs made, for their error exits (main thread,
+ * the loop never ran elsewhere). */
+static void early_cleanup(struct app *a)
 {
-	struct chr_stdio_opts so = { .in_fd = 0, .out_fd = 1, .escapes = true };
-	int r;
-
-	*chr = NULL;
-	switch (a->opts.serial) {
-	case CLI_SERIAL_STDIO:
-		r = chr_stdio_open(chr, a->loop, &so);
-		break;
-	case CLI_SERIAL_NULL:
-		r = chr_null_open(chr, a->loop);
-		break;
-	default:
-		return 0;
-	}
-	if (r == 0) {
-		(*chr)->event = console_event;
-		(*chr)->event_opaque = a;
-	}
-	return r;
+	chr_registry_free(a->chardevs);
+	if (a->aio)
+		aio_engine_close(a->aio);
+	loop_free(a->loop);
+	virt_free(a->vm);
 }
 
-static void io_started(struct app *a, int state)
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		early_cleanup(a);                                              \
+		die(__VA_ARGS__);                                              \
+	} while (0)
+
+static void open_chardevs(struct app *a)
 {
-	pthread_mutex_lock(&a->lock);
-	a->io_state = state;
-	pthread_cond_signal(&a->cond);
-	pthread_mutex_unlock(&a->lock);
+	struct chr_dev *chr = NULL;
+	char err[512], id[CHR_ID_MAX];
+	int r;
+
+	r = aio_engine_open(&a->aio, a->loop, AIO_ENGINE_AUTO);
+	if (r < 0)
+		FAIL("cannot open an I/O engine: %s", strerror(-r));
+	r = chr_registry_new(&a->chardevs, a->loop, a->aio);
+	if (r < 0)
+		FAIL("cannot set up the character devices: %s", strerror(-r));
+	for (unsigned i = 0; i < a->opts.n_chardev; i++)
+		if (chr_registry_add(a->chardevs, &a->opts.chardev[i], NULL, 0,
+				     err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	if (!a->opts.serial_none) {
+		if (chr_registry_add(a->chardevs, &a->opts.serial, id, sizeof(id),
+				     err, sizeof(err)) < 0 ||
+		    chr_registry_get(a->chardevs, a->opts.serial.kind == CHR_KIND_REF ?
+				     a->opts.serial.ref : id, &chr, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	}
+	chr_registry_set_event(a->chardevs, console_event, a);
+	virt_attach_console(a->vm, chr);
+	if (chr_registry_wait(a->chardevs, err, sizeof(err)) < 0)
+		FAIL("%s", err);
 }
 
 static void *io_main(void *arg)
 {
 	struct app *a = arg;
-	struct chr_dev *chr;
-	int r = open_console(a, &chr);
+	int r;
 
-	if (r < 0) {
-		io_started(a, r);
-		loop_run_once(a->loop, 0); /* posts queued at construction */
-		virt_io_teardown(a->vm);
-		loop_free(a->loop);
-		return NULL;
-	}
-	virt_attach_console(a->vm, chr);
-	io_started(a, 1);
+	pthread_setname_np(pthread_self(), "ringvm-io");
 	r = loop_run(a->loop);
+
 	if (r < 0)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
 	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
-	virt_io_teardown(a->vm); /* the guest's last bytes reach the console */
-	chr_close(chr);          /* restores the terminal */
+	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
+	chr_registry_free(a->chardevs); /* restores the terminal */
+	a->chardevs = NULL;
+	aio_engine_close(a->aio);
 	loop_free(a->loop);
 	a->loop = NULL;
 	return NULL;
@@ -155,6 +170,7 @@ static void *vcpu_main(void *arg)
 {
 	struct app *a = arg;
 
+	pthread_setname_np(pthread_self(), "ringvm-vcpu0");
 	a->exit_kind = virt_run(a->vm, &a->exit_code);
 	atomic_store(&a->vcpu_done, true);
 	pthread_kill(a->main_thread, SIGUSR1);
@@ -206,6 +222,22 @@ static void build(struct app *a)
 	}
 }
 
+/* -machine virt,dumpdtb=PATH: like QEMU, write the tree and exit. */
+static int dump_dtb(struct app *a)
+{
+	const void *fdt = virt_fdt_blob(a->vm);
+	FILE *f = fopen(a->opts.dumpdtb, "wb");
+	int bad = !f || fwrite(fdt, 1, fdt_totalsize(fdt), f) != fdt_totalsize(fdt);
+
+	if (f && fclose(f) != 0)
+		bad = 1;
+	loop_free(a->loop);
+	virt_free(a->vm);
+	if (bad)
+		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
+	return 0;
+}
+
 static int wait_for_end(struct app *a)
 {
 	sigset_t set;
@@ -235,22 +267,9 @@ static int run(struct app *a)
 	r = pthread_create(&a->io_thread, NULL, io_main, a);
 	if (r)
 		die("cannot start the I/O thread: %s", strerror(r));
-	pthread_mutex_lock(&a->lock);
-	while (a->io_state == 0)
-		pthread_cond_wait(&a->cond, &a->lock);
-	pthread_mutex_unlock(&a->lock);
-	if (a->io_state < 0) {
-		pthread_join(a->io_thread, NULL);
-		virt_free(a->vm);
-		die("cannot open the console: %s", strerror(-a->io_state));
-	}
 	r = pthread_create(&a->vcpu_thread, NULL, vcpu_main, a);
-	if (r) {
-		loop_stop(a->loop);
-		pthread_join(a->io_thread, NULL);
-		virt_free(a->vm);
-		die("cannot start the vCPU thread: %s", strerror(r));
-	}
+	if (r)
+		die("cannot start the vCPU thread: %s", strerror(r)); /* atexit restores the tty */
 
 	sig = wait_for_end(a);
 	virt_request_stop(a->vm);
@@ -265,7 +284,8 @@ static int run(struct app *a)
 	} else if (a->exit_kind == VIRT_EXIT_POWEROFF) {
 		status = a->exit_code & 0xff;
 	} else {
-		status = 0; /* C-a x */
+		fprintf(stderr, "ringvm: terminated (C-a x)\n");
+		status = 0;
 	}
 	return status;
 }
@@ -298,10 +318,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	a.main_thread = pthread_self();
-	pthread_mutex_init(&a.lock, NULL);
-	pthread_cond_init(&a.cond, NULL);
 	atomic_init(&a.vcpu_done, false);
 	atomic_init(&a.quit, false);
 	build(&a);
+	if (a.opts.dumpdtb)
+		return dump_dtb(&a);
+	open_chardevs(&a);
 	return run(&a);
 }

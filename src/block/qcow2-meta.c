@@ -805,7 +805,8 @@ void q_apply_deferred_upto(struct qcow2 *q, uint64_t seq)
 			(void)fallocate(q->f.mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)off, (off_t)cs);
 	}
-	memmove(q->defer, q->defer + n, (q->ndefer - n) * 8);
+	if (n && q->ndefer > n)
+		memmove(q->defer, q->defer + n, (q->ndefer - n) * 8);
 	q->ndefer -= n;
 	q->defer_base += n;
 }

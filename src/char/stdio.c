@@ -125,7 +125,10 @@ static size_t stdio_write(struct chr_dev *chr, const uint8_t *buf, size_t len)
 	return (size_t)n;
 }
 
-/* Blocking write of everything; for help text and shutdown. */
+/*
+ * Blocking write of everything; for help text and shutdown. Gives up when
+ * the reader takes nothing for 2 s, so a stuck pipe cannot hang the exit.
+ */
 static void write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -138,7 +141,8 @@ static void write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-			poll(&pfd, 1, 1000);
+			if (poll(&pfd, 1, 2000) <= 0)
+				return;
 			continue;
 		}
 		if (n <= 0)
@@ -152,7 +156,7 @@ static void stdio_help(struct chr_stdio *s)
 {
 	static const char help[] =
 		"\nC-a h    print this help\n"
-		"C-a x    exit ringvm\n"
+		"C-a x    quit ringvm\n"
 		"C-a C-a  send C-a to the guest\n";
 
 	if (s->out_fd >= 0)

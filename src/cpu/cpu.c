@@ -7,8 +7,8 @@
  */
 #include "cpu/hart.h"
 
-#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -51,6 +51,7 @@ void cpu_hart_reset(struct hart *h, uint64_t reset_pc)
 	h->priv = PRV_M;
 	h->instret = 0;
 	h->resv_valid = false;
+	h->wfi_exit = false;
 	csr_reset(h);
 	/* full clears: start from epoch 0 with empty arrays */
 	h->tlb_epoch = 14;
@@ -79,6 +80,39 @@ void cpu_set_gpr(struct hart *h, unsigned reg, uint64_t val)
 uint64_t cpu_instret(const struct hart *h)
 {
 	return h->instret;
+}
+
+unsigned cpu_get_priv(const struct hart *h)
+{
+	return h->priv;
+}
+
+int cpu_dump(const struct hart *h, char *buf, unsigned long len)
+{
+	static const char *const abi[32] = {
+		"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+		"a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+		"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+	};
+	static const char prv[4] = { 'U', 'S', '?', 'M' };
+	int n = snprintf(buf, len, "pc %016llx priv %c instret %llu\n",
+			 (unsigned long long)h->pc, prv[h->priv & 3],
+			 (unsigned long long)h->instret);
+	for (unsigned i = 0; i < 32; i++)
+		n += snprintf(buf + (n < (int)len ? n : (int)len), n < (int)len ? len - n : 0,
+			      "%-4s %016llx%s", abi[i], (unsigned long long)h->x[i],
+			      i % 4 == 3 ? "\n" : "  ");
+	n += snprintf(buf + (n < (int)len ? n : (int)len), n < (int)len ? len - n : 0,
+		      "mstatus %016llx mcause %016llx mepc %016llx mtval %016llx\n"
+		      "scause %016llx sepc %016llx stval %016llx satp %016llx\n"
+		      "mip %016llx mie %016llx mideleg %016llx medeleg %016llx\n",
+		      (unsigned long long)csr_mstatus_read(h), (unsigned long long)h->mcause,
+		      (unsigned long long)h->mepc, (unsigned long long)h->mtval,
+		      (unsigned long long)h->scause, (unsigned long long)h->sepc,
+		      (unsigned long long)h->stval, (unsigned long long)h->satp,
+		      (unsigned long long)hart_mip(h), (unsigned long long)h->mie,
+		      (unsigned long long)h->mideleg, (unsigned long long)h->medeleg);
+	return n;
 }
 
 static void wake(struct hart *h)
@@ -155,35 +189,60 @@ static bool handle_check(struct hart *h, enum cpu_exit *why)
 	return false;
 }
 
+/*
+ * The interpreter loop. pc lives in a register; h->pc/h->npc are written
+ * before each handler (traps read h->pc as epc and redirect via h->npc).
+ * A sequential successor in the same page, with unchanged fetch key (no
+ * privilege change, no TLB flush), is found from the physical address
+ * without a fetch-TLB lookup.
+ */
 enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 {
 	enum cpu_exit why = CPU_EXIT_BUDGET;
 	if (handle_check(h, &why))
 		return why;
+	uint64_t pc = h->pc, pa = 0, key = ~0ull;
+	const struct insn *d = NULL;
 	while (max_insns) {
-		uint64_t pc = h->pc;
-		const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
-		const struct insn *d;
-		if (likely(e->tag == hart_xtag(pc, h->xkey))) {
-			uint64_t pa = pc + e->pa_off;
-			d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
-			if (unlikely(d->tag != (pa | h->dc_epoch)))
-				d = mmu_fetch_slow(h);
+		if (d && pc == h->pc + d->len && key == h->xkey && (pc & 0xfff) &&
+		    ((pc ^ h->pc) >> 12) == 0) {
+			pa += d->len; /* same page, straight-line */
 		} else {
-			d = mmu_fetch_slow(h);
+			const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+			key = h->xkey;
+			if (unlikely(e->tag != hart_xtag(pc, key)))
+				goto slow;
+			pa = pc + e->pa_off;
 		}
-		if (likely(d != NULL)) {
-			h->npc = pc + d->len;
-			d->fn(h, d);
-			h->x[0] = 0;
-			h->instret++;
-		}
+		d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
+		if (unlikely(d->tag != (pa | h->dc_epoch)))
+			goto slow;
+	exec:
+		h->pc = pc;
+		h->npc = pc + d->len;
+		pc = d->fn(h, d, pc);
+		h->x[0] = 0;
+		h->instret++;
+		goto next;
+	slow:
+		h->pc = pc;
+		d = mmu_fetch_slow(h);
+		key = ~0ull; /* re-derive pa from the TLB next time */
+		if (d)
+			goto exec;
+		pc = h->npc; /* fetch fault: at the trap vector */
+	next:
 		/* traps count against the budget too, so a fault loop returns */
 		max_insns--;
-		h->pc = h->npc;
-		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED)) &&
-		    handle_check(h, &why))
-			return why;
+		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED))) {
+			h->pc = pc;
+			bool stop = handle_check(h, &why);
+			pc = h->pc;
+			d = NULL;
+			if (stop)
+				return why;
+		}
 	}
+	h->pc = pc;
 	return CPU_EXIT_BUDGET;
 }

@@ -79,4 +79,14 @@ void cpu_kick(struct hart *h);
 /* Instructions retired since reset (minstret). */
 uint64_t cpu_instret(const struct hart *h);
 
+/* Current privilege mode: 0 = U, 1 = S, 3 = M. */
+unsigned cpu_get_priv(const struct hart *h);
+
+/*
+ * Write a human-readable dump of the hart (pc, privilege, x registers and
+ * the main trap/MMU CSRs) into buf (always NUL-terminated). Returns the
+ * length it needed, like snprintf. For fatal-error and debug output.
+ */
+int cpu_dump(const struct hart *h, char *buf, unsigned long len);
+
 #endif

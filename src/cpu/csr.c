@@ -16,7 +16,6 @@
 #define MIE_MASK 0xaaaull
 #define MIP_SW_MASK 0x222ull   /* SSIP, STIP, SEIP writable by M */
 
-enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 };
 
 void csr_reset(struct hart *h)
 {
@@ -33,7 +32,7 @@ void csr_reset(struct hart *h)
 	h->cy_off = h->ir_off = h->cy_frozen = h->ir_frozen = 0;
 	memset(h->pmpcfg, 0, sizeof(h->pmpcfg));
 	memset(h->pmpaddr, 0, sizeof(h->pmpaddr));
-	h->pmp_on = false;
+	mmu_pmp_changed(h);
 }
 
 uint64_t csr_mstatus_read(const struct hart *h)
@@ -84,15 +83,6 @@ static bool pmpaddr_locked(const struct hart *h, unsigned i)
 		return true;
 	return i + 1 < 64 && (h->pmpcfg[i + 1] & 0x80) &&
 	       ((h->pmpcfg[i + 1] >> 3) & 3) == 1;
-}
-
-static void pmp_changed(struct hart *h)
-{
-	h->pmp_on = false;
-	for (unsigned i = 0; i < 64; i++)
-		if (h->pmpcfg[i] & 0x18)
-			h->pmp_on = true;
-	mmu_flush(h);
 }
 
 /* Counter CSRs at 0xC00..0xC1F: mcounteren/scounteren gate lower modes. */
@@ -211,14 +201,14 @@ static void csr_write(struct hart *h, unsigned csr, uint64_t v)
 				b &= ~2; /* W without R is reserved */
 			h->pmpcfg[base + i] = b;
 		}
-		pmp_changed(h);
+		mmu_pmp_changed(h);
 		return;
 	}
 	if (csr >= 0x3b0 && csr <= 0x3ef) {
 		unsigned i = csr - 0x3b0;
 		if (!pmpaddr_locked(h, i))
 			h->pmpaddr[i] = v & ((1ull << 54) - 1);
-		pmp_changed(h);
+		mmu_pmp_changed(h);
 		return;
 	}
 	switch (csr) {
@@ -288,7 +278,13 @@ bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 	}
 	*old = v;
 	if (write) {
-		uint64_t n = op == CSR_RW ? src : op == CSR_RS ? (v | src) : (v & ~src);
+		/* mip.SEIP reads as the OR of the software bit and the PLIC line, but
+		 * a read-modify-write works on the software bit alone (privileged
+		 * spec 3.1.9), or csrs/csrc of mip would latch the line forever. */
+		uint64_t base = v;
+		if (csr == 0x344)
+			base = (v & ~(uint64_t)CPU_IRQ_SEIP) | (h->mip_sw & CPU_IRQ_SEIP);
+		uint64_t n = op == CSR_RW ? src : op == CSR_RS ? (base | src) : (base & ~src);
 		csr_write(h, csr, n);
 	}
 	return true;

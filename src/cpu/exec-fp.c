@@ -309,16 +309,16 @@ static void arith_d(struct hart *h, const struct insn *d, int op)
 	set_d(h, d->rd, rb);
 }
 
-OP(fadd_s) { arith_s(h, d, F_ADD); }
-OP(fsub_s) { arith_s(h, d, F_SUB); }
-OP(fmul_s) { arith_s(h, d, F_MUL); }
-OP(fdiv_s) { arith_s(h, d, F_DIV); }
-OP(fsqrt_s) { arith_s(h, d, F_SQRT); }
-OP(fadd_d) { arith_d(h, d, F_ADD); }
-OP(fsub_d) { arith_d(h, d, F_SUB); }
-OP(fmul_d) { arith_d(h, d, F_MUL); }
-OP(fdiv_d) { arith_d(h, d, F_DIV); }
-OP(fsqrt_d) { arith_d(h, d, F_SQRT); }
+OP(fadd_s) { arith_s(h, d, F_ADD); return h->npc; }
+OP(fsub_s) { arith_s(h, d, F_SUB); return h->npc; }
+OP(fmul_s) { arith_s(h, d, F_MUL); return h->npc; }
+OP(fdiv_s) { arith_s(h, d, F_DIV); return h->npc; }
+OP(fsqrt_s) { arith_s(h, d, F_SQRT); return h->npc; }
+OP(fadd_d) { arith_d(h, d, F_ADD); return h->npc; }
+OP(fsub_d) { arith_d(h, d, F_SUB); return h->npc; }
+OP(fmul_d) { arith_d(h, d, F_MUL); return h->npc; }
+OP(fdiv_d) { arith_d(h, d, F_DIV); return h->npc; }
+OP(fsqrt_d) { arith_d(h, d, F_SQRT); return h->npc; }
 
 /*
  * Fused multiply-add, one rounding. neg_p negates the product, neg_c the
@@ -375,23 +375,24 @@ static void fma_common(struct hart *h, const struct insn *d, bool dbl, bool neg_
 		set_s(h, d->rd, (uint32_t)rb);
 }
 
-OP(fmadd_s) { fma_common(h, d, false, false, false); }
-OP(fmsub_s) { fma_common(h, d, false, false, true); }
-OP(fnmsub_s) { fma_common(h, d, false, true, false); }
-OP(fnmadd_s) { fma_common(h, d, false, true, true); }
-OP(fmadd_d) { fma_common(h, d, true, false, false); }
-OP(fmsub_d) { fma_common(h, d, true, false, true); }
-OP(fnmsub_d) { fma_common(h, d, true, true, false); }
-OP(fnmadd_d) { fma_common(h, d, true, true, true); }
+OP(fmadd_s) { fma_common(h, d, false, false, false); return h->npc; }
+OP(fmsub_s) { fma_common(h, d, false, false, true); return h->npc; }
+OP(fnmsub_s) { fma_common(h, d, false, true, false); return h->npc; }
+OP(fnmadd_s) { fma_common(h, d, false, true, true); return h->npc; }
+OP(fmadd_d) { fma_common(h, d, true, false, false); return h->npc; }
+OP(fmsub_d) { fma_common(h, d, true, false, true); return h->npc; }
+OP(fnmsub_d) { fma_common(h, d, true, true, false); return h->npc; }
+OP(fnmadd_d) { fma_common(h, d, true, true, true); return h->npc; }
 
 /* ---- sign injection, moves, loads/stores ---- */
 #define SGNJ(name, W, get, set, mask, expr)                                  \
 	OP(name)                                                             \
 	{                                                                    \
 		if (!fp_on(h, d))                                            \
-			return;                                              \
+			return h->npc;                                       \
 		W a = get, b = get##2;                                       \
 		set(h, d->rd, (a & ~mask) | ((expr) & mask));                \
+		return NEXT;                                                 \
 	}
 #define GS unbox(h, d->rs1)
 #define GS2 unbox(h, d->rs2)
@@ -406,32 +407,36 @@ SGNJ(fsgnj_d, uint64_t, GD, set_d, DM, b)
 SGNJ(fsgnjn_d, uint64_t, GD, set_d, DM, ~b)
 SGNJ(fsgnjx_d, uint64_t, GD, set_d, DM, a ^ b)
 
-OP(fmv_x_w) { if (fp_on(h, d)) h->x[d->rd] = (uint64_t)(int64_t)(int32_t)h->f[d->rs1]; }
-OP(fmv_x_d) { if (fp_on(h, d)) h->x[d->rd] = h->f[d->rs1]; }
-OP(fmv_w_x) { if (fp_on(h, d)) set_s(h, d->rd, (uint32_t)h->x[d->rs1]); }
-OP(fmv_d_x) { if (fp_on(h, d)) set_d(h, d->rd, h->x[d->rs1]); }
+OP(fmv_x_w) { if (fp_on(h, d)) h->x[d->rd] = (uint64_t)(int64_t)(int32_t)h->f[d->rs1]; return h->npc; }
+OP(fmv_x_d) { if (fp_on(h, d)) h->x[d->rd] = h->f[d->rs1]; return h->npc; }
+OP(fmv_w_x) { if (fp_on(h, d)) set_s(h, d->rd, (uint32_t)h->x[d->rs1]); return h->npc; }
+OP(fmv_d_x) { if (fp_on(h, d)) set_d(h, d->rd, h->x[d->rs1]); return h->npc; }
 
 OP(flw)
 {
 	uint32_t v;
 	if (fp_on(h, d) && ld_u32(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, &v))
 		set_s(h, d->rd, v);
+	return h->npc;
 }
 OP(fld)
 {
 	uint64_t v;
 	if (fp_on(h, d) && ld_u64(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, &v))
 		set_d(h, d->rd, v);
+	return h->npc;
 }
 OP(fsw)
 {
 	if (fp_on(h, d))
 		st_u32(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, (uint32_t)h->f[d->rs2]);
+	return h->npc;
 }
 OP(fsd)
 {
 	if (fp_on(h, d))
 		st_u64(h, h->x[d->rs1] + (uint64_t)(int64_t)d->imm, h->f[d->rs2]);
+	return h->npc;
 }
 
 /* ---- classification and comparison (on bit patterns) ---- */
@@ -459,18 +464,20 @@ static unsigned fclass(bool neg, bool inf, bool nan, bool snan, bool zero, bool 
 OP(fclass_s)
 {
 	if (!fp_on(h, d))
-		return;
+		return h->npc;
 	uint32_t v = unbox(h, d->rs1), e = (v >> 23) & 0xff, m = v & 0x7fffff;
 	h->x[d->rd] = fclass(v >> 31, e == 0xff && !m, is_nan_s(v), is_snan_s(v),
 			     !e && !m, !e && m);
+	return h->npc;
 }
 OP(fclass_d)
 {
 	if (!fp_on(h, d))
-		return;
+		return h->npc;
 	uint64_t v = h->f[d->rs1], e = (v >> 52) & 0x7ff, m = v & 0xfffffffffffffull;
 	h->x[d->rd] = fclass(v >> 63, e == 0x7ff && !m, is_nan_d(v), is_snan_d(v),
 			     !e && !m, !e && m);
+	return h->npc;
 }
 
 /* kind: 0 feq (quiet), 1 flt, 2 fle (signalling) */
@@ -502,12 +509,12 @@ static void fcmp(struct hart *h, const struct insn *d, bool dbl, int kind)
 	}
 	h->x[d->rd] = r;
 }
-OP(feq_s) { fcmp(h, d, false, 0); }
-OP(flt_s) { fcmp(h, d, false, 1); }
-OP(fle_s) { fcmp(h, d, false, 2); }
-OP(feq_d) { fcmp(h, d, true, 0); }
-OP(flt_d) { fcmp(h, d, true, 1); }
-OP(fle_d) { fcmp(h, d, true, 2); }
+OP(feq_s) { fcmp(h, d, false, 0); return h->npc; }
+OP(flt_s) { fcmp(h, d, false, 1); return h->npc; }
+OP(fle_s) { fcmp(h, d, false, 2); return h->npc; }
+OP(feq_d) { fcmp(h, d, true, 0); return h->npc; }
+OP(flt_d) { fcmp(h, d, true, 1); return h->npc; }
+OP(fle_d) { fcmp(h, d, true, 2); return h->npc; }
 
 /* fmin/fmax: -0 < +0; one NaN returns the other; sNaN raises NV. */
 static void fminmax(struct hart *h, const struct insn *d, bool dbl, bool max)
@@ -545,17 +552,17 @@ static void fminmax(struct hart *h, const struct insn *d, bool dbl, bool max)
 	else
 		set_s(h, d->rd, (uint32_t)r);
 }
-OP(fmin_s) { fminmax(h, d, false, false); }
-OP(fmax_s) { fminmax(h, d, false, true); }
-OP(fmin_d) { fminmax(h, d, true, false); }
-OP(fmax_d) { fminmax(h, d, true, true); }
+OP(fmin_s) { fminmax(h, d, false, false); return h->npc; }
+OP(fmax_s) { fminmax(h, d, false, true); return h->npc; }
+OP(fmin_d) { fminmax(h, d, true, false); return h->npc; }
+OP(fmax_d) { fminmax(h, d, true, true); return h->npc; }
 
 /* ---- conversions ---- */
 OP(fcvt_s_d)
 {
 	int rm = fp_rm(h, d);
 	if (rm < 0)
-		return;
+		return h->npc;
 	double a = bd(h->f[d->rs1]);
 	unsigned fl = 0;
 	uint32_t rb;
@@ -573,19 +580,21 @@ OP(fcvt_s_d)
 	}
 	add_flags(h, fl);
 	set_s(h, d->rd, rb);
+	return h->npc;
 }
 
 OP(fcvt_d_s)
 {
 	if (fp_rm(h, d) < 0)
-		return;
+		return h->npc;
 	uint32_t v = unbox(h, d->rs1);
 	if (is_nan_s(v)) {
 		add_flags(h, is_snan_s(v) ? FL_NV : 0);
 		set_d(h, d->rd, D_NAN);
-		return;
+		return h->npc;
 	}
 	set_d(h, d->rd, db((double)bf(v)));
+	return h->npc;
 }
 
 /*
@@ -636,22 +645,24 @@ OP(fcvt_int_s)
 {
 	int rm = fp_rm(h, d);
 	if (rm < 0)
-		return;
+		return h->npc;
 	unsigned fl = 0;
 	uint64_t r = to_int(bf(unbox(h, d->rs1)), rm, d->rs2, &fl);
 	add_flags(h, fl);
 	h->x[d->rd] = r;
+	return h->npc;
 }
 
 OP(fcvt_int_d)
 {
 	int rm = fp_rm(h, d);
 	if (rm < 0)
-		return;
+		return h->npc;
 	unsigned fl = 0;
 	uint64_t r = to_int(bd(h->f[d->rs1]), rm, d->rs2, &fl);
 	add_flags(h, fl);
 	h->x[d->rd] = r;
+	return h->npc;
 }
 
 /* Integer to float: exact in long double, then one software rounding. */
@@ -671,20 +682,22 @@ OP(fcvt_s_int)
 {
 	int rm = fp_rm(h, d);
 	if (rm < 0)
-		return;
+		return h->npc;
 	unsigned fl = 0;
 	uint32_t r = (uint32_t)from_int(h->x[d->rs1], d->rs2, rm, false, &fl);
 	add_flags(h, fl);
 	set_s(h, d->rd, r);
+	return h->npc;
 }
 
 OP(fcvt_d_int)
 {
 	int rm = fp_rm(h, d);
 	if (rm < 0)
-		return;
+		return h->npc;
 	unsigned fl = 0;
 	uint64_t r = from_int(h->x[d->rs1], d->rs2, rm, true, &fl);
 	add_flags(h, fl);
 	set_d(h, d->rd, r);
+	return h->npc;
 }

@@ -71,7 +71,12 @@ struct tlb_ent {
 
 struct hart;
 struct insn;
-typedef void (*insn_fn)(struct hart *h, const struct insn *d);
+/*
+ * A handler executes d at pc and returns the next pc. On entry h->pc = pc
+ * and h->npc = pc + d->len; a trap (or anything else that redirects)
+ * writes h->npc, so handlers with side paths simply return h->npc.
+ */
+typedef uint64_t (*insn_fn)(struct hart *h, const struct insn *d, uint64_t pc);
 
 /*
  * A decoded instruction, cached by physical address (tag). 32 bytes.
@@ -113,9 +118,11 @@ struct hart {
 	uint64_t hartid;
 	uint8_t pmpcfg[64];
 	uint64_t pmpaddr[64];
-	bool pmp_on;         /* some entry has A != OFF */
+	/* Active PMP entries in priority order, ranges [lo, hi) precomputed. */
+	unsigned pmp_n;
+	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
 
-	/* LR/SC reservation (physical address, 8-byte granule) */
+	/* LR/SC reservation: the 8 bytes from resv_pa, and the value LR saw */
 	bool resv_valid;
 	uint64_t resv_pa;
 	uint64_t resv_val;
@@ -125,15 +132,14 @@ struct hart {
 	uint8_t *code_page;
 	uint64_t ram_pages;
 
-
-	/* Cross-thread */
-	uint64_t _Atomic mip_hw;
+	/* Cross-thread (own cache line: other threads write these) */
+	_Alignas(64) uint64_t _Atomic mip_hw;
 	int _Atomic check;     /* look at irqs/exit_req before next insn */
 	int _Atomic exit_req;  /* cpu_kick() */
 	uint32_t _Atomic wake_seq; /* futex word for cpu_wfi_wait */
 	int _Atomic sleeping;
 
-	bool wfi_exit; /* set by WFI to leave cpu_run */
+	_Alignas(64) bool wfi_exit; /* set by WFI to leave cpu_run */
 	struct insn scratch; /* uncached decode (page-crossing or MMIO fetch) */
 	/* Counter CSRs: value = instret + off, or frozen while inhibited. */
 	uint64_t cy_off, ir_off, cy_frozen, ir_frozen;
@@ -149,12 +155,14 @@ bool trap_check_irq(struct hart *h);
 void trap_update_keys(struct hart *h);
 uint64_t trap_pending_irqs(const struct hart *h);
 
-static inline void hart_illegal(struct hart *h, const struct insn *d)
+static inline uint64_t hart_illegal(struct hart *h, const struct insn *d)
 {
 	trap_raise(h, EXC_ILLEGAL, d->raw);
+	return h->npc;
 }
 
 /* ---- csr.c ---- */
+enum { CSR_RW = 0, CSR_RS = 1, CSR_RC = 2 }; /* csrrw/csrrs/csrrc kinds */
 /* Returns false after raising illegal instruction. */
 bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 		uint64_t src, int op, bool write, uint64_t *old);
@@ -163,6 +171,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);
 bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v);
 bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t v);
@@ -180,7 +189,8 @@ void decode_insn(struct insn *d, uint32_t raw);
 const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw);
 
 /* ---- exec handlers referenced by decode ---- */
-#define OP(name) void op_##name(struct hart *h, const struct insn *d)
+#define OP(name) uint64_t op_##name(struct hart *h, const struct insn *d, uint64_t pc)
+#define NEXT (pc + d->len)
 
 static inline uint64_t hart_xtag(uint64_t va, uint64_t key)
 {
@@ -214,10 +224,11 @@ DEFINE_LOAD(ld_u64, uint64_t)
 	{                                                                      \
 		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
 		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
-			   (va & 0xfff) <= 4096 - sizeof(type) &&              \
-			   !h->resv_valid)) {                                  \
+			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
 			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
 			       sizeof(type));                                  \
+			if (unlikely(h->resv_valid))                           \
+				mmu_resv_store(h, va + e->pa_off, sizeof(type)); \
 			return true;                                           \
 		}                                                              \
 		return mmu_store_slow(h, va, sizeof(type), v);                 \
@@ -230,6 +241,14 @@ DEFINE_STORE(st_u64, uint64_t)
 static inline uint64_t hart_mip(const struct hart *h)
 {
 	return h->mip_sw | __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+}
+
+/* Privilege of loads/stores: MPRV in M-mode borrows MPP's. */
+static inline unsigned hart_data_priv(const struct hart *h)
+{
+	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
+		return (h->mstatus & MS_MPP) >> 11;
+	return h->priv;
 }
 
 static inline void hart_request_check(struct hart *h)

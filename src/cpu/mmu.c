@@ -90,37 +90,45 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 	return false;
 }
 
-/*
- * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
- * matches any byte decides; it must cover all bytes. No match: only M.
- */
-bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
-	       unsigned priv)
+/* After any pmpcfg/pmpaddr write: rebuild the active list, flush the TLB. */
+void mmu_pmp_changed(struct hart *h)
 {
-	if (!h->pmp_on)
-		return priv == PRV_M;
-	static const uint8_t perm[3] = { 1, 2, 4 };
-	uint64_t end = pa + len;
+	h->pmp_n = 0;
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t lo, hi;
 		if (!pmp_range(h, i, &lo, &hi))
 			continue;
+		h->pmp_act[h->pmp_n].lo = lo;
+		h->pmp_act[h->pmp_n].hi = hi;
+		h->pmp_act[h->pmp_n].cfg = h->pmpcfg[i];
+		h->pmp_n++;
+	}
+	mmu_flush(h);
+}
+
+/*
+ * PMP check for [pa, pa+len) (3.7.1): the lowest-numbered entry that
+ * matches any byte decides; it must cover all bytes. No match: only M
+ * (with 64 entries implemented, S/U fail even when all are off).
+ * Cost: O(active entries).
+ */
+bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
+	       unsigned priv)
+{
+	static const uint8_t perm[3] = { 1, 2, 4 };
+	uint64_t end = pa + len;
+	for (unsigned i = 0; i < h->pmp_n; i++) {
+		uint64_t lo = h->pmp_act[i].lo, hi = h->pmp_act[i].hi;
 		if (!(pa < hi && end > lo))
 			continue;
 		if (pa < lo || end > hi)
 			return false;
-		if (priv == PRV_M && !(h->pmpcfg[i] & 0x80))
+		uint8_t cfg = h->pmp_act[i].cfg;
+		if (priv == PRV_M && !(cfg & 0x80))
 			return true;
-		return h->pmpcfg[i] & perm[acc];
+		return cfg & perm[acc];
 	}
 	return priv == PRV_M;
-}
-
-static unsigned data_priv(const struct hart *h)
-{
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		return (h->mstatus & MS_MPP) >> 11;
-	return h->priv;
 }
 
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
@@ -217,7 +225,14 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
-	unsigned priv = acc == ACC_X ? h->priv : data_priv(h);
+	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
+	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
+	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
+	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
+		*pa = va + e->pa_off;
+		return 0;
+	}
+	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
@@ -230,10 +245,8 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 		return 0;
 	if (acc == ACC_W && h->code_page[(page - h->bus.ram_base) >> 12])
 		return 0;
-	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
-	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
 	uint64_t vpage = va >> 12 << 12;
-	e->tag = hart_xtag(va, acc == ACC_X ? h->xkey : h->dkey);
+	e->tag = hart_xtag(va, key);
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;
@@ -366,7 +379,7 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
 		pa = va + e->pa_off;
 	} else {
 		int c = xlate(h, va, size, acc, &pa);
-		if (!c && store && !pmp_check(h, pa, size, ACC_R, data_priv(h)))
+		if (!c && store && !pmp_check(h, pa, size, ACC_R, hart_data_priv(h)))
 			c = EXC_STORE_ACCESS;
 		if (c) {
 			trap_raise(h, c, va);

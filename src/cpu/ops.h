@@ -1,9 +1,10 @@
-/* ops.h - every instruction handler (generated list; keep sorted by file). */
+/* ops.h - declarations of every instruction handler (alphabetical). */
 #ifndef RINGVM_CPU_OPS_H
 #define RINGVM_CPU_OPS_H
 struct hart;
 struct insn;
-#define OP_DECL(n) void op_##n(struct hart *h, const struct insn *d);
+#include <stdint.h>
+#define OP_DECL(n) uint64_t op_##n(struct hart *h, const struct insn *d, uint64_t pc);
 OP_DECL(add)
 OP_DECL(addi)
 OP_DECL(addiw)

@@ -9,10 +9,7 @@
 
 void trap_update_keys(struct hart *h)
 {
-	unsigned dpriv = h->priv;
-	if ((h->mstatus & MS_MPRV) && h->priv == PRV_M)
-		dpriv = (h->mstatus & MS_MPP) >> 11;
-	uint64_t k = dpriv | ((h->mstatus & MS_SUM) ? 4 : 0) |
+	uint64_t k = hart_data_priv(h) | ((h->mstatus & MS_SUM) ? 4 : 0) |
 		     ((h->mstatus & MS_MXR) ? 8 : 0);
 	h->dkey = k << 56 | h->tlb_epoch << 60;
 	h->xkey = (uint64_t)h->priv << 56 | h->tlb_epoch << 60;
@@ -93,7 +90,7 @@ OP(mret)
 {
 	if (h->priv != PRV_M) {
 		hart_illegal(h, d);
-		return;
+		return h->npc;
 	}
 	uint64_t s = h->mstatus;
 	unsigned pp = (s & MS_MPP) >> 11;
@@ -105,13 +102,14 @@ OP(mret)
 	h->npc = h->mepc;
 	trap_update_keys(h);
 	hart_request_check(h);
+	return h->npc;
 }
 
 OP(sret)
 {
 	if (h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MS_TSR))) {
 		hart_illegal(h, d);
-		return;
+		return h->npc;
 	}
 	uint64_t s = h->mstatus;
 	unsigned pp = (s & MS_SPP) ? PRV_S : PRV_U;
@@ -122,4 +120,5 @@ OP(sret)
 	h->npc = h->sepc;
 	trap_update_keys(h);
 	hart_request_check(h);
+	return h->npc;
 }

@@ -193,7 +193,9 @@ void clint_reset(struct clint *c)
 	c->mtip = true; /* force the callback so the hart's line is known low */
 	set_mtip(c, false);
 	pthread_mutex_unlock(&c->lock);
-	post_rearm(c);
+	/* No re-arm post: a timer still armed finds the compare disabled
+	 * when it fires and stops. Posting nothing here also means a machine
+	 * under construction leaves nothing queued on the loop. */
 }
 
 int clint_new(struct clint **out, struct loop *loop, const struct clint_out *cb)

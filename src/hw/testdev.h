@@ -1,7 +1,7 @@
 /*
  * testdev.h - the "sifive,test" finisher at 0x00100000: poweroff / reset.
  *
- * A 32-bit write to offset 0: 0x5555 = pass (power off, exit status 0),
+ * A 16- or 32-bit write to offset 0: 0x5555 = pass (power off, exit status 0),
  * (code << 16) | 0x3333 = fail (power off, exit status code), 0x7777 =
  * reset the machine. Other values are ignored. Reads return 0.
  *

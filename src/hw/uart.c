@@ -66,6 +66,7 @@ struct uart {
 
 	struct loop_post_node tx_post, rx_post;
 	atomic_bool tx_posted, rx_posted;
+	atomic_bool attached; /* a chardev may be holding input for us */
 };
 
 static unsigned rx_trigger(const struct uart *u)
@@ -375,6 +376,7 @@ void uart_attach(struct uart *u, struct chr_dev *chr)
 	};
 
 	u->chr = chr;
+	atomic_store(&u->attached, chr != NULL);
 	if (chr)
 		chr_attach(chr, &fe);
 	tx_drain(u);
@@ -407,7 +409,8 @@ void uart_reset(struct uart *u)
 	u->thr_pending = false;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
-	post_once(u, &u->rx_post, &u->rx_posted);
+	if (atomic_load(&u->attached)) /* the FIFO emptied: take held input */
+		post_once(u, &u->rx_post, &u->rx_posted);
 }
 
 uint64_t uart_tx_dropped(const struct uart *u)
@@ -431,6 +434,7 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	u->rx_post.arg = u;
 	atomic_init(&u->tx_posted, false);
 	atomic_init(&u->rx_posted, false);
+	atomic_init(&u->attached, false);
 	uart_reset(u);
 	*out = u;
 	return 0;

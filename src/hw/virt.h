@@ -11,7 +11,9 @@
  * Stop from any thread: virt_request_stop(m). After virt_run returned and
  * before the loop goes away, on the loop thread: virt_io_teardown(m)
  * (flushes the UART to the chardev, cancels device timers). Last, once
- * both threads are gone: virt_free(m).
+ * both threads are gone and the loop has run what the machine posted to
+ * it (loop_free runs queued posts): virt_free(m). A machine that was never
+ * run (virt_new then virt_free) has posted nothing.
  *
  * Threading: as above; the machine owns its devices, RAM and the hart.
  */
@@ -76,7 +78,7 @@ struct virt_fdt_params {
 
 /* The riscv,isa and mmu-type the hart implements. */
 #define VIRT_ISA "rv64imafdc_zicsr_zifencei"
-#define VIRT_MMU_TYPE "riscv,sv39"
+#define VIRT_MMU_TYPE "riscv,sv57" /* the hart implements Sv39/48/57, as QEMU's rv64 */
 
 /*
  * Build the device tree into buf (bufsize bytes, with room left for the
@@ -117,6 +119,8 @@ void virt_request_stop(struct virt_machine *m);
 /* For tests and tools. */
 uint8_t *virt_ram(struct virt_machine *m);
 uint64_t virt_fdt_addr(const struct virt_machine *m);
+/* The device tree blob as generated (fdt_totalsize bytes). */
+const void *virt_fdt_blob(const struct virt_machine *m);
 struct hart *virt_hart(struct virt_machine *m);
 
 /* The machine's MMIO dispatch (what the hart calls); for tests. */

@@ -40,6 +40,14 @@ int main(void)
 	CHECK_EQ(cpu_get_gpr(h, 10), 3);
 	cpu_set_gpr(h, 0, 55);
 	CHECK_EQ(cpu_get_gpr(h, 0), 0);
+	CHECK_EQ(cpu_get_priv(h), 3);
+	char buf[2048], small[16];
+	int n = cpu_dump(h, buf, sizeof(buf));
+	CHECK(n > 0 && n < (int)sizeof(buf));
+	CHECK(strstr(buf, "a0   0000000000000003") != NULL);
+	CHECK(strstr(buf, "priv M") != NULL);
+	CHECK_EQ(cpu_dump(h, small, sizeof(small)), n); /* truncates safely */
+	CHECK_EQ(strlen(small), sizeof(small) - 1);
 	cpu_hart_free(h);
 	return t_finish();
 }

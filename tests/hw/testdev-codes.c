@@ -40,6 +40,15 @@ int main(void)
 	CHECK_EQ(acts, 4);
 	CHECK_EQ(last_act, TESTDEV_RESET);
 
+	/* A halfword store (OpenSBI's) works for the 16-bit codes. */
+	testdev_mmio_write(&t, 0, 2, 0x5555);
+	CHECK_EQ(acts, 5);
+	CHECK_EQ(last_act, TESTDEV_POWEROFF);
+	CHECK_EQ(last_code, 0);
+	testdev_mmio_write(&t, 0, 2, 0x7777);
+	CHECK_EQ(last_act, TESTDEV_RESET);
+	acts = 4;
+
 	/* Unknown values, other offsets and byte writes do nothing. */
 	testdev_mmio_write(&t, 0, 4, 0x1234);
 	testdev_mmio_write(&t, 4, 4, 0x5555);

@@ -247,3 +247,7 @@ last_tval:
 set_check:
   mv gp, a0
   ret
+  .globl last_epc
+last_epc:
+  mv a0, s6
+  ret

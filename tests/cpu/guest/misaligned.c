@@ -66,6 +66,27 @@ int test_main(void)
 	p = probe_ld(0xc0000000ull + 4085);
 	T(16, p.cause == NO_TRAP);
 	back_to_m();
+	/* a 4-byte instruction across the page end: its second half faults */
+	buf[4094] = 0x13; /* addi a0, zero, 7 = 0x00700513 */
+	buf[4095] = 0x05;
+	buf[4096] = 0x70;
+	buf[4097] = 0x00;
+	buf[4098] = 0x82; /* c.jr ra */
+	buf[4099] = 0x80;
+	l0[0] |= 8;                                             /* X */
+	__asm__ volatile("sfence.vma" ::: "memory");
+	enter_mode(1);
+	p = probe_fetch(0xc0000ffeull);
+	T(18, p.cause == 12 && p.val == 0xc0001000ull);
+	T(19, last_epc() == 0xc0000ffeull);
+	back_to_m();
+	l0[1] = ((b + 4096) >> 12) << 10 | 0xcf;                /* map it, X */
+	__asm__ volatile("sfence.vma" ::: "memory");
+	enter_mode(1);
+	long r;
+	__asm__ volatile("li a0, 0\n jalr %1\n mv %0, a0" : "=r"(r) : "r"(0xc0000ffeull) : "a0", "ra", "memory");
+	T(20, r == 7);
+	back_to_m();
 	csr_write(satp, 0);
 	/* crossing the end of RAM: access fault */
 	T(17, probe_ld(0x80000000ull + (64ull << 20) - 4).cause == 5);

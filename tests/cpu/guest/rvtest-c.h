@@ -14,6 +14,7 @@ void enter_mode(long mode);
 void back_to_m(void);
 void set_check(long n);
 uint64_t last_tval(void);
+uint64_t last_epc(void);
 void pass(void) __attribute__((noreturn));
 void fail(void) __attribute__((noreturn));
 void *memset(void *d, int c, unsigned long n);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# boot-linux.sh - the test guest (guest/build.sh: Linux 6.1 + busybox
+# initramfs) boots under ringvm with Debian's OpenSBI:
+#  1. ringvm.run=hello: init runs the hello test and powers off (status 0);
+#  2. the interactive shell: a command typed on the console (UART RX
+#     interrupts through the PLIC into the 8250 driver) runs and its output
+#     comes back; poweroff -f ends ringvm with status 0.
+# Skips when there is no guest (RINGVM_GUEST=dir overrides guest/build.sh).
+set -u
+vm="$RINGVM_BUILD/ringvm"
+guest=${RINGVM_GUEST:-}
+if [ -z "$guest" ]; then
+	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
+	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
+fi
+for f in Image initramfs.cpio.gz; do
+	[ -f "$guest/$f" ] || { echo "SKIP: $guest/$f missing"; exit 77; }
+done
+fails=0
+
+out=$(timeout 300 "$vm" -M virt -m 256M -smp 1 -nographic -kernel "$guest/Image" \
+	-initrd "$guest/initramfs.cpio.gz" -append "console=ttyS0 ringvm.run=hello" </dev/null 2>&1)
+rc=$?
+for want in "RINGVM-BOOT-OK" "RINGVM-HELLO-OK" "RINGVM-RUN-END hello rc=0"; do
+	grep -q "$want" <<<"$out" || { echo "missing: $want"; fails=$((fails + 1)); }
+done
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: ringvm.run=hello exit status $rc"
+	fails=$((fails + 1))
+fi
+[ "$fails" -eq 0 ] && echo "ok: Linux booted, ran hello and powered off" ||
+	tail -n 40 <<<"$out"
+
+python3 - "$vm" "$guest" <<'PY' || fails=$((fails + 1))
+import os, select, subprocess, sys, time
+vm, g = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([vm, "-m", "256M", "-nographic", "-kernel", g + "/Image",
+                      "-initrd", g + "/initramfs.cpio.gz", "-append", "console=ttyS0"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+out, step, deadline = b"", 0, time.monotonic() + 180
+while time.monotonic() < deadline:
+    r, _, _ = select.select([p.stdout], [], [], 0.5)
+    if r:
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+    if step == 0 and b"RINGVM-SHELL-READY" in out:
+        time.sleep(0.5)
+        p.stdin.write(b"echo answer=$((6*7))\n")
+        p.stdin.flush()
+        step = 1
+        deadline = time.monotonic() + 30  # an echo takes far less
+    if step == 1 and b"answer=42" in out:
+        p.stdin.write(b"poweroff -f\n")
+        p.stdin.flush()
+        step = 2
+else:
+    p.kill()
+rc = p.wait()
+if step != 2 or rc != 0:
+    print("FAIL shell: step=%d rc=%d tail=%r" % (step, rc, out[-2000:]))
+    sys.exit(1)
+print("ok: typed a command into the guest shell, got its output, powered off")
+PY
+[ "$fails" -eq 0 ]
