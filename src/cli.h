@@ -26,6 +26,7 @@ struct cli_opts {
 	unsigned n_chardev;
 	bool no_reboot;
 	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
+	bool accel_jit, accel_check; /* -accel jit[,check=on] */
 	bool help, version;     /* print and exit 0 */
 };
 
