@@ -8,18 +8,21 @@ trap 'rm -f "$log"' EXIT
 coproc QEMU { timeout 300 qemu-system-riscv64 -M virt -m 256M -nographic -no-reboot \
 	-bios "$(guest_bios)" -kernel "$guest/Image" -initrd "$guest/initramfs.cpio.gz" \
 	-append "console=ttyS0" 2>&1; }
+# Bash unsets QEMU/QEMU_PID when it reaps the coprocess: keep our own copies.
+qpid=$QEMU_PID
+exec {qout}<&"${QEMU[0]}" {qin}>&"${QEMU[1]}"
 ready=0
-while IFS= read -r line <&"${QEMU[0]}"; do
+while IFS= read -r line <&"$qout"; do
 	printf '%s\n' "$line" >>"$log"
 	case "$line" in
 	RINGVM-SHELL-READY*)
 		ready=1
 		# The shell reads from the tty once it is up; typed-ahead input waits in the UART.
-		printf 'echo "SUM=$((6*7))"; tty; exit\n' >&"${QEMU[1]}" ;;
+		printf 'echo "SUM=$((6*7))"; tty; exit\n' >&"$qin" ;;
 	esac
 done
-wait "$QEMU_PID"
-rc=$?
+rc=0
+wait "$qpid" || rc=$?
 fail=0
 [ "$ready" -eq 1 ] || { echo "FAIL: no RINGVM-SHELL-READY"; fail=1; }
 [ "$rc" -eq 0 ] || { echo "FAIL: QEMU exited with $rc (124 = timeout: exit did not power off)"; fail=1; }
