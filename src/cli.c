@@ -34,6 +34,13 @@ void cli_usage(FILE *f)
 		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
 		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
 		"  -display none        no display\n"
+		"  -drive file=F[,format=raw|qcow2][,if=virtio|none][,id=ID][,cache=M]\n"
+		"         [,aio=io_uring|native|threads][,readonly=on][,snapshot=on]\n"
+		"         [,media=cdrom][,discard=unmap]  a virtio-blk disk (docs/cli.md)\n"
+		"  -device virtio-blk-device,drive=ID  a disk for an if=none -drive\n"
+		"  -device virtio-rng-device  the entropy device (attached by default)\n"
+		"  -cdrom FILE          a read-only virtio disk\n"
+		"  -snapshot            guest writes to every disk are thrown away at exit\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
 		"  -accel interp|jit[,check=on]  the CPU engine (default interp; 'tcg' = interp;\n"
 		"                       check=on re-runs each JIT block in the interpreter)\n"
@@ -100,7 +107,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 /* Options that take an argument. */
 static const char *const with_arg[] = {
 	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
-	"-serial", "-chardev", "-display", "-accel", NULL,
+	"-serial", "-chardev", "-display", "-accel", "-drive", "-cdrom", "-device", NULL,
 };
 
 static bool takes_arg(const char *opt)
@@ -177,6 +184,17 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 		if (chr_parse_chardev(v, &o->chardev[o->n_chardev], cerr, sizeof(cerr)) < 0)
 			return err_out(err, errlen, "-chardev: %s", cerr);
 		o->n_chardev++;
+	} else if (!strcmp(opt, "-drive") || !strcmp(opt, "-cdrom")) {
+		if (o->n_disk == CLI_MAX_DISK)
+			return err_out(err, errlen, "at most %d -drive/-cdrom options are supported",
+				       CLI_MAX_DISK);
+		o->disk[o->n_disk].cdrom = !strcmp(opt, "-cdrom");
+		o->disk[o->n_disk++].arg = v;
+	} else if (!strcmp(opt, "-device")) {
+		if (o->n_device == CLI_MAX_DEVICE)
+			return err_out(err, errlen, "at most %d -device options are supported",
+				       CLI_MAX_DEVICE);
+		o->device[o->n_device++] = v;
 	} else if (!strcmp(opt, "-display")) {
 		if (strcmp(v, "none"))
 			return err_out(err, errlen, "-display '%s' is not supported "
@@ -222,6 +240,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			/* serial to stdio unless -serial said otherwise */
 		} else if (!strcmp(opt, "-no-reboot")) {
 			o->no_reboot = true;
+		} else if (!strcmp(opt, "-snapshot")) {
+			o->snapshot = true;
 		} else if (takes_arg(a)) {
 			if (i + 1 >= argc)
 				return err_out(err, errlen, "option '%s' needs an argument "

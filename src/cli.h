@@ -13,6 +13,14 @@
 #include "char/backends.h"
 
 #define CLI_MAX_CHARDEV 8
+#define CLI_MAX_DISK 8   /* -drive + -cdrom (the board has 8 virtio slots) */
+#define CLI_MAX_DEVICE 8
+
+/* A -drive or -cdrom argument, kept raw: main parses it (hw/virtio/drive.h). */
+struct cli_disk {
+	bool cdrom;             /* -cdrom FILE (arg = FILE) */
+	const char *arg;
+};
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
@@ -25,6 +33,11 @@ struct cli_opts {
 	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
 	unsigned n_chardev;
 	bool no_reboot;
+	struct cli_disk disk[CLI_MAX_DISK]; /* in command-line order */
+	unsigned n_disk;
+	const char *device[CLI_MAX_DEVICE]; /* -device, raw; main dispatches */
+	unsigned n_device;
+	bool snapshot;           /* -snapshot: every drive gets a throwaway overlay */
 	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
 	bool accel_jit, accel_check; /* -accel jit[,check=on] */
 	bool help, version;     /* print and exit 0 */

@@ -30,6 +30,7 @@
 #include "char/char.h"
 #include "cpu/cpu.h"
 #include "cli.h"
+#include "disks.h"
 #include "hw/virt.h"
 #include "loop/loop.h"
 
@@ -39,6 +40,7 @@ struct app {
 	struct aio_engine *aio;
 	struct chr_registry *chardevs;
 	struct virt_machine *vm;
+	struct disks *disks;
 	pthread_t main_thread, io_thread, vcpu_thread;
 
 	atomic_bool vcpu_done, quit;
@@ -104,10 +106,11 @@ static void console_event(void *opaque, enum chr_event ev)
 static void early_cleanup(struct app *a)
 {
 	chr_registry_free(a->chardevs);
+	virt_free(a->vm); /* its virtio devices drain on the loop first */
+	disks_close(a->disks);
 	if (a->aio)
 		aio_engine_close(a->aio);
 	loop_free(a->loop);
-	virt_free(a->vm);
 }
 
 #define FAIL(...)                                                              \
@@ -157,6 +160,8 @@ static void *io_main(void *arg)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
 	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
 	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
+	disks_close(a->disks);     /* after teardown freed the virtio devices */
+	a->disks = NULL;
 	chr_registry_free(a->chardevs); /* restores the terminal */
 	a->chardevs = NULL;
 	aio_engine_close(a->aio);
@@ -221,6 +226,9 @@ static void build(struct app *a)
 		loop_free(a->loop);
 		die("%s", err);
 	}
+	r = disks_attach(&a->disks, &a->opts, a->vm, a->loop, err, sizeof(err));
+	if (r < 0)
+		FAIL("%s", err);
 	if (a->opts.accel_jit && cpu_set_accel(virt_hart(a->vm), CPU_ACCEL_JIT, a->opts.accel_check))
 		die("-accel jit: cannot start the JIT (out of memory, or not an x86-64 host)");
 }
@@ -234,8 +242,9 @@ static int dump_dtb(struct app *a)
 
 	if (f && fclose(f) != 0)
 		bad = 1;
-	loop_free(a->loop);
 	virt_free(a->vm);
+	disks_close(a->disks);
+	loop_free(a->loop);
 	if (bad)
 		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
 	return 0;

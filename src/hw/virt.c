@@ -30,6 +30,7 @@
 #include "hw/testdev.h"
 #include "hw/uart.h"
 #include "hw/virt.h"
+#include "hw/virtio/virtio-mmio.h"
 
 #define FDT_BUF_SIZE 0x10000u  /* 64 KiB: content plus room for firmware */
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -49,6 +50,14 @@ struct virt_machine {
 	struct uart *uart;
 	struct rtc *rtc;
 	struct testdev test;
+	/* virtio-mmio slots: dev is set on main before the run, freed on the
+	 * loop thread by virt_io_teardown (or by virt_free if never run). */
+	struct virt_slot {
+		struct virt_machine *m;
+		unsigned n;
+		struct virtio_mmio *dev;
+	} slot[VIRT_VIRTIO_COUNT];
+	struct virt_fdt_params fdt_params; /* kept to rebuild the tree on plug */
 
 	struct loader_file bios, kernel, initrd;
 	uint8_t fdt[FDT_BUF_SIZE];
@@ -104,6 +113,13 @@ static void test_action(void *opaque, enum testdev_action act, int code)
 		cpu_kick(m->hart);
 }
 
+static void virtio_irq(void *opaque, int level)
+{
+	struct virt_slot *s = opaque;
+
+	plic_set_irq(s->m->plic, VIRT_IRQ_VIRTIO0 + s->n, level);
+}
+
 static uint64_t read_mtime(void *opaque)
 {
 	return clint_mtime(((struct virt_machine *)opaque)->clint);
@@ -140,6 +156,11 @@ int virt_mmio_read(void *opaque, uint64_t addr, unsigned size, uint64_t *val)
 		return 0;
 	}
 	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
+		uint64_t off = addr - VIRT_VIRTIO_BASE;
+		struct virtio_mmio *d = m->slot[off / VIRT_VIRTIO_SIZE].dev;
+
+		if (d)
+			return virtio_mmio_read(d, off % VIRT_VIRTIO_SIZE, size, val);
 		*val = 0; /* an empty transport slot: magic 0, nothing there */
 		return 0;
 	}
@@ -160,8 +181,12 @@ int virt_mmio_write(void *opaque, uint64_t addr, unsigned size, uint64_t val)
 		return rtc_mmio_write(m->rtc, addr - VIRT_RTC_BASE, size, val);
 	if (in(addr, VIRT_TEST_BASE, TESTDEV_SIZE))
 		return testdev_mmio_write(&m->test, addr - VIRT_TEST_BASE, size, val);
-	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE))
-		return 0;
+	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
+		uint64_t off = addr - VIRT_VIRTIO_BASE;
+		struct virtio_mmio *d = m->slot[off / VIRT_VIRTIO_SIZE].dev;
+
+		return d ? virtio_mmio_write(d, off % VIRT_VIRTIO_SIZE, size, val) : 0;
+	}
 	return -1; /* includes the ROM: writes fault */
 }
 
@@ -318,6 +343,7 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	if ((m->cfg.initrd ? m->initrd_addr : m->fdt_addr) < low_end)
 		goto too_small;
 	fill_fw_dynamic_info(m, k_entry);
+	m->fdt_params = fp;
 	r = virt_fdt_build(&fp, m->fdt, sizeof(m->fdt));
 	if (r < 0)
 		return fail(err, errlen, -EINVAL, "cannot build the device tree: %s",
@@ -442,10 +468,45 @@ fail:
 	return r;
 }
 
+int virt_virtio_host(struct virt_machine *m, struct virtio_host *host)
+{
+	for (unsigned n = 0; n < VIRT_VIRTIO_COUNT; n++) {
+		if (m->slot[n].dev)
+			continue;
+		m->slot[n].m = m;
+		m->slot[n].n = n;
+		*host = (struct virtio_host){
+			.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
+			.loop = m->loop, .set_irq = virtio_irq, .irq_opaque = &m->slot[n],
+		};
+		return (int)n;
+	}
+	return -ENOSPC;
+}
+
+void virt_virtio_plug(struct virt_machine *m, int slot, struct virtio_mmio *dev)
+{
+	m->slot[slot].dev = dev;
+	m->fdt_params.virtio_mask |= 1u << slot;
+	/* The tree had room for every slot when it was first built (64 KiB
+	 * buffer, a few KiB used), so the rebuild cannot run out of space. */
+	if (virt_fdt_build(&m->fdt_params, m->fdt, sizeof(m->fdt)) == 0)
+		memcpy(m->ram + (m->fdt_addr - VIRT_RAM_BASE), m->fdt, fdt_totalsize(m->fdt));
+}
+
+static void free_virtio(struct virt_machine *m)
+{
+	for (unsigned n = 0; n < VIRT_VIRTIO_COUNT; n++) {
+		virtio_mmio_free(m->slot[n].dev);
+		m->slot[n].dev = NULL;
+	}
+}
+
 void virt_free(struct virt_machine *m)
 {
 	if (!m)
 		return;
+	free_virtio(m);
 	cpu_hart_free(m->hart);
 	rtc_free(m->rtc);
 	uart_free(m->uart);
@@ -470,6 +531,7 @@ void virt_io_teardown(struct virt_machine *m)
 	uart_attach(m->uart, NULL);
 	clint_stop(m->clint);
 	rtc_stop(m->rtc);
+	free_virtio(m); /* drains their requests; the drives close after this */
 }
 
 void virt_request_stop(struct virt_machine *m)

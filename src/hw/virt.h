@@ -116,6 +116,20 @@ enum virt_exit virt_run(struct virt_machine *m, int *code);
 /* Any thread: make virt_run return VIRT_EXIT_STOP soon. */
 void virt_request_stop(struct virt_machine *m);
 
+/*
+ * virtio-mmio slots (main thread, after virt_new and before the machine
+ * runs). virt_virtio_host fills host for the lowest free slot (guest RAM,
+ * the loop, the slot's PLIC line) and returns the slot number, or -ENOSPC
+ * when all VIRT_VIRTIO_COUNT slots are taken; build the device with it,
+ * then virt_virtio_plug hands it to the machine (which owns it from then
+ * on: virt_io_teardown frees it on the loop thread, or virt_free if the
+ * machine never ran) and lists the slot in the device tree.
+ */
+struct virtio_host;
+struct virtio_mmio;
+int virt_virtio_host(struct virt_machine *m, struct virtio_host *host);
+void virt_virtio_plug(struct virt_machine *m, int slot, struct virtio_mmio *dev);
+
 /* For tests and tools. */
 uint8_t *virt_ram(struct virt_machine *m);
 uint64_t virt_fdt_addr(const struct virt_machine *m);
