@@ -22,6 +22,7 @@ write)
 	(cd "$mnt" && md5sum big.bin >big.md5) || fail "md5 big.bin"
 	sync
 	umount "$mnt" || fail "umount"
+	echo "rng: $(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 	echo "DISK-FS-WRITE-OK"
 	;;
 verify)

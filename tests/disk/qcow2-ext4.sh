@@ -11,6 +11,7 @@ boot "$tmp/w.log" disk-fs write -drive file="$tmp/d.qcow2",format=qcow2,if=virti
 echo "ringvm exit status $?"
 expect "$tmp/w.log" '^DISK-FS-WRITE-OK' "guest wrote files on the qcow2 ext4"
 expect "$tmp/w.log" '^RINGVM-RUN-END disk-fs rc=0' "guest test succeeded"
+expect "$tmp/w.log" '^rng: virtio_rng' "the default virtio-rng is the guest's hw_random"
 check "ringvm-img check is clean" "$img" check "$tmp/d.qcow2"
 check "qemu-img check is clean" qemu-img check "$tmp/d.qcow2"
 boot "$tmp/v.log" disk-fs verify -drive file="$tmp/d.qcow2",format=qcow2
