@@ -36,6 +36,7 @@ def run(args):
     if args.args:
         append += " ringvm.args=%s" % args.args
     cmd = command(args.emu, args.build, args.guest, append, args.mem, args.accel)
+    cmd += args.emu_arg
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -87,6 +88,8 @@ def main():
     p.add_argument("--mem", default="512M")
     p.add_argument("--accel", default="")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--emu-arg", action="append", default=[],
+                   help="one more emulator argument (repeat: --emu-arg=-drive --emu-arg=...)")
     sys.exit(run(p.parse_args()))
 
 
