@@ -56,6 +56,11 @@ exec 9>"$cache/.lock"
 echo "guest: taking the build lock $cache/.lock (another build may be running)"
 flock 9
 if [ ! -f "$out/stamp" ]; then
+	# Holding the lock means no builder is alive (an orphaned child of a killed
+	# build.sh inherits and keeps the lock), so any temp dir left is stale garbage;
+	# a kernel tree is ~1.5 GB, so do not let them pile up.
+	rm -rf "$cache"/parts/.kernel.* "$cache"/parts/.busybox.* "$cache"/guest/.tmp.* \
+		"$cache"/src/.busybox.*
 	start=$(date +%s)
 	kdir="$cache/parts/kernel-$khash"
 	bdir="$cache/parts/busybox-$bhash"

@@ -237,11 +237,16 @@ int img_parse_create_opts(const char *cmd, const char *optstr, struct img_create
 		r->help = true;
 		return 0;
 	}
-	/* The strings stay referenced by r->o, so this copy is never freed
-	 * (one per -o, for the life of the process). */
+	/* The strings stay referenced by r->o for the life of the process:
+	 * keep each copy in a static table (at most one per -o). */
+	static char *keep[64];
+	static unsigned nkeep;
+	if (nkeep == sizeof(keep) / sizeof(keep[0]))
+		return img_usage(cmd, "too many -o options");
 	char *s = strdup(optstr);
 	if (!s)
 		return img_usage(cmd, "out of memory");
+	keep[nkeep++] = s;
 	for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');

@@ -40,7 +40,8 @@ void cli_usage(FILE *f)
 		"  -snapshot            guest writes to every disk go to a temporary overlay\n"
 		"  -device virtio-blk-device,drive=ID[,serial=S] | virtio-rng-device\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
-		"  -accel interp        the CPU engine (interp only for now; 'tcg' = interp)\n"
+		"  -accel interp|jit[,check=on]  the CPU engine (default interp; 'tcg' = interp;\n"
+		"                       check=on re-runs each JIT block in the interpreter)\n"
 		"  -h, --help           this help\n"
 		"  --version            the version\n\n"
 		"Exit status: the guest's poweroff code (sifive,test), 0 for C-a x,\n"
@@ -208,9 +209,11 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 				       "(ringvm has no display: use -display none)", v);
 	} else if (!strcmp(opt, "-accel")) {
 		v = strip_key(v, "accel");
-		if (strcmp(v, "interp") && strcmp(v, "tcg"))
+		o->accel_jit = !strcmp(v, "jit") || !strcmp(v, "jit,check=on");
+		o->accel_check = !strcmp(v, "jit,check=on");
+		if (!o->accel_jit && strcmp(v, "interp") && strcmp(v, "tcg"))
 			return err_out(err, errlen, "-accel '%s' is not available "
-				       "(use -accel interp)", v);
+				       "(use -accel interp, jit or jit,check=on)", v);
 	}
 	return 0;
 }

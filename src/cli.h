@@ -34,6 +34,7 @@ struct cli_opts {
 	unsigned n_blkdev;
 	unsigned n_rng;          /* -device virtio-rng-device */
 	bool snapshot;           /* -snapshot */
+	bool accel_jit, accel_check; /* -accel jit[,check=on] */
 	bool help, version;     /* print and exit 0 */
 };
 

@@ -28,6 +28,7 @@
 #include "aio/aio.h"
 #include "char/backends.h"
 #include "char/char.h"
+#include "cpu/cpu.h"
 #include "cli.h"
 #include "hw/virt.h"
 #include "hw/virtio/drive.h"
@@ -296,6 +297,8 @@ static void build(struct app *a)
 		loop_free(a->loop);
 		die("%s", err);
 	}
+	if (a->opts.accel_jit && cpu_set_accel(virt_hart(a->vm), CPU_ACCEL_JIT, a->opts.accel_check))
+		die("-accel jit: cannot start the JIT (out of memory, or not an x86-64 host)");
 }
 
 /* -machine virt,dumpdtb=PATH: like QEMU, write the tree and exit. */

@@ -327,11 +327,55 @@ static int prepare(struct qcow2 *q)
 	return r ? r : q_writeback(q, true);
 }
 
+/* A copy of the active L1 table in new clusters; its offset in *out. */
+static int copy_active_l1(struct qcow2 *q, int64_t *out)
+{
+	uint64_t cs = q->cluster_size, bytes = (uint64_t)q->l1_size * 8;
+	*out = 0;
+	if (!bytes)
+		return 0;
+	uint8_t *buf = blk_alloc_buf(q_align_up(bytes, cs));
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < q->l1_size; i++)
+		q_put64(buf + (size_t)i * 8, q->l1[i]);
+	int64_t off = q_alloc_clusters(q, q_align_up(bytes, cs) / cs);
+	int r = off < 0 ? (int)off : q_meta_write(q, (uint64_t)off, buf, bytes, Q_OL_SNAPL1);
+	free(buf);
+	*out = off < 0 ? 0 : off;
+	return r;
+}
+
+/* Append the in-memory table entry (next free numeric id). */
+static int add_entry(struct qcow2 *q, const char *name, uint64_t vmsz, int64_t l1_off)
+{
+	struct q_snap *ns = realloc(q->snaps, (q->nb_snapshots + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	q->snaps = ns;
+	unsigned long maxid = 0;
+	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+		unsigned long v = strtoul(ns[i].id, NULL, 10);
+		if (v > maxid)
+			maxid = v;
+	}
+	char id[32];
+	snprintf(id, sizeof(id), "%lu", maxid + 1);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns[q->nb_snapshots] = (struct q_snap){
+		.l1_offset = (uint64_t)l1_off, .l1_size = q->l1_size, .id = strdup(id),
+		.name = strdup(name), .date_sec = (uint32_t)ts.tv_sec,
+		.date_nsec = (uint32_t)ts.tv_nsec, .vm_state_size = vmsz, .disk_size = q->size,
+		.icount = UINT64_MAX };
+	q->nb_snapshots++;
+	return 0;
+}
+
 int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,
 		      size_t errlen)
 {
 	struct qcow2 *q = b->opaque;
-	uint64_t cs = q->cluster_size;
 	if (!name || !*name || strlen(name) > 65535 || find_snap(q, name)) {
 		blk_err(err, errlen, "'%s': a snapshot named '%s' already exists (or the name "
 			"is invalid)", b->filename, name ? name : "");
@@ -347,53 +391,21 @@ int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,
 			"for another snapshot", b->filename, 1u << q->refcount_order);
 		return r;
 	}
-	if (r < 0)
-		goto fail;
-	/* 1. copy of the active L1 in new clusters */
-	uint64_t l1_bytes = (uint64_t)q->l1_size * 8;
 	int64_t l1_off = 0;
-	if (l1_bytes) {
-		uint8_t *buf = blk_alloc_buf(q_align_up(l1_bytes, cs));
-		if (!buf)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < q->l1_size; i++)
-			q_put64(buf + (size_t)i * 8, q->l1[i]);
-		l1_off = q_alloc_clusters(q, q_align_up(l1_bytes, cs) / cs);
-		r = l1_off < 0 ? (int)l1_off
-			       : q_meta_write(q, (uint64_t)l1_off, buf, l1_bytes, Q_OL_SNAPL1);
-		free(buf);
-		if (r < 0)
-			goto fail;
-	}
-	/* 2. one more reference to everything reachable; 3. COPIED cleared;
-	 * 4. all durable before the snapshot table mentions the copy */
-	if ((r = q_update_refs(q, q->l1, q->l1_size, 1)) < 0 || (r = q_fix_copied(q)) < 0 ||
-	    (r = q_writeback(q, true)) < 0)
+	/* 1. copy of the active L1 in new clusters; 2. one more reference to
+	 * everything reachable; 3. COPIED cleared; 4. all durable before the
+	 * snapshot table mentions the copy */
+	if (r < 0 || (r = copy_active_l1(q, &l1_off)) < 0 ||
+	    (r = q_update_refs(q, q->l1, q->l1_size, 1)) < 0 || (r = q_fix_copied(q)) < 0 ||
+	    (r = q_writeback(q, true)) < 0 || (r = add_entry(q, name, vmsz, l1_off)) < 0)
 		goto fail;
-	struct q_snap *ns = realloc(q->snaps, (q->nb_snapshots + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	q->snaps = ns;
-	struct q_snap *s = &ns[q->nb_snapshots];
-	memset(s, 0, sizeof(*s));
-	unsigned long maxid = 0;
-	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
-		unsigned long v = strtoul(ns[i].id, NULL, 10);
-		if (v > maxid)
-			maxid = v;
-	}
-	char id[32];
-	snprintf(id, sizeof(id), "%lu", maxid + 1);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*s = (struct q_snap){ .l1_offset = (uint64_t)l1_off, .l1_size = q->l1_size,
-			      .id = strdup(id), .name = strdup(name),
-			      .date_sec = (uint32_t)ts.tv_sec, .date_nsec = (uint32_t)ts.tv_nsec,
-			      .vm_state_size = vmsz, .disk_size = q->size, .icount = UINT64_MAX };
-	q->nb_snapshots++;
 	/* 5. the snapshot table: new table, header, old table freed */
-	if ((r = write_snap_table(q)) < 0)
+	if ((r = write_snap_table(q)) < 0) {
+		struct q_snap *s = &q->snaps[--q->nb_snapshots]; /* not on disk: forget it */
+		free(s->id);
+		free(s->name);
 		goto fail;
+	}
 	/* 6. the active image no longer needs the VM state (the snapshot
 	 * keeps it); failing here only leaves it allocated */
 	if (vmsz)

@@ -38,6 +38,7 @@ void cpu_hart_free(struct hart *h)
 {
 	if (!h)
 		return;
+	jit_free(h);
 	free(h->dc);
 	free(h->code_page);
 	free(h);
@@ -171,7 +172,7 @@ void cpu_wfi_wait(struct hart *h, uint64_t deadline_ns)
 }
 
 /* Handle the check flag: interrupts, kicks. Returns true to leave cpu_run. */
-static bool handle_check(struct hart *h, enum cpu_exit *why)
+bool cpu_handle_check(struct hart *h, enum cpu_exit *why)
 {
 	__atomic_store_n(&h->check, 0, __ATOMIC_SEQ_CST);
 	trap_check_irq(h);
@@ -198,8 +199,15 @@ static bool handle_check(struct hart *h, enum cpu_exit *why)
  */
 enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 {
+	if (h->jit)
+		return jit_run(h, max_insns);
+	return cpu_interp(h, max_insns);
+}
+
+enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns)
+{
 	enum cpu_exit why = CPU_EXIT_BUDGET;
-	if (handle_check(h, &why))
+	if (cpu_handle_check(h, &why))
 		return why;
 	uint64_t pc = h->pc, pa = 0, key = ~0ull;
 	const struct insn *d = NULL;
@@ -236,7 +244,7 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 		max_insns--;
 		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED))) {
 			h->pc = pc;
-			bool stop = handle_check(h, &why);
+			bool stop = cpu_handle_check(h, &why);
 			pc = h->pc;
 			d = NULL;
 			if (stop)

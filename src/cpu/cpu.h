@@ -76,6 +76,15 @@ void cpu_set_irq(struct hart *h, uint32_t mip_bit, bool level);
 /* Ask the hart to leave cpu_run() soon and wake it from WFI. Any thread. */
 void cpu_kick(struct hart *h);
 
+/*
+ * Choose the execution engine (src/cpu/jit/jit.c). CPU_ACCEL_JIT translates
+ * guest blocks to x86-64; check = true also re-runs every block on a shadow
+ * hart in the interpreter and stops the process with a report at the first
+ * difference. Returns 0, -ENOMEM, or -ENOTSUP on a non-x86-64 host.
+ */
+enum cpu_accel { CPU_ACCEL_INTERP, CPU_ACCEL_JIT };
+int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check);
+
 /* Instructions retired since reset (minstret). */
 uint64_t cpu_instret(const struct hart *h);
 

@@ -144,7 +144,22 @@ struct hart {
 	/* Counter CSRs: value = instret + off, or frozen while inhibited. */
 	uint64_t cy_off, ir_off, cy_frozen, ir_frozen;
 	struct cpu_bus bus;
+	/* JIT (src/cpu/jit): NULL when interpreting; budget left in jit_run. */
+	struct jit *jit;
+	int64_t jit_budget;
 };
+
+/* ---- cpu.c ---- */
+/* The interpreter loop (cpu_run without the JIT). */
+enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns);
+/* Handle the check flag (irqs, WFI, kicks); true = leave with *why. */
+bool cpu_handle_check(struct hart *h, enum cpu_exit *why);
+
+/* ---- jit/ hooks (jit.c) ---- */
+enum cpu_exit jit_run(struct hart *h, uint64_t max_insns);
+void jit_page_written(struct hart *h, uint64_t pa_page); /* a code page was stored to */
+void jit_code_flush(struct hart *h);                      /* fence.i / reset */
+void jit_free(struct hart *h);
 
 /* ---- trap.c ---- */
 /* Exception from inside an instruction (it does not retire). */

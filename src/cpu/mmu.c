@@ -42,6 +42,8 @@ void mmu_flush(struct hart *h)
  */
 void mmu_code_flush(struct hart *h)
 {
+	if (h->jit)
+		jit_code_flush(h);
 	h->dc_epoch += 1ull << 56;
 	if (h->dc_epoch == 0xffull << 56) {
 		h->dc_epoch = 0;
@@ -201,6 +203,8 @@ static void code_page_written(struct hart *h, uint64_t pa)
 {
 	uint64_t page = pa >> 12 << 12;
 	h->code_page[(page - h->bus.ram_base) >> 12] = 0;
+	if (h->jit)
+		jit_page_written(h, page);
 	for (unsigned k = 0; k < 2048; k++) {
 		struct insn *d = &h->dc[((page >> 1) + k) & (DC_SIZE - 1)];
 		if (((d->tag & DC_PA_MASK) >> 12 << 12) == page)

@@ -272,6 +272,13 @@ int main(int argc, char **argv)
 	uint64_t entry, pentry;
 	if (!m.h || load_elf(argv[sbi ? 2 : 1], &entry))
 		return 2;
+	/* RINGVM_ACCEL=jit or jit,check=on: the same programs under the JIT */
+	const char *accel = getenv("RINGVM_ACCEL");
+	if (accel && !strncmp(accel, "jit", 3) &&
+	    cpu_set_accel(m.h, CPU_ACCEL_JIT, strstr(accel, "check=on") != NULL)) {
+		fprintf(stderr, "isa-run: cannot start the JIT\n");
+		return 2;
+	}
 	cpu_hart_reset(m.h, entry);
 	if (sbi) {
 		uint64_t fdt_addr = RAM_BASE + RAM_SIZE - (1 << 20);

@@ -28,6 +28,16 @@ fi
 [ -z "$("$IMG" convert -p -O raw "$T/r.qcow2" "$T/pg2.raw")" ] || fail "convert -p prints nothing when stdout is not a terminal"
 ok progress
 
+# ---- bench on each engine, verified by qemu-io
+for e in io_uring native threads; do
+	qemu-img create -q -f qcow2 "$T/bn.qcow2" 8M
+	"$IMG" bench -q -w -i $e -t none -c 64 -d 8 -s 64k -S 128k --pattern=0x3c --flush-interval=16 "$T/bn.qcow2" || fail "bench -i $e"
+	qemu-io -c "read -P 0x3c 0 64k" -c "read -P 0 64k 64k" -c "read -P 0x3c 8064k 64k" "$T/bn.qcow2" | grep -q 'verification failed' && fail "bench -i $e data"
+	expect_rc 0 qemu-img check "$T/bn.qcow2" || fail "check after bench -i $e"
+	[ "$("$IMG" bench -i $e -c 100 "$T/bn.qcow2" | grep -c '^Run completed in [0-9.]* seconds\.$')" = 1 ] || fail "bench output -i $e"
+done
+ok bench
+
 # ---- compare exit codes
 rand_file "$T/a.raw" 2
 cp "$T/a.raw" "$T/b.raw"

@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 22);
+	unsigned form = (unsigned)(t_rand() % 23);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -213,6 +213,12 @@ static void one(struct x86_buf *b, FILE *s)
 		x86_ucomis(b, w, a, c);
 		fprintf(s, "ucomis%c %%xmm%u, %%xmm%u\n", w ? 'd' : 's', c, a);
 		break;
+	case 21: {
+		int32_t v = imm32();
+		x86_imul_rri(b, w, a, c, v);
+		fprintf(s, "imul%c $%d, %%%s, %%%s\n", q, v, rn[c], rn[a]);
+		break;
+	}
 	default: {
 		unsigned r = gpr_not_rsp();
 		if (t_rand() % 2) {
@@ -225,6 +231,10 @@ static void one(struct x86_buf *b, FILE *s)
 		if (t_rand() % 2) {
 			x86_cqo(b, w);
 			fprintf(s, w ? "; cqto" : "; cltd");
+		}
+		if (t_rand() % 4 == 0) {
+			x86_mfence(b);
+			fprintf(s, "; mfence");
 		}
 		fprintf(s, "\n");
 		break;

@@ -50,9 +50,9 @@ int main(void)
 		REQUIRE(vt_r32(&t, 0x70) == 0);
 	}
 	fprintf(stderr, "asynchronous resets: %u of 300\n", async_resets);
+	CHECK(vt_recovers(&t, 64));
 	vt_stop_reactor(&t);
 	CHECK_EQ(virtio_mmio_inflight(t.d), 0);
-	CHECK(vt_recovers(&t, 64));
 	vt_free(&t, b);
 	return t_finish();
 }

@@ -291,6 +291,20 @@ static inline void x86_imul_rr(struct x86_buf *b, bool w, unsigned dst, unsigned
 	x86_modrm_rr(b, dst, src);
 }
 
+/* imul dst, src, simm32 (imm8 form when it fits) */
+static inline void x86_imul_rri(struct x86_buf *b, bool w, unsigned dst, unsigned src,
+				int32_t imm)
+{
+	bool small = imm >= -128 && imm <= 127;
+	x86_rex(b, w, dst, src, false);
+	x86_byte(b, small ? 0x6b : 0x69);
+	x86_modrm_rr(b, dst, src);
+	if (small)
+		x86_byte(b, (uint8_t)imm);
+	else
+		x86_u32(b, (uint32_t)imm);
+}
+
 /* Group-3 unary on a register: 2 not, 3 neg, 4 mul, 5 imul, 6 div, 7 idiv
  * (the last four use RDX:RAX). */
 static inline void x86_unary(struct x86_buf *b, unsigned n, bool w, unsigned r)
@@ -391,6 +405,14 @@ static inline void x86_jmp_r(struct x86_buf *b, unsigned r)
 }
 
 static inline void x86_ret(struct x86_buf *b) { x86_byte(b, 0xc3); }
+
+/* mfence: a full barrier (RISC-V fence on a TSO host) */
+static inline void x86_mfence(struct x86_buf *b)
+{
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0xae);
+	x86_byte(b, 0xf0);
+}
 
 static inline void x86_push(struct x86_buf *b, unsigned r)
 {

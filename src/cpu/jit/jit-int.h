@@ -1,0 +1,104 @@
+/*
+ * jit-int.h - the JIT's private state, shared by the translator (jit.c),
+ * the x86-64 code generator (jit-gen.c) and the check mode (jit-check.c).
+ *
+ * Threading: one struct jit per hart, used only by the vCPU thread that
+ * runs the hart (the code cache is per hart, so patching needs no locks).
+ */
+#ifndef RINGVM_JIT_INT_H
+#define RINGVM_JIT_INT_H
+
+#include "cpu/hart.h"
+#include "cpu/jit/x86-emit.h"
+
+#define JIT_MAX_INSNS 64           /* per block */
+#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before a full flush */
+#define JIT_MAX_BLOCKS (1u << 17)
+#define JIT_MAX_COPIES (1u << 21)  /* struct insn copies owned by blocks */
+#define JIT_MAX_EXITS (1u << 18)
+#define JIT_HASH_BITS 16
+#define JIT_NONE UINT32_MAX
+#define JIT_JC_BITS 12
+
+/*
+ * The jump cache: indirect jumps (jalr) and jumps to another page look
+ * their target up here from generated code and go straight to the block.
+ * An entry is used only while the fetch TLB still maps va with the same
+ * pa_off, so TLB flushes and privilege changes need no extra work; page
+ * drops, fence.i and full flushes clear the whole array.
+ */
+struct jit_jc {
+	uint64_t va, pa_off;
+	uint8_t *code;
+	uint64_t pad;
+};
+
+/*
+ * A translated block: straight-line guest code starting at virtual pc va
+ * (physical pa), ending at a branch, jump, system instruction, the end of
+ * the page or JIT_MAX_INSNS. Keyed by (pa, va): pc-relative constants
+ * (auipc, jal, branch targets) are baked in from va.
+ */
+struct jit_block {
+	uint64_t pa, va;
+	uint8_t *code;      /* entry: check flag, budget, then the body */
+	uint32_t n;         /* guest instructions */
+	uint32_t page_next; /* next block index on the same RAM page */
+	bool valid;         /* false once its page was written */
+};
+
+/* A direct exit whose jmp rel32 may be patched to the target block. */
+struct jit_exit {
+	uint8_t *field;
+	uint32_t from;      /* block index */
+	uint64_t target;    /* guest virtual pc */
+};
+
+struct jit {
+	uint8_t *code;
+	size_t used;
+	/* trampolines at the start of code: enter(h, entry) and the exit */
+	void *(*enter)(struct hart *h, void *entry);
+	uint8_t *exit;
+	struct jit_block *blocks;
+	uint32_t nblocks;
+	struct insn *copies;
+	uint32_t ncopies;
+	struct jit_exit *exits;
+	uint32_t nexits;
+	uint32_t hash[1u << JIT_HASH_BITS]; /* block index or JIT_NONE */
+	struct jit_jc jc[1u << JIT_JC_BITS];
+	uint32_t *page_head;                /* per RAM page, block list */
+	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
+	 * against the hash when its first block was made) the first time the
+	 * page is entered after a fence.i; this catches code written behind
+	 * the hart's back (device DMA, the loader, other harts). */
+	uint64_t *page_hash;
+	uint32_t *page_epoch;
+	uint32_t fence_epoch;
+	uint64_t gen;                       /* bumped by every full flush */
+	/* statistics */
+	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
+	/* check mode */
+	struct jit_check *check;
+};
+
+/* jit-gen.c: translate the decoded insns of block index bi; false when the
+ * code buffer overflowed (caller flushes and retries). */
+bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
+		   const struct insn *const *ins, unsigned n);
+/* jit-gen.c: the enter/exit trampolines at the start of the cache. */
+void jit_gen_trampolines(struct jit *j);
+
+/* jit-check.c */
+int jit_check_init(struct hart *h);
+void jit_check_free(struct jit *j);
+void jit_check_before(struct hart *h);
+/* pc_end/ir_end: the real hart after the block, before it took any
+ * interrupt (its current state may be at the trap vector). */
+void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);
+void jit_check_interp(struct hart *h, uint64_t k);
+/* jit-gen.c: true when translation stops after an insn with this handler */
+bool jit_ends_block(insn_fn fn);
+
+#endif
