@@ -1,9 +1,11 @@
 /*
  * jit-gen.c - x86-64 code for one guest block.
  *
- * Host registers: RBX holds the hart; guest registers live in h->x[] and
- * every instruction reads and writes them there (so helper calls and
- * traps see exact state with no writeback); RAX, RCX, RDX are scratch.
+ * Host registers: RBX holds the hart; R12-R15 hold up to four guest
+ * registers a block uses most (loaded at block entry, written back before
+ * every helper call and at every exit, reloaded after a helper, which may
+ * write any x); the other guest registers are used in place in h->x[].
+ * RAX, RCX, RDX, RSI are scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
@@ -96,20 +98,56 @@ struct gen {
 	struct jit *j;
 	uint32_t bi;
 	unsigned pending; /* retired in this block, not yet added to instret */
+	uint8_t host[32]; /* guest register -> R12..R15, 0 = in memory */
+	uint32_t mapped, dirty;
 };
 
 static void ldx(struct gen *g, unsigned host, unsigned r)
 {
 	if (r == 0)
 		x86_mov_imm(&g->b, host, 0);
+	else if (g->host[r])
+		x86_mov_rr(&g->b, true, host, g->host[r]);
 	else
 		x86_load(&g->b, 8, false, host, X86_RBX, XO(r));
 }
 
 static void stx(struct gen *g, unsigned r, unsigned host)
 {
-	if (r != 0)
+	if (r == 0)
+		return;
+	if (g->host[r]) {
+		x86_mov_rr(&g->b, true, g->host[r], host);
+		g->dirty |= 1u << r;
+	} else {
 		x86_store(&g->b, 8, host, X86_RBX, XO(r));
+	}
+}
+
+/* op dst, x[r] */
+static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigned r)
+{
+	if (r == 0)
+		x86_alu_ri(&g->b, op, w, dst, 0);
+	else if (g->host[r])
+		x86_alu_rr(&g->b, op, w, dst, g->host[r]);
+	else
+		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
+}
+
+/* Mapped registers written in this block go back to h->x (flags kept). */
+static void writeback(struct gen *g)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (g->dirty & (1u << r))
+			x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+}
+
+static void reload(struct gen *g)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (g->mapped & (1u << r))
+			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 }
 
 static void add_instret(struct gen *g, int32_t n)
@@ -171,6 +209,7 @@ static void exit_probe(struct gen *g)
  * their struct jit_exit so the dispatcher can patch the jmp. */
 static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 {
+	writeback(g);
 	add_instret(g, (int32_t)n);
 	x86_mov_imm(&g->b, X86_RAX, target);
 	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
@@ -205,6 +244,8 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	struct x86_buf *b = &g->b;
 	unsigned p = g->pending;
 	add_instret(g, (int32_t)p);
+	writeback(g);
+	g->dirty = 0; /* on this path memory is current; exits below need nothing */
 	x86_mov_imm(b, X86_RDX, pc);
 	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
 	x86_lea(b, X86_RAX, X86_RDX, d->len);
@@ -233,6 +274,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 		add_instret(g, -(int32_t)(p + 1));
 		g->pending = p; /* the caller adds this instruction */
 	}
+	reload(g); /* the handler may have written any x */
 }
 
 /*
@@ -286,7 +328,9 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	for (int i = 0; i < 3; i++)
 		if (slow[i])
 			x86_patch_rel32(slow[i], b->p);
+	uint32_t dirty = g->dirty; /* what the fast path left unwritten */
 	call_helper(g, d, pc, false, true);
+	g->dirty = dirty;
 	x86_patch_rel32(done, b->p);
 	g->pending++;
 }
@@ -345,10 +389,7 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 {
 	struct x86_buf *b = &g->b;
 	ldx(g, X86_RAX, d->rs1);
-	if (d->rs2)
-		x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RBX, XO(d->rs2));
-	else
-		x86_alu_ri(b, X86_CMP, true, X86_RAX, 0);
+	op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
 	uint8_t *taken = x86_jcc(b, f->a);
 	unsigned n = g->pending + 1;
 	exit_const(g, pc + d->len, n, true);
@@ -364,10 +405,7 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 	switch (f->kind) {
 	case K_ALU_RR:
 		ldx(g, X86_RAX, d->rs1);
-		if (d->rs2)
-			x86_alu_rm(b, f->a, w, X86_RAX, X86_RBX, XO(d->rs2));
-		else
-			x86_alu_ri(b, f->a, w, X86_RAX, 0);
+		op_rs2(g, f->a, w, X86_RAX, d->rs2);
 		break;
 	case K_ALU_RI:
 		ldx(g, X86_RAX, d->rs1);
@@ -388,10 +426,8 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_mov_imm(b, X86_RAX, 0); /* before the compare: xor clobbers flags */
 		if (f->kind == K_SLT_RI)
 			x86_alu_ri(b, X86_CMP, true, X86_RCX, d->imm);
-		else if (d->rs2)
-			x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RBX, XO(d->rs2));
 		else
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, 0);
+			op_rs2(g, X86_CMP, true, X86_RCX, d->rs2);
 		x86_setcc(b, f->a, X86_RAX);
 		break;
 	case K_LUI:
@@ -457,6 +493,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 			x86_mov_imm(b, X86_RCX, pc + d->len);
 			stx(g, d->rd, X86_RCX);
 		}
+		writeback(g);
 		add_instret(g, (int32_t)g->pending + 1);
 		exit_probe(g);
 		return false;
@@ -468,12 +505,41 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
+/* The (up to) four registers the block's native code uses most. */
+static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n)
+{
+	unsigned cnt[32] = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = form_of(ins[i]->fn)->kind;
+		if (k == K_HELP || k == K_END)
+			continue;
+		cnt[ins[i]->rs1]++;
+		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
+		    k == K_MUL || k == K_MULH || k == K_DIV)
+			cnt[ins[i]->rs2]++;
+		cnt[ins[i]->rd]++;
+	}
+	cnt[0] = 0;
+	static const uint8_t regs[4] = { X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned best = 0;
+		for (unsigned r = 1; r < 32; r++)
+			if (!g->host[r] && cnt[r] > cnt[best])
+				best = r;
+		if (cnt[best] < 2)
+			break;
+		g->host[best] = regs[k];
+		g->mapped |= 1u << best;
+	}
+}
+
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		   const struct insn *const *ins, unsigned n)
 {
 	(void)h;
 	struct jit_block *blk = &j->blocks[bi];
-	struct gen g = { .j = j, .bi = bi, .pending = 0 };
+	struct gen g = { .j = j, .bi = bi, .pending = 0, .mapped = 0, .dirty = 0 };
+	memset(g.host, 0, sizeof(g.host));
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
@@ -482,6 +548,8 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_mi(b, X86_SUB, true, X86_RBX, OFF(jit_budget), (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
+	choose_regs(&g, ins, n);
+	reload(&g);
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
@@ -508,11 +576,14 @@ void jit_gen_trampolines(struct jit *j)
 	x86_init(&b, j->code, 64);
 	/* enter(h, entry): RBX = h for the whole run; the push keeps the
 	 * stack 16-byte aligned for helper calls */
-	x86_push(&b, X86_RBX);
+	static const uint8_t saved[5] = { X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (int i = 0; i < 5; i++) /* 5 pushes keep the 16-byte alignment */
+		x86_push(&b, saved[i]);
 	x86_mov_rr(&b, true, X86_RBX, X86_RDI);
 	x86_jmp_r(&b, X86_RSI);
 	j->exit = b.p;
-	x86_pop(&b, X86_RBX);
+	for (int i = 4; i >= 0; i--)
+		x86_pop(&b, saved[i]);
 	x86_ret(&b);
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = 64;
