@@ -25,12 +25,13 @@
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
 _Static_assert(sizeof(struct tlb_ent) == 24, "the inline TLB lookup assumes 24-byte entries");
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
-	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE,
+	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE, K_FLOAD, K_FSTORE,
 };
 
 /* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
@@ -63,6 +64,8 @@ static const struct form forms[] = {
 	{ op_sb, K_STORE, 1, 0, 0 }, { op_sh, K_STORE, 2, 0, 0 }, { op_sw, K_STORE, 4, 0, 0 },
 	{ op_sd, K_STORE, 8, 0, 0 },
 	{ op_fence, K_FENCE, 0, 0, 0 },
+	{ op_flw, K_FLOAD, 4, 0, 0 }, { op_fld, K_FLOAD, 8, 0, 0 },
+	{ op_fsw, K_FSTORE, 4, 0, 0 }, { op_fsd, K_FSTORE, 8, 0, 0 },
 	{ op_mul, K_MUL, 0, 0, 0 }, { op_mulw, K_MUL, 0, 1, 0 },
 	{ op_mulh, K_MULH, X86_IMUL1, 0, 0 }, { op_mulhu, K_MULH, X86_MUL, 0, 0 },
 	/* K_DIV: a = 1 for rem, s = signed */
@@ -309,23 +312,39 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	bool store = f->kind == K_STORE;
-	uint8_t *slow[3];
+	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
+	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
+	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
+	if (fp) { /* FS off: the handler raises illegal instruction */
+		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
+		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
+		slow[3] = x86_jcc(b, X86_CC_E);
+	}
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
 		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
 		x86_test_rr(b, false, X86_RDX, X86_RDX);
 		slow[2] = x86_jcc(b, X86_CC_NE);
-		ldx(g, X86_RDX, d->rs2);
+		if (fp)
+			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
+		else
+			ldx(g, X86_RDX, d->rs2);
 		x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+	} else if (fp) {
+		x86_load(b, f->a, false, X86_RAX, X86_RAX, 0);
+		if (f->a == 4) { /* NaN-box the single */
+			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
+			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
+		}
+		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
 	} else {
-		slow[2] = NULL;
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
 	uint8_t *done = x86_jmp(b);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (slow[i])
 			x86_patch_rel32(slow[i], b->p);
 	uint32_t dirty = g->dirty; /* what the fast path left unwritten */
@@ -472,6 +491,8 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		return true;
 	case K_LOAD:
 	case K_STORE:
+	case K_FLOAD:
+	case K_FSTORE:
 		gen_mem(g, f, d, pc);
 		return true;
 	case K_BR:
@@ -514,6 +535,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 		if (k == K_HELP || k == K_END)
 			continue;
 		cnt[ins[i]->rs1]++;
+		if (k == K_FLOAD || k == K_FSTORE)
+			continue; /* rd/rs2 name f registers */
 		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
 		    k == K_MUL || k == K_MULH || k == K_DIV)
 			cnt[ins[i]->rs2]++;
