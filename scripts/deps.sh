@@ -4,8 +4,8 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config liburing-dev libaio-dev zlib1g-dev libzstd-dev libfdt-dev)
-test=(clang libclang-rt-14-dev qemu-utils e2fsprogs genisoimage iproute2 device-tree-compiler)
-guest=(gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf linux-source-6.1 opensbi bc flex bison
+test=(clang libclang-rt-14-dev qemu-utils e2fsprogs genisoimage iproute2 device-tree-compiler qemu-system-misc)
+guest=(gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf linux-source-6.1 opensbi qemu-system-misc bc flex bison
        libssl-dev libelf-dev cpio xz-utils dpkg-dev kmod)
 perf=(fio qemu-system-misc qemu-utils python3)
 

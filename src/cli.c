@@ -19,7 +19,8 @@ void cli_usage(FILE *f)
 	fprintf(f,
 		"usage: ringvm [options]\n"
 		"RISC-V RV64GC full-system emulator (QEMU 'virt' compatible board)\n\n"
-		"  -M, -machine virt    the machine (only 'virt')\n"
+		"  -M, -machine virt[,dumpdtb=PATH]  the machine (only 'virt'); dumpdtb\n"
+		"                       writes its device tree to PATH and exits\n"
 		"  -m SIZE              guest RAM: 512M, 2G... (bare number = MiB; default 128M)\n"
 		"  -smp 1               number of harts (only 1 for now)\n"
 		"  -bios PATH|none      M-mode firmware (default: Debian's OpenSBI fw_dynamic);\n"
@@ -125,9 +126,13 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 
 	if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
 		v = strip_key(v, "type");
+		if (!strncmp(v, "virt,dumpdtb=", 13) && v[13] && !strchr(v + 13, ',')) {
+			o->dumpdtb = v + 13;
+			return 0;
+		}
 		if (!strncmp(v, "virt,", 5))
-			return err_out(err, errlen, "%s '%s': the virt machine takes no properties "
-				       "yet", opt, v);
+			return err_out(err, errlen, "%s '%s': the virt machine takes only the "
+				       "dumpdtb=PATH property", opt, v);
 		if (strcmp(v, "virt"))
 			return err_out(err, errlen, "%s '%s': only the 'virt' machine exists", opt, v);
 	} else if (!strcmp(opt, "-m")) {

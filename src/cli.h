@@ -25,6 +25,7 @@ struct cli_opts {
 	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
 	unsigned n_chardev;
 	bool no_reboot;
+	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
 	bool accel_jit, accel_check; /* -accel jit[,check=on] */
 	bool help, version;     /* print and exit 0 */
 };

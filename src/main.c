@@ -14,6 +14,7 @@
  * The terminal is also restored by atexit and by fatal-signal handlers.
  */
 #include <errno.h>
+#include <libfdt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -147,7 +148,10 @@ static void open_chardevs(struct app *a)
 static void *io_main(void *arg)
 {
 	struct app *a = arg;
-	int r = loop_run(a->loop);
+	int r;
+
+	pthread_setname_np(pthread_self(), "ringvm-io");
+	r = loop_run(a->loop);
 
 	if (r < 0)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
@@ -167,6 +171,7 @@ static void *vcpu_main(void *arg)
 {
 	struct app *a = arg;
 
+	pthread_setname_np(pthread_self(), "ringvm-vcpu0");
 	a->exit_kind = virt_run(a->vm, &a->exit_code);
 	atomic_store(&a->vcpu_done, true);
 	pthread_kill(a->main_thread, SIGUSR1);
@@ -218,6 +223,22 @@ static void build(struct app *a)
 	}
 	if (a->opts.accel_jit && cpu_set_accel(virt_hart(a->vm), CPU_ACCEL_JIT, a->opts.accel_check))
 		die("-accel jit: cannot start the JIT (out of memory, or not an x86-64 host)");
+}
+
+/* -machine virt,dumpdtb=PATH: like QEMU, write the tree and exit. */
+static int dump_dtb(struct app *a)
+{
+	const void *fdt = virt_fdt_blob(a->vm);
+	FILE *f = fopen(a->opts.dumpdtb, "wb");
+	int bad = !f || fwrite(fdt, 1, fdt_totalsize(fdt), f) != fdt_totalsize(fdt);
+
+	if (f && fclose(f) != 0)
+		bad = 1;
+	loop_free(a->loop);
+	virt_free(a->vm);
+	if (bad)
+		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
+	return 0;
 }
 
 static int wait_for_end(struct app *a)
@@ -303,6 +324,8 @@ int main(int argc, char **argv)
 	atomic_init(&a.vcpu_done, false);
 	atomic_init(&a.quit, false);
 	build(&a);
+	if (a.opts.dumpdtb)
+		return dump_dtb(&a);
 	open_chardevs(&a);
 	return run(&a);
 }

@@ -35,6 +35,8 @@ struct pool {
 	pthread_cond_t cond;
 	struct aio_req *head, *tail; /* FIFO via qnext */
 	unsigned idle, nworkers;
+	unsigned queued; /* requests in the FIFO: a worker signalled but not yet
+			  * awake still counts as idle, so spawn on idle < queued */
 	bool stop;
 	struct worker workers[POOL_MAX_WORKERS];
 	struct loop *loop;
@@ -206,6 +208,7 @@ static void *worker_main(void *arg)
 		if (!p->head && p->stop)
 			break;
 		struct aio_req *r = p->head;
+		p->queued--;
 		p->head = r->qnext;
 		if (!p->head)
 			p->tail = NULL;
@@ -256,12 +259,14 @@ static int pool_submit(struct aio_engine *e, struct aio_req *r)
 	else
 		p->head = r;
 	p->tail = r;
-	if (p->idle == 0 && p->nworkers < POOL_MAX_WORKERS)
+	p->queued++;
+	if (p->idle < p->queued && p->nworkers < POOL_MAX_WORKERS)
 		ret = spawn_worker(p);
 	if (ret < 0 && p->nworkers > 0)
 		ret = 0; /* the existing workers will get to it */
 	if (ret < 0) { /* no worker at all: take it back */
 		p->head = p->tail = NULL;
+		p->queued = 0;
 	} else {
 		pthread_cond_signal(&p->cond);
 	}
@@ -280,6 +285,7 @@ static void pool_cancel(struct aio_engine *e, struct aio_req *r)
 			*pp = r->qnext;
 			if (p->tail == r)
 				p->tail = prev;
+			p->queued--;
 			dequeued = true;
 			break;
 		}

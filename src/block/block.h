@@ -37,6 +37,8 @@ enum {
 	BLK_O_FORCE_SHARE = 1u << 5, /* -U: no image locks (read-only only) */
 	BLK_O_DISCARD = 1u << 6,     /* discard=unmap: pass discards down */
 	BLK_O_NO_LOCK = 1u << 7,     /* do not take image locks at all */
+	BLK_O_REPAIR = 1u << 8,      /* check -r: allow opening a corrupt image rw, skip
+	                                the automatic refcount rebuild */
 };
 
 struct blk_open_opts {
@@ -234,5 +236,18 @@ int blk_snapshot_delete(struct blk *b, const char *id_or_name, char *errbuf, siz
  */
 int blk_vmstate_write(struct blk *b, uint64_t pos, const void *buf, size_t len);
 int blk_vmstate_read(struct blk *b, uint64_t pos, void *buf, size_t len);
+
+/* ---- additions (block branch) ------------------------------------------ */
+
+/*
+ * Write one whole cluster compressed (convert -c). off must be cluster
+ * aligned and len the cluster size (or the rest of the image for the last
+ * cluster); the cluster must not be allocated yet. Formats without
+ * compression (raw) write the data normally. Returns 0 or -errno.
+ */
+int blk_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
+
+/* Cluster size of the top image (qcow2), 0 for raw. */
+uint32_t blk_cluster_size(const struct blk *b);
 
 #endif

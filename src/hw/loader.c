@@ -95,7 +95,7 @@ static const Elf64_Phdr *elf_phdr(const struct loader_file *f, unsigned i)
 }
 
 int loader_elf_layout(const struct loader_file *f, uint64_t ram_base, uint64_t ram_size,
-		      uint64_t *entry, uint64_t *lo, uint64_t *hi)
+		      uint64_t bias, uint64_t *entry, uint64_t *lo, uint64_t *hi)
 {
 	const Elf64_Ehdr *eh = elf_header(f);
 	uint64_t l = UINT64_MAX, h = 0;
@@ -110,23 +110,52 @@ int loader_elf_layout(const struct loader_file *f, uint64_t ram_base, uint64_t r
 		if (ph->p_filesz > ph->p_memsz || ph->p_offset > f->size ||
 		    ph->p_filesz > f->size - ph->p_offset)
 			return -ENOEXEC;
-		if (ph->p_paddr < ram_base || ph->p_memsz > ram_size ||
-		    ph->p_paddr - ram_base > ram_size - ph->p_memsz)
+		uint64_t pa = ph->p_paddr + bias; /* wraps on purpose for vmlinux */
+
+		if (pa < ram_base || ph->p_memsz > ram_size ||
+		    pa - ram_base > ram_size - ph->p_memsz)
 			return -ERANGE;
-		if (ph->p_paddr < l)
-			l = ph->p_paddr;
-		if (ph->p_paddr + ph->p_memsz > h)
-			h = ph->p_paddr + ph->p_memsz;
+		if (pa < l)
+			l = pa;
+		if (pa + ph->p_memsz > h)
+			h = pa + ph->p_memsz;
 	}
 	if (l == UINT64_MAX)
 		return -ENOEXEC; /* nothing to load */
-	*entry = eh->e_entry;
+	*entry = eh->e_entry + bias;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_phdr(f, i);
+
+		if (ph->p_type == PT_LOAD && eh->e_entry >= ph->p_vaddr &&
+		    eh->e_entry - ph->p_vaddr < ph->p_memsz) {
+			*entry = ph->p_paddr + (eh->e_entry - ph->p_vaddr) + bias;
+			break;
+		}
+	}
 	*lo = l;
 	*hi = h;
 	return 0;
 }
 
-void loader_elf_copy(const struct loader_file *f, uint8_t *ram, uint64_t ram_base)
+uint64_t loader_elf_kernel_bias(const struct loader_file *f, uint64_t ram_base,
+				uint64_t load_base)
+{
+	const Elf64_Ehdr *eh = elf_header(f);
+	uint64_t lo = UINT64_MAX;
+
+	for (unsigned i = 0; eh && i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_phdr(f, i);
+
+		if (ph->p_type == PT_LOAD && ph->p_memsz && ph->p_paddr < lo)
+			lo = ph->p_paddr;
+	}
+	if (lo == UINT64_MAX || (lo >= ram_base && lo < 0xffffffff80000000ull))
+		return 0;
+	return load_base - lo;
+}
+
+void loader_elf_copy(const struct loader_file *f, uint8_t *ram, uint64_t ram_base,
+		     uint64_t bias)
 {
 	const Elf64_Ehdr *eh = elf_header(f);
 
@@ -136,7 +165,7 @@ void loader_elf_copy(const struct loader_file *f, uint8_t *ram, uint64_t ram_bas
 
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
-		dst = ram + (ph->p_paddr - ram_base);
+		dst = ram + (ph->p_paddr + bias - ram_base);
 		memcpy(dst, f->data + ph->p_offset, ph->p_filesz);
 		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 	}

@@ -55,6 +55,7 @@ struct virt_machine {
 	uint8_t mrom[64];         /* fw_dynamic_info; the rest of the ROM reads 0 */
 	uint64_t bios_addr;       /* flat firmware load address */
 	uint64_t kernel_addr;     /* flat kernel / Image load address */
+	uint64_t kernel_bias;     /* ELF kernel: p_paddr + bias = load address */
 	uint64_t initrd_addr, fdt_addr, reset_pc;
 
 	atomic_int request;
@@ -195,14 +196,14 @@ static int read_image(struct loader_file *f, const char *what, const char *path,
 
 /* Place a firmware/kernel: ELF by its headers, else flat at flat_addr. */
 static int place(struct virt_machine *m, const struct loader_file *f, const char *what,
-		 const char *path, uint64_t flat_addr, uint64_t flat_size,
+		 const char *path, uint64_t flat_addr, uint64_t flat_size, uint64_t bias,
 		 uint64_t *entry, uint64_t *end, char *err, size_t errlen)
 {
 	uint64_t ram_end = VIRT_RAM_BASE + m->cfg.ram_size, lo, hi;
 	int r;
 
 	if (loader_is_elf(f)) {
-		r = loader_elf_layout(f, VIRT_RAM_BASE, m->cfg.ram_size, entry, &lo, &hi);
+		r = loader_elf_layout(f, VIRT_RAM_BASE, m->cfg.ram_size, bias, entry, &lo, &hi);
 		if (r == -ENOEXEC)
 			return fail(err, errlen, r, "%s '%s' is not a RISC-V 64-bit ELF executable",
 				    what, path);
@@ -240,8 +241,13 @@ static int plan_kernel(struct virt_machine *m, uint64_t fw_end, uint64_t *entry,
 		addr = ALIGN_UP(fw_end, 0x200000);
 	}
 	m->kernel_addr = addr;
-	return place(m, &m->kernel, "kernel", m->cfg.kernel, addr, size, entry, end,
-		     err, errlen);
+	/* A vmlinux (linked at the kernel's virtual address) goes where an
+	 * Image would: behind the firmware, 2 MiB aligned. */
+	if (m->cfg.bios)
+		m->kernel_bias = loader_elf_kernel_bias(&m->kernel, VIRT_RAM_BASE,
+							ALIGN_UP(fw_end, 0x200000));
+	return place(m, &m->kernel, "kernel", m->cfg.kernel, addr, size, m->kernel_bias,
+		     entry, end, err, errlen);
 }
 
 static void fill_fw_dynamic_info(struct virt_machine *m, uint64_t next_addr)
@@ -271,7 +277,7 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	if (m->cfg.bios) {
 		m->bios_addr = VIRT_RAM_BASE;
 		r = place(m, &m->bios, "firmware", m->cfg.bios, VIRT_RAM_BASE, m->bios.size,
-			  &fw_entry, &fw_end, err, errlen);
+			  0, &fw_entry, &fw_end, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -333,13 +339,13 @@ static void load_and_reset_hart(struct virt_machine *m)
 {
 	if (m->cfg.bios) {
 		if (loader_is_elf(&m->bios))
-			loader_elf_copy(&m->bios, m->ram, VIRT_RAM_BASE);
+			loader_elf_copy(&m->bios, m->ram, VIRT_RAM_BASE, 0);
 		else
 			copy_flat(m, m->bios_addr, &m->bios);
 	}
 	if (m->cfg.kernel) {
 		if (loader_is_elf(&m->kernel))
-			loader_elf_copy(&m->kernel, m->ram, VIRT_RAM_BASE);
+			loader_elf_copy(&m->kernel, m->ram, VIRT_RAM_BASE, m->kernel_bias);
 		else
 			copy_flat(m, m->kernel_addr, &m->kernel);
 	}
@@ -513,6 +519,11 @@ uint8_t *virt_ram(struct virt_machine *m)
 uint64_t virt_fdt_addr(const struct virt_machine *m)
 {
 	return m->fdt_addr;
+}
+
+const void *virt_fdt_blob(const struct virt_machine *m)
+{
+	return m->fdt;
 }
 
 struct hart *virt_hart(struct virt_machine *m)

@@ -119,6 +119,8 @@ void virt_request_stop(struct virt_machine *m);
 /* For tests and tools. */
 uint8_t *virt_ram(struct virt_machine *m);
 uint64_t virt_fdt_addr(const struct virt_machine *m);
+/* The device tree blob as generated (fdt_totalsize bytes). */
+const void *virt_fdt_blob(const struct virt_machine *m);
 struct hart *virt_hart(struct virt_machine *m);
 
 /* The machine's MMIO dispatch (what the hart calls); for tests. */

@@ -214,8 +214,12 @@ static void watch_done(struct loop_ring_op *op, int res, uint32_t flags)
 		free(wo);
 		return;
 	}
-	if (res == -ECANCELED)
+	/* io_uring cancels a thread's requests when that thread exits: a watch
+	 * armed by a thread that has gone is armed again from this one. */
+	if (res == -ECANCELED) {
+		watch_arm(wo->loop, wo);
 		return;
+	}
 	wo->in_callback = true;
 	w->fn(w, res);
 	wo->in_callback = false;

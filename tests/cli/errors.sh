@@ -37,7 +37,8 @@ expect_error "at least 1 MiB" -m 64K -bios none -kernel "$tmp/small"
 expect_error "only one hart" -smp 2
 expect_error "invalid hart count" -smp zero
 expect_error "only the 'virt' machine" -M sifive_u
-expect_error "takes no properties" -machine virt,aia=aplic
+expect_error "takes only the dumpdtb=PATH property" -machine virt,aia=aplic
+expect_error "cannot write the device tree to '/nonexistent/x.dtb'" -machine virt,dumpdtb=/nonexistent/x.dtb -bios none -kernel "$tmp/small"
 expect_error "unknown -serial device 'vc'" -serial vc
 expect_error "needs path=PATH (unix) or port=PORT" -chardev socket,id=x
 expect_error "unknown chardev backend 'bogus'" -chardev bogus,id=a
@@ -60,6 +61,14 @@ expect_error "only one -serial" -serial stdio -serial null
 # The good paths print to stdout and exit 0.
 "$vm" --help | grep -q -- '-kernel PATH' || { echo "FAIL: --help"; fails=$((fails + 1)); }
 "$vm" -version | grep -q '^ringvm version ' || { echo "FAIL: -version"; fails=$((fails + 1)); }
+
+"$vm" -machine virt,dumpdtb="$tmp/virt.dtb" -m 256M -append "console=ttyS0" -kernel "$tmp/small" </dev/null &&
+	[ "$(od -An -tx1 -N4 "$tmp/virt.dtb" | tr -d ' ')" = d00dfeed ] ||
+	{ echo "FAIL: dumpdtb"; fails=$((fails + 1)); }
+if command -v dtc >/dev/null; then
+	dtc -q -I dtb -O dts "$tmp/virt.dtb" | grep -q 'bootargs = "console=ttyS0"' ||
+		{ echo "FAIL: dumpdtb content"; fails=$((fails + 1)); }
+fi
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all error paths ok"

@@ -51,12 +51,12 @@ int main(void)
 
 	t_timeout(10);
 	CHECK(loader_is_elf(&f));
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), 0);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), 0);
 	CHECK_EQ(entry, RAM_BASE + 0x10);
 	CHECK_EQ(lo, RAM_BASE);
 	CHECK_EQ(hi, RAM_BASE + 0x1800);
 	memset(ram, 0xcc, 0x2000);
-	loader_elf_copy(&f, ram, RAM_BASE);
+	loader_elf_copy(&f, ram, RAM_BASE, 0);
 	CHECK_EQ(ram[0], 0xaa);
 	CHECK_EQ(ram[0xff], 0xaa);
 	CHECK_EQ(ram[0x100], 0xcc);  /* between segments: untouched */
@@ -65,36 +65,59 @@ int main(void)
 	CHECK_EQ(ram[0x17ff], 0);
 	CHECK_EQ(ram[0x1800], 0xcc);
 
+	/* A vmlinux-style file (paddr = kernel virtual address) is moved. */
+	CHECK_EQ(loader_elf_kernel_bias(&f, RAM_BASE, RAM_BASE + 0x80000), 0); /* plain: no bias */
+	ph[0].p_paddr = 0xffffffff80000000ull;
+	ph[1].p_paddr = 0xffffffff80001000ull;
+	eh->e_entry = 0xffffffff80000010ull;
+	uint64_t bias = loader_elf_kernel_bias(&f, RAM_BASE, RAM_BASE + 0x80000);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ERANGE);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, bias, &entry, &lo, &hi), 0);
+	CHECK_EQ(entry, RAM_BASE + 0x80010);
+	CHECK_EQ(lo, RAM_BASE + 0x80000);
+	memset(ram, 0xcc, sizeof(ram));
+	loader_elf_copy(&f, ram, RAM_BASE, bias);
+	CHECK_EQ(ram[0x80000], 0xaa);
+	CHECK_EQ(ram[0x81010], 0);
+	/* RISC-V Linux's own layout: physical from 0, virtual in the top half */
+	ph[0].p_paddr = 0;
+	ph[1].p_paddr = 0x1000;
+	bias = loader_elf_kernel_bias(&f, RAM_BASE, RAM_BASE + 0x80000);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, bias, &entry, &lo, &hi), 0);
+	CHECK_EQ(entry, RAM_BASE + 0x80010); /* e_entry is virtual: translated */
+	CHECK_EQ(lo, RAM_BASE + 0x80000);
+	f = make_elf();
+
 	/* A segment past the end of RAM, or below it. */
 	ph[1].p_paddr = RAM_BASE + RAM_SIZE - 0x100;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ERANGE);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ERANGE);
 	ph[1].p_paddr = 0x1000;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ERANGE);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ERANGE);
 	ph[1].p_paddr = UINT64_MAX - 0x10; /* wraps */
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ERANGE);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ERANGE);
 
 	/* File data beyond the file, filesz > memsz, bad phdr table. */
 	f = make_elf();
 	ph[0].p_offset = sizeof(file) - 0x10;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	ph[1].p_filesz = 0x900;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	eh->e_phnum = 1000;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	eh->e_machine = EM_X86_64;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	eh->e_ident[EI_CLASS] = ELFCLASS32;
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	f.size = 40; /* shorter than the ELF header */
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 	f = make_elf();
 	ph[0].p_type = ph[1].p_type = PT_NOTE; /* nothing to load */
-	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, &entry, &lo, &hi), -ENOEXEC);
+	CHECK_EQ(loader_elf_layout(&f, RAM_BASE, RAM_SIZE, 0, &entry, &lo, &hi), -ENOEXEC);
 
 	/* The RISC-V Linux Image header. */
 	memset(file, 0, sizeof(file));

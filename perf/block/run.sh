@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# perf/block/run.sh [BUILD_DIR] - ringvm-img bench/convert against qemu-img
+# on the same files and parameters, in one run (a few minutes).
+#
+# Prints JSON lines {"suite":"block","metric":..,"value":..,"unit":..,
+# "anchor":"qemu-img","anchor_value":..}; progress goes to stderr.
+# qemu-img bench only steps sequentially, so the "4k" cases step by
+# 1 MiB + 4 KiB through a 1 GiB file (wrapping), which spreads requests over
+# the whole file the same way for both tools.
+# Env: PERF_DIR (scratch, default a temp dir under /var/tmp), PERF_SCALE
+# (multiplies request counts, default 1).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-${RINGVM_BUILD:-$root/build/release}}
+IMG="$build/ringvm-img"
+[ -x "$IMG" ] || { echo "ringvm-img not found in $build (scripts/build.sh Release)" >&2; exit 1; }
+command -v qemu-img >/dev/null || { echo "qemu-img is needed as the anchor (apt-get install qemu-utils)" >&2; exit 1; }
+scale=${PERF_SCALE:-1}
+dir=${PERF_DIR:-$(mktemp -d /var/tmp/ringvm-perf-block.XXXXXX)}
+mkdir -p "$dir"
+trap 'rm -rf "$dir"' EXIT
+log() { echo "[perf/block] $*" >&2; }
+
+# seconds from "Run completed in X seconds."
+bench_secs() { "$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p'; }
+emit() { # metric value unit anchor_value
+	printf '{"suite":"block","metric":"%s","value":%s,"unit":"%s","anchor":"qemu-img","anchor_value":%s}\n' "$1" "$2" "$3" "$4"
+}
+rate() { awk -v n="$1" -v s="$2" -v k="$3" 'BEGIN { if (s <= 0) s = 1e-9; printf "%.1f", n * k / s }'; }
+
+log "preparing 1 GiB raw and preallocated qcow2 files in $dir"
+qemu-img create -q -f raw -o preallocation=full "$dir/d.raw" 1G
+qemu-img create -q -f qcow2 -o preallocation=full "$dir/d.qcow2" 1G
+sync
+
+# case: name fmt file count size step extra-args
+run_case() {
+	local name=$1 fmt=$2 file=$3 count=$4 size=$5 step=$6; shift 6
+	local args=(-f "$fmt" -d 32 -s "$size" -S "$step" -t none -i io_uring "$@" "$file")
+	# warm-up run of each tool (metadata caches, the kernel's page of the
+	# L2 tables), then the measured runs, alternating
+	"$IMG" bench -q -c $((count / 10)) "${args[@]}" >/dev/null 2>&1 || true
+	qemu-img bench -q -c $((count / 10)) "${args[@]}" >/dev/null 2>&1 || true
+	local q r
+	q=$(bench_secs qemu-img bench -c "$count" "${args[@]}")
+	r=$(bench_secs "$IMG" bench -c "$count" "${args[@]}")
+	[ -n "$q" ] && [ -n "$r" ] || { log "$name: a bench run failed"; return 1; }
+	if [ "$size" = 4k ]; then
+		emit "$name" "$(rate "$count" "$r" 1)" IOPS "$(rate "$count" "$q" 1)"
+	else
+		emit "$name" "$(rate "$count" "$r" 1)" MiB/s "$(rate "$count" "$q" 1)"
+	fi
+	log "$name: ringvm-img ${r}s, qemu-img ${q}s for $count requests"
+}
+
+n4k=$((60000 * scale)); n1m=$((1024 * scale))
+for fmt in raw qcow2; do
+	f="$dir/d.$fmt"
+	run_case "${fmt}_4k_read_qd32_direct_uring" "$fmt" "$f" "$n4k" 4k 1052672
+	run_case "${fmt}_4k_write_qd32_direct_uring" "$fmt" "$f" "$n4k" 4k 1052672 -w
+	run_case "${fmt}_1m_seq_read_qd32_direct_uring" "$fmt" "$f" "$n1m" 1M 1M
+	run_case "${fmt}_1m_seq_write_qd32_direct_uring" "$fmt" "$f" "$n1m" 1M 1M -w
+done
+
+log "preparing a 4 GiB qcow2 image with 1 GiB of data in 4 MiB extents"
+rm -f "$dir/d.raw" "$dir/d.qcow2"
+truncate -s 4G "$dir/src.raw"
+head -c 4M /dev/urandom >"$dir/chunk"
+for i in $(seq 0 255); do
+	dd if="$dir/chunk" of="$dir/src.raw" bs=4M seek=$((i * 4)) conv=notrunc status=none
+done
+qemu-img convert -O qcow2 "$dir/src.raw" "$dir/src.qcow2"
+rm -f "$dir/src.raw" "$dir/chunk"
+cat "$dir/src.qcow2" >/dev/null
+conv_time() { # tool outfmt
+	local t0 t1
+	rm -f "$dir/out"
+	sync
+	t0=$(date +%s.%N)
+	"$1" convert -t writeback -O "$2" "$dir/src.qcow2" "$dir/out"
+	sync
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+for ofmt in qcow2 raw; do
+	q=$(conv_time qemu-img "$ofmt")
+	r=$(conv_time "$IMG" "$ofmt")
+	emit "convert_4g_1g_data_qcow2_to_$ofmt" "$r" s "$q"
+	log "convert to $ofmt: ringvm-img ${r}s, qemu-img ${q}s"
+done
