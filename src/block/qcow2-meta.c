@@ -679,6 +679,64 @@ out:
 	return r;
 }
 
+/* Create the refcount blocks missing for clusters [start, start+n) of
+ * fresh space, placed right after them (they describe themselves or are
+ * described by an existing block). -EAGAIN: the refcount table had to grow
+ * (and moved the end of the image); the caller starts over. */
+static int blocks_after(struct qcow2 *q, uint64_t start, uint64_t n)
+{
+	uint64_t cs = q->cluster_size, nb = 0;
+	for (int it = 0; it < 64; it++) { /* the new blocks need blocks too */
+		uint64_t need = 0;
+		for (uint64_t j = start >> q->rb_bits; j <= (start + n + nb - 1) >> q->rb_bits; j++)
+			if (j >= q->rt_entries || !q->rt[j])
+				need++;
+		if (need == nb)
+			break;
+		nb = need;
+	}
+	uint64_t last = (start + n + nb - 1) >> q->rb_bits;
+	if (last >= q->rt_entries) {
+		int r = grow_rt(q, last + 1);
+		return r < 0 ? r : -EAGAIN;
+	}
+	uint8_t *blocks = blk_alloc_buf(nb * cs);
+	uint64_t *pos = calloc(last + 1, sizeof(uint64_t));
+	int r = -ENOMEM;
+	if (!blocks || !pos)
+		goto out;
+	memset(blocks, 0, nb * cs);
+	uint64_t m = 0;
+	for (uint64_t j = start >> q->rb_bits; j <= last; j++)
+		if (!q->rt[j])
+			pos[j] = start + n + m++; /* cluster index of block j */
+	r = 0;
+	for (uint64_t k = 0; k < nb && !r; k++) {
+		uint64_t c = start + n + k, j = c >> q->rb_bits;
+		if (pos[j]) /* described by a new block */
+			rb_write(q, blocks + (pos[j] - start - n) * cs, c & ((1ull << q->rb_bits) - 1), 1);
+		else
+			r = q_refcount_set(q, c, 1);
+	}
+	/* 1. the blocks, 2. the table entries pointing at them */
+	if (!r)
+		r = q_meta_write(q, (start + n) * cs, blocks, nb * cs, Q_OL_RB);
+	for (uint64_t j = start >> q->rb_bits; j <= last && !r; j++) {
+		if (!pos[j])
+			continue;
+		uint8_t be[8];
+		q_put64(be, pos[j] * cs);
+		q->rt[j] = pos[j] * cs;
+		r = q_meta_write(q, q->rt_offset + j * 8, be, 8, Q_OL_RT);
+	}
+	if (!r && (start + n + nb) * cs > q->host_end)
+		q->host_end = (start + n + nb) * cs;
+out:
+	free(blocks);
+	free(pos);
+	return r;
+}
+
 /* Allocate n contiguous free clusters (refcount 1 each, in the cache).
  * Returns the host offset or -errno. */
 int64_t q_alloc_clusters(struct qcow2 *q, uint64_t n)
@@ -708,13 +766,18 @@ restart:;
 			len++;
 		}
 	}
-	for (uint64_t c = start; c < start + n; c++) {
-		uint64_t bi = c >> q->rb_bits;
+	for (uint64_t bi = start >> q->rb_bits; bi <= (start + n - 1) >> q->rb_bits; bi++) {
 		if (bi >= q->rt_entries || !q->rt[bi]) {
-			int r = ensure_block(q, bi);
+			/* blocks missing: take fresh space at the end and put the
+			 * blocks right after the run */
+			if (start < end_cl)
+				start = end_cl;
+			int r = blocks_after(q, start, n);
+			if (r == -EAGAIN)
+				goto restart; /* the refcount table moved the end */
 			if (r < 0)
 				return r;
-			goto restart;
+			break;
 		}
 	}
 	for (uint64_t c = start; c < start + n; c++) {

@@ -50,16 +50,15 @@ struct virt_machine {
 	struct uart *uart;
 	struct rtc *rtc;
 	struct testdev test;
-	/* virtio-mmio slots: dev is set on main before the run, freed on the
-	 * loop thread by virt_io_teardown (or by virt_free if never run). */
+
 	struct virt_slot {
 		struct virt_machine *m;
-		unsigned n;
-		struct virtio_mmio *dev;
-	} slot[VIRT_VIRTIO_COUNT];
-	struct virt_fdt_params fdt_params; /* kept to rebuild the tree on plug */
+		unsigned irq;             /* PLIC source */
+		struct virtio_mmio *dev;  /* NULL: empty slot */
+	} slots[VIRT_VIRTIO_COUNT];
 
 	struct loader_file bios, kernel, initrd;
+	struct virt_fdt_params fdtp; /* kept to rebuild when a device is added */
 	uint8_t fdt[FDT_BUF_SIZE];
 	uint8_t mrom[64];         /* fw_dynamic_info; the rest of the ROM reads 0 */
 	uint64_t bios_addr;       /* flat firmware load address */
@@ -113,13 +112,6 @@ static void test_action(void *opaque, enum testdev_action act, int code)
 		cpu_kick(m->hart);
 }
 
-static void virtio_irq(void *opaque, int level)
-{
-	struct virt_slot *s = opaque;
-
-	plic_set_irq(s->m->plic, VIRT_IRQ_VIRTIO0 + s->n, level);
-}
-
 static uint64_t read_mtime(void *opaque)
 {
 	return clint_mtime(((struct virt_machine *)opaque)->clint);
@@ -157,7 +149,7 @@ int virt_mmio_read(void *opaque, uint64_t addr, unsigned size, uint64_t *val)
 	}
 	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
 		uint64_t off = addr - VIRT_VIRTIO_BASE;
-		struct virtio_mmio *d = m->slot[off / VIRT_VIRTIO_SIZE].dev;
+		struct virtio_mmio *d = m->slots[off / VIRT_VIRTIO_SIZE].dev;
 
 		if (d)
 			return virtio_mmio_read(d, off % VIRT_VIRTIO_SIZE, size, val);
@@ -183,7 +175,7 @@ int virt_mmio_write(void *opaque, uint64_t addr, unsigned size, uint64_t val)
 		return testdev_mmio_write(&m->test, addr - VIRT_TEST_BASE, size, val);
 	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
 		uint64_t off = addr - VIRT_VIRTIO_BASE;
-		struct virtio_mmio *d = m->slot[off / VIRT_VIRTIO_SIZE].dev;
+		struct virtio_mmio *d = m->slots[off / VIRT_VIRTIO_SIZE].dev;
 
 		return d ? virtio_mmio_write(d, off % VIRT_VIRTIO_SIZE, size, val) : 0;
 	}
@@ -343,7 +335,7 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	if ((m->cfg.initrd ? m->initrd_addr : m->fdt_addr) < low_end)
 		goto too_small;
 	fill_fw_dynamic_info(m, k_entry);
-	m->fdt_params = fp;
+	m->fdtp = fp;
 	r = virt_fdt_build(&fp, m->fdt, sizeof(m->fdt));
 	if (r < 0)
 		return fail(err, errlen, -EINVAL, "cannot build the device tree: %s",
@@ -422,6 +414,10 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	m->cfg = *cfg;
 	m->loop = loop;
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+		m->slots[i].m = m;
+		m->slots[i].irq = VIRT_IRQ_VIRTIO0 + i;
+	}
 	atomic_init(&m->request, REQ_NONE);
 	r = 0;
 	if (cfg->bios)
@@ -468,45 +464,12 @@ fail:
 	return r;
 }
 
-int virt_virtio_host(struct virt_machine *m, struct virtio_host *host)
-{
-	for (unsigned n = 0; n < VIRT_VIRTIO_COUNT; n++) {
-		if (m->slot[n].dev)
-			continue;
-		m->slot[n].m = m;
-		m->slot[n].n = n;
-		*host = (struct virtio_host){
-			.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
-			.loop = m->loop, .set_irq = virtio_irq, .irq_opaque = &m->slot[n],
-		};
-		return (int)n;
-	}
-	return -ENOSPC;
-}
-
-void virt_virtio_plug(struct virt_machine *m, int slot, struct virtio_mmio *dev)
-{
-	m->slot[slot].dev = dev;
-	m->fdt_params.virtio_mask |= 1u << slot;
-	/* The tree had room for every slot when it was first built (64 KiB
-	 * buffer, a few KiB used), so the rebuild cannot run out of space. */
-	if (virt_fdt_build(&m->fdt_params, m->fdt, sizeof(m->fdt)) == 0)
-		memcpy(m->ram + (m->fdt_addr - VIRT_RAM_BASE), m->fdt, fdt_totalsize(m->fdt));
-}
-
-static void free_virtio(struct virt_machine *m)
-{
-	for (unsigned n = 0; n < VIRT_VIRTIO_COUNT; n++) {
-		virtio_mmio_free(m->slot[n].dev);
-		m->slot[n].dev = NULL;
-	}
-}
-
 void virt_free(struct virt_machine *m)
 {
 	if (!m)
 		return;
-	free_virtio(m);
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++)
+		virtio_mmio_free(m->slots[i].dev); /* only if never torn down */
 	cpu_hart_free(m->hart);
 	rtc_free(m->rtc);
 	uart_free(m->uart);
@@ -527,11 +490,14 @@ void virt_attach_console(struct virt_machine *m, struct chr_dev *chr)
 
 void virt_io_teardown(struct virt_machine *m)
 {
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+		virtio_mmio_free(m->slots[i].dev); /* drains its requests first */
+		m->slots[i].dev = NULL;
+	}
 	uart_flush(m->uart);
 	uart_attach(m->uart, NULL);
 	clint_stop(m->clint);
 	rtc_stop(m->rtc);
-	free_virtio(m); /* drains their requests; the drives close after this */
 }
 
 void virt_request_stop(struct virt_machine *m)
@@ -571,6 +537,50 @@ enum virt_exit virt_run(struct virt_machine *m, int *code)
 			/* A kick ends the wait; the deadline is only a safety net. */
 			cpu_wfi_wait(m->hart, mono_ns() + 1000000000ull);
 	}
+}
+
+/* ---- virtio slots ------------------------------------------------------ */
+
+static void virtio_irq(void *opaque, int level)
+{
+	struct virt_slot *s = opaque;
+
+	plic_set_irq(s->m->plic, s->irq, level != 0);
+}
+
+int virt_virtio_free_slot(const struct virt_machine *m)
+{
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++)
+		if (!m->slots[i].dev)
+			return (int)i;
+	return -ENOSPC;
+}
+
+void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host *h)
+{
+	*h = (struct virtio_host){
+		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
+		.loop = m->loop, .set_irq = virtio_irq,
+		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT],
+	};
+}
+
+int virt_attach_virtio(struct virt_machine *m, unsigned slot, struct virtio_mmio *dev)
+{
+	if (slot >= VIRT_VIRTIO_COUNT || !dev)
+		return -EINVAL;
+	if (m->slots[slot].dev)
+		return -EBUSY;
+	m->fdtp.virtio_mask |= 1u << slot;
+	if (virt_fdt_build(&m->fdtp, m->fdt, sizeof(m->fdt)) < 0) {
+		/* no room (a huge -append): keep the tree as it was */
+		m->fdtp.virtio_mask &= ~(1u << slot);
+		virt_fdt_build(&m->fdtp, m->fdt, sizeof(m->fdt));
+		return -ENOSPC;
+	}
+	m->slots[slot].dev = dev;
+	memcpy(m->ram + (m->fdt_addr - VIRT_RAM_BASE), m->fdt, fdt_totalsize(m->fdt));
+	return 0;
 }
 
 uint8_t *virt_ram(struct virt_machine *m)

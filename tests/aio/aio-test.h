@@ -54,4 +54,28 @@ static inline void aio_run_until_idle(struct aio_fixture *f)
 		REQUIRE(loop_run_once(f->loop, -1) >= 0);
 }
 
+struct aio_wait {
+	ssize_t res;
+	int done;
+};
+
+static inline void aio_wait_done(struct aio_req *r, ssize_t res)
+{
+	struct aio_wait *w = r->opaque;
+	w->res = res;
+	w->done = 1;
+}
+
+/* Submit a prepared request (its done/opaque are replaced) and run the loop
+ * until it completes; returns its result. */
+static inline ssize_t aio_submit_wait(struct aio_fixture *f, struct aio_req *r)
+{
+	struct aio_wait w = { 0, 0 };
+	r->done = aio_wait_done;
+	r->opaque = &w;
+	REQUIRE(aio_submit(f->e, r) == 0);
+	aio_run_until(f, &w.done);
+	return w.res;
+}
+
 #endif

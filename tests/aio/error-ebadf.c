@@ -6,22 +6,9 @@
 #include "aio-test.h"
 
 static struct aio_fixture f;
-static ssize_t result;
-static int done_flag;
-
-static void on_done(struct aio_req *r, ssize_t res)
-{
-	(void)r;
-	result = res;
-	done_flag = 1;
-}
-
 static ssize_t run(struct aio_req *r)
 {
-	done_flag = 0;
-	REQUIRE(aio_submit(f.e, r) == 0);
-	aio_run_until(&f, &done_flag);
-	return result;
+	return aio_submit_wait(&f, r);
 }
 
 int main(int argc, char **argv)
@@ -39,23 +26,25 @@ int main(int argc, char **argv)
 	int closed = 65000;
 	REQUIRE(fcntl(closed, F_GETFD) < 0);
 
-	aio_prep_read(&r, closed, buf, sizeof(buf), 0, on_done, NULL);
+	aio_prep_read(&r, closed, buf, sizeof(buf), 0, NULL, NULL);
 	CHECK_EQ(run(&r), -EBADF);
-	aio_prep_fsync(&r, closed, 1, on_done, NULL);
+	aio_prep_fsync(&r, closed, 1, NULL, NULL);
 	CHECK_EQ(run(&r), -EBADF);
 
 	int ro = open(path, O_RDONLY);
 	REQUIRE(ro >= 0);
-	aio_prep_write(&r, ro, buf, 1, 0, on_done, NULL);
+	aio_prep_write(&r, ro, buf, 1, 0, NULL, NULL);
 	CHECK_EQ(run(&r), -EBADF);
-	aio_prep_read(&r, ro, buf, sizeof(buf), 0, on_done, NULL);
+	aio_prep_read(&r, ro, buf, sizeof(buf), 0, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
 
 	/* malformed requests are refused at submit, done() never runs */
-	aio_prep_readv(&r, ro, NULL, 0, 0, on_done, NULL);
-	done_flag = 0;
+	struct aio_wait w = { 0, 0 };
+	aio_prep_readv(&r, ro, NULL, 0, 0, aio_wait_done, &w);
 	CHECK_EQ(aio_submit(f.e, &r), -EINVAL);
-	CHECK_EQ(done_flag, 0);
+	for (int i = 0; i < 3; i++)
+		REQUIRE(loop_run_once(f.loop, 1000000) >= 0);
+	CHECK_EQ(w.done, 0);
 	close(ro);
 	aio_fixture_close(&f);
 	return t_finish();

@@ -8,22 +8,9 @@
 #include "aio-test.h"
 
 static struct aio_fixture f;
-static ssize_t result;
-static int done_flag;
-
-static void on_done(struct aio_req *r, ssize_t res)
-{
-	(void)r;
-	result = res;
-	done_flag = 1;
-}
-
 static ssize_t run(struct aio_req *r)
 {
-	done_flag = 0;
-	REQUIRE(aio_submit(f.e, r) == 0);
-	aio_run_until(&f, &done_flag);
-	return result;
+	return aio_submit_wait(&f, r);
 }
 
 int main(int argc, char **argv)
@@ -37,21 +24,21 @@ int main(int argc, char **argv)
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	REQUIRE(fd >= 0);
 
-	aio_prep_fallocate(&r, fd, 0, 0, 1 << 20, on_done, NULL);
+	aio_prep_fallocate(&r, fd, 0, 0, 1 << 20, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
 	REQUIRE(fstat(fd, &st) == 0);
 	CHECK_EQ(st.st_size, 1 << 20);
 
 	memset(buf, 0xab, sizeof(buf));
-	aio_prep_write(&r, fd, buf, sizeof(buf), 65536, on_done, NULL);
+	aio_prep_write(&r, fd, buf, sizeof(buf), 65536, NULL, NULL);
 	CHECK_EQ(run(&r), (ssize_t)sizeof(buf));
-	aio_prep_fsync(&r, fd, 0, on_done, NULL);
+	aio_prep_fsync(&r, fd, 0, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
-	aio_prep_fsync(&r, fd, 1, on_done, NULL);
+	aio_prep_fsync(&r, fd, 1, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
 
 	aio_prep_fallocate(&r, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 65536 + 4096,
-			   8192, on_done, NULL);
+			   8192, NULL, NULL);
 	ssize_t ret = run(&r);
 	if (ret == -EOPNOTSUPP)
 		t_skip("this filesystem cannot punch holes");

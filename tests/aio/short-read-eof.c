@@ -6,22 +6,9 @@
 #include "aio-test.h"
 
 static struct aio_fixture f;
-static ssize_t result;
-static int done_flag;
-
-static void on_done(struct aio_req *r, ssize_t res)
-{
-	(void)r;
-	result = res;
-	done_flag = 1;
-}
-
 static ssize_t run(struct aio_req *r)
 {
-	done_flag = 0;
-	REQUIRE(aio_submit(f.e, r) == 0);
-	aio_run_until(&f, &done_flag);
-	return result;
+	return aio_submit_wait(&f, r);
 }
 
 int main(int argc, char **argv)
@@ -38,22 +25,22 @@ int main(int argc, char **argv)
 	REQUIRE(write(fd, buf, 1000) == 1000);
 
 	memset(buf, 0, sizeof(buf));
-	aio_prep_read(&r, fd, buf, sizeof(buf), 0, on_done, NULL);
+	aio_prep_read(&r, fd, buf, sizeof(buf), 0, NULL, NULL);
 	CHECK_EQ(run(&r), 1000);
 	CHECK(buf[999] == (char)999 && buf[1000] == 0);
 
-	aio_prep_read(&r, fd, buf, 100, 1000, on_done, NULL);
+	aio_prep_read(&r, fd, buf, 100, 1000, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
-	aio_prep_read(&r, fd, buf, 100, 5000, on_done, NULL);
+	aio_prep_read(&r, fd, buf, 100, 5000, NULL, NULL);
 	CHECK_EQ(run(&r), 0);
 
 	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
-	aio_prep_readv(&r, fd, iov, 2, 300, on_done, NULL);
+	aio_prep_readv(&r, fd, iov, 2, 300, NULL, NULL);
 	CHECK_EQ(run(&r), 700);
 	CHECK(a[0] == (char)300 && b[99] == (char)999);
 	CHECK(iov[0].iov_base == a && iov[0].iov_len == sizeof(a)); /* untouched */
 
-	aio_prep_read(&r, fd, buf, 4096, 900, on_done, NULL);
+	aio_prep_read(&r, fd, buf, 4096, 900, NULL, NULL);
 	r.aflags = 0;
 	CHECK_EQ(run(&r), 100);
 	close(fd);

@@ -46,8 +46,35 @@ static void run(int bits, uint32_t cs)
 	tb_fini(&t);
 }
 
+/* One large write into a fresh image with small clusters: the run spans
+ * many refcount block ranges, whose blocks must be created on the way
+ * (this used to loop forever). */
+static void big_run(int bits)
+{
+	struct tb t;
+	tb_init(&t, AIO_ENGINE_AUTO);
+	const char *p = tb_path("big.qcow2");
+	uint64_t size = 12 << 20;
+	struct blk_create_opts co = { .format = "qcow2", .size = size, .cluster_size = 512,
+				      .refcount_bits = bits };
+	tb_create(&t, p, &co);
+	struct blk *b = tb_open(&t, p, NULL, BLK_O_RDWR);
+	uint8_t *data = malloc(size);
+	for (uint64_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * 5 + (i >> 13));
+	CHECK_EQ(blk_pwrite(b, 0, data, size), 0);
+	tb_verify(b, data, size);
+	CHECK_EQ(blk_close(b), 0);
+	if (tb_have_qemu_img())
+		CHECK_EQ(tb_qemu_check(p), 0);
+	free(data);
+	tb_fini(&t);
+}
+
 int main(void)
 {
+	big_run(16);
+	big_run(64);
 	for (int bits = 1; bits <= 64; bits *= 2)
 		run(bits, 512);
 	run(16, 1024);

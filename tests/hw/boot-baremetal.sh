@@ -22,9 +22,9 @@ for p in virt-smoke reset; do
 done
 fails=0
 
-# 1. Input is sent only once the guest says its timer works, so nothing is
-#    typed before the UART FIFO is set up (FIFO enable clears it, as on
-#    hardware).
+# 1. Input is sent once the guest says its timer works; the guest turned
+#    its FIFO on before printing anything (a later FIFO enable would clear
+#    typed input, as on hardware).
 python3 - "$vm" "$tmp/virt-smoke.elf" <<'PY' || fails=$((fails + 1))
 import os, select, subprocess, sys, time
 vm, elf = sys.argv[1], sys.argv[2]

@@ -134,8 +134,15 @@ static struct item gen_one(bool paging)
 		}
 	} else if (k < 96) { /* D arithmetic and moves */
 		static const uint32_t f7s[] = { 0x01, 0x05, 0x09, 0x0d };
-		if (t_rand() % 3 == 0)
-			it.raw = enc_r(0x53, (uint32_t)(t_rand() % 32), 0, rs_any(), 0, 0x79); /* fmv.d.x */
+		unsigned c = (unsigned)(t_rand() % 6);
+		uint32_t fr = (uint32_t)(t_rand() % 32), w = t_rand() % 2 ? 3 : 2;
+		int32_t off = (int32_t)(t_rand() % 2048);
+		if (c == 0)
+			it.raw = enc_r(0x53, fr, 0, rs_any(), 0, 0x79); /* fmv.d.x */
+		else if (c == 1)
+			it.raw = enc_i(0x07, fr, w, 8, off);              /* fld / flw */
+		else if (c == 2)
+			it.raw = enc_s(w, 8, fr, off) | 0x04;             /* fsd / fsw */
 		else
 			it.raw = enc_r(0x53, (uint32_t)(t_rand() % 32), 7, (uint32_t)(t_rand() % 32),
 				       (uint32_t)(t_rand() % 32), f7s[t_rand() % 4]);

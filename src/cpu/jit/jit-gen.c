@@ -1,9 +1,11 @@
 /*
  * jit-gen.c - x86-64 code for one guest block.
  *
- * Host registers: RBX holds the hart; guest registers live in h->x[] and
- * every instruction reads and writes them there (so helper calls and
- * traps see exact state with no writeback); RAX, RCX, RDX are scratch.
+ * Host registers: RBX holds the hart; R12-R15 hold up to four guest
+ * registers a block uses most (loaded at block entry, written back before
+ * every helper call and at every exit, reloaded after a helper, which may
+ * write any x); the other guest registers are used in place in h->x[].
+ * RAX, RCX, RDX, RSI are scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
@@ -23,12 +25,13 @@
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
+#define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
 _Static_assert(sizeof(struct tlb_ent) == 24, "the inline TLB lookup assumes 24-byte entries");
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
-	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE,
+	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE, K_FLOAD, K_FSTORE,
 };
 
 /* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
@@ -61,6 +64,8 @@ static const struct form forms[] = {
 	{ op_sb, K_STORE, 1, 0, 0 }, { op_sh, K_STORE, 2, 0, 0 }, { op_sw, K_STORE, 4, 0, 0 },
 	{ op_sd, K_STORE, 8, 0, 0 },
 	{ op_fence, K_FENCE, 0, 0, 0 },
+	{ op_flw, K_FLOAD, 4, 0, 0 }, { op_fld, K_FLOAD, 8, 0, 0 },
+	{ op_fsw, K_FSTORE, 4, 0, 0 }, { op_fsd, K_FSTORE, 8, 0, 0 },
 	{ op_mul, K_MUL, 0, 0, 0 }, { op_mulw, K_MUL, 0, 1, 0 },
 	{ op_mulh, K_MULH, X86_IMUL1, 0, 0 }, { op_mulhu, K_MULH, X86_MUL, 0, 0 },
 	/* K_DIV: a = 1 for rem, s = signed */
@@ -96,20 +101,56 @@ struct gen {
 	struct jit *j;
 	uint32_t bi;
 	unsigned pending; /* retired in this block, not yet added to instret */
+	uint8_t host[32]; /* guest register -> R12..R15, 0 = in memory */
+	uint32_t mapped, dirty;
 };
 
 static void ldx(struct gen *g, unsigned host, unsigned r)
 {
 	if (r == 0)
 		x86_mov_imm(&g->b, host, 0);
+	else if (g->host[r])
+		x86_mov_rr(&g->b, true, host, g->host[r]);
 	else
 		x86_load(&g->b, 8, false, host, X86_RBX, XO(r));
 }
 
 static void stx(struct gen *g, unsigned r, unsigned host)
 {
-	if (r != 0)
+	if (r == 0)
+		return;
+	if (g->host[r]) {
+		x86_mov_rr(&g->b, true, g->host[r], host);
+		g->dirty |= 1u << r;
+	} else {
 		x86_store(&g->b, 8, host, X86_RBX, XO(r));
+	}
+}
+
+/* op dst, x[r] */
+static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigned r)
+{
+	if (r == 0)
+		x86_alu_ri(&g->b, op, w, dst, 0);
+	else if (g->host[r])
+		x86_alu_rr(&g->b, op, w, dst, g->host[r]);
+	else
+		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
+}
+
+/* Mapped registers written in this block go back to h->x (flags kept). */
+static void writeback(struct gen *g)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (g->dirty & (1u << r))
+			x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+}
+
+static void reload(struct gen *g)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (g->mapped & (1u << r))
+			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 }
 
 static void add_instret(struct gen *g, int32_t n)
@@ -171,6 +212,7 @@ static void exit_probe(struct gen *g)
  * their struct jit_exit so the dispatcher can patch the jmp. */
 static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 {
+	writeback(g);
 	add_instret(g, (int32_t)n);
 	x86_mov_imm(&g->b, X86_RAX, target);
 	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
@@ -205,6 +247,8 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	struct x86_buf *b = &g->b;
 	unsigned p = g->pending;
 	add_instret(g, (int32_t)p);
+	writeback(g);
+	g->dirty = 0; /* on this path memory is current; exits below need nothing */
 	x86_mov_imm(b, X86_RDX, pc);
 	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
 	x86_lea(b, X86_RAX, X86_RDX, d->len);
@@ -233,6 +277,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 		add_instret(g, -(int32_t)(p + 1));
 		g->pending = p; /* the caller adds this instruction */
 	}
+	reload(g); /* the handler may have written any x */
 }
 
 /*
@@ -267,26 +312,44 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	bool store = f->kind == K_STORE;
-	uint8_t *slow[3];
+	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
+	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
+	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
+	if (fp) { /* FS off: the handler raises illegal instruction */
+		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
+		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
+		slow[3] = x86_jcc(b, X86_CC_E);
+	}
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
 		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
 		x86_test_rr(b, false, X86_RDX, X86_RDX);
 		slow[2] = x86_jcc(b, X86_CC_NE);
-		ldx(g, X86_RDX, d->rs2);
+		if (fp)
+			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
+		else
+			ldx(g, X86_RDX, d->rs2);
 		x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+	} else if (fp) {
+		x86_load(b, f->a, false, X86_RAX, X86_RAX, 0);
+		if (f->a == 4) { /* NaN-box the single */
+			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
+			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
+		}
+		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
 	} else {
-		slow[2] = NULL;
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
 	uint8_t *done = x86_jmp(b);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (slow[i])
 			x86_patch_rel32(slow[i], b->p);
+	uint32_t dirty = g->dirty; /* what the fast path left unwritten */
 	call_helper(g, d, pc, false, true);
+	g->dirty = dirty;
 	x86_patch_rel32(done, b->p);
 	g->pending++;
 }
@@ -345,10 +408,7 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 {
 	struct x86_buf *b = &g->b;
 	ldx(g, X86_RAX, d->rs1);
-	if (d->rs2)
-		x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RBX, XO(d->rs2));
-	else
-		x86_alu_ri(b, X86_CMP, true, X86_RAX, 0);
+	op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
 	uint8_t *taken = x86_jcc(b, f->a);
 	unsigned n = g->pending + 1;
 	exit_const(g, pc + d->len, n, true);
@@ -364,10 +424,7 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 	switch (f->kind) {
 	case K_ALU_RR:
 		ldx(g, X86_RAX, d->rs1);
-		if (d->rs2)
-			x86_alu_rm(b, f->a, w, X86_RAX, X86_RBX, XO(d->rs2));
-		else
-			x86_alu_ri(b, f->a, w, X86_RAX, 0);
+		op_rs2(g, f->a, w, X86_RAX, d->rs2);
 		break;
 	case K_ALU_RI:
 		ldx(g, X86_RAX, d->rs1);
@@ -388,10 +445,8 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_mov_imm(b, X86_RAX, 0); /* before the compare: xor clobbers flags */
 		if (f->kind == K_SLT_RI)
 			x86_alu_ri(b, X86_CMP, true, X86_RCX, d->imm);
-		else if (d->rs2)
-			x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RBX, XO(d->rs2));
 		else
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, 0);
+			op_rs2(g, X86_CMP, true, X86_RCX, d->rs2);
 		x86_setcc(b, f->a, X86_RAX);
 		break;
 	case K_LUI:
@@ -436,6 +491,8 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		return true;
 	case K_LOAD:
 	case K_STORE:
+	case K_FLOAD:
+	case K_FSTORE:
 		gen_mem(g, f, d, pc);
 		return true;
 	case K_BR:
@@ -457,6 +514,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 			x86_mov_imm(b, X86_RCX, pc + d->len);
 			stx(g, d->rd, X86_RCX);
 		}
+		writeback(g);
 		add_instret(g, (int32_t)g->pending + 1);
 		exit_probe(g);
 		return false;
@@ -468,12 +526,43 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
+/* The (up to) four registers the block's native code uses most. */
+static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n)
+{
+	unsigned cnt[32] = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = form_of(ins[i]->fn)->kind;
+		if (k == K_HELP || k == K_END)
+			continue;
+		cnt[ins[i]->rs1]++;
+		if (k == K_FLOAD || k == K_FSTORE)
+			continue; /* rd/rs2 name f registers */
+		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
+		    k == K_MUL || k == K_MULH || k == K_DIV)
+			cnt[ins[i]->rs2]++;
+		cnt[ins[i]->rd]++;
+	}
+	cnt[0] = 0;
+	static const uint8_t regs[4] = { X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned best = 0;
+		for (unsigned r = 1; r < 32; r++)
+			if (!g->host[r] && cnt[r] > cnt[best])
+				best = r;
+		if (cnt[best] < 2)
+			break;
+		g->host[best] = regs[k];
+		g->mapped |= 1u << best;
+	}
+}
+
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		   const struct insn *const *ins, unsigned n)
 {
 	(void)h;
 	struct jit_block *blk = &j->blocks[bi];
-	struct gen g = { .j = j, .bi = bi, .pending = 0 };
+	struct gen g = { .j = j, .bi = bi, .pending = 0, .mapped = 0, .dirty = 0 };
+	memset(g.host, 0, sizeof(g.host));
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
@@ -482,6 +571,8 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_mi(b, X86_SUB, true, X86_RBX, OFF(jit_budget), (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
+	choose_regs(&g, ins, n);
+	reload(&g);
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
@@ -508,11 +599,14 @@ void jit_gen_trampolines(struct jit *j)
 	x86_init(&b, j->code, 64);
 	/* enter(h, entry): RBX = h for the whole run; the push keeps the
 	 * stack 16-byte aligned for helper calls */
-	x86_push(&b, X86_RBX);
+	static const uint8_t saved[5] = { X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (int i = 0; i < 5; i++) /* 5 pushes keep the 16-byte alignment */
+		x86_push(&b, saved[i]);
 	x86_mov_rr(&b, true, X86_RBX, X86_RDI);
 	x86_jmp_r(&b, X86_RSI);
 	j->exit = b.p;
-	x86_pop(&b, X86_RBX);
+	for (int i = 4; i >= 0; i--)
+		x86_pop(&b, saved[i]);
 	x86_ret(&b);
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = 64;

@@ -231,6 +231,19 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
 		struct jit_block *blk = lookup(j, h, h->pc);
+		if (!blk && j->check) {
+			/* check mode avoids running the interpreter outside blocks
+			 * (the shadow could not follow interrupts taken there): a
+			 * fetch-TLB miss is filled here, a fetch fault taken */
+			if (!mmu_fetch_slow(h)) {
+				h->pc = h->npc;
+				h->jit_budget--;
+				continue;
+			}
+			blk = lookup(j, h, h->pc);
+		}
+		if (blk && j->check && (int64_t)blk->n > h->jit_budget)
+			h->jit_budget = blk->n; /* the tail of the budget, in a block too */
 		if (blk && !j->check) { /* generated code may now find it */
 			struct jit_jc *c = &j->jc[(h->pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
 			c->va = h->pc;

@@ -17,6 +17,11 @@ _start:
 	la sp, stack_top
 	mv s0, a0
 	mv s1, a1
+	/* FIFO on first: enabling it later would clear input already typed
+	 * (as on hardware), and the test types once "timer ok" is out. */
+	li t0, UART
+	li t1, 1
+	sb t1, 2(t0)
 	la a0, msg_hello
 	call puts
 	bnez s0, fail
@@ -56,7 +61,6 @@ _start:
 	sw zero, 0(t0)           /* threshold 0 */
 	li t0, UART
 	li t1, 1
-	sb t1, 2(t0)             /* FIFO on */
 	sb t1, 1(t0)             /* IER: RX data */
 	li t0, 0x800             /* MEIE */
 	csrs mie, t0
