@@ -314,10 +314,14 @@ static int dump_dtb(struct app *a)
 
 	if (f && fclose(f) != 0)
 		bad = 1;
+	int e = errno;
+
+	virt_io_teardown(a->vm); /* virtio devices go before their drives */
+	close_drives(a);
 	loop_free(a->loop);
 	virt_free(a->vm);
 	if (bad)
-		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(errno));
+		die("cannot write the device tree to '%s': %s", a->opts.dumpdtb, strerror(e));
 	return 0;
 }
 
@@ -407,8 +411,10 @@ int main(int argc, char **argv)
 	atomic_init(&a.vcpu_done, false);
 	atomic_init(&a.quit, false);
 	build(&a);
-	if (a.opts.dumpdtb)
+	if (a.opts.dumpdtb) {
+		add_virtio(&a); /* the tree lists the command line's virtio devices */
 		return dump_dtb(&a);
+	}
 	open_chardevs(&a);
 	add_virtio(&a);
 	r = run(&a);

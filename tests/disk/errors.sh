@@ -28,11 +28,11 @@ expect_error() { # expect_error WHAT [runner] args...
 expect_error "not a qcow2 image" "$vm" "${A[@]}" -drive file="$tmp/raw.img",format=qcow2
 expect_error "No such file" "$vm" "${A[@]}" -drive file="$tmp/nope.img"
 expect_error "no -drive with id=x" "$vm" "${A[@]}" -device virtio-blk-device,drive=x
-expect_error "give it if=none" "$vm" "${A[@]}" -drive file="$tmp/raw.img",id=d0 \
+expect_error "if=none" "$vm" "${A[@]}" -drive file="$tmp/raw.img",id=d0 \
 	-device virtio-blk-device,drive=d0
-expect_error "not supported" "$vm" "${A[@]}" -device virtio-gpu-device
+expect_error "virtio-gpu-device" "$vm" "${A[@]}" -device virtio-gpu-device
 expect_error "format" "$vm" "${A[@]}" -drive file="$tmp/raw.img",format=vmdk
-expect_error "too many virtio devices" "$vm" "${A[@]}" $(for i in 1 2 3 4 5 6 7 8; do
+expect_error "at most 8 drives" "$vm" "${A[@]}" $(for i in 1 2 3 4 5 6 7 8 9; do
 	echo -drive file="$tmp/raw.img",format=raw,readonly=on; done)
 if command -v setpriv >/dev/null; then
 	chmod 444 "$tmp/raw.img"; chmod 644 "$tmp/k"
