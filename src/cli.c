@@ -34,6 +34,11 @@ void cli_usage(FILE *f)
 		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
 		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
 		"  -display none        no display\n"
+		"  -drive file=PATH[,format=raw|qcow2][,if=virtio|none][,id=ID][,cache=...]\n"
+		"                       [,readonly=on][,snapshot=on]...  a virtio-blk disk\n"
+		"  -cdrom PATH          a read-only virtio-blk disk\n"
+		"  -snapshot            guest writes to every disk go to a temporary overlay\n"
+		"  -device virtio-blk-device,drive=ID[,serial=S] | virtio-rng-device\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
 		"  -accel interp|jit[,check=on]  the CPU engine (default interp; 'tcg' = interp;\n"
 		"                       check=on re-runs each JIT block in the interpreter)\n"
@@ -100,7 +105,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 /* Options that take an argument. */
 static const char *const with_arg[] = {
 	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
-	"-serial", "-chardev", "-display", "-accel", NULL,
+	"-serial", "-chardev", "-display", "-accel", "-drive", "-cdrom", "-device", NULL,
 };
 
 static bool takes_arg(const char *opt)
@@ -177,6 +182,27 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 		if (chr_parse_chardev(v, &o->chardev[o->n_chardev], cerr, sizeof(cerr)) < 0)
 			return err_out(err, errlen, "-chardev: %s", cerr);
 		o->n_chardev++;
+	} else if (!strcmp(opt, "-drive") || !strcmp(opt, "-cdrom")) {
+		if (o->n_drive == CLI_MAX_DRIVES)
+			return err_out(err, errlen, "at most %d drives are supported", CLI_MAX_DRIVES);
+		if ((opt[1] == 'd' ? drive_parse(&o->drive[o->n_drive], v, err, errlen)
+				   : drive_parse_cdrom(&o->drive[o->n_drive], v, err, errlen)) < 0)
+			return -1;
+		o->n_drive++;
+	} else if (!strcmp(opt, "-device")) {
+		if (!strcmp(v, "virtio-rng-device") || !strcmp(v, "virtio-rng")) {
+			o->n_rng++;
+			return 0;
+		}
+		if (o->n_blkdev == CLI_MAX_DRIVES)
+			return err_out(err, errlen, "at most %d block devices are supported",
+				       CLI_MAX_DRIVES);
+		if (strncmp(v, "virtio-blk-device", 17))
+			return err_out(err, errlen, "-device: '%s' is not a known device (ringvm has "
+				       "virtio-blk-device and virtio-rng-device)", v);
+		if (drive_device_parse(&o->blkdev[o->n_blkdev], v, err, errlen) < 0)
+			return -1;
+		o->n_blkdev++;
 	} else if (!strcmp(opt, "-display")) {
 		if (strcmp(v, "none"))
 			return err_out(err, errlen, "-display '%s' is not supported "
@@ -188,6 +214,35 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 		if (!o->accel_jit && strcmp(v, "interp") && strcmp(v, "tcg"))
 			return err_out(err, errlen, "-accel '%s' is not available "
 				       "(use -accel interp, jit or jit,check=on)", v);
+	}
+	return 0;
+}
+
+/* Every -device names an if=none drive once; the devices fit the slots. */
+static int check_devices(struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned used = o->n_rng + o->n_blkdev;
+
+	for (unsigned i = 0; i < o->n_drive; i++)
+		used += o->drive[i].iface == DRIVE_IF_VIRTIO;
+	if (used > 8)
+		return err_out(err, errlen, "%u virtio devices asked for; the virt board has "
+			       "8 virtio-mmio slots", used);
+	for (unsigned i = 0; i < o->n_blkdev; i++) {
+		const char *id = o->blkdev[i].drive_id;
+		struct drive_opts *d = id ? drive_find(o->drive, o->n_drive, id) : NULL;
+
+		if (!id)
+			return err_out(err, errlen, "-device virtio-blk-device needs drive=ID");
+		if (!d)
+			return err_out(err, errlen, "-device virtio-blk-device: no -drive with "
+				       "id=%s", id);
+		if (d->iface != DRIVE_IF_NONE)
+			return err_out(err, errlen, "-drive id=%s already has its own device "
+				       "(use if=none with -device)", id);
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(o->blkdev[j].drive_id, id))
+				return err_out(err, errlen, "drive %s is used by two devices", id);
 	}
 	return 0;
 }
@@ -222,6 +277,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			/* serial to stdio unless -serial said otherwise */
 		} else if (!strcmp(opt, "-no-reboot")) {
 			o->no_reboot = true;
+		} else if (!strcmp(opt, "-snapshot")) {
+			o->snapshot = true;
 		} else if (takes_arg(a)) {
 			if (i + 1 >= argc)
 				return err_out(err, errlen, "option '%s' needs an argument "
@@ -241,5 +298,14 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return err_out(err, errlen, "-append needs a -kernel");
 	if (!o->bios && !o->kernel)
 		return err_out(err, errlen, "-bios none needs a -kernel to run");
-	return 0;
+	return check_devices(o, err, errlen);
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+	for (unsigned i = 0; i < o->n_drive; i++)
+		drive_opts_free(&o->drive[i]);
+	for (unsigned i = 0; i < o->n_blkdev; i++)
+		drive_device_free(&o->blkdev[i]);
+	o->n_drive = o->n_blkdev = 0;
 }

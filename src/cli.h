@@ -11,8 +11,10 @@
 #include <stdio.h>
 
 #include "char/backends.h"
+#include "hw/virtio/drive.h"
 
 #define CLI_MAX_CHARDEV 8
+#define CLI_MAX_DRIVES 8 /* one per virtio-mmio slot at most */
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
@@ -27,12 +29,22 @@ struct cli_opts {
 	bool no_reboot;
 	const char *dumpdtb;     /* -machine virt,dumpdtb=PATH: write the FDT, exit */
 	bool accel_jit, accel_check; /* -accel jit[,check=on] */
+	struct drive_opts drive[CLI_MAX_DRIVES]; /* -drive, -cdrom (owned strings) */
+	unsigned n_drive;
+	struct drive_device blkdev[CLI_MAX_DRIVES]; /* -device virtio-blk-device */
+	unsigned n_blkdev;
+	unsigned n_rng;          /* -device virtio-rng-device */
+	bool snapshot;           /* -snapshot */
 	bool help, version;     /* print and exit 0 */
 };
 
+/* Free what cli_parse allocated (drive strings). */
+void cli_opts_free(struct cli_opts *o);
+
 /*
  * Parse argv into *o. Returns 0, or -1 with one sentence (no trailing
- * newline, no "ringvm:" prefix) in err. Pointers in *o point into argv.
+ * newline, no "ringvm:" prefix) in err. Pointers in *o point into argv;
+ * drive options are owned: cli_opts_free(o) in every case.
  */
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
 

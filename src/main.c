@@ -31,6 +31,8 @@
 #include "cpu/cpu.h"
 #include "cli.h"
 #include "hw/virt.h"
+#include "hw/virtio/drive.h"
+#include "hw/virtio/virtio-mmio.h"
 #include "loop/loop.h"
 
 struct app {
@@ -39,6 +41,8 @@ struct app {
 	struct aio_engine *aio;
 	struct chr_registry *chardevs;
 	struct virt_machine *vm;
+	struct drive_open drives[CLI_MAX_DRIVES]; /* open images, closed on the I/O thread */
+	unsigned n_drives;
 	pthread_t main_thread, io_thread, vcpu_thread;
 
 	atomic_bool vcpu_done, quit;
@@ -101,13 +105,24 @@ static void console_event(void *opaque, enum chr_event ev)
  */
 /* Free what build/open_chardevs made, for their error exits (main thread,
  * the loop never ran elsewhere). */
+static void close_drives(struct app *a)
+{
+	for (unsigned i = 0; i < a->n_drives; i++)
+		drive_close(&a->drives[i]);
+	a->n_drives = 0;
+}
+
 static void early_cleanup(struct app *a)
 {
+	if (a->vm)
+		virt_io_teardown(a->vm); /* virtio devices go before their drives */
+	close_drives(a);
 	chr_registry_free(a->chardevs);
 	if (a->aio)
 		aio_engine_close(a->aio);
 	loop_free(a->loop);
 	virt_free(a->vm);
+	cli_opts_free(&a->opts);
 }
 
 #define FAIL(...)                                                              \
@@ -145,6 +160,66 @@ static void open_chardevs(struct app *a)
 		FAIL("%s", err);
 }
 
+/* Open a drive and put a virtio-blk on it in the next free slot. */
+static int add_blk(struct app *a, const struct drive_opts *d, const char *serial,
+		   char *err, size_t errlen)
+{
+	struct drive_open *drv = &a->drives[a->n_drives];
+	struct virtio_host host;
+	struct virtio_mmio *dev;
+	int slot = virt_virtio_free_slot(a->vm), r;
+
+	if (slot < 0)
+		return snprintf(err, errlen, "no free virtio-mmio slot"), -ENOSPC;
+	r = drive_open(drv, d, a->opts.snapshot, a->loop, err, errlen);
+	if (r < 0)
+		return r;
+	a->n_drives++;
+	virt_virtio_host(a->vm, (unsigned)slot, &host);
+	r = virtio_blk_new(&dev, &host, drv->blk, &(struct virtio_blk_conf){
+				   .serial = serial, .read_only = drv->read_only });
+	if (r == 0 && (r = virt_attach_virtio(a->vm, (unsigned)slot, dev)) < 0)
+		virtio_mmio_free(dev);
+	if (r < 0)
+		snprintf(err, errlen, "cannot attach a virtio-blk for '%s': %s", d->file,
+			 strerror(-r));
+	return r;
+}
+
+/* The virtio devices of the command line, each in the next free slot.
+ * Main thread, before the loop runs elsewhere. Exits on failure. */
+static void add_virtio(struct app *a)
+{
+	struct virtio_host host;
+	struct virtio_mmio *dev;
+	char err[512];
+
+	for (unsigned i = 0; i < a->opts.n_drive; i++)
+		if (a->opts.drive[i].iface == DRIVE_IF_VIRTIO &&
+		    add_blk(a, &a->opts.drive[i], a->opts.drive[i].serial, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	for (unsigned i = 0; i < a->opts.n_blkdev; i++) {
+		const struct drive_device *bd = &a->opts.blkdev[i];
+		const struct drive_opts *d = drive_find(a->opts.drive, a->opts.n_drive,
+							bd->drive_id);
+
+		if (add_blk(a, d, bd->serial ? bd->serial : d->serial, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	}
+	for (unsigned i = 0; i < a->opts.n_rng; i++) {
+		int slot = virt_virtio_free_slot(a->vm), r = slot;
+
+		if (slot >= 0) {
+			virt_virtio_host(a->vm, (unsigned)slot, &host);
+			r = virtio_rng_new(&dev, &host);
+			if (r == 0 && (r = virt_attach_virtio(a->vm, (unsigned)slot, dev)) < 0)
+				virtio_mmio_free(dev);
+		}
+		if (r < 0)
+			FAIL("cannot add a virtio-rng: %s", strerror(-r));
+	}
+}
+
 static void *io_main(void *arg)
 {
 	struct app *a = arg;
@@ -157,6 +232,7 @@ static void *io_main(void *arg)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
 	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
 	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
+	close_drives(a);           /* after their devices drained */
 	chr_registry_free(a->chardevs); /* restores the terminal */
 	a->chardevs = NULL;
 	aio_engine_close(a->aio);
@@ -298,9 +374,12 @@ int main(int argc, char **argv)
 	static struct app a;
 	sigset_t set;
 	char err[512];
+	int r;
 
-	if (cli_parse(argc, argv, &a.opts, err, sizeof(err)) < 0)
+	if (cli_parse(argc, argv, &a.opts, err, sizeof(err)) < 0) {
+		cli_opts_free(&a.opts);
 		die("%s", err);
+	}
 	if (a.opts.help) {
 		cli_usage(stdout);
 		return 0;
@@ -327,5 +406,8 @@ int main(int argc, char **argv)
 	if (a.opts.dumpdtb)
 		return dump_dtb(&a);
 	open_chardevs(&a);
-	return run(&a);
+	add_virtio(&a);
+	r = run(&a);
+	cli_opts_free(&a.opts);
+	return r;
 }

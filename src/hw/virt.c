@@ -30,6 +30,7 @@
 #include "hw/testdev.h"
 #include "hw/uart.h"
 #include "hw/virt.h"
+#include "hw/virtio/virtio-mmio.h"
 
 #define FDT_BUF_SIZE 0x10000u  /* 64 KiB: content plus room for firmware */
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -50,7 +51,14 @@ struct virt_machine {
 	struct rtc *rtc;
 	struct testdev test;
 
+	struct virt_slot {
+		struct virt_machine *m;
+		unsigned irq;             /* PLIC source */
+		struct virtio_mmio *dev;  /* NULL: empty slot */
+	} slots[VIRT_VIRTIO_COUNT];
+
 	struct loader_file bios, kernel, initrd;
+	struct virt_fdt_params fdtp; /* kept to rebuild when a device is added */
 	uint8_t fdt[FDT_BUF_SIZE];
 	uint8_t mrom[64];         /* fw_dynamic_info; the rest of the ROM reads 0 */
 	uint64_t bios_addr;       /* flat firmware load address */
@@ -140,6 +148,11 @@ int virt_mmio_read(void *opaque, uint64_t addr, unsigned size, uint64_t *val)
 		return 0;
 	}
 	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
+		uint64_t off = addr - VIRT_VIRTIO_BASE;
+		struct virtio_mmio *d = m->slots[off / VIRT_VIRTIO_SIZE].dev;
+
+		if (d)
+			return virtio_mmio_read(d, off % VIRT_VIRTIO_SIZE, size, val);
 		*val = 0; /* an empty transport slot: magic 0, nothing there */
 		return 0;
 	}
@@ -160,8 +173,12 @@ int virt_mmio_write(void *opaque, uint64_t addr, unsigned size, uint64_t val)
 		return rtc_mmio_write(m->rtc, addr - VIRT_RTC_BASE, size, val);
 	if (in(addr, VIRT_TEST_BASE, TESTDEV_SIZE))
 		return testdev_mmio_write(&m->test, addr - VIRT_TEST_BASE, size, val);
-	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE))
-		return 0;
+	if (in(addr, VIRT_VIRTIO_BASE, VIRT_VIRTIO_COUNT * VIRT_VIRTIO_SIZE)) {
+		uint64_t off = addr - VIRT_VIRTIO_BASE;
+		struct virtio_mmio *d = m->slots[off / VIRT_VIRTIO_SIZE].dev;
+
+		return d ? virtio_mmio_write(d, off % VIRT_VIRTIO_SIZE, size, val) : 0;
+	}
 	return -1; /* includes the ROM: writes fault */
 }
 
@@ -318,6 +335,7 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	if ((m->cfg.initrd ? m->initrd_addr : m->fdt_addr) < low_end)
 		goto too_small;
 	fill_fw_dynamic_info(m, k_entry);
+	m->fdtp = fp;
 	r = virt_fdt_build(&fp, m->fdt, sizeof(m->fdt));
 	if (r < 0)
 		return fail(err, errlen, -EINVAL, "cannot build the device tree: %s",
@@ -396,6 +414,10 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	m->cfg = *cfg;
 	m->loop = loop;
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+		m->slots[i].m = m;
+		m->slots[i].irq = VIRT_IRQ_VIRTIO0 + i;
+	}
 	atomic_init(&m->request, REQ_NONE);
 	r = 0;
 	if (cfg->bios)
@@ -446,6 +468,8 @@ void virt_free(struct virt_machine *m)
 {
 	if (!m)
 		return;
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++)
+		virtio_mmio_free(m->slots[i].dev); /* only if never torn down */
 	cpu_hart_free(m->hart);
 	rtc_free(m->rtc);
 	uart_free(m->uart);
@@ -466,6 +490,10 @@ void virt_attach_console(struct virt_machine *m, struct chr_dev *chr)
 
 void virt_io_teardown(struct virt_machine *m)
 {
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+		virtio_mmio_free(m->slots[i].dev); /* drains its requests first */
+		m->slots[i].dev = NULL;
+	}
 	uart_flush(m->uart);
 	uart_attach(m->uart, NULL);
 	clint_stop(m->clint);
@@ -509,6 +537,50 @@ enum virt_exit virt_run(struct virt_machine *m, int *code)
 			/* A kick ends the wait; the deadline is only a safety net. */
 			cpu_wfi_wait(m->hart, mono_ns() + 1000000000ull);
 	}
+}
+
+/* ---- virtio slots ------------------------------------------------------ */
+
+static void virtio_irq(void *opaque, int level)
+{
+	struct virt_slot *s = opaque;
+
+	plic_set_irq(s->m->plic, s->irq, level != 0);
+}
+
+int virt_virtio_free_slot(const struct virt_machine *m)
+{
+	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++)
+		if (!m->slots[i].dev)
+			return (int)i;
+	return -ENOSPC;
+}
+
+void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host *h)
+{
+	*h = (struct virtio_host){
+		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
+		.loop = m->loop, .set_irq = virtio_irq,
+		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT],
+	};
+}
+
+int virt_attach_virtio(struct virt_machine *m, unsigned slot, struct virtio_mmio *dev)
+{
+	if (slot >= VIRT_VIRTIO_COUNT || !dev)
+		return -EINVAL;
+	if (m->slots[slot].dev)
+		return -EBUSY;
+	m->fdtp.virtio_mask |= 1u << slot;
+	if (virt_fdt_build(&m->fdtp, m->fdt, sizeof(m->fdt)) < 0) {
+		/* no room (a huge -append): keep the tree as it was */
+		m->fdtp.virtio_mask &= ~(1u << slot);
+		virt_fdt_build(&m->fdtp, m->fdt, sizeof(m->fdt));
+		return -ENOSPC;
+	}
+	m->slots[slot].dev = dev;
+	memcpy(m->ram + (m->fdt_addr - VIRT_RAM_BASE), m->fdt, fdt_totalsize(m->fdt));
+	return 0;
 }
 
 uint8_t *virt_ram(struct virt_machine *m)

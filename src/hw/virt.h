@@ -8,9 +8,12 @@
  *     virt_attach_console(m, chr)                  UART <-> chardev
  * then on the vCPU thread:
  *     virt_run(m)                                  returns on poweroff/stop
+ * Optional, before the run: virt_attach_virtio(m, slot, dev) for virtio
+ * devices built on virt_virtio_host(m, slot, ...).
  * Stop from any thread: virt_request_stop(m). After virt_run returned and
  * before the loop goes away, on the loop thread: virt_io_teardown(m)
- * (flushes the UART to the chardev, cancels device timers). Last, once
+ * (flushes the UART to the chardev, cancels device timers, frees the
+ * virtio devices after draining their requests). Last, once
  * both threads are gone and the loop has run what the machine posted to
  * it (loop_free runs queued posts): virt_free(m). A machine that was never
  * run (virt_new then virt_free) has posted nothing.
@@ -115,6 +118,26 @@ enum virt_exit virt_run(struct virt_machine *m, int *code);
 
 /* Any thread: make virt_run return VIRT_EXIT_STOP soon. */
 void virt_request_stop(struct virt_machine *m);
+
+/* ---- virtio-mmio slots (0..VIRT_VIRTIO_COUNT-1, PLIC source 1 + slot) ---- */
+
+struct virtio_host;
+struct virtio_mmio;
+
+/* The first slot with no device, or -ENOSPC. */
+int virt_virtio_free_slot(const struct virt_machine *m);
+
+/* Fill *h for a device in slot: guest RAM, the machine's loop, the slot's
+ * PLIC line. Main thread before the run, or the loop thread. */
+void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host *h);
+
+/*
+ * Put dev in slot: its registers answer at 0x10001000 + slot * 0x1000 and
+ * the device tree (in RAM too) gains its node. Before virt_run. The machine
+ * owns dev from here and frees it in virt_io_teardown. Returns 0, -EINVAL
+ * (bad slot), -EBUSY (taken) or -ENOSPC (the device tree is full).
+ */
+int virt_attach_virtio(struct virt_machine *m, unsigned slot, struct virtio_mmio *dev);
 
 /* For tests and tools. */
 uint8_t *virt_ram(struct virt_machine *m);

@@ -5,6 +5,9 @@
 #  2. the interactive shell: a command typed on the console (UART RX
 #     interrupts through the PLIC into the 8250 driver) runs and its output
 #     comes back; poweroff -f ends ringvm with status 0.
+#  3. -drive (virtio-blk) and -device virtio-rng-device: the guest reads a
+#     marker from /dev/vda, sees its size and the rng, writes a sector that
+#     lands in the image - and with -snapshot, does not.
 # Skips when there is no guest (RINGVM_GUEST=dir overrides guest/build.sh).
 set -u
 vm="$RINGVM_BUILD/ringvm"
@@ -63,4 +66,56 @@ if step != 2 or rc != 0:
     sys.exit(1)
 print("ok: typed a command into the guest shell, got its output, powered off")
 PY
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for snap in no yes; do
+	printf 'RINGVM-DISK-MARKER-0123\n' >"$tmp/disk.img"
+	truncate -s 16M "$tmp/disk.img"
+	extra=()
+	[ "$snap" = yes ] && extra=(-snapshot)
+	python3 - "$vm" "$guest" "$tmp/disk.img" "${extra[@]}" <<'PY' || fails=$((fails + 1))
+import os, select, subprocess, sys, time
+vm, g, img, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+p = subprocess.Popen([vm, "-m", "256M", "-nographic", "-kernel", g + "/Image",
+                      "-initrd", g + "/initramfs.cpio.gz", "-append", "console=ttyS0 quiet",
+                      "-drive", "file=%s,format=raw" % img, "-device", "virtio-rng-device"] + extra,
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+out, step, deadline = b"", 0, time.monotonic() + 180
+while time.monotonic() < deadline:
+    r, _, _ = select.select([p.stdout], [], [], 0.5)
+    if r:
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+    if step == 0 and b"RINGVM-SHELL-READY" in out:
+        time.sleep(0.5)
+        p.stdin.write(b"head -c 23 /dev/vda; echo; cat /sys/class/block/vda/size; "
+                      b"cat /sys/class/misc/hw_random/rng_current; echo written | "
+                      b"dd of=/dev/vda bs=512 seek=1 conv=fsync 2>/dev/null; echo DONE-$((1+1))\n")
+        p.stdin.flush()
+        step = 1
+        deadline = time.monotonic() + 30
+    if step == 1 and b"DONE-2" in out:
+        p.stdin.write(b"poweroff -f\n")
+        p.stdin.flush()
+        step = 2
+else:
+    p.kill()
+rc = p.wait()
+s = out.decode(errors="replace")
+with open(img, "rb") as f:
+    f.seek(512)
+    sector1 = f.read(7)
+want_written = not extra
+ok = (step == 2 and rc == 0 and "\nRINGVM-DISK-MARKER-0123" in s and "\n32768" in s
+      and "virtio_rng.0" in s and (sector1 == b"written") == want_written)
+if not ok:
+    print("FAIL disk%s: step=%d rc=%d sector1=%r tail=%r" % (extra, step, rc, sector1, out[-1500:]))
+    sys.exit(1)
+print("ok: virtio-blk read/size/write%s and virtio-rng in the guest" %
+      (" (discarded by -snapshot)" if extra else ""))
+PY
+done
 [ "$fails" -eq 0 ]
