@@ -67,8 +67,30 @@ static void no_mrg(void)
 	vn_fini(&v);
 }
 
+/* A frame the whole ring cannot hold is dropped, not waited for forever. */
+static void too_big_for_ring(void)
+{
+	uint8_t f[1400];
+	struct vn v;
+	struct vt_vq *q;
+
+	vn_init(&v, false, 4);
+	vt_bringup(&v.t, NF_MAC | NF_MRG_RXBUF, 2, 4);
+	q = &v.t.vq[0];
+	for (unsigned i = 0; i < 4; i++)
+		vn_rxbuf(&v, q, 100);
+	vt_kick(&v.t, q);
+	vt_run(&v.t, 3);
+	vn_frame(f, sizeof(f), 2);
+	CHECK_EQ(vn_send(&v, f, sizeof(f)), -EMSGSIZE);
+	CHECK_EQ(vn_send(&v, f, 300), 0); /* 312 bytes: 4 buffers */
+	REQUIRE(vt_wait_used(&v.t, q, 4));
+	vn_fini(&v);
+}
+
 int main(void)
 {
+	too_big_for_ring();
 	mrg();
 	no_mrg();
 	return t_finish();

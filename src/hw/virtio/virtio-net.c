@@ -237,7 +237,12 @@ static int rx_place(struct vnet *n, struct virtq *q, const struct net_vnet_hdr *
 		rc = virtq_pop(q, &e);
 		if (rc < 0)
 			return -EIO;
-		if (rc == 0 || nb == q->num) {
+		if (rc == 0 && (uint16_t)(__atomic_load_n((uint16_t *)(q->avail + 2),
+							  __ATOMIC_ACQUIRE) - start) >= q->num) {
+			q->last_avail = start; /* a full ring cannot hold it: drop */
+			return -EMSGSIZE;
+		}
+		if (rc == 0) {
 			if (rx_wait(n, q, start))
 				return -EINTR; /* retry */
 			return -EAGAIN;
