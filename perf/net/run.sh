@@ -10,7 +10,7 @@ root=$(cd "$here/../.." && pwd)
 build=${RINGVM_BUILD:?set RINGVM_BUILD}
 mib=${RINGVM_PERF_NET_MIB:-64}
 [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] || { echo "perf/net needs root and /dev/net/tun" >&2; exit 1; }
-guest=$("$root/guest/build.sh" | tail -n 1)
+guest=${RINGVM_GUEST:-$("$root/guest/build.sh" | tail -n 1)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
