@@ -39,6 +39,9 @@ void cli_usage(FILE *f)
 		"  -cdrom PATH          a read-only virtio-blk disk\n"
 		"  -snapshot            guest writes to every disk go to a temporary overlay\n"
 		"  -device virtio-blk-device,drive=ID[,serial=S] | virtio-rng-device\n"
+		"  -netdev tap|socket|hubport,id=ID[,...]  a network backend (docs/net.md)\n"
+		"  -device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]  a NIC on it\n"
+		"  -nic tap|socket|hubport[,...][,mac=MAC] | none  backend + NIC in one\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
 		"  -accel interp|jit[,check=on]  the CPU engine (default interp; 'tcg' = interp;\n"
 		"                       check=on re-runs each JIT block in the interpreter)\n"
@@ -105,7 +108,8 @@ int cli_parse_size(const char *s, uint64_t *out)
 /* Options that take an argument. */
 static const char *const with_arg[] = {
 	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
-	"-serial", "-chardev", "-display", "-accel", "-drive", "-cdrom", "-device", NULL,
+	"-serial", "-chardev", "-display", "-accel", "-drive", "-cdrom", "-device",
+	"-netdev", "-nic", NULL,
 };
 
 static bool takes_arg(const char *opt)
@@ -123,6 +127,9 @@ static const char *strip_key(const char *v, const char *key)
 
 	return !strncmp(v, key, n) && v[n] == '=' ? v + n + 1 : v;
 }
+
+static int net_option(const char *opt, const char *v, struct cli_opts *o, char *err,
+		      size_t errlen);
 
 static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 			char *err, size_t errlen, int *serial_seen)
@@ -189,6 +196,9 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 				   : drive_parse_cdrom(&o->drive[o->n_drive], v, err, errlen)) < 0)
 			return -1;
 		o->n_drive++;
+	} else if (!strcmp(opt, "-netdev") || !strcmp(opt, "-nic") ||
+		   (!strcmp(opt, "-device") && !strncmp(v, "virtio-net", 10))) {
+		return net_option(opt, v, o, err, errlen);
 	} else if (!strcmp(opt, "-device")) {
 		if (!strcmp(v, "virtio-rng-device") || !strcmp(v, "virtio-rng")) {
 			o->n_rng++;
@@ -218,10 +228,88 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 	return 0;
 }
 
+/* ---- networking: -netdev, -nic, -device virtio-net-device ------------- */
+
+/* "virtio-net-device,netdev=ID,mac=MAC" (also "virtio-net"; id= ignored). */
+static int parse_net_device(const char *v, struct cli_net_device *d, char *err,
+			    size_t errlen)
+{
+	const char *p = strchr(v, ',');
+	size_t nl = p ? (size_t)(p - v) : strlen(v);
+
+	memset(d, 0, sizeof(*d));
+	if (strncmp(v, "virtio-net-device", nl) && strncmp(v, "virtio-net", nl))
+		return err_out(err, errlen, "-device: '%s' is not a known device", v);
+	while (p && *p == ',') {
+		const char *o = p + 1, *end = strchr(o, ',');
+		size_t len = end ? (size_t)(end - o) : strlen(o);
+		char val[64], merr[160];
+
+		p = end;
+		if (!strncmp(o, "netdev=", 7) && len - 7 < sizeof(d->netdev) && len > 7) {
+			memcpy(d->netdev, o + 7, len - 7);
+			d->netdev[len - 7] = '\0';
+		} else if (!strncmp(o, "mac=", 4) && len - 4 < sizeof(val)) {
+			memcpy(val, o + 4, len - 4);
+			val[len - 4] = '\0';
+			if (net_parse_mac(val, d->mac, merr, sizeof(merr)) < 0)
+				return err_out(err, errlen, "-device virtio-net-device: %s", merr);
+			d->has_mac = true;
+		} else if (strncmp(o, "id=", 3)) {
+			return err_out(err, errlen, "-device virtio-net-device: unknown or bad "
+				       "option '%.*s' (it takes netdev=ID and mac=MAC)", (int)len, o);
+		}
+	}
+	if (!d->netdev[0])
+		return err_out(err, errlen, "-device virtio-net-device needs netdev=ID");
+	return 0;
+}
+
+static int net_option(const char *opt, const char *v, struct cli_opts *o, char *err,
+		      size_t errlen)
+{
+	struct net_netdev_opts nd;
+
+	if (!strcmp(opt, "-netdev")) {
+		if (o->n_netdev == CLI_MAX_NET)
+			return err_out(err, errlen, "at most %d -netdev options are supported",
+				       CLI_MAX_NET);
+		if (net_parse_netdev(v, &nd, err, errlen) < 0)
+			return -1;
+		o->netdev[o->n_netdev++] = v;
+		return 0;
+	}
+	if (!strcmp(opt, "-nic")) {
+		struct net_nic_opts *n = &o->nic[o->n_nic];
+
+		if (o->n_nic == CLI_MAX_NET)
+			return err_out(err, errlen, "at most %d -nic options are supported",
+				       CLI_MAX_NET);
+		if (net_parse_nic(v, o->n_nic, n, err, errlen) < 0)
+			return -1;
+		if (!n->none && strcmp(n->model, "virtio-net-device") &&
+		    strcmp(n->model, "virtio-net"))
+			return err_out(err, errlen, "-nic: model=%s is not available "
+				       "(ringvm has virtio-net-device)", n->model);
+		o->n_nic++;
+		return 0;
+	}
+	if (o->n_netdevice == CLI_MAX_NET)
+		return err_out(err, errlen, "at most %d network devices are supported",
+			       CLI_MAX_NET);
+	if (parse_net_device(v, &o->netdevice[o->n_netdevice], err, errlen) < 0)
+		return -1;
+	o->n_netdevice++;
+	return 0;
+}
+
 /* Every -device names an if=none drive once; the devices fit the slots. */
 static int check_devices(struct cli_opts *o, char *err, size_t errlen)
 {
-	unsigned used = o->n_rng + o->n_blkdev;
+	unsigned used = o->n_rng + o->n_blkdev + o->n_netdevice;
+
+	for (unsigned i = 0; i < o->n_nic; i++)
+		used += !o->nic[i].none;
 
 	for (unsigned i = 0; i < o->n_drive; i++)
 		used += o->drive[i].iface == DRIVE_IF_VIRTIO;

@@ -12,9 +12,18 @@
 
 #include "char/backends.h"
 #include "hw/virtio/drive.h"
+#include "net/net.h"
 
 #define CLI_MAX_CHARDEV 8
 #define CLI_MAX_DRIVES 8 /* one per virtio-mmio slot at most */
+#define CLI_MAX_NET 8
+
+/* -device virtio-net-device,netdev=ID[,mac=MAC] */
+struct cli_net_device {
+	char netdev[64];
+	uint8_t mac[6];
+	bool has_mac;
+};
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
@@ -35,6 +44,12 @@ struct cli_opts {
 	unsigned n_rng;          /* -device virtio-rng-device */
 	bool snapshot;           /* -snapshot */
 	bool accel_jit, accel_check; /* -accel jit[,check=on] */
+	const char *netdev[CLI_MAX_NET]; /* -netdev specs (checked; parsed again by main) */
+	unsigned n_netdev;
+	struct net_nic_opts nic[CLI_MAX_NET]; /* -nic (none: no NIC) */
+	unsigned n_nic;
+	struct cli_net_device netdevice[CLI_MAX_NET]; /* -device virtio-net-device */
+	unsigned n_netdevice;
 	bool help, version;     /* print and exit 0 */
 };
 

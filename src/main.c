@@ -33,6 +33,8 @@
 #include "hw/virt.h"
 #include "hw/virtio/drive.h"
 #include "hw/virtio/virtio-mmio.h"
+#include "hw/virtio/virtio-net.h"
+#include "net/net.h"
 #include "loop/loop.h"
 
 struct app {
@@ -43,6 +45,7 @@ struct app {
 	struct virt_machine *vm;
 	struct drive_open drives[CLI_MAX_DRIVES]; /* open images, closed on the I/O thread */
 	unsigned n_drives;
+	struct net_registry *nets; /* -netdev/-nic backends; freed after the NICs */
 	pthread_t main_thread, io_thread, vcpu_thread;
 
 	atomic_bool vcpu_done, quit;
@@ -117,6 +120,8 @@ static void early_cleanup(struct app *a)
 	if (a->vm)
 		virt_io_teardown(a->vm); /* virtio devices go before their drives */
 	close_drives(a);
+	net_registry_free(a->nets); /* after the NICs let go of their ports */
+	a->nets = NULL;
 	chr_registry_free(a->chardevs);
 	if (a->aio)
 		aio_engine_close(a->aio);
@@ -224,6 +229,72 @@ static void add_virtio(struct app *a)
 	}
 }
 
+/* One virtio-net on netdev id in the next free slot. Main thread. */
+static int add_nic(struct app *a, const char *id, const uint8_t *mac, char *err,
+		   size_t errlen)
+{
+	static unsigned count;
+	struct virtio_net_conf c = { .name = id };
+	struct virtio_host host;
+	struct virtio_mmio *dev;
+	int slot = virt_virtio_free_slot(a->vm), r;
+
+	if (slot < 0)
+		return snprintf(err, errlen, "no free virtio-mmio slot for a network card"),
+		       -ENOSPC;
+	if (mac)
+		memcpy(c.mac, mac, 6);
+	else
+		virtio_net_default_mac(count, c.mac);
+	count++;
+	virt_virtio_host(a->vm, (unsigned)slot, &host);
+	r = virtio_net_new(&dev, &host, &c);
+	if (r < 0)
+		return snprintf(err, errlen, "cannot create a virtio-net: %s", strerror(-r)), r;
+	/* Connect before the guest runs: the offered offloads follow the link. */
+	r = net_registry_attach(a->nets, id, virtio_net_port(dev), err, errlen);
+	if (r == 0 && (r = virt_attach_virtio(a->vm, (unsigned)slot, dev)) < 0)
+		snprintf(err, errlen, "cannot attach a virtio-net: %s", strerror(-r));
+	if (r < 0)
+		virtio_mmio_free(dev);
+	return r;
+}
+
+/* -netdev, -nic and -device virtio-net-device: open the backends, then one
+ * NIC per device. Main thread, before the loop runs elsewhere. */
+static void add_net(struct app *a)
+{
+	const struct cli_opts *o = &a->opts;
+	char err[512];
+	int r;
+
+	if (!o->n_netdev && !o->n_nic && !o->n_netdevice)
+		return;
+	r = net_registry_new(&a->nets);
+	if (r < 0)
+		FAIL("cannot set up networking: %s", strerror(-r));
+	for (unsigned i = 0; i < o->n_netdev; i++)
+		if (net_registry_add_spec(a->nets, o->netdev[i], err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	for (unsigned i = 0; i < o->n_nic; i++)
+		if (!o->nic[i].none &&
+		    net_registry_add(a->nets, &o->nic[i].netdev, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	if (net_registry_open(a->nets, a->aio, err, sizeof(err)) < 0)
+		FAIL("%s", err);
+	for (unsigned i = 0; i < o->n_nic; i++)
+		if (!o->nic[i].none &&
+		    add_nic(a, o->nic[i].netdev.id, o->nic[i].has_mac ? o->nic[i].mac : NULL,
+			    err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	for (unsigned i = 0; i < o->n_netdevice; i++) {
+		const struct cli_net_device *d = &o->netdevice[i];
+
+		if (add_nic(a, d->netdev, d->has_mac ? d->mac : NULL, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+	}
+}
+
 static void *io_main(void *arg)
 {
 	struct app *a = arg;
@@ -237,6 +308,8 @@ static void *io_main(void *arg)
 	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
 	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
 	close_drives(a);           /* after their devices drained */
+	net_registry_free(a->nets); /* after the NICs let go of their ports */
+	a->nets = NULL;
 	chr_registry_free(a->chardevs); /* restores the terminal */
 	a->chardevs = NULL;
 	aio_engine_close(a->aio);
@@ -417,6 +490,7 @@ int main(int argc, char **argv)
 	}
 	open_chardevs(&a);
 	add_virtio(&a);
+	add_net(&a);
 	r = run(&a);
 	cli_opts_free(&a.opts);
 	return r;

@@ -59,7 +59,7 @@ expect_error "too small for the firmware, kernel and initrd" -m 1M -bios none -k
 expect_error "only one -serial" -serial stdio -serial null
 expect_error "Could not open '/nonexistent.img'" -drive file=/nonexistent.img,format=raw -bios none -kernel "$tmp/small"
 expect_error "-drive: unknown option 'bogus'" -drive bogus=1
-expect_error "'virtio-net-device' is not a known device" -device virtio-net-device
+expect_error "needs netdev=ID" -device virtio-net-device
 expect_error "no -drive with id=d9" -device virtio-blk-device,drive=d9 -bios none -kernel "$tmp/small"
 expect_error "drive= is missing" -drive file="$tmp/small",if=none,id=d0 -device virtio-blk-device
 expect_error "8 virtio-mmio slots" -bios none -kernel "$tmp/small" $(for i in 1 2 3 4 5 6 7 8 9; do echo -device virtio-rng-device; done)
