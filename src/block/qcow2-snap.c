@@ -68,7 +68,11 @@ static int parse_snap(struct qcow2 *q, const uint8_t *p, uint64_t avail, struct 
 	if ((s->l1_offset & (q->cluster_size - 1)) ||
 	    (uint64_t)s->l1_size * 8 > Q_MAX_L1_BYTES)
 		return -EINVAL;
+	/* Entries are 8-byte aligned; the padding of the last one may lie past
+	 * what was read, and the next entry must not start beyond it. */
 	*used = q_align_up(len, 8);
+	if (*used > avail)
+		*used = avail;
 	return 0;
 }
 
