@@ -56,7 +56,8 @@ expect_error "-initrd needs a -kernel" -initrd "$tmp/small"
 expect_error "not a RISC-V 64-bit ELF" -bios none -kernel /bin/true
 expect_error "larger than the guest RAM" -m 2M -bios none -kernel "$tmp/small" -initrd "$tmp/big"
 expect_error "too small for the firmware, kernel and initrd" -m 1M -bios none -kernel "$tmp/600k" -initrd "$tmp/600k"
-expect_error "only one -serial" -serial stdio -serial null
+expect_error "at most 4 -serial" -serial stdio -serial null -serial null -serial null -serial null
+expect_error "-serial none cannot be combined" -serial null -serial none
 
 # The good paths print to stdout and exit 0.
 "$vm" --help | grep -q -- '-kernel PATH' || { echo "FAIL: --help"; fails=$((fails + 1)); }
