@@ -5,6 +5,9 @@
 #                                print SERIAL-MD5 <sum> SERIAL-SECS <s>
 #   serial-xfer send DEV BYTES   BYTES of /dev/urandom into /tmp, print
 #                                SERIAL-MD5 <sum>, then write it to DEV
+#   serial-xfer stream DEV BYTES [busy]  benchmark: SERIAL-GO on DEV, then
+#                                BYTES raw (a CPU-bound loop runs meanwhile
+#                                with "busy"), then SERIAL-MD5 <sum>
 #   serial-xfer echo DEV         copy DEV back to itself until killed
 # Baud: the highest rate busybox stty accepts that the 8250 driver sets.
 set -e
@@ -37,6 +40,17 @@ send)
 	# wait until the UART has sent everything before poweroff
 	sleep 1
 	echo "SERIAL-SENT"
+	;;
+stream)
+	exec 3>"$dev"
+	setup >/dev/null
+	head -c "$n" /dev/urandom >/tmp/tx
+	sum=$(md5sum </tmp/tx | cut -c1-32)
+	[ "${4:-}" = busy ] && { while :; do :; done & }
+	printf 'SERIAL-GO\n' >&3
+	cat /tmp/tx >&3
+	printf '\nSERIAL-MD5 %s\n' "$sum" >&3
+	sleep 1
 	;;
 echo)
 	exec 3<>"$dev"
