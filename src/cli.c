@@ -28,7 +28,7 @@ void cli_usage(FILE *f)
 		"  -kernel PATH         Linux Image or ELF/flat payload\n"
 		"  -initrd PATH         initial ramdisk\n"
 		"  -append STRING       kernel command line\n"
-		"  -serial DEV          where the UART goes: stdio (default), null, none, pty,\n"
+		"  -serial DEV          where the UART goes (repeat: ttyS1.. up to 4): stdio (default), null, none, pty,\n"
 		"                       file:PATH, pipe:PATH, tcp:[HOST]:PORT[,server,nowait],\n"
 		"                       unix:PATH[,server,nowait], chardev:ID, mon:DEV\n"
 		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
@@ -176,10 +176,24 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 	} else if (!strcmp(opt, "-serial")) {
 		char cerr[256];
 
-		if ((*serial_seen)++)
-			return err_out(err, errlen, "only one -serial is supported (one UART)");
-		if (chr_parse_serial(v, &o->serial, &o->serial_none, cerr, sizeof(cerr)) < 0)
+		bool none = false;
+
+		if (*serial_seen == CLI_MAX_SERIAL)
+			return err_out(err, errlen, "at most %d -serial options are supported "
+				       "(one UART each)", CLI_MAX_SERIAL);
+		if ((*serial_seen)++ == 0) {
+			if (chr_parse_serial(v, &o->serial, &o->serial_none, cerr,
+					     sizeof(cerr)) < 0)
+				return err_out(err, errlen, "-serial: %s", cerr);
+			return 0;
+		}
+		if (chr_parse_serial(v, &o->serial_extra[o->n_serial_extra], &none, cerr,
+				     sizeof(cerr)) < 0)
 			return err_out(err, errlen, "-serial: %s", cerr);
+		if (none || o->serial_none)
+			return err_out(err, errlen, "-serial none cannot be combined with "
+				       "another -serial (use -serial null for an unconnected port)");
+		o->n_serial_extra++;
 	} else if (!strcmp(opt, "-chardev")) {
 		char cerr[256];
 

@@ -24,6 +24,7 @@ struct cli_net_device {
 	uint8_t mac[6];
 	bool has_mac;
 };
+#define CLI_MAX_SERIAL 4 /* = VIRT_UART_MAX */
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
@@ -33,6 +34,9 @@ struct cli_opts {
 	const char *kernel, *initrd, *append;
 	struct chr_spec serial;  /* the UART's line (-serial; default stdio) */
 	bool serial_none;        /* -serial none: no backend */
+	/* Each further -serial adds a UART (ttyS1...); see docs/chardev.md. */
+	struct chr_spec serial_extra[CLI_MAX_SERIAL - 1];
+	unsigned n_serial_extra;
 	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
 	unsigned n_chardev;
 	bool no_reboot;

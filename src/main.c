@@ -161,6 +161,15 @@ static void open_chardevs(struct app *a)
 	}
 	chr_registry_set_event(a->chardevs, console_event, a);
 	virt_attach_console(a->vm, chr);
+	for (unsigned i = 0; i < a->opts.n_serial_extra; i++) {
+		const struct chr_spec *s = &a->opts.serial_extra[i];
+
+		if (chr_registry_add(a->chardevs, s, id, sizeof(id), err, sizeof(err)) < 0 ||
+		    chr_registry_get(a->chardevs, s->kind == CHR_KIND_REF ? s->ref : id,
+				     &chr, err, sizeof(err)) < 0)
+			FAIL("%s", err);
+		virt_attach_serial(a->vm, i + 1, chr);
+	}
 	if (chr_registry_wait(a->chardevs, err, sizeof(err)) < 0)
 		FAIL("%s", err);
 }
@@ -359,6 +368,7 @@ static void build(struct app *a)
 		.bios = a->opts.bios, .kernel = a->opts.kernel,
 		.initrd = a->opts.initrd, .append = a->opts.append,
 		.no_reboot = a->opts.no_reboot,
+		.n_uarts = 1 + a->opts.n_serial_extra,
 	};
 	char err[512];
 	int r;

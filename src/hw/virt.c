@@ -47,7 +47,12 @@ struct virt_machine {
 	uint8_t *ram;
 	struct plic *plic;
 	struct clint *clint;
-	struct uart *uart;
+	struct uart *uart[VIRT_UART_MAX]; /* [0] always; more per -serial */
+	unsigned n_uarts;
+	struct uart_line {                /* an irq callback's opaque */
+		struct virt_machine *m;
+		unsigned idx;
+	} uart_line[VIRT_UART_MAX];
 	struct rtc *rtc;
 	struct testdev test;
 
@@ -90,7 +95,9 @@ static void clint_out(void *opaque, uint32_t bit, bool level)
 
 static void uart_irq(void *opaque, bool level)
 {
-	plic_set_irq(((struct virt_machine *)opaque)->plic, VIRT_IRQ_UART0, level);
+	const struct uart_line *l = opaque;
+
+	plic_set_irq(l->m->plic, VIRT_UART_IRQ(l->idx), level);
 }
 
 static void rtc_irq(void *opaque, bool level)
@@ -128,8 +135,9 @@ int virt_mmio_read(void *opaque, uint64_t addr, unsigned size, uint64_t *val)
 {
 	struct virt_machine *m = opaque;
 
-	if (in(addr, VIRT_UART0_BASE, VIRT_UART0_SIZE))
-		return uart_mmio_read(m->uart, addr - VIRT_UART0_BASE, size, val);
+	if (in(addr, VIRT_UART0_BASE, VIRT_UART0_SIZE * m->n_uarts))
+		return uart_mmio_read(m->uart[(addr - VIRT_UART0_BASE) / VIRT_UART0_SIZE],
+				      (addr - VIRT_UART0_BASE) % VIRT_UART0_SIZE, size, val);
 	if (in(addr, VIRT_CLINT_BASE, CLINT_SIZE))
 		return clint_mmio_read(m->clint, addr - VIRT_CLINT_BASE, size, val);
 	if (in(addr, VIRT_PLIC_BASE, PLIC_SIZE))
@@ -163,8 +171,9 @@ int virt_mmio_write(void *opaque, uint64_t addr, unsigned size, uint64_t val)
 {
 	struct virt_machine *m = opaque;
 
-	if (in(addr, VIRT_UART0_BASE, VIRT_UART0_SIZE))
-		return uart_mmio_write(m->uart, addr - VIRT_UART0_BASE, size, val);
+	if (in(addr, VIRT_UART0_BASE, VIRT_UART0_SIZE * m->n_uarts))
+		return uart_mmio_write(m->uart[(addr - VIRT_UART0_BASE) / VIRT_UART0_SIZE],
+				       (addr - VIRT_UART0_BASE) % VIRT_UART0_SIZE, size, val);
 	if (in(addr, VIRT_CLINT_BASE, CLINT_SIZE))
 		return clint_mmio_write(m->clint, addr - VIRT_CLINT_BASE, size, val);
 	if (in(addr, VIRT_PLIC_BASE, PLIC_SIZE))
@@ -288,6 +297,7 @@ static int plan(struct virt_machine *m, char *err, size_t errlen)
 	struct virt_fdt_params fp = {
 		.ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
 		.bootargs = m->cfg.append, .isa = VIRT_ISA, .mmu_type = VIRT_MMU_TYPE,
+		.n_uarts = m->n_uarts,
 	};
 	int r;
 
@@ -379,7 +389,8 @@ static void load_and_reset_hart(struct virt_machine *m)
 
 static void reset_devices(struct virt_machine *m)
 {
-	uart_reset(m->uart);
+	for (unsigned i = 0; i < m->n_uarts; i++)
+		uart_reset(m->uart[i]);
 	plic_reset(m->plic);
 	clint_reset(m->clint);
 	rtc_reset(m->rtc);
@@ -389,14 +400,20 @@ static int create_devices(struct virt_machine *m)
 {
 	const struct plic_ctx_out po = { plic_out, m };
 	const struct clint_out co = { clint_out, m };
-	const struct uart_irq ui = { uart_irq, m };
 	const struct rtc_irq ri = { rtc_irq, m };
 
 	m->test.action = test_action;
 	m->test.opaque = m;
 	if (plic_new(&m->plic, &po) < 0 || clint_new(&m->clint, m->loop, &co) < 0 ||
-	    uart_new(&m->uart, m->loop, &ui) < 0 || rtc_new(&m->rtc, m->loop, &ri) < 0)
+	    rtc_new(&m->rtc, m->loop, &ri) < 0)
 		return -ENOMEM;
+	for (unsigned i = 0; i < m->n_uarts; i++) {
+		const struct uart_irq ui = { uart_irq, &m->uart_line[i] };
+
+		m->uart_line[i] = (struct uart_line){ m, i };
+		if (uart_new(&m->uart[i], m->loop, &ui) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -409,10 +426,14 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 	if (!cfg->ram_size || cfg->ram_size > VIRT_RAM_MAX || cfg->ram_size % 4096)
 		return fail(err, errlen, -EINVAL, "the RAM size must be a non-zero multiple "
 			    "of 4 KiB up to 1 TiB");
+	if (cfg->n_uarts > VIRT_UART_MAX)
+		return fail(err, errlen, -EINVAL, "at most %d serial ports are supported",
+			    VIRT_UART_MAX);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	m->cfg = *cfg;
+	m->n_uarts = cfg->n_uarts ? cfg->n_uarts : 1;
 	m->loop = loop;
 	for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
 		m->slots[i].m = m;
@@ -472,7 +493,8 @@ void virt_free(struct virt_machine *m)
 		virtio_mmio_free(m->slots[i].dev); /* only if never torn down */
 	cpu_hart_free(m->hart);
 	rtc_free(m->rtc);
-	uart_free(m->uart);
+	for (unsigned i = 0; i < VIRT_UART_MAX; i++)
+		uart_free(m->uart[i]);
 	clint_free(m->clint);
 	plic_free(m->plic);
 	if (m->ram)
@@ -485,7 +507,15 @@ void virt_free(struct virt_machine *m)
 
 void virt_attach_console(struct virt_machine *m, struct chr_dev *chr)
 {
-	uart_attach(m->uart, chr);
+	uart_attach(m->uart[0], chr);
+}
+
+int virt_attach_serial(struct virt_machine *m, unsigned idx, struct chr_dev *chr)
+{
+	if (idx >= m->n_uarts)
+		return -EINVAL;
+	uart_attach(m->uart[idx], chr);
+	return 0;
 }
 
 void virt_io_teardown(struct virt_machine *m)
@@ -494,8 +524,10 @@ void virt_io_teardown(struct virt_machine *m)
 		virtio_mmio_free(m->slots[i].dev); /* drains its requests first */
 		m->slots[i].dev = NULL;
 	}
-	uart_flush(m->uart);
-	uart_attach(m->uart, NULL);
+	for (unsigned i = 0; i < m->n_uarts; i++) {
+		uart_flush(m->uart[i]);
+		uart_attach(m->uart[i], NULL);
+	}
 	clint_stop(m->clint);
 	rtc_stop(m->rtc);
 }

@@ -36,6 +36,15 @@
 #define VIRT_PLIC_BASE 0x0c000000ull
 #define VIRT_UART0_BASE 0x10000000ull
 #define VIRT_UART0_SIZE 0x100ull
+/*
+ * Extra UARTs (one per further -serial; QEMU's virt has only one) sit in the
+ * free 0x1000 window after UART0: UART n at VIRT_UART0_BASE + n * 0x100,
+ * PLIC source 10 for n = 0 and 11 + n after it (11 is the RTC). Four
+ * ports, the 8250 driver's default CONFIG_SERIAL_8250_RUNTIME_UARTS.
+ */
+#define VIRT_UART_MAX 4
+#define VIRT_UART_BASE(n) (VIRT_UART0_BASE + (uint64_t)(n) * VIRT_UART0_SIZE)
+#define VIRT_UART_IRQ(n) ((n) == 0 ? VIRT_IRQ_UART0 : VIRT_IRQ_RTC + (n))
 #define VIRT_VIRTIO_BASE 0x10001000ull
 #define VIRT_VIRTIO_SIZE 0x1000ull
 #define VIRT_VIRTIO_COUNT 8
@@ -67,6 +76,7 @@ struct virt_config {
 	const char *append;   /* kernel command line; may be NULL */
 	bool no_reboot;       /* a guest reset ends the run (status 0) */
 	unsigned hartid;      /* 0 */
+	unsigned n_uarts;     /* 1..VIRT_UART_MAX; 0 means 1 */
 };
 
 /* Everything the device tree describes; filled by virt_new. */
@@ -77,6 +87,7 @@ struct virt_fdt_params {
 	const char *isa;                 /* riscv,isa */
 	const char *mmu_type;            /* e.g. "riscv,sv39" */
 	uint32_t virtio_mask;            /* bit n: a device is in slot n */
+	unsigned n_uarts;                /* 0 or 1: UART0 only */
 };
 
 /* The riscv,isa and mmu-type the hart implements. */
@@ -110,6 +121,9 @@ void virt_free(struct virt_machine *m);
 
 /* Loop thread. chr may be NULL (output dropped). */
 void virt_attach_console(struct virt_machine *m, struct chr_dev *chr);
+
+/* Connect UART idx (0 = the console) to chr; -EINVAL if no such UART. */
+int virt_attach_serial(struct virt_machine *m, unsigned idx, struct chr_dev *chr);
 /* Loop thread, after virt_run returned. */
 void virt_io_teardown(struct virt_machine *m);
 

@@ -128,10 +128,14 @@ static int add_soc(void *fdt, const struct virt_fdt_params *p)
 	TRY(fdt_property(fdt, "ranges", NULL, 0));
 	TRY(add_intc_devices(fdt));
 
-	TRY(add_irq_device(fdt, "serial@10000000", "ns16550a", VIRT_UART0_BASE,
-			   VIRT_UART0_SIZE, VIRT_IRQ_UART0));
-	TRY(fdt_property_u32(fdt, "clock-frequency", VIRT_UART_CLOCK_HZ));
-	TRY(fdt_end_node(fdt));
+	for (unsigned n = 0; n < (p->n_uarts ? p->n_uarts : 1); n++) {
+		snprintf(name, sizeof(name), "serial@%llx",
+			 (unsigned long long)VIRT_UART_BASE(n));
+		TRY(add_irq_device(fdt, name, "ns16550a", VIRT_UART_BASE(n),
+				   VIRT_UART0_SIZE, VIRT_UART_IRQ(n)));
+		TRY(fdt_property_u32(fdt, "clock-frequency", VIRT_UART_CLOCK_HZ));
+		TRY(fdt_end_node(fdt));
+	}
 
 	TRY(fdt_begin_node(fdt, "test@100000"));
 	TRY(prop_compat(fdt, test_compat, sizeof(test_compat)));

@@ -56,13 +56,14 @@ expect_error "-initrd needs a -kernel" -initrd "$tmp/small"
 expect_error "not a RISC-V 64-bit ELF" -bios none -kernel /bin/true
 expect_error "larger than the guest RAM" -m 2M -bios none -kernel "$tmp/small" -initrd "$tmp/big"
 expect_error "too small for the firmware, kernel and initrd" -m 1M -bios none -kernel "$tmp/600k" -initrd "$tmp/600k"
-expect_error "only one -serial" -serial stdio -serial null
 expect_error "Could not open '/nonexistent.img'" -drive file=/nonexistent.img,format=raw -bios none -kernel "$tmp/small"
 expect_error "-drive: unknown option 'bogus'" -drive bogus=1
 expect_error "needs netdev=ID" -device virtio-net-device
 expect_error "no -drive with id=d9" -device virtio-blk-device,drive=d9 -bios none -kernel "$tmp/small"
 expect_error "drive= is missing" -drive file="$tmp/small",if=none,id=d0 -device virtio-blk-device
 expect_error "8 virtio-mmio slots" -bios none -kernel "$tmp/small" $(for i in 1 2 3 4 5 6 7 8 9; do echo -device virtio-rng-device; done)
+expect_error "at most 4 -serial" -serial stdio -serial null -serial null -serial null -serial null
+expect_error "-serial none cannot be combined" -serial null -serial none
 
 # The good paths print to stdout and exit 0.
 "$vm" --help | grep -q -- '-kernel PATH' || { echo "FAIL: --help"; fails=$((fails + 1)); }
