@@ -23,18 +23,32 @@ ours() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["iops"])'
 }
 
-# Interleave the anchor with ours so drift on a shared machine hits both.
-f1=$(fio_iops)
-u=$(ours io_uring)
-n=$(ours native)
-t=$(ours threads)
-f2=$(fio_iops)
-fio=$(( (f1 + f2) / 2 ))
-for pair in "io_uring:$u" "native:$n" "threads:$t"; do
-  eng=${pair%%:*} v=${pair#*:}
-  printf '{"suite":"reactor","metric":"randread_4k_qd32_direct_%s","value":%s,"unit":"IOPS","anchor":"fio io_uring","anchor_value":%s,"ratio":%s}\n' \
-    "$eng" "$v" "$fio" "$(python3 -c "print(round($v/$fio,3))")"
+# The host disk here is shared and its speed drifts by 10x within minutes,
+# so run short rounds that interleave the anchor with each engine and report
+# the median of the per-round ratios (each ratio is against the fio runs just
+# before and after it), next to the median IOPS.
+rounds=${RINGVM_PERF_ROUNDS:-5}
+secs_round=$(python3 -c "print(max(1, round($secs / $rounds, 1)))")
+secs=$secs_round
+res=()
+prev=$(fio_iops)
+for i in $(seq "$rounds"); do
+  u=$(ours io_uring); n=$(ours native); t=$(ours threads)
+  next=$(fio_iops)
+  res+=("$prev $u $n $t $next")
+  prev=$next
 done
+printf '%s\n' "${res[@]}" | python3 -c '
+import json, statistics as st, sys
+rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+fio = st.median([x for r in rows for x in (r[0], r[4])])
+for k, eng in ((1, "io_uring"), (2, "native"), (3, "threads")):
+    ratios = [r[k] / ((r[0] + r[4]) / 2) for r in rows]
+    print(json.dumps({"suite": "reactor", "metric": "randread_4k_qd32_direct_" + eng,
+                      "value": round(st.median(r[k] for r in rows)), "unit": "IOPS",
+                      "anchor": "fio io_uring", "anchor_value": round(fio),
+                      "ratio_median": round(st.median(ratios), 3),
+                      "ratio_min": round(min(ratios), 3), "rounds": len(rows)}))'
 
 for poller in uring epoll; do
   "$build/perf/reactor/bench-kick" 20000 "$poller" | python3 -c '
