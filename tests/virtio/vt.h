@@ -132,7 +132,12 @@ static inline uint32_t vt_negotiate(struct vt *t, uint64_t want)
 {
 	uint64_t f = vt_dev_features(t) & want;
 
+	/* The spec: after writing 0 the driver waits for status to read 0
+	 * (a reset with requests in flight completes asynchronously). */
 	vt_w32(t, 0x70, 0);
+	for (int i = 0; i < 250000 && vt_r32(t, 0x70) != 0; i++)
+		usleep(20);
+	REQUIRE(vt_r32(t, 0x70) == 0);
 	vt_w32(t, 0x70, S_ACK);
 	vt_w32(t, 0x70, S_ACK | S_DRIVER);
 	vt_w32(t, 0x24, 0);
