@@ -44,7 +44,8 @@ echo "root:x:0:" >"$stage/etc/group"
 cflags=(-O2 -std=gnu11 -Wall -Wextra -static -ffp-contract=off)
 riscv64-linux-gnu-gcc "${cflags[@]}" -o "$stage/usr/bin/ringvm-bench" "$root/perf/guest-bench/bench.c" -lm
 riscv64-linux-gnu-gcc "${cflags[@]}" -o "$stage/usr/bin/rwtest" "$root/perf/guest-bench/rwtest.c" -lpthread
-riscv64-linux-gnu-strip "$stage/usr/bin/ringvm-bench" "$stage/usr/bin/rwtest"
+riscv64-linux-gnu-gcc "${cflags[@]}" -o "$stage/usr/bin/nettool" "$root/perf/guest-bench/nettool.c"
+riscv64-linux-gnu-strip "$stage/usr/bin/ringvm-bench" "$stage/usr/bin/rwtest" "$stage/usr/bin/nettool"
 
 # Reproducible archive: sorted names, fixed owner and mtime.
 find "$stage" -exec touch -h -d @0 {} +

@@ -1,102 +1,134 @@
 #!/usr/bin/env bash
-# The net suite: TCP throughput guest->host and host->guest over a tap
-# (busybox dd | nc in the guest, a Python socket on the host), under ringvm
-# and qemu-system-riscv64 with the same guest, in a private network
-# namespace; and host loopback TCP as the ceiling. JSON lines.
-# Needs root and /dev/net/tun. RINGVM_PERF_NET_MIB sets the size (default 64).
+# The net suite, ringvm against qemu-system-riscv64 with the same guest, the
+# same tap setup and the same tool (nettool, perf/guest-bench/nettool.c, on
+# both ends), each emulator in a private network namespace:
+#  - tap TCP guest->host: the guest sends MIB MiB, the host sink times first
+#    byte to EOF;
+#  - tap TCP host->guest: the host sends MIB MiB and its time ends when the
+#    guest's sink has replied with the byte count (everything received);
+#  - tap UDP pps: the guest fires 64-byte datagrams for SECS seconds, the
+#    host counts what arrives (first to last datagram);
+#  - VM<->VM TCP over a socket stream netdev (listen/connect on 127.0.0.1):
+#    two guests, the sender's figure (ends at the receiver's reply);
+#  - host loopback TCP with the same tool, as the ceiling.
+# ROUNDS rounds (default 2), each ringvm and QEMU back to back; per metric the
+# median of the per-round ratios, so load drift on the shared host cancels.
+# JSON lines on stdout. Needs root and /dev/net/tun.
+# Env: RINGVM_BUILD (default build/release), RINGVM_PERF_NET_MIB (64),
+# RINGVM_PERF_NET_SECS (5), ROUNDS (2), RINGVM_GUEST (guest dir override).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${RINGVM_BUILD:?set RINGVM_BUILD}
+build=${RINGVM_BUILD:-$root/build/release}
 mib=${RINGVM_PERF_NET_MIB:-64}
+secs=${RINGVM_PERF_NET_SECS:-5}
+rounds=${ROUNDS:-2}
+nt="$build/perf/guest-bench/ringvm-nettool"
 [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] || { echo "perf/net needs root and /dev/net/tun" >&2; exit 1; }
+[ -x "$nt" ] || { echo "perf/net: $nt missing (build first)" >&2; exit 1; }
 guest=${RINGVM_GUEST:-$("$root/guest/build.sh" | tail -n 1)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+export nt guest tmp mib secs build
 
-# host.py PORT GUEST MIB: receive one connection and time it, then connect
-# to the guest and send MIB MiB. Prints "rx MBPS" and "tx MBPS".
-cat >"$tmp/host.py" <<'PY'
-import socket, sys, time
-port, guest, mib = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("0.0.0.0", port)); ls.listen(1); ls.settimeout(600)
-c, _ = ls.accept(); n = 0; t0 = None
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    if t0 is None: t0 = time.monotonic()
-    n += len(b)
-dt = time.monotonic() - t0
-print("guest_to_host", round(n * 8 / dt / 1e6, 1), flush=True)
-c.close()
-buf = bytes(1 << 16)
-for i in range(100):
-    try:
-        s = socket.create_connection((guest, port), timeout=5); break
-    except OSError:
-        time.sleep(0.3)
-t0 = time.monotonic(); left = mib << 20
-while left > 0:
-    left -= s.send(buf[:min(left, len(buf))])
-s.shutdown(socket.SHUT_WR)
-t1 = time.monotonic()
-try:  # busybox nc -l may not close at EOF: then the time is when the last
-    s.settimeout(10); s.recv(1); t1 = time.monotonic()  # byte was queued
-except OSError:
-    pass
-print("host_to_guest", round((mib << 20) * 8 / (t1 - t0) / 1e6, 1), flush=True)
-PY
+# vm EMU LOG ARGS NETOPTS...: boot the guest with ringvm.run=net-perf in the
+# background (its pid in $!), console to LOG.
+cat >"$tmp/vm" <<'EOS'
+#!/usr/bin/env bash
+emu=$1 log=$2 args=$3; shift 3
+app="console=ttyS0 quiet ringvm.run=net-perf ringvm.args=$args"
+if [ "$emu" = qemu ]; then
+	exec timeout 600 qemu-system-riscv64 -M virt -m 256M -display none -monitor none \
+		-serial stdio -bios default -kernel "$guest/Image" -initrd "$guest/initramfs.cpio.gz" \
+		-append "$app" "$@" </dev/null >"$log" 2>&1
+fi
+exec timeout 600 "$build/ringvm" -accel jit -M virt -m 256M -nographic \
+	-kernel "$guest/Image" -initrd "$guest/initramfs.cpio.gz" -append "$app" "$@" \
+	</dev/null >"$log" 2>&1
+EOS
+chmod +x "$tmp/vm"
 
-measure() { # emu -> lines "guest_to_host X" / "host_to_guest Y"
-	local emu=$1
-	unshare -n bash -c "
+tap_round() { # EMU N -> $tmp/EMU.N.{g2h,h2g,udp,log}
+	local emu=$1 n=$2
+	export emu n
+	unshare -n bash -c '
 		ip link set lo up
 		ip tuntap add dev rvtap0 mode tap
 		ip addr add 10.9.0.1/24 dev rvtap0
 		ip link set rvtap0 up
-		python3 '$tmp/host.py' 5001 10.9.0.2 $mib >'$tmp/$emu.out' &
-		hp=\$!
-		app='console=ttyS0 quiet ringvm.run=net-bench ringvm.args=10.9.0.2/24,10.9.0.1,5001,$mib'
-		if [ $emu = qemu ]; then
-			timeout 900 qemu-system-riscv64 -M virt -m 256M -nographic -bios $fw \
-				-kernel '$guest/Image' -initrd '$guest/initramfs.cpio.gz' -append \"\$app\" \
-				-netdev tap,id=n0,ifname=rvtap0,script=no,downscript=no,vnet_hdr=on \
-				-device virtio-net-device,netdev=n0 </dev/null >'$tmp/$emu.log' 2>&1 &
-		else
-			timeout 900 '$build/ringvm' -accel jit -M virt -m 256M -nographic -bios $fw \
-				-kernel '$guest/Image' -initrd '$guest/initramfs.cpio.gz' -append \"\$app\" \
-				-netdev tap,id=n0,ifname=rvtap0,script=no,downscript=no,vnet_hdr=on \
-				-device virtio-net-device,netdev=n0 </dev/null >'$tmp/$emu.log' 2>&1 &
-		fi
-		ep=\$!
-		wait \$hp 2>/dev/null  # host.py done: the guest's last nc never ends
-		kill \$ep 2>/dev/null; wait \$ep 2>/dev/null
-	" || true
-	cat "$tmp/$emu.out"
+		o=$tmp/$emu.$n
+		"$nt" sink 5001 >$o.g2h 2>&1 & sp=$!
+		"$nt" -t 300 udpsink 5002 2 >$o.udp 2>&1 & up=$!
+		"$tmp/vm" $emu $o.log 10.9.0.2/24,10.9.0.1,send:10.9.0.1:5001:$mib,sink:5001,udpsend:10.9.0.1:5002:64:$secs \
+			-netdev tap,id=n0,ifname=rvtap0,script=no,downscript=no,vnet_hdr=on \
+			-device virtio-net-device,netdev=n0 &
+		vp=$!
+		wait $sp
+		for i in $(seq 100); do
+			"$nt" send 10.9.0.2 5001 $mib >$o.h2g 2>&1 && break
+			sleep 0.3
+		done
+		wait $up
+		wait $vp
+	' || true
 }
 
-loopback() { # host TCP over lo, Mbit/s
-	python3 - "$mib" <<'PY'
-import socket, sys, threading, time
-mib = int(sys.argv[1]) * 8
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(1)
-def sink():
-    c, _ = ls.accept()
-    while c.recv(1 << 20): pass
-th = threading.Thread(target=sink); th.start()
-s = socket.create_connection(ls.getsockname()); buf = bytes(1 << 16)
-t0 = time.monotonic(); left = mib << 20
-while left > 0: left -= s.send(buf[:min(left, len(buf))])
-s.close(); th.join()
-print(round((mib << 20) * 8 / (time.monotonic() - t0) / 1e6, 1))
-PY
+sock_round() { # EMU N -> $tmp/EMU.N.{v2v,s1,s2}
+	local emu=$1 n=$2
+	export emu n
+	unshare -n bash -c '
+		ip link set lo up
+		o=$tmp/$emu.$n
+		"$tmp/vm" $emu $o.s1 10.3.0.1/24,10.3.0.2,sink:5003 \
+			-netdev socket,id=n0,listen=127.0.0.1:7001 \
+			-device virtio-net-device,netdev=n0,mac=52:54:00:00:03:01 &
+		sleep 1
+		"$tmp/vm" $emu $o.s2 10.3.0.2/24,10.3.0.1,send:10.3.0.1:5003:$mib \
+			-netdev socket,id=n0,connect=127.0.0.1:7001 \
+			-device virtio-net-device,netdev=n0,mac=52:54:00:00:03:02 &
+		wait
+	' || true
 }
 
-q=$(measure qemu); r=$(measure ringvm); lo=$(loopback)
-for m in guest_to_host host_to_guest; do
-	rv=$(awk -v m=$m '$1 == m { print $2 }' <<<"$r"); qv=$(awk -v m=$m '$1 == m { print $2 }' <<<"$q")
-	printf '{"suite":"net","metric":"tap_tcp_%s","value":%s,"unit":"Mbit/s","anchor":"qemu-system-riscv64","anchor_value":%s,"loopback_ceiling":%s}\n' \
-		"$m" "${rv:-null}" "${qv:-null}" "$lo"
+loopback() { # host TCP over lo with nettool, Mbit/s
+	unshare -n bash -c '
+		ip link set lo up
+		"$nt" sink 5004 >/dev/null & sp=$!
+		sleep 0.2
+		"$nt" send 127.0.0.1 5004 $((mib * 8))
+		wait $sp
+	' | awk '$2 == "send" { print $NF }'
+}
+
+# field FILE KEY: the number after "mbps"/"pps" on the NETTOOL line of FILE.
+field() { awk -v k="$2" '$1 == "NETTOOL" { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1" 2>/dev/null | tail -n 1; }
+
+for n in $(seq "$rounds"); do
+	for emu in ringvm qemu; do
+		tap_round $emu "$n"
+		sock_round $emu "$n"
+		for f in g2h h2g udp; do echo "$emu round $n $f: $(cat "$tmp/$emu.$n.$f" 2>/dev/null | grep NETTOOL | tail -n 1)" >&2; done
+		grep -h "NETTOOL send" "$tmp/$emu.$n.s2" >&2 || { echo "$emu round $n v2v: no figure" >&2; tail -n 5 "$tmp/$emu.$n.s1" "$tmp/$emu.$n.s2" >&2; }
+	done
 done
+lo=$(loopback)
+
+# report METRIC UNIT FILESUFFIX KEY: median of ringvm/qemu ratios over rounds,
+# with the round whose ratio is the median giving the absolute figures.
+report() {
+	local metric=$1 unit=$2 suf=$3 key=$4 rows="" n r q
+	for n in $(seq "$rounds"); do
+		r=$(field "$tmp/ringvm.$n.$suf" "$key"); q=$(field "$tmp/qemu.$n.$suf" "$key")
+		[ -n "$r" ] && [ -n "$q" ] && rows+="$r $q"$'\n'
+	done
+	[ -n "$rows" ] || { printf '{"suite":"net","metric":"%s","value":null,"unit":"%s","anchor":"qemu-system-riscv64","anchor_value":null}\n' "$metric" "$unit"; return; }
+	awk -v m="$metric" -v u="$unit" -v lo="$lo" 'NF == 2 && $2 > 0 { r[NR] = $1 / $2; a[NR] = $1; b[NR] = $2; k++ }
+		END { # pick the median ratio (lower middle)
+			for (i in r) { c = 0; for (j in r) if (r[j] < r[i] || (r[j] == r[i] && j < i)) c++; if (c == int((k - 1) / 2)) p = i }
+			printf "{\"suite\":\"net\",\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"anchor\":\"qemu-system-riscv64\",\"anchor_value\":%s,\"ratio\":%.2f,\"rounds\":%d%s}\n",
+				m, a[p], u, b[p], r[p], k, (u == "Mbit/s" ? ",\"loopback_ceiling\":" lo : "") }' <<<"$rows"
+}
+report tap_tcp_guest_to_host Mbit/s g2h mbps
+report tap_tcp_host_to_guest Mbit/s h2g mbps
+report tap_udp64_guest_to_host_pps packets/s udp pps
+report socket_stream_tcp_vm_to_vm Mbit/s s2 mbps
