@@ -63,6 +63,7 @@ struct tap {
 	bool vnet_hdr;         /* IFF_VNET_HDR on the fd */
 	bool use_ring;         /* reads as ring submissions (io_uring engine) */
 	bool closing;
+	bool gone;             /* the interface was deleted: the fd is dead */
 	bool rx_err_logged;
 	unsigned inflight;     /* our requests whose done() has not run */
 	struct tap_rx rx[TAP_RX_BUFS];
@@ -82,6 +83,19 @@ static void poll_arm(struct tap *t);
 
 static const uint8_t zero_hdr[NET_VNET_HDR_LEN];
 
+/* The interface was deleted on the host (reads and writes on the fd fail
+ * with EBADFD from then on, kernel 6.1): say so once, take the link down and
+ * stop reading; frames sent to us are dropped from now on. The fd stays
+ * open until the backend is closed. */
+static void tap_gone(struct tap *t)
+{
+	if (t->gone)
+		return;
+	t->gone = true;
+	net_log(t->b.name, "tap %s went away (deleted on the host); link down.", t->ifname);
+	net_port_set_link(&t->b.port, false);
+}
+
 /* ---- receive ------------------------------------------------------------- */
 
 static void rx_ready(struct tap *t, struct tap_rx *r, ssize_t len)
@@ -98,6 +112,11 @@ static void rx_done(struct aio_req *req, ssize_t res)
 	t->inflight--;
 	if (t->closing || res == -ECANCELED) { /* cancelled: the engine is closing */
 		r->busy = false;
+		return;
+	}
+	if (res == -EBADFD) {
+		r->busy = false;
+		tap_gone(t);
 		return;
 	}
 	if (res < 0) {
@@ -118,6 +137,10 @@ static void rx_done(struct aio_req *req, ssize_t res)
 
 static void rx_post(struct tap *t, struct tap_rx *r)
 {
+	if (t->gone) {
+		r->busy = false;
+		return;
+	}
 	if (!t->use_ring) {
 		r->busy = false;
 		poll_arm(t);
@@ -177,6 +200,10 @@ static void poll_done(struct aio_req *req, ssize_t res)
 		if (r->busy)
 			continue;
 		ssize_t n = read(t->fd, r->buf, TAP_BUF_SIZE);
+		if (n < 0 && errno == EBADFD) {
+			tap_gone(t);
+			return; /* no poll again: a dead tap polls as an error at once */
+		}
 		if (n < 0)
 			break;
 		r->busy = true;
@@ -190,7 +217,7 @@ static void poll_done(struct aio_req *req, ssize_t res)
 
 static void poll_arm(struct tap *t)
 {
-	if (t->poll_armed || t->closing || t->ready_count)
+	if (t->poll_armed || t->closing || t->gone || t->ready_count)
 		return;
 	aio_prep_poll(&t->poll_req, t->fd, POLLIN, poll_done, t);
 	if (aio_submit(t->b.engine, &t->poll_req) == 0) {
@@ -232,6 +259,8 @@ static void tx_done(struct aio_req *req, ssize_t res)
 		return;
 	if (res < 0) /* interface down (EIO) or the kernel refused the frame */
 		t->b.port.stats.tx_drops++;
+	if (res == -EBADFD)
+		tap_gone(t);
 	if (t->tx_refused) {
 		t->tx_refused = false;
 		net_port_resume(&t->b.port);
@@ -252,6 +281,8 @@ static int tap_receive(struct net_port *p, const struct iovec *iov, int iovcnt)
 	size_t hlen = net_port_hdr_len(p);
 	if (len > hlen + NET_MAX_FRAME || len < hlen + 14)
 		return -EMSGSIZE;
+	if (t->gone)
+		return -ENOTCONN;
 	struct tap_tx *x = NULL;
 	for (unsigned i = 0; i < TAP_TX_SLOTS && !x; i++)
 		if (!t->tx[i].busy)
