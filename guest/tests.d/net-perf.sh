@@ -22,4 +22,7 @@ for step in "$@"; do
 	done
 	cat /tmp/step.out
 done
+# Interrupt and packet counts: how many interrupts the transfer cost.
+grep -i virtio /proc/interrupts | sed 's/^/NET-PERF-IRQ /'
+sed -n 's/^ *eth0:/NET-PERF-DEV eth0:/p' /proc/net/dev
 echo "NET-PERF-OK"

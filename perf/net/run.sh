@@ -15,7 +15,8 @@
 # median of the per-round ratios, so load drift on the shared host cancels.
 # JSON lines on stdout. Needs root and /dev/net/tun.
 # Env: RINGVM_BUILD (default build/release), RINGVM_PERF_NET_MIB (64),
-# RINGVM_PERF_NET_SECS (5), ROUNDS (2), RINGVM_GUEST (guest dir override).
+# RINGVM_PERF_NET_SECS (5), ROUNDS (2), RINGVM_GUEST (guest dir override),
+# RINGVM_PERF_NET_KEEP (directory for the logs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,7 +29,8 @@ nt="$build/perf/guest-bench/ringvm-nettool"
 [ -x "$nt" ] || { echo "perf/net: $nt missing (build first)" >&2; exit 1; }
 guest=${RINGVM_GUEST:-$("$root/guest/build.sh" | tail -n 1)}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# RINGVM_PERF_NET_KEEP=DIR keeps the consoles and tool outputs there.
+trap 'if [ -n "${RINGVM_PERF_NET_KEEP:-}" ]; then mkdir -p "$RINGVM_PERF_NET_KEEP"; cp "$tmp"/* "$RINGVM_PERF_NET_KEEP/"; fi; rm -rf "$tmp"' EXIT
 export nt guest tmp mib secs build
 
 # vm EMU LOG ARGS NETOPTS...: boot the guest with ringvm.run=net-perf in the

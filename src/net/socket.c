@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,11 @@ static bool conn_req_done(struct sock *s)
 
 static void conn_up(struct sock *s, int fd)
 {
+	/* Frames are already batched into one send; Nagle would only hold a
+	 * small frame (a guest's TCP ACK) back until the previous send is
+	 * acknowledged, stalling the guests' own TCP. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->fd = fd;
 	s->rstart = s->rend = 0;
 	s->reconnect_logged = false;
