@@ -24,6 +24,7 @@
 struct tport {
 	struct net_port port;
 	bool refuse;                 /* receive says -EAGAIN */
+	unsigned refuse_at;          /* also refuse once nframes reaches it (0: off) */
 	unsigned nframes;
 	size_t len[VN_MAXF];
 	uint8_t *frame[VN_MAXF];
@@ -37,7 +38,7 @@ static int tp_receive(struct net_port *p, const struct iovec *iov, int iovcnt)
 	struct tport *t = p->opaque;
 	size_t n = net_iov_size(iov, iovcnt);
 
-	if (t->refuse)
+	if (t->refuse || (t->refuse_at && t->nframes >= t->refuse_at))
 		return -EAGAIN;
 	REQUIRE(t->nframes < VN_MAXF);
 	t->frame[t->nframes] = malloc(n);

@@ -18,9 +18,15 @@
  * Rewinding is safe because a chain not yet pushed still belongs to the
  * device; it is re-read and re-validated when popped again.
  *
- * Offloads: offered only when the link carries the vnet header; after the
- * driver is up, what it accepts for receive is pushed to the backend with
- * net_port_set_offload (and cleared on reset).
+ * Offloads: with a vnet header on the link all of them are offered and
+ * passed through; after the driver is up, what it accepts for receive is
+ * pushed to the backend with net_port_set_offload (and cleared on reset).
+ * Without one (socket, hub, bare tap) the device itself does what it
+ * offers (net-sw-offload.c): CSUM and HOST_TSO4/6 on transmit (finish the
+ * checksum, cut TSO frames into MSS segments) and GUEST_CSUM on receive
+ * (DATA_VALID when the checksum verifies), so the emulated guest kernel
+ * does not do this work per packet. A TSO frame the peer refuses half way
+ * resumes at the first segment not yet taken (tx_seg_next).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +35,7 @@
 
 #include "hw/virtio/virtio-int.h"
 #include "hw/virtio/virtio-net.h"
+#include "hw/virtio/net-sw-offload.h"
 #include "net/net.h"
 
 #define F_CSUM 0
@@ -73,6 +80,9 @@ struct vnet {
 	uint16_t *rx_heads;     /* qmax: chains of one merged frame */
 	uint32_t *rx_lens;
 	struct iovec *tx_iov;   /* VIRTIO_MAX_SEGS(qmax) + 1 */
+	uint8_t *sw_frame;      /* NET_MAX_FRAME: a tx frame finished in software */
+	uint8_t *sw_seg;        /* NET_MAX_FRAME: one segment of it */
+	unsigned tx_seg_next;   /* segments of the head tx chain already taken */
 };
 
 static struct vnet *to_vnet(struct virtio_mmio *d)
@@ -152,8 +162,12 @@ static bool rx_header(struct vnet *n, const struct iovec *iov, int iovcnt, size_
 		      struct net_vnet_hdr *h)
 {
 	memset(h, 0, sizeof(*h));
-	if (hl == 0)
+	if (hl == 0) {
+		if (has(n, F_GUEST_CSUM) && iovcnt == 1 &&
+		    virtio_net_sw_rx_csum_ok(iov[0].iov_base, iov[0].iov_len))
+			h->flags = NET_VNET_F_DATA_VALID;
 		return true;
+	}
 	net_iov_copy(h, HDR, iov, iovcnt, 0);
 	h->num_buffers = 0;
 	if (!has(n, F_GUEST_CSUM))
@@ -338,6 +352,41 @@ static bool tx_header_ok(const struct vnet *n, const struct net_vnet_hdr *h, siz
 	return h->gso_size != 0 && (h->flags & NET_VNET_F_NEEDS_CSUM);
 }
 
+/* No header on the link: finish the offloads the guest asked for here and
+ * send the frame (or its segments). -EAGAIN: keep the chain, tx_seg_next
+ * says where to go on; anything else: the chain is done. */
+static int tx_sw(struct vnet *n, const struct virtq_elem *e, const struct net_vnet_hdr *h,
+		 size_t flen)
+{
+	struct virtio_net_gso g;
+	struct iovec iov;
+	int rc = 0;
+
+	virtio_iov_to_buf(e->iov, e->out_num, HDR, n->sw_frame, flen);
+	if (h->gso_type == NET_VNET_GSO_NONE) {
+		if (virtio_net_sw_csum(n->sw_frame, flen, h->csum_start, h->csum_offset) < 0)
+			return -EINVAL;
+		iov = (struct iovec){ n->sw_frame, flen };
+		return net_port_send(&n->port, &iov, 1);
+	}
+	if (virtio_net_sw_gso_parse(n->sw_frame, flen, h->csum_start, h->gso_size, &g) < 0 ||
+	    g.hlen + g.mss > NET_MAX_FRAME)
+		return -EINVAL;
+	for (unsigned i = n->tx_seg_next; i < g.segs; i++) {
+		iov.iov_base = n->sw_seg;
+		iov.iov_len = virtio_net_sw_gso_segment(&g, n->sw_frame, i, n->sw_seg);
+		rc = net_port_send(&n->port, &iov, 1);
+		if (rc == -EAGAIN) {
+			n->tx_seg_next = i;
+			return rc;
+		}
+		if (rc < 0)
+			break; /* link down: the rest goes the same way */
+	}
+	n->tx_seg_next = 0;
+	return rc;
+}
+
 /* Send one chain. -EAGAIN: keep it; anything else: it is done. */
 static int tx_one(struct vnet *n, const struct virtq_elem *e)
 {
@@ -353,11 +402,17 @@ static int tx_one(struct vnet *n, const struct virtq_elem *e)
 	flen = e->out_len - HDR;
 	virtio_iov_to_buf(e->iov, e->out_num, 0, &h, HDR);
 	h.num_buffers = 0;
-	/* Without a header on the link no offload was offered: any request
-	 * for one is a driver bug. */
-	if (hl == 0 ? (h.flags || h.gso_type) : !tx_header_ok(n, &h, flen)) {
+	if ((h.flags || h.gso_type) && !tx_header_ok(n, &h, flen)) {
 		n->st.tx_errors++;
 		return -EINVAL;
+	}
+	if (hl == 0 && (h.flags || h.gso_type)) {
+		rc = tx_sw(n, e, &h, flen);
+		if (rc == 0)
+			n->st.tx_frames++;
+		else if (rc == -EINVAL)
+			n->st.tx_errors++;
+		return rc;
 	}
 	if (hl) { /* our validated copy, not the guest's (it may change it) */
 		n->tx_iov[0].iov_base = &h;
@@ -421,17 +476,16 @@ static void set_link(struct vnet *n, bool up)
 
 static void update_offered(struct vnet *n)
 {
-	uint64_t off = VIRTIO_BIT(F_CSUM) | VIRTIO_BIT(F_GUEST_CSUM) |
-		       VIRTIO_BIT(F_HOST_TSO4) | VIRTIO_BIT(F_HOST_TSO6) |
-		       VIRTIO_BIT(F_HOST_ECN) | VIRTIO_BIT(F_GUEST_TSO4) |
+	/* What net-sw-offload.c does when the link has no header. */
+	uint64_t sw = VIRTIO_BIT(F_CSUM) | VIRTIO_BIT(F_GUEST_CSUM) |
+		      VIRTIO_BIT(F_HOST_TSO4) | VIRTIO_BIT(F_HOST_TSO6);
+	uint64_t all = sw | VIRTIO_BIT(F_HOST_ECN) | VIRTIO_BIT(F_GUEST_TSO4) |
 		       VIRTIO_BIT(F_GUEST_TSO6) | VIRTIO_BIT(F_GUEST_ECN);
 	struct virtio_mmio *d = &n->dev;
 
 	pthread_mutex_lock(&d->lock);
-	if (net_port_hdr_len(&n->port) == HDR)
-		d->features |= off;
-	else
-		d->features &= ~off;
+	d->features &= ~all;
+	d->features |= net_port_hdr_len(&n->port) == HDR ? all : sw;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -481,6 +535,7 @@ static void vnet_reset(struct virtio_mmio *d)
 
 	n->feat_valid = false;
 	n->tx_blocked = false;
+	n->tx_seg_next = 0;
 	if (n->offload_on) {
 		net_port_set_offload(&n->port, 0);
 		n->offload_on = false;
@@ -495,6 +550,8 @@ static void vnet_free(struct virtio_mmio *d)
 	free(n->rx_heads);
 	free(n->rx_lens);
 	free(n->tx_iov);
+	free(n->sw_frame);
+	free(n->sw_seg);
 	free(n);
 }
 
@@ -525,18 +582,22 @@ int virtio_net_new(struct virtio_mmio **out, const struct virtio_host *host,
 	n->rx_heads = calloc(qsize, sizeof(*n->rx_heads));
 	n->rx_lens = calloc(qsize, sizeof(*n->rx_lens));
 	n->tx_iov = calloc(VIRTIO_MAX_SEGS(qsize) + 1, sizeof(*n->tx_iov));
+	n->sw_frame = malloc(NET_MAX_FRAME);
+	n->sw_seg = malloc(NET_MAX_FRAME);
 	snprintf(n->name, sizeof(n->name), "%s", conf->name ? conf->name : "virtio-net");
 	memcpy(n->config + C_MAC, conf->mac, 6);
 	n->config[C_MAX_PAIRS] = 1;
 	n->config[C_MTU] = 1500 & 0xff;
 	n->config[C_MTU + 1] = 1500 >> 8;
 	rc = -ENOMEM;
-	if (n->rx_heads && n->rx_lens && n->tx_iov)
+	if (n->rx_heads && n->rx_lens && n->tx_iov && n->sw_frame && n->sw_seg)
 		rc = virtio_dev_init(&n->dev, &vnet_ops, host, 2, qsize, feat, n->config, C_LEN);
 	if (rc < 0) {
 		free(n->rx_heads);
 		free(n->rx_lens);
 		free(n->tx_iov);
+		free(n->sw_frame);
+		free(n->sw_seg);
 		free(n);
 		return rc;
 	}
