@@ -11,7 +11,8 @@
 #  - VM<->VM TCP over a socket stream netdev (listen/connect on 127.0.0.1):
 #    two guests, the sender's figure (ends at the receiver's reply);
 #  - host loopback TCP with the same tool, as the ceiling.
-# ROUNDS rounds (default 2), each ringvm and QEMU back to back; per metric the
+# ROUNDS rounds (default 2), each ringvm and QEMU back to back (alternating
+# which goes first); per metric the
 # median of the per-round ratios, so load drift on the shared host cancels.
 # JSON lines on stdout. Needs root and /dev/net/tun.
 # Env: RINGVM_BUILD (default build/release), RINGVM_PERF_NET_MIB (64),
@@ -106,7 +107,8 @@ loopback() { # host TCP over lo with nettool, Mbit/s
 field() { awk -v k="$2" '$1 == "NETTOOL" { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1" 2>/dev/null | tail -n 1; }
 
 for n in $(seq "$rounds"); do
-	for emu in ringvm qemu; do
+	order="ringvm qemu"; [ $((n % 2)) -eq 0 ] && order="qemu ringvm" # no order bias
+	for emu in $order; do
 		tap_round $emu "$n"
 		sock_round $emu "$n"
 		for f in g2h h2g udp; do echo "$emu round $n $f: $(cat "$tmp/$emu.$n.$f" 2>/dev/null | grep NETTOOL | tail -n 1)" >&2; done
