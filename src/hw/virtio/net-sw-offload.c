@@ -50,10 +50,23 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+static int parse_l3(const uint8_t *f, size_t len, unsigned *l3, int *ver);
+
 int virtio_net_sw_csum(uint8_t *frame, size_t len, unsigned start, unsigned offset)
 {
+	unsigned l3;
+	int ver;
+
 	if ((size_t)start + offset + 2 > len || start >= len)
 		return -EINVAL;
+	/* Sum only up to the end of the IP packet: Ethernet padding after it
+	 * is not part of the checksum. */
+	if (parse_l3(frame, len, &l3, &ver) == 0) {
+		size_t end = ver == 4 ? l3 + (size_t)ld16be(frame + l3 + 2)
+				      : l3 + 40 + (size_t)ld16be(frame + l3 + 4);
+		if (end < len && end >= (size_t)start + offset + 2)
+			len = end;
+	}
 	/* The driver left the pseudo-header sum in the field (virtio 5.1.6.2). */
 	st16be(frame + start + offset, csum_fold(csum_add(0, frame + start, len - start)));
 	return 0;
@@ -107,7 +120,9 @@ int virtio_net_sw_gso_parse(const uint8_t *f, size_t len, unsigned csum_start,
 	unsigned l3;
 
 	memset(g, 0, sizeof(*g));
-	if (mss == 0 || parse_l3(f, len, &l3, &ver) < 0)
+	/* Linux never sends below 48 (tcp_min_snd_mss); refusing tinier ones
+	 * bounds the segments one frame can make (a broken driver). */
+	if (mss < 32 || parse_l3(f, len, &l3, &ver) < 0)
 		return -EINVAL;
 	if (ver == 4 ? (f[l3 + 9] != 6 || (f[l3] & 15) * 4u != csum_start - l3 ||
 			(ld16be(f + l3 + 6) & 0x3fff))
