@@ -13,7 +13,8 @@
 #  - host loopback TCP with the same tool, as the ceiling.
 # ROUNDS rounds (default 2), each ringvm and QEMU back to back (alternating
 # which goes first); per metric the
-# median of the per-round ratios, so load drift on the shared host cancels.
+# median of the per-round ratios, so load drift on the shared host cancels
+# (all of them in round_ratios: on a loaded host they spread widely).
 # JSON lines on stdout. Needs root and /dev/net/tun.
 # Env: RINGVM_BUILD (default build/release), RINGVM_PERF_NET_MIB (64),
 # RINGVM_PERF_NET_SECS (5), ROUNDS (2), RINGVM_GUEST (guest dir override),
@@ -129,8 +130,9 @@ report() {
 	awk -v m="$metric" -v u="$unit" -v lo="$lo" 'NF == 2 && $2 > 0 { r[NR] = $1 / $2; a[NR] = $1; b[NR] = $2; k++ }
 		END { # pick the median ratio (lower middle)
 			for (i in r) { c = 0; for (j in r) if (r[j] < r[i] || (r[j] == r[i] && j < i)) c++; if (c == int((k - 1) / 2)) p = i }
-			printf "{\"suite\":\"net\",\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"anchor\":\"qemu-system-riscv64\",\"anchor_value\":%s,\"ratio\":%.2f,\"rounds\":%d%s}\n",
-				m, a[p], u, b[p], r[p], k, (u == "Mbit/s" ? ",\"loopback_ceiling\":" lo : "") }' <<<"$rows"
+			all = ""; for (i = 1; i <= NR; i++) if (i in r) all = all (all == "" ? "" : ",") sprintf("%.2f", r[i])
+			printf "{\"suite\":\"net\",\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"anchor\":\"qemu-system-riscv64\",\"anchor_value\":%s,\"ratio\":%.2f,\"rounds\":%d,\"round_ratios\":[%s]%s}\n",
+				m, a[p], u, b[p], r[p], k, all, (u == "Mbit/s" ? ",\"loopback_ceiling\":" lo : "") }' <<<"$rows"
 }
 report tap_tcp_guest_to_host Mbit/s g2h mbps
 report tap_tcp_host_to_guest Mbit/s h2g mbps
