@@ -49,14 +49,14 @@ elif [ -e /dev/net/tun ]; then
 	out=$(unshare -n bash -c "
 		ip tuntap add dev rvbusy0 mode tap 2>/dev/null
 		exec 3<>/dev/net/tun
-		python3 - >/dev/null <<'PY' &
+		python3 - >'$tmp/held' <<'PY' &
 import fcntl, struct, os, time
 fd = os.open('/dev/net/tun', os.O_RDWR)
 fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', b'rvbusy0', 0x0002 | 0x1000))
 print('held', flush=True)
 time.sleep(20)
 PY
-		sleep 1
+		for _ in \$(seq 200); do grep -q held '$tmp/held' && break; sleep 0.1; done
 		timeout 20 '$vm' ${k[*]} -nic tap,ifname=rvbusy0,script=no,downscript=no </dev/null >/dev/null 2>'$tmp/err2'
 		echo rc=\$?
 		kill %1 2>/dev/null
