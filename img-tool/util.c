@@ -61,8 +61,15 @@ void img_ctx_fini(struct img_ctx *c)
 int img_open(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
 	     unsigned flags)
 {
+	return img_open_snapshot(c, out, file, fmt, flags, NULL);
+}
+
+int img_open_snapshot(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
+		      unsigned flags, const char *snapshot)
+{
 	char err[512] = "";
-	struct blk_open_opts o = { .filename = file, .format = fmt, .flags = flags };
+	struct blk_open_opts o = { .filename = file, .format = fmt, .flags = flags,
+				   .snapshot = snapshot };
 	int r = blk_open(out, c->eng, &o, err, sizeof(err));
 	if (r < 0) {
 		if (err[0])

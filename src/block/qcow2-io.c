@@ -758,7 +758,9 @@ static int zero_cluster(struct q_req *qr, uint64_t g)
 	int r = q_l2_lookup(q, g, &old);
 	if (r < 0)
 		return r;
-	if (q->version >= 3)
+	if (qr->r->flags & BLK_F_UNALLOCATE)
+		neu = 0; /* reads fall through to the backing file */
+	else if (q->version >= 3)
 		neu = backing ? Q_ZERO : 0;
 	else if (!backing)
 		neu = 0;

@@ -477,6 +477,9 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	if ((r = read_tables(q, err, errlen)) < 0 ||
 	    (r = q_snap_read_table(q, err, errlen)) < 0)
 		goto fail;
+	if (o->snapshot && (r = q_snap_view(q, o->snapshot, err, errlen)) < 0)
+		goto fail;
+	b->size = q->size;
 	if ((r = init_caches(q, o->l2_cache_bytes)) < 0)
 		goto fail;
 	q->zero_cluster = blk_alloc_buf(q->cluster_size);

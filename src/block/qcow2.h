@@ -206,6 +206,7 @@ void q_io_free(struct qcow2 *q);
 
 /* qcow2-snap.c */
 int q_snap_read_table(struct qcow2 *q, char *err, size_t errlen);
+int q_snap_view(struct qcow2 *q, const char *id, char *err, size_t errlen);
 void q_snap_free_table(struct qcow2 *q);
 int q_snapshot_list(struct blk *b, struct blk_snapshot *out, unsigned max);
 int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,
