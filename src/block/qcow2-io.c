@@ -37,7 +37,7 @@ struct q_req {
 	uint64_t pos, end;       /* guest range still to issue */
 	int pending;             /* subs in flight, +1 while issuing */
 	int err;
-	bool sync_next;          /* next slice miss: load synchronously */
+	uint8_t stale;           /* slice loads in a row that raced with a write-back */
 	struct q_req *next;      /* free list / waiters of an allocation */
 };
 
@@ -806,8 +806,11 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
 
 /* A request whose next cluster maps through an L2 slice that is not cached
  * waits here while the slice is read with aio; requests that need the same
- * slice share the load. (Synchronous paths - allocation linking, snapshot
- * and check walks - still read a missing slice with pread.) */
+ * slice share the load. A load that raced with an L2 write-back is thrown
+ * away and issued again (after 4 in a row the slice is read synchronously).
+ * Synchronous paths still read a missing slice with pread: snapshot and
+ * check walks, copying a shared L2 table, and linking an allocation whose
+ * slice was evicted while its data write was in flight. */
 struct q_load {
 	struct aio_req a;
 	struct qcow2 *q;
@@ -843,7 +846,7 @@ static void load_done(struct aio_req *a, ssize_t res)
 		struct q_req *next = w->next;
 		if (err < 0 && !w->err)
 			w->err = err;
-		w->sync_next = stale;
+		w->stale = stale ? w->stale + 1 : 0;
 		issue(w);
 		w = next;
 	}
@@ -856,8 +859,8 @@ static bool wait_for_slice(struct q_req *qr)
 	uint64_t key;
 	if (q_l2_cached(q, qr->pos, &key))
 		return false;
-	if (qr->sync_next) {
-		qr->sync_next = false;
+	if (qr->stale > 3) { /* write-backs keep racing: read it synchronously */
+		qr->stale = 0;
 		return false;
 	}
 	for (struct q_load *ld = q->loads; ld; ld = ld->next) {
@@ -1047,6 +1050,23 @@ static void wb_start(struct qcow2 *q, struct q_req *waiters)
 	wb_step(w);
 }
 
+static void wb_kicked(void *arg)
+{
+	struct qcow2 *q = arg;
+	q->wb_kicked = false;
+	if (!q->wb && q->rw && !q->broken && (q->l2c.ndirty || q->rbc.ndirty || q->l1_dirty))
+		wb_start(q, NULL);
+}
+
+void q_wb_kick(struct qcow2 *q)
+{
+	if (q->wb || q->wb_kicked || !q->rw || q->broken)
+		return;
+	q->wb_kicked = true;
+	q->wb_kick = (struct loop_post_node){ .fn = wb_kicked, .arg = q };
+	loop_defer(q->b->loop, &q->wb_kick);
+}
+
 static void issue_flush(struct q_req *qr)
 {
 	struct qcow2 *q = qr->q;
@@ -1109,7 +1129,7 @@ static int q_start(struct qcow2 *q, struct blk_req *r)
 	qr->end = r->offset + (r->op == BLK_READ || r->op == BLK_WRITE
 				       ? blk_iov_size(r->iov, r->iovcnt) : r->len);
 	qr->err = 0;
-	qr->sync_next = false;
+	qr->stale = 0;
 	q->nreqs++;
 	start_req(q, qr);
 	return 0;
@@ -1127,7 +1147,7 @@ int q_submit(struct blk *b, struct blk_req *r)
 
 int q_drain(struct qcow2 *q)
 {
-	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb) {
+	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb || q->wb_kicked) {
 		int r = loop_run_once(q->b->loop, -1);
 		if (r < 0 && r != -EINTR)
 			return r;

@@ -145,6 +145,9 @@ struct qcow2 {
 	size_t ndefer, cap_defer;
 	uint64_t defer_base;    /* deferred frees applied since open */
 	struct q_wb *wb;        /* asynchronous write-back in progress (flush) */
+	struct loop_post_node wb_kick; /* deferred start of a write-back (eviction) */
+	bool wb_kicked;         /* wb_kick is queued */
+	uint64_t sync_evictions;/* dirty-slice evictions written back synchronously */
 	struct q_req *wb_next;  /* flushes waiting for the next write-back */
 
 	struct q_snap *snaps;
@@ -198,6 +201,9 @@ uint64_t q_size_to_l1(const struct qcow2 *q, uint64_t size);
 /* qcow2-io.c */
 int q_submit(struct blk *b, struct blk_req *r);
 int q_drain(struct qcow2 *q);
+/* Start an asynchronous metadata write-back soon (from a deferred call,
+ * never inside the caller's cache operation) unless one runs. */
+void q_wb_kick(struct qcow2 *q);
 int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
 int q_decompress(const struct qcow2 *q, const void *src, size_t slen, void *dst,
 		 size_t dlen);
