@@ -23,9 +23,6 @@ log() { echo "[perf/block] $*" >&2; }
 
 # seconds from "Run completed in X seconds."
 bench_secs() { "$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p'; }
-emit() { # metric value unit anchor_value
-	printf '{"suite":"block","metric":"%s","value":%s,"unit":"%s","anchor":"qemu-img","anchor_value":%s}\n' "$1" "$2" "$3" "$4"
-}
 
 log "preparing 1 GiB raw and preallocated qcow2 files in $dir"
 qemu-img create -q -f raw -o preallocation=full "$dir/d.raw" 1G
@@ -103,8 +100,24 @@ conv_time() { # tool outfmt
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 for ofmt in qcow2 raw; do
-	q=$(conv_time qemu-img "$ofmt")
-	r=$(conv_time "$IMG" "$ofmt")
-	emit "convert_4g_1g_data_qcow2_to_$ofmt" "$r" s "$q"
-	log "convert to $ofmt: ringvm-img ${r}s, qemu-img ${q}s"
+	rows=""
+	for i in $(seq "$rounds"); do
+		if [ $((i % 2)) = 1 ]; then
+			q=$(conv_time qemu-img "$ofmt"); r=$(conv_time "$IMG" "$ofmt")
+		else
+			r=$(conv_time "$IMG" "$ofmt"); q=$(conv_time qemu-img "$ofmt")
+		fi
+		rows="$rows$r $q"$'\n'
+		log "convert to $ofmt round $i: ringvm-img ${r}s, qemu-img ${q}s"
+	done
+	# ratio: qemu-img's time / ringvm-img's (> 1 = ringvm-img faster)
+	printf '%s' "$rows" | python3 -c '
+import json, statistics as st, sys
+rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+ratios = [q / max(r, 1e-9) for r, q in rows]
+print(json.dumps({"suite": "block", "metric": "convert_4g_1g_data_qcow2_to_" + sys.argv[1],
+                  "value": round(st.median(r for r, q in rows), 3), "unit": "s",
+                  "anchor": "qemu-img", "anchor_value": round(st.median(q for r, q in rows), 3),
+                  "ratio_median": round(st.median(ratios), 3), "ratio_min": round(min(ratios), 3),
+                  "rounds": len(rows)}))' "$ofmt"
 done

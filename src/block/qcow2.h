@@ -11,12 +11,17 @@
  * Format per QEMU's docs/interop/qcow2.txt (our own code).
  *
  * Threading: everything runs on the blk's loop thread; there are no locks.
- * Guest data I/O is asynchronous through aio, and so is the L2 slice read
- * a request needs on a cache miss, and the fdatasyncs of a guest flush
- * (qcow2-io.c). Metadata writes are pwrite to the buffered metadata fd
- * (page cache: cheap); the reads done by snapshot, check and rare fallback
- * paths, and the fdatasyncs of allocating new L2 tables/refcount blocks,
- * L1 growth, snapshots, cache eviction and close, are synchronous.
+ * Asynchronous (aio submissions): guest data I/O; the L2 slice read a
+ * request needs on a cache miss; the fdatasyncs of a guest flush and of
+ * the background write-back that cleans dirty L2 slices before they are
+ * evicted (qcow2-io.c). Metadata writes themselves are pwrite to the
+ * buffered metadata fd (page cache: cheap, never waits for the disk).
+ * Synchronous (pread / fdatasync on the loop thread), all rare: growing
+ * the refcount table or the L1 table, creating a refcount block, copying
+ * an L2 table shared with a snapshot, linking an allocation whose slice
+ * was evicted meanwhile, an eviction when every cached slice is dirty,
+ * compressed writes (convert -c), snapshot create/apply/delete, check,
+ * open and close.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
