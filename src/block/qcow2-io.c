@@ -64,12 +64,19 @@ struct q_sub {
  *  4. point the L2 entries at the new clusters (COPIED); drop the old
  *     clusters' references (deferred until the L2 change is durable)
  *  5. leave the in-flight list and wake the requests that waited */
+enum { ALLOC_CLUSTERS, ALLOC_SUB_NEW, ALLOC_SUB_OWNED };
+
 struct q_alloc {
 	struct qcow2 *q;
 	struct q_req *qr;
-	uint64_t gstart, gend;   /* cluster-aligned guest range */
+	uint64_t gstart, gend;   /* guest range written: clusters, or subclusters
+	                            (extended L2) */
 	uint64_t wstart, wend;   /* guest data of qr inside it */
-	int64_t host;
+	uint64_t lstart, lend;   /* range others wait for (whole clusters) */
+	int mode;                /* ALLOC_*: what step 4 links */
+	int64_t host;            /* host offset of gstart */
+	int64_t fresh;           /* clusters allocated in step 1 (-1: none) */
+	uint64_t nfresh;
 	int step, pending, err;
 	uint8_t *head, *tail;
 	struct aio_req a;
@@ -472,7 +479,7 @@ static int issue_read_one(struct q_req *qr)
 static struct q_alloc *alloc_overlapping(struct qcow2 *q, uint64_t gstart, uint64_t gend)
 {
 	for (struct q_alloc *a = q->allocs; a; a = a->next)
-		if (a->gstart < gend && gstart < a->gend)
+		if (a->lstart < gend && gstart < a->lend)
 			return a;
 	return NULL;
 }
@@ -555,11 +562,48 @@ static int alloc_write(struct q_alloc *a)
 	return ret;
 }
 
+/* Subclusters [gstart, gend) of one cluster as a bitmap mask. */
+static uint64_t sub_mask(const struct qcow2 *q, uint64_t gstart, uint64_t gend)
+{
+	uint64_t cs = cs_of(q), sc = cs >> 5, c0 = gstart & ~(cs - 1);
+	unsigned s0 = (unsigned)((gstart - c0) / sc);
+	unsigned s1 = (unsigned)((gend - c0 + sc - 1) / sc);
+	return (s1 - s0 == 32 ? 0xffffffffull : ((1ull << (s1 - s0)) - 1)) << s0;
+}
+
+/* Step 4 with extended L2 entries (one cluster): the written subclusters
+ * become allocated (and no longer read as zeroes). */
+static int alloc_link_ext(struct q_alloc *a)
+{
+	struct qcow2 *q = a->q;
+	uint64_t cs = cs_of(q), c0 = a->gstart & ~(cs - 1), *p;
+	int r = q_l2_prepare_write(q, c0, &p);
+	if (r < 0)
+		return r;
+	uint64_t old = __builtin_bswap64(p[0]), bm = __builtin_bswap64(p[1]);
+	uint64_t m = sub_mask(q, a->gstart, a->gend);
+	if (a->mode == ALLOC_CLUSTERS) { /* whole cluster copied */
+		p[0] = __builtin_bswap64((uint64_t)a->host | Q_COPIED);
+		p[1] = __builtin_bswap64(0xffffffffull);
+		if ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK))
+			return q_defer_free_entry(q, old);
+		return 0;
+	}
+	if (a->mode == ALLOC_SUB_NEW && (old & Q_OFFSET_MASK))
+		return -EIO; /* cannot happen: the cluster was unallocated and locked */
+	if (a->mode == ALLOC_SUB_NEW)
+		p[0] = __builtin_bswap64((uint64_t)a->fresh | Q_COPIED);
+	p[1] = __builtin_bswap64((bm | m) & ~(m << 32));
+	return 0;
+}
+
 /* Step 4: L2 entries point at the new clusters. */
 static int alloc_link(struct q_alloc *a)
 {
 	struct qcow2 *q = a->q;
 	uint64_t cs = cs_of(q);
+	if (q->extl2)
+		return alloc_link_ext(a);
 	for (uint64_t g = a->gstart; g < a->gend; g += cs) {
 		uint64_t *p;
 		int r = q_l2_prepare_write(q, g, &p);
@@ -584,9 +628,9 @@ static void alloc_end(struct q_alloc *a)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = a->next;
-	if (a->err && a->host >= 0) /* nothing points at them: free right away */
-		for (uint64_t i = 0; i < (a->gend - a->gstart) / cs_of(q); i++)
-			(void)q_refcount_add(q, (uint64_t)a->host / cs_of(q) + i, -1);
+	if (a->err && a->fresh >= 0) /* nothing points at them: free right away */
+		for (uint64_t i = 0; i < a->nfresh; i++)
+			(void)q_refcount_add(q, (uint64_t)a->fresh / cs_of(q) + i, -1);
 	struct q_req *w = a->waiters;
 	struct q_req *qr = a->qr;
 	int err = a->err;
@@ -633,13 +677,42 @@ static void alloc_step(struct q_alloc *a)
 			if (r < 0) {
 				/* some entries may point at the new clusters now:
 				 * leak them rather than free them */
-				a->host = -1;
+				a->fresh = -1;
 				a->err = r;
 			}
 			alloc_end(a);
 			return;
 		}
 	}
+}
+
+/* Steps 1.. of an allocation: a->gstart/gend/wstart/wend/lstart/lend and
+ * mode are set; ncl > 0 clusters are allocated here (host = fresh +
+ * host_in), or none (host = host_in). Takes ownership of a. */
+static int alloc_begin(struct q_req *qr, struct q_alloc *a, uint64_t ncl, uint64_t host_in)
+{
+	struct qcow2 *q = qr->q;
+	a->q = q;
+	a->qr = qr;
+	a->fresh = -1;
+	a->nfresh = ncl;
+	a->host = (int64_t)host_in;
+	if (ncl) { /* 1. host clusters */
+		a->fresh = q_alloc_clusters(q, ncl);
+		if (a->fresh < 0) {
+			int r = (int)a->fresh;
+			free(a);
+			return r;
+		}
+		a->host = a->fresh + (int64_t)host_in;
+	}
+	a->a.opaque = a;
+	a->next = q->allocs;
+	q->allocs = a;
+	qr->pending++;
+	qr->pos = a->wend;
+	alloc_step(a);
+	return 0;
 }
 
 /* Start an allocation for the run of clusters at qr->pos that need one. */
@@ -664,26 +737,52 @@ static int start_alloc(struct q_req *qr)
 	struct q_alloc *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	a->q = q;
-	a->qr = qr;
-	a->gstart = gstart;
-	a->gend = gend;
+	a->gstart = a->lstart = gstart;
+	a->gend = a->lend = gend;
 	a->wstart = pos;
 	a->wend = qr->end < gend ? qr->end : gend;
-	/* 1. host clusters */
-	a->host = q_alloc_clusters(q, (gend - gstart) / cs);
-	if (a->host < 0) {
-		int r = (int)a->host;
-		free(a);
+	a->mode = ALLOC_CLUSTERS;
+	return alloc_begin(qr, a, (gend - gstart) / cs, 0);
+}
+
+/* Extended L2 entries: a write into one cluster. Subclusters already
+ * allocated in a cluster we own are written in place; otherwise the
+ * touched subclusters are allocated (in a new cluster, or in ours), with
+ * copy-on-write of their uncovered parts; a compressed or shared cluster
+ * is copied whole. Other writes to the cluster wait meanwhile. */
+static int issue_write_ext(struct q_req *qr, uint64_t e, uint64_t bm)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), sc = cs >> 5, pos = qr->pos;
+	uint64_t c0 = pos & ~(cs - 1), end = qr->end < c0 + cs ? qr->end : c0 + cs;
+	uint64_t m = sub_mask(q, pos, end);
+	bool owned = entry_owned(e);
+	if (owned && (bm & m) == m) {
+		int r = submit_data(qr, pos, end - pos, (e & Q_OFFSET_MASK) + (pos - c0), true);
+		qr->pos = end;
 		return r;
 	}
-	a->a.opaque = a;
-	a->next = q->allocs;
-	q->allocs = a;
-	qr->pending++;
-	qr->pos = a->wend;
-	alloc_step(a);
-	return 0;
+	struct q_alloc *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->lstart = c0;
+	a->lend = c0 + cs;
+	a->wstart = pos;
+	a->wend = end;
+	if ((e & Q_COMPRESSED) || ((e & Q_OFFSET_MASK) && !owned)) {
+		a->mode = ALLOC_CLUSTERS;
+		a->gstart = c0;
+		a->gend = c0 + cs;
+		return alloc_begin(qr, a, 1, 0);
+	}
+	a->gstart = pos & ~(sc - 1);
+	a->gend = q_align_up(end, sc);
+	if (owned) {
+		a->mode = ALLOC_SUB_OWNED;
+		return alloc_begin(qr, a, 0, (e & Q_OFFSET_MASK) + (a->gstart - c0));
+	}
+	a->mode = ALLOC_SUB_NEW;
+	return alloc_begin(qr, a, 1, a->gstart - c0);
 }
 
 static int issue_write_one(struct q_req *qr, bool *wait)
@@ -700,6 +799,8 @@ static int issue_write_one(struct q_req *qr, bool *wait)
 	int r = q_l2_lookup(q, pos, &e);
 	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
 		return r;
+	if (q->extl2)
+		return issue_write_ext(qr, e, q->last_bitmap);
 	if (!entry_owned(e))
 		return start_alloc(qr);
 	if ((r = run_len(qr, e, &n, true)) < 0)
@@ -749,12 +850,33 @@ static int zero_write(struct q_req *qr, uint64_t pos, uint64_t len)
 	return ret;
 }
 
+/* zero_cluster with extended L2 entries: the cluster is freed and its
+ * subclusters read as zeroes (to hide a backing file) or are unallocated. */
+static int zero_cluster_ext(struct q_req *qr, uint64_t g, bool hide_backing)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t old, nbm = hide_backing ? 0xffffffffull << 32 : 0, *p;
+	int r = q_l2_lookup(q, g, &old);
+	if (r < 0)
+		return r;
+	if (!(old & ~Q_COPIED) && q->last_bitmap == nbm)
+		return 0;
+	if ((r = q_l2_prepare_write(q, g, &p)) < 0)
+		return r;
+	old = __builtin_bswap64(p[0]);
+	p[0] = 0;
+	p[1] = __builtin_bswap64(nbm);
+	return ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK)) ? q_defer_free_entry(q, old) : 0;
+}
+
 static int zero_cluster(struct q_req *qr, uint64_t g)
 {
 	struct qcow2 *q = qr->q;
 	bool discard = qr->r->op == BLK_DISCARD;
 	bool backing = q->b->backing && g < blk_size(q->b->backing);
 	uint64_t old, neu;
+	if (q->extl2)
+		return zero_cluster_ext(qr, g, backing && !(qr->r->flags & BLK_F_UNALLOCATE));
 	int r = q_l2_lookup(q, g, &old);
 	if (r < 0)
 		return r;
@@ -1260,6 +1382,8 @@ int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len)
 		return r;
 	uint64_t old = __builtin_bswap64(*p);
 	*p = __builtin_bswap64(Q_COMPRESSED | (nsec << x) | (uint64_t)at);
+	if (q->extl2)
+		p[1] = 0; /* compressed clusters have no subclusters */
 	return ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK)) ? q_defer_free_entry(q, old) : 0;
 }
 

@@ -195,11 +195,10 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 		return -EINVAL;
 	}
 	q->extl2 = q->version >= 3 && (q_be64(h + 72) & Q_INCOMPAT_EXTL2);
-	if (q->extl2 && (q->cluster_bits < 14 || q->rw)) {
-		blk_err(err, errlen, q->rw ? "'%s' uses extended L2 entries: it can only be "
-			"opened read-only" : "'%s': extended L2 entries need clusters of at "
-			"least 16 KiB", fn);
-		return -ENOTSUP;
+	if (q->extl2 && q->cluster_bits < 14) {
+		blk_err(err, errlen, "'%s': extended L2 entries need clusters of at least "
+			"16 KiB", fn);
+		return -EINVAL;
 	}
 	set_geometry(q);
 	int r = parse_exts(q, h, q->version == 2 ? 72 : q->header_length, cs, err, errlen);

@@ -121,7 +121,7 @@ struct qcow2 {
 	uint32_t refcount_order;
 	uint32_t header_length;
 	uint8_t compression_type;
-	bool extl2;             /* extended L2 entries (read-only support) */
+	bool extl2;             /* extended L2 entries (32 subclusters per cluster) */
 	uint64_t last_bitmap;   /* extl2: bitmap of the last q_l2_lookup() */
 	char *backing_file, *backing_fmt;
 	struct q_ext *exts;     /* unknown/kept extensions, rewritten as read */
