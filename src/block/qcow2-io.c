@@ -214,7 +214,15 @@ static int submit_data(struct q_req *qr, uint64_t goff, uint64_t len, uint64_t h
 		put_sub(q, s);
 		return r;
 	}
-	if (write)
+	/* one buffer: plain READ/WRITE, which spares the kernel the iovec
+	 * import of READV/WRITEV */
+	if (s->iovcnt == 1 && write)
+		aio_prep_write(&s->a, q->f.fd, s->iov[0].iov_base, s->iov[0].iov_len, host,
+			       sub_done, s);
+	else if (s->iovcnt == 1)
+		aio_prep_read(&s->a, q->f.fd, s->iov[0].iov_base, s->iov[0].iov_len, host,
+			      sub_done, s);
+	else if (write)
 		aio_prep_writev(&s->a, q->f.fd, s->iov, s->iovcnt, host, sub_done, s);
 	else
 		aio_prep_readv(&s->a, q->f.fd, s->iov, s->iovcnt, host, sub_done, s);
