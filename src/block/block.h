@@ -137,6 +137,7 @@ struct blk_info {
 	bool corrupt;
 	bool dirty;
 	int compression_type;       /* 0 zlib, 1 zstd */
+	bool extended_l2;
 	char backing_file[4096];
 	char backing_fmt[32];
 	unsigned nb_snapshots;
@@ -180,6 +181,7 @@ struct blk_create_opts {
 	const char *backing_file;
 	const char *backing_fmt;
 	int compression_type;      /* 0 zlib, 1 zstd */
+	bool extended_l2;          /* qcow2 v3: 32 subclusters per cluster (>= 16 KiB) */
 };
 
 int blk_create(const char *filename, const struct blk_create_opts *o,

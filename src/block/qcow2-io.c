@@ -1401,15 +1401,19 @@ int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status 
 {
 	struct qcow2 *q = b->opaque;
 	struct q_req qr = { .q = q, .pos = off, .end = off + len };
-	uint64_t e, n;
+	uint64_t e, n = 0;
 	int r = q_l2_lookup(q, off, &e);
-	if (r < 0 || (r = check_entry(q, off, e)) < 0 || (r = run_len(&qr, e, &n, false)) < 0)
+	if (r < 0 || (r = check_entry(q, off, e)) < 0)
+		return r;
+	uint64_t bm = q->last_bitmap; /* run_len's lookups overwrite it */
+	bool ext = q->extl2 && !(e & Q_COMPRESSED);
+	if (!ext && (r = run_len(&qr, e, &n, false)) < 0)
 		return r;
 	st->len = n;
 	st->depth = 0;
 	st->host_file = b->filename;
-	if (q->extl2 && !(e & Q_COMPRESSED)) {
-		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1), bm = q->last_bitmap;
+	if (ext) {
+		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1);
 		unsigned i = (unsigned)(in / sc), j = i + 1;
 		int s0 = sc_state(bm, i);
 		while (j < 32 && sc_state(bm, j) == s0)

@@ -541,6 +541,7 @@ static int q_get_info(struct blk *b, struct blk_info *info)
 	info->corrupt = (q->incompat & Q_INCOMPAT_CORRUPT) || q->broken;
 	info->dirty = q->incompat & Q_INCOMPAT_DIRTY;
 	info->compression_type = q->compression_type;
+	info->extended_l2 = q->extl2;
 	info->nb_snapshots = q->nb_snapshots;
 	if (q->backing_file)
 		snprintf(info->backing_file, sizeof(info->backing_file), "%s", q->backing_file);
@@ -678,6 +679,11 @@ static int create_check(const struct blk_create_opts *o, int compat, int rbits,
 		blk_err(err, errlen, "Image size must be a multiple of 512 bytes");
 		return -EINVAL;
 	}
+	if (o->extended_l2 && (compat == 2 || cs < 16384)) {
+		blk_err(err, errlen, compat == 2 ? "extended_l2 needs compat=1.1"
+			: "extended_l2 needs a cluster size of at least 16 KiB");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -721,6 +727,8 @@ static int q_preallocate(const char *fn, enum blk_prealloc mode, struct aio_engi
 			r = q_l2_prepare_write(q, g + i * cs, &p);
 			if (!r)
 				*p = __builtin_bswap64(((uint64_t)host + i * cs) | Q_COPIED);
+			if (!r && q->extl2) /* every subcluster allocated */
+				p[1] = __builtin_bswap64(0xffffffffull);
 		}
 		if (!r && mode == BLK_PREALLOC_FALLOC &&
 		    fallocate(q->f.mfd, 0, (off_t)host, (off_t)(n * cs)) < 0)
@@ -774,7 +782,8 @@ static int create_header(uint8_t *h, const struct qcow2 *g, const struct layout 
 	q_put32(h + 56, (uint32_t)L->rt_cl);
 	size_t at = 72;
 	if (compat == 3) {
-		q_put64(h + 72, o->compression_type ? Q_INCOMPAT_COMPRESSION : 0);
+		q_put64(h + 72, (o->compression_type ? Q_INCOMPAT_COMPRESSION : 0) |
+			(o->extended_l2 ? Q_INCOMPAT_EXTL2 : 0));
 		q_put64(h + 80, o->lazy_refcounts ? Q_COMPAT_LAZY : 0);
 		q_put32(h + 96, g->refcount_order);
 		q_put32(h + 100, 112);
@@ -834,7 +843,8 @@ static int q_create(const char *fn, const struct blk_create_opts *o,
 	if (!size && o->backing_file && (r = backing_size(fn, o, e, &size, err, errlen)) < 0)
 		return r;
 	struct qcow2 g = { .refcount_order = (uint32_t)__builtin_ctz((unsigned)rbits),
-			   .cluster_bits = (uint32_t)__builtin_ctz(cs) };
+			   .cluster_bits = (uint32_t)__builtin_ctz(cs),
+			   .extl2 = o->extended_l2 };
 	set_geometry(&g);
 	if (q_size_to_l1(&g, size) * 8 > Q_MAX_L1_BYTES) {
 		blk_err(err, errlen, "Image size too large for cluster size %u", cs);
