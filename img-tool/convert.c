@@ -6,7 +6,8 @@
  * The copy is a pipeline of `window` jobs: each job plans one chunk from
  * the source's allocation status, reads it asynchronously, then writes
  * it (skipping zero runs of -S bytes when the target already reads as
- * zeroes). Writes start in source order unless -W. Callbacks only change
+ * zeroes). Writes start in source order unless -W; with -c they carry
+ * BLK_F_COMPRESSED (whole clusters, compressed by the block layer). Callbacks only change
  * job states; the driver loop (cv_run) submits, so an immediate
  * completion inside blk_submit never recurses. Single-threaded.
  */
@@ -105,6 +106,8 @@ static int submit(struct cv *cv, struct cv_job *j, struct blk *b, uint8_t op, ui
 	}
 	if (op == BLK_WRITE_ZEROES && !cv->top_only)
 		j->req.flags = BLK_F_MAY_UNMAP;
+	if (op == BLK_WRITE && cv->compress)
+		j->req.flags = BLK_F_COMPRESSED; /* whole clusters: see cv_write_step */
 	j->state = op == BLK_READ ? CV_READING : CV_WRITING;
 	cv->inflight++;
 	int r = blk_submit(b, &j->req);
@@ -193,17 +196,23 @@ static void cv_write_step(struct cv *cv, struct cv_job *j)
 		return;
 	}
 	if (cv->compress && !j->zero) {
-		/* Synchronous (the block layer offers no async compressed
-		 * write): other jobs' completions still run meanwhile. */
-		for (uint64_t c = 0; c < j->len && !cv->err; c += cv->cs) {
-			uint64_t n = j->len - c < cv->cs ? j->len - c : cv->cs;
-			if (is_zero(j->buf + c, n))
-				continue;
-			int r = blk_write_compressed(cv->dst, j->off + c, j->buf + c, n);
-			if (r < 0)
-				cv->err = r;
+		/* Runs of whole clusters, each stored compressed by the block
+		 * layer (asynchronously); all-zero clusters are skipped when
+		 * the target reads as zeroes anyway. */
+		uint64_t g = cv->cs, a = j->scan;
+		while (cv->target_zero && a < j->len &&
+		       is_zero(j->buf + a, j->len - a < g ? j->len - a : g))
+			a += j->len - a < g ? j->len - a : g;
+		uint64_t e = a;
+		while (e < j->len && (!cv->target_zero ||
+				      !is_zero(j->buf + e, j->len - e < g ? j->len - e : g)))
+			e += j->len - e < g ? j->len - e : g;
+		j->scan = e;
+		if (a >= j->len) {
+			job_done(j);
+			return;
 		}
-		job_done(j);
+		submit(cv, j, cv->dst, BLK_WRITE, j->off + a, e - a, j->buf + a, write_done);
 		return;
 	}
 	if (j->zero) {

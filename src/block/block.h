@@ -82,6 +82,10 @@ enum {
 	/* DISCARD: make the range unallocated in this layer, so that reads
 	 * fall through to the backing file (commit); whole clusters only */
 	BLK_F_UNALLOCATE = 1u << 2,
+	/* WRITE: store each cluster compressed (qcow2; convert -c). offset
+	 * cluster aligned, length whole clusters or up to the image's end; a
+	 * cluster that does not shrink is stored normally. Others ignore it. */
+	BLK_F_COMPRESSED = 1u << 3,
 };
 
 struct blk_req;

@@ -22,10 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
-#ifdef RINGVM_HAVE_ZSTD
-#include <zstd.h>
-#endif
 
 #include "block/qcow2.h"
 
@@ -64,7 +60,7 @@ struct q_sub {
  *  4. point the L2 entries at the new clusters (COPIED); drop the old
  *     clusters' references (deferred until the L2 change is durable)
  *  5. leave the in-flight list and wake the requests that waited */
-enum { ALLOC_CLUSTERS, ALLOC_SUB_NEW, ALLOC_SUB_OWNED };
+enum { ALLOC_CLUSTERS, ALLOC_SUB_NEW, ALLOC_SUB_OWNED, ALLOC_COMPRESSED };
 
 struct q_alloc {
 	struct qcow2 *q;
@@ -77,6 +73,7 @@ struct q_alloc {
 	int64_t host;            /* host offset of gstart */
 	int64_t fresh;           /* clusters allocated in step 1 (-1: none) */
 	uint64_t nfresh;
+	uint64_t clen;           /* ALLOC_COMPRESSED: bytes at host (in head) */
 	int step, pending, err;
 	uint8_t *head, *tail;
 	struct aio_req a;
@@ -235,42 +232,6 @@ static int submit_data(struct q_req *qr, uint64_t goff, uint64_t len, uint64_t h
 		put_sub(q, s);
 	}
 	return r;
-}
-
-int q_decompress(const struct qcow2 *q, const void *src, size_t slen, void *dst,
-		 size_t dlen)
-{
-	if (q->compression_type == 1) {
-#ifdef RINGVM_HAVE_ZSTD
-		ZSTD_DStream *z = ZSTD_createDStream();
-		if (!z)
-			return -ENOMEM;
-		ZSTD_initDStream(z);
-		ZSTD_inBuffer in = { src, slen, 0 };
-		ZSTD_outBuffer out = { dst, dlen, 0 };
-		while (out.pos < out.size && in.pos < in.size) {
-			size_t r = ZSTD_decompressStream(z, &out, &in);
-			if (ZSTD_isError(r) || r == 0)
-				break;
-		}
-		ZSTD_freeDStream(z);
-		return out.pos == dlen ? 0 : -EIO;
-#else
-		return -ENOTSUP;
-#endif
-	}
-	z_stream zs = { 0 };
-	if (inflateInit2(&zs, -12) != Z_OK)
-		return -ENOMEM;
-	zs.next_in = (Bytef *)src;
-	zs.avail_in = (uInt)slen;
-	zs.next_out = dst;
-	zs.avail_out = (uInt)dlen;
-	int r = inflate(&zs, Z_FINISH);
-	inflateEnd(&zs);
-	if ((r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) && zs.avail_out == 0)
-		return 0;
-	return -EIO;
 }
 
 static void sub_done(struct aio_req *a, ssize_t res)
@@ -793,6 +754,117 @@ static int issue_write_ext(struct q_req *qr, uint64_t e, uint64_t bm)
 	return alloc_begin(qr, a, 1, a->gstart - c0);
 }
 
+/* ---- compressed writes (BLK_F_COMPRESSED: convert -c) ---------------------
+ * Per cluster: 1. wait for allocations on it, 2. compress it (CPU work on
+ * this thread), 3. host bytes, packed after the last compressed cluster,
+ * 4. write them with aio (on the buffered metadata fd: compressed data is
+ * not sector aligned), 5. link the L2 entry and wake the waiters
+ * (alloc_end). A cluster that does not shrink becomes a normal write, as
+ * a child request. */
+struct q_plain {
+	struct blk_req r;
+	struct iovec iov;
+};
+
+static void plain_write_done(struct blk_req *r, int res)
+{
+	struct q_plain *w = (struct q_plain *)r;
+	struct q_req *parent = r->opaque;
+	free(w->iov.iov_base);
+	free(w);
+	put_req(parent, res);
+}
+
+static void comp_write_done(struct aio_req *ar, ssize_t res)
+{
+	struct q_alloc *a = ar->opaque;
+	struct qcow2 *q = a->q;
+	q->inflight--;
+	if (res >= 0 && (uint64_t)res != a->clen)
+		res = -EIO;
+	a->err = res < 0 ? (int)res : q_comp_link(q, a->gstart, (uint64_t)a->host, a->clen);
+	alloc_end(a);
+}
+
+static int comp_plain(struct q_req *qr, uint8_t *plain, uint64_t pos, uint64_t n)
+{
+	struct q_plain *w = calloc(1, sizeof(*w));
+	if (!w) {
+		free(plain);
+		return -ENOMEM;
+	}
+	w->iov = (struct iovec){ plain, n };
+	w->r = (struct blk_req){ .op = BLK_WRITE, .offset = pos, .iov = &w->iov, .iovcnt = 1,
+				 .done = plain_write_done, .opaque = qr };
+	qr->pending++;
+	qr->pos = pos + n;
+	int r = q_start_internal(qr->q, &w->r);
+	if (r < 0) {
+		qr->pending--;
+		free(plain);
+		free(w);
+	}
+	return r;
+}
+
+static int issue_comp_one(struct q_req *qr, bool *wait)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), pos = qr->pos, n = qr->end - pos < cs ? qr->end - pos : cs;
+	if ((pos & (cs - 1)) || (n < cs && pos + n < q->size))
+		return -EINVAL;
+	struct q_alloc *busy = alloc_overlapping(q, pos, pos + cs);
+	if (busy) {
+		qr->next = busy->waiters;
+		busy->waiters = qr;
+		*wait = true;
+		return 0;
+	}
+	uint8_t *plain = blk_alloc_buf(cs), *out = malloc(cs);
+	if (!plain || !out) {
+		free(plain);
+		free(out);
+		return -ENOMEM;
+	}
+	memset(plain + n, 0, cs - n); /* the last cluster is compressed zero padded */
+	blk_iov_to_buf(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, plain, n);
+	long clen = q_compress(q, plain, cs, out, cs - 1);
+	if (clen <= 0 || (uint64_t)clen >= cs - 512) {
+		free(out);
+		return comp_plain(qr, plain, pos, n);
+	}
+	free(plain);
+	int64_t at = q_comp_alloc(q, (uint64_t)clen);
+	struct q_alloc *a = at < 0 ? NULL : calloc(1, sizeof(*a));
+	if (!a) {
+		free(out);
+		return at < 0 ? (int)at : -ENOMEM;
+	}
+	if (q_overlap(q, (uint64_t)at, (uint64_t)clen, 0)) {
+		free(out);
+		free(a);
+		q_mark_corrupt(q, "compressed data would overwrite metadata");
+		return -EIO;
+	}
+	*a = (struct q_alloc){ .q = q, .qr = qr, .mode = ALLOC_COMPRESSED, .gstart = pos,
+			       .gend = pos + cs, .lstart = pos, .lend = pos + cs, .wstart = pos,
+			       .wend = pos + n, .host = at, .fresh = -1,
+			       .clen = (uint64_t)clen, .head = out };
+	a->next = q->allocs;
+	q->allocs = a;
+	qr->pending++;
+	qr->pos = pos + n;
+	aio_prep_write(&a->a, q->f.mfd, out, (size_t)clen, (uint64_t)at, comp_write_done, a);
+	q->inflight++;
+	int r = aio_submit(q->b->engine, &a->a);
+	if (r < 0) {
+		q->inflight--;
+		a->err = r;
+		alloc_end(a);
+	}
+	return 0;
+}
+
 static int issue_write_one(struct q_req *qr, bool *wait)
 {
 	struct qcow2 *q = qr->q;
@@ -1224,6 +1296,8 @@ static void issue(struct q_req *qr)
 			return; /* resumed by load_done() */
 		if (op == BLK_READ)
 			r = issue_read_one(qr);
+		else if (op == BLK_WRITE && (qr->r->flags & BLK_F_COMPRESSED))
+			r = issue_comp_one(qr, &wait);
 		else if (op == BLK_WRITE)
 			r = issue_write_one(qr, &wait);
 		else
@@ -1297,102 +1371,6 @@ void q_io_free(struct qcow2 *q)
 		free(q->free_subs);
 		q->free_subs = n;
 	}
-}
-
-/* ---- compressed writes (convert -c) ------------------------------------------ */
-
-static long compress_cluster(const struct qcow2 *q, const void *src, size_t len,
-			     uint8_t *dst, size_t dlen)
-{
-	if (q->compression_type == 1) {
-#ifdef RINGVM_HAVE_ZSTD
-		size_t r = ZSTD_compress(dst, dlen, src, len, 3);
-		return ZSTD_isError(r) ? -1 : (long)r;
-#else
-		return -1;
-#endif
-	}
-	z_stream zs = { 0 };
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	zs.next_in = (Bytef *)src;
-	zs.avail_in = (uInt)len;
-	zs.next_out = dst;
-	zs.avail_out = (uInt)dlen;
-	int r = deflate(&zs, Z_FINISH);
-	long out = (long)(dlen - zs.avail_out);
-	deflateEnd(&zs);
-	return r == Z_STREAM_END ? out : -1;
-}
-
-/* Host bytes for compressed data: packed after the previous compressed
- * cluster when it fits, else fresh clusters. Refcounts count every
- * descriptor that touches a cluster. */
-static int64_t alloc_bytes(struct qcow2 *q, uint64_t len)
-{
-	uint64_t cs = cs_of(q);
-	if (q->comp_next && (q->comp_next & (cs - 1)) + len <= cs) {
-		uint64_t at = q->comp_next;
-		int r = q_refcount_add(q, at / cs, 1);
-		if (r < 0)
-			return r;
-		q->comp_next = (at + len) & (cs - 1) ? at + len : 0;
-		return (int64_t)at;
-	}
-	int64_t at = q_alloc_clusters(q, (len + cs - 1) / cs);
-	if (at < 0)
-		return at;
-	q->comp_next = ((uint64_t)at + len) & (cs - 1) ? (uint64_t)at + len : 0;
-	return at;
-}
-
-int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len)
-{
-	struct qcow2 *q = b->opaque;
-	uint64_t cs = cs_of(q);
-	if ((off & (cs - 1)) || (len != cs && off + len != q->size) || len > cs)
-		return -EINVAL;
-	while (alloc_overlapping(q, off, off + cs))
-		if (loop_run_once(b->loop, -1) < 0)
-			return -EIO;
-	uint8_t *plain = NULL;
-	if (len < cs) { /* last cluster: compress a whole cluster, zero padded */
-		plain = calloc(1, cs);
-		if (!plain)
-			return -ENOMEM;
-		memcpy(plain, buf, len);
-		buf = plain;
-	}
-	uint8_t *out = malloc(cs);
-	if (!out) {
-		free(plain);
-		return -ENOMEM;
-	}
-	long clen = compress_cluster(q, buf, cs, out, cs - 1);
-	int r;
-	if (clen <= 0 || (uint64_t)clen >= cs - 512) {
-		free(out); /* does not compress: store it normally */
-		r = blk_pwrite(b, off, buf, len);
-		free(plain);
-		return r;
-	}
-	int64_t at = alloc_bytes(q, (uint64_t)clen);
-	r = at < 0 ? (int)at : q_meta_write(q, (uint64_t)at, out, (size_t)clen, 0);
-	free(out);
-	free(plain);
-	if (r < 0)
-		return r;
-	unsigned x = 62 - (q->cluster_bits - 8);
-	uint64_t nsec = (((uint64_t)at + (uint64_t)clen - 1) >> 9) - ((uint64_t)at >> 9);
-	uint64_t *p;
-	if ((r = q_l2_prepare_write(q, off, &p)) < 0)
-		return r;
-	uint64_t old = __builtin_bswap64(*p);
-	*p = __builtin_bswap64(Q_COMPRESSED | (nsec << x) | (uint64_t)at);
-	if (q->extl2)
-		p[1] = 0; /* compressed clusters have no subclusters */
-	return ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK)) ? q_defer_free_entry(q, old) : 0;
 }
 
 /* ---- block status ------------------------------------------------------------ */

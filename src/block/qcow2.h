@@ -4,7 +4,8 @@
  *   qcow2-meta.c   L2 slice cache, refcount cache, cluster allocation,
  *                  metadata write-back (crash-safe order), overlap checks
  *   qcow2-io.c     the request path: mapping, reads, allocation/COW state
- *                  machine, discard/zeroes, flush, compressed clusters
+ *                  machine, discard/zeroes, flush, compressed writes
+ *   qcow2-comp.c   (de)compression, packing and linking compressed clusters
  *   qcow2-snap.c   internal snapshots and the vmstate area
  *   qcow2-check.c  consistency check and repair, refcount rebuild
  *
@@ -20,8 +21,8 @@
  * the refcount table or the L1 table, creating a refcount block, copying
  * an L2 table shared with a snapshot, linking an allocation whose slice
  * was evicted meanwhile, an eviction when every cached slice is dirty,
- * compressed writes (convert -c), snapshot create/apply/delete, check,
- * open and close.
+ * snapshot create/apply/delete, check, open and close. Compressed writes
+ * are aio writes, but the compression itself runs on the loop thread.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -209,9 +210,16 @@ int q_drain(struct qcow2 *q);
 /* Start an asynchronous metadata write-back soon (from a deferred call,
  * never inside the caller's cache operation) unless one runs. */
 void q_wb_kick(struct qcow2 *q);
+/* qcow2-comp.c */
 int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
 int q_decompress(const struct qcow2 *q, const void *src, size_t slen, void *dst,
 		 size_t dlen);
+/* Compressed size (< dlen) or -1 if it does not fit. */
+long q_compress(const struct qcow2 *q, const void *src, size_t len, uint8_t *dst,
+		size_t dlen);
+/* Host bytes for len compressed bytes (refcounts raised), or -errno. */
+int64_t q_comp_alloc(struct qcow2 *q, uint64_t len);
+int q_comp_link(struct qcow2 *q, uint64_t goff, uint64_t at, uint64_t clen);
 int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status *st);
 void q_io_free(struct qcow2 *q);
 
