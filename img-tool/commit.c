@@ -1,6 +1,6 @@
 /*
  * commit.c - `commit` (copy the top image's own data into its backing
- * file) and `rebase` (change the backing file; in safe mode first copy
+ * file, then empty the top image unless -d, as qemu-img does) and `rebase` (change the backing file; in safe mode first copy
  * into the top image every cluster whose content would change).
  * Single-threaded; synchronous requests in chunks of up to 1 MiB.
  */
@@ -57,7 +57,7 @@ int img_cmd_commit(int argc, char **argv)
 {
 	const char *fmt = NULL;
 	unsigned cache = 0;
-	bool quiet = false, progress = false;
+	bool quiet = false, progress = false, keep = false;
 	int c;
 	opterr = 0;
 	optind = 0;
@@ -69,7 +69,7 @@ int img_cmd_commit(int argc, char **argv)
 				return 1;
 			break;
 		case 'b': return img_usage("commit", "-b (committing into a deeper base) is not supported; only the immediate backing file");
-		case 'd': break; /* the top image is never emptied, see the report below */
+		case 'd': keep = true; break;
 		case 'p': progress = true; break;
 		case 'q': quiet = true; break;
 		case 'r': break; /* rate limit: ignored, the copy is local */
@@ -85,7 +85,10 @@ int img_cmd_commit(int argc, char **argv)
 	struct blk *top, *base = NULL;
 	int ret = 1;
 	uint8_t *buf = img_alloc(CM_CHUNK);
-	if (!buf || img_open(&ctx, &top, file, fmt, BLK_O_NO_BACKING | BLK_O_FORCE_SHARE | cache) < 0)
+	/* emptying writes the top image: then it is opened (and locked) for
+	 * writing from the start, so nobody else changes it under the copy */
+	unsigned tflags = BLK_O_NO_BACKING | cache | (keep ? BLK_O_FORCE_SHARE : BLK_O_RDWR);
+	if (!buf || img_open(&ctx, &top, file, fmt, tflags) < 0)
 		goto out;
 	struct blk_info in;
 	int r = blk_get_info(top, &in);
@@ -112,6 +115,13 @@ int img_cmd_commit(int argc, char **argv)
 	img_progress_end(&p);
 	if (r < 0) {
 		img_err("committing '%s' into '%s' failed: %s.", file, path, strerror(-r));
+		goto out_base;
+	}
+	/* the base holds the data durably (commit_copy flushed it): only now
+	 * may the top image let go of its copy */
+	if (!keep && (r = blk_make_empty(top)) < 0) {
+		img_err("the data of '%s' is committed, but emptying it failed: %s.", file,
+			strerror(-r));
 		goto out_base;
 	}
 	ret = 0;

@@ -6,7 +6,8 @@
  * The copy is a pipeline of `window` jobs: each job plans one chunk from
  * the source's allocation status, reads it asynchronously, then writes
  * it (skipping zero runs of -S bytes when the target already reads as
- * zeroes). Writes start in source order unless -W. Callbacks only change
+ * zeroes). Writes start in source order unless -W; with -c they carry
+ * BLK_F_COMPRESSED (whole clusters, compressed by the block layer). Callbacks only change
  * job states; the driver loop (cv_run) submits, so an immediate
  * completion inside blk_submit never recurses. Single-threaded.
  */
@@ -105,6 +106,8 @@ static int submit(struct cv *cv, struct cv_job *j, struct blk *b, uint8_t op, ui
 	}
 	if (op == BLK_WRITE_ZEROES && !cv->top_only)
 		j->req.flags = BLK_F_MAY_UNMAP;
+	if (op == BLK_WRITE && cv->compress)
+		j->req.flags = BLK_F_COMPRESSED; /* whole clusters: see cv_write_step */
 	j->state = op == BLK_READ ? CV_READING : CV_WRITING;
 	cv->inflight++;
 	int r = blk_submit(b, &j->req);
@@ -193,17 +196,23 @@ static void cv_write_step(struct cv *cv, struct cv_job *j)
 		return;
 	}
 	if (cv->compress && !j->zero) {
-		/* Synchronous (the block layer offers no async compressed
-		 * write): other jobs' completions still run meanwhile. */
-		for (uint64_t c = 0; c < j->len && !cv->err; c += cv->cs) {
-			uint64_t n = j->len - c < cv->cs ? j->len - c : cv->cs;
-			if (is_zero(j->buf + c, n))
-				continue;
-			int r = blk_write_compressed(cv->dst, j->off + c, j->buf + c, n);
-			if (r < 0)
-				cv->err = r;
+		/* Runs of whole clusters, each stored compressed by the block
+		 * layer (asynchronously); all-zero clusters are skipped when
+		 * the target reads as zeroes anyway. */
+		uint64_t g = cv->cs, a = j->scan;
+		while (cv->target_zero && a < j->len &&
+		       is_zero(j->buf + a, j->len - a < g ? j->len - a : g))
+			a += j->len - a < g ? j->len - a : g;
+		uint64_t e = a;
+		while (e < j->len && (!cv->target_zero ||
+				      !is_zero(j->buf + e, j->len - e < g ? j->len - e : g)))
+			e += j->len - e < g ? j->len - e : g;
+		j->scan = e;
+		if (a >= j->len) {
+			job_done(j);
+			return;
 		}
-		job_done(j);
+		submit(cv, j, cv->dst, BLK_WRITE, j->off + a, e - a, j->buf + a, write_done);
 		return;
 	}
 	if (j->zero) {
@@ -312,6 +321,7 @@ static int cv_run(struct cv *cv)
 
 struct cv_args {
 	const char *src_fmt, *out_fmt, *backing, *backing_fmt;
+	char *snap_id, *snap_name; /* -l / -s: the source's internal snapshot */
 	const char *optv[16];
 	int nopt;
 	unsigned src_flags, dst_flags, window;
@@ -319,13 +329,40 @@ struct cv_args {
 	bool progress, quiet, no_create, ooo, compress;
 };
 
+/* -l: "snapshot.id=ID,snapshot.name=NAME" (either or both) or "ID_OR_NAME". */
+static int cv_parse_snapshot(const char *arg, struct cv_args *a)
+{
+	if (strncmp(arg, "snapshot.", 9)) {
+		if (!*arg)
+			return img_usage("convert", "-l needs a snapshot id or name");
+		a->snap_id = strdup(arg);
+		return 0;
+	}
+	char *dup = strdup(arg), *save = NULL;
+	int bad = !dup;
+	for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t && !bad;
+	     t = strtok_r(NULL, ",", &save)) {
+		char **slot = !strncmp(t, "snapshot.id=", 12) ? &a->snap_id
+			    : !strncmp(t, "snapshot.name=", 14) ? &a->snap_name : NULL;
+		const char *v = t + (slot == &a->snap_id ? 12 : 14);
+		if (!slot || !*v || *slot)
+			bad = 1;
+		else
+			*slot = strdup(v);
+	}
+	free(dup);
+	if (bad)
+		return img_usage("convert", "-l expects snapshot.id=ID,snapshot.name=NAME or a snapshot id or name, not '%s'", arg);
+	return 0;
+}
+
 static int cv_parse(int argc, char **argv, struct cv_args *a)
 {
 	static const struct option lo[] = { { "force-share", no_argument, 0, 'U' }, { 0 } };
 	int c;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:f:O:o:B:F:S:t:T:m:cpqnWUC", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:O:o:B:F:S:t:T:m:l:s:cpqnWUC", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->src_fmt = optarg; break;
 		case 'O': a->out_fmt = optarg; break;
@@ -360,6 +397,17 @@ static int cv_parse(int argc, char **argv, struct cv_args *a)
 			a->window = (unsigned)m;
 			break;
 		}
+		case 'l':
+		case 's':
+			if (a->snap_id || a->snap_name)
+				return img_usage("convert", "only one -l or -s snapshot may be given");
+			if (c == 's' && !*optarg)
+				return img_usage("convert", "-s needs a snapshot id or name");
+			if (c == 's')
+				a->snap_id = strdup(optarg);
+			else if (cv_parse_snapshot(optarg, a))
+				return 1;
+			break;
 		case 'c': a->compress = true; break;
 		case 'p': a->progress = true; break;
 		case 'q': a->quiet = true; break;
@@ -385,6 +433,23 @@ static int cv_parse(int argc, char **argv, struct cv_args *a)
 	if (a->no_create && (a->backing || a->nopt))
 		return img_usage("convert", "-n cannot be combined with -B or -o (the target exists)");
 	return 0;
+}
+
+/* -l snapshot.id=ID,snapshot.name=NAME: the snapshot with that id must
+ * also have that name. Returns 0 or 1 after an error. */
+static int cv_snapshot_named(struct blk *src, const char *file, const char *id,
+			     const char *name)
+{
+	int n = blk_snapshot_list(src, NULL, 0);
+	struct blk_snapshot *sn = n > 0 ? calloc((size_t)n, sizeof(*sn)) : NULL;
+	bool ok = false;
+	if (sn && blk_snapshot_list(src, sn, (unsigned)n) == n)
+		for (int i = 0; i < n; i++)
+			ok |= !strcmp(sn[i].id, id) && !strcmp(sn[i].name, name);
+	free(sn);
+	if (!ok)
+		img_err("'%s' has no snapshot with id '%s' and name '%s'.", file, id, name);
+	return !ok;
 }
 
 /* Create (unless -n) and open the target. Returns 0 or 1 after an error. */
@@ -429,8 +494,13 @@ int img_cmd_convert(int argc, char **argv)
 		return 1;
 	struct blk *src, *dst;
 	int ret = 1;
-	if (img_open(&ctx, &src, in, a.src_fmt, a.src_flags) < 0)
+	const char *snap = a.snap_id ? a.snap_id : a.snap_name;
+	if (img_open_snapshot(&ctx, &src, in, a.src_fmt, a.src_flags, snap) < 0)
 		goto out_ctx;
+	if (a.snap_id && a.snap_name && cv_snapshot_named(src, in, a.snap_id, a.snap_name)) {
+		blk_close(src);
+		goto out_ctx;
+	}
 	if (cv_target(&ctx, &a, out, blk_size(src), &dst))
 		goto out_src;
 
@@ -473,5 +543,7 @@ out_src:
 	blk_close(src);
 out_ctx:
 	img_ctx_fini(&ctx);
+	free(a.snap_id);
+	free(a.snap_name);
 	return ret;
 }

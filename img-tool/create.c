@@ -20,7 +20,8 @@ static void print_formatting(const char *file, const struct blk_create_opts *o)
 {
 	printf("Formatting '%s', fmt=%s", file, o->format);
 	if (!strcmp(o->format, "qcow2")) {
-		printf(" cluster_size=%u compression_type=%s", o->cluster_size ? o->cluster_size : 65536,
+		printf(" cluster_size=%u extended_l2=%s compression_type=%s",
+		       o->cluster_size ? o->cluster_size : 65536, o->extended_l2 ? "on" : "off",
 		       o->compression_type ? "zstd" : "zlib");
 		if (o->compat == 2)
 			printf(" compat=0.10");

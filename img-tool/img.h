@@ -48,6 +48,9 @@ void img_human_size(uint64_t v, char *buf, size_t len);
 /* Open an image; prints the block layer's sentence on failure. */
 int img_open(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
 	     unsigned flags);
+/* The same, showing internal snapshot `snapshot` (id or name) read-only. */
+int img_open_snapshot(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
+		      unsigned flags, const char *snapshot);
 
 /*
  * -o key=value,key=value parsing into create options. `size` may be given

@@ -93,7 +93,8 @@ static void print_json(const struct info_img *m, const char *ind)
 		printf("%s        \"refcount-bits\": %d,\n", ind, in->refcount_bits);
 		printf("%s        \"corrupt\": %s", ind, in->corrupt ? "true" : "false");
 		if (in->qcow2_version >= 3)
-			printf(",\n%s        \"extended-l2\": false", ind);
+			printf(",\n%s        \"extended-l2\": %s", ind,
+			       in->extended_l2 ? "true" : "false");
 		printf("\n%s    }\n%s},\n", ind, ind);
 	}
 	if (in->backing_file[0]) {
@@ -140,7 +141,7 @@ static void print_human(const struct info_img *m)
 		printf("    refcount bits: %d\n    corrupt: %s\n", in->refcount_bits,
 		       in->corrupt ? "true" : "false");
 		if (in->qcow2_version >= 3)
-			printf("    extended l2: false\n");
+			printf("    extended l2: %s\n", in->extended_l2 ? "true" : "false");
 	}
 }
 

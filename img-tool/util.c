@@ -61,8 +61,15 @@ void img_ctx_fini(struct img_ctx *c)
 int img_open(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
 	     unsigned flags)
 {
+	return img_open_snapshot(c, out, file, fmt, flags, NULL);
+}
+
+int img_open_snapshot(struct img_ctx *c, struct blk **out, const char *file, const char *fmt,
+		      unsigned flags, const char *snapshot)
+{
 	char err[512] = "";
-	struct blk_open_opts o = { .filename = file, .format = fmt, .flags = flags };
+	struct blk_open_opts o = { .filename = file, .format = fmt, .flags = flags,
+				   .snapshot = snapshot };
 	int r = blk_open(out, c->eng, &o, err, sizeof(err));
 	if (r < 0) {
 		if (err[0])
@@ -154,6 +161,7 @@ static void create_opts_help(const char *fmt)
 		printf("  cluster_size=<size>      qcow2 cluster size (512 to 2M, power of two)\n");
 		printf("  compat=<str>             Compatibility level (v2 / 0.10, v3 / 1.1)\n");
 		printf("  compression_type=<str>   Compression method (zlib, zstd)\n");
+		printf("  extended_l2=<bool>       Extended L2 entries: 32 subclusters per cluster (on/off)\n");
 		printf("  lazy_refcounts=<bool>    Postpone refcount updates (on/off)\n");
 		printf("  preallocation=<str>      off, metadata, falloc or full\n");
 		printf("  refcount_bits=<num>      Width of a reference count entry in bits (1..64)\n");
@@ -208,6 +216,9 @@ static int create_opt(const char *cmd, struct img_create_req *r, const char *k, 
 			r->o.compat = 3;
 		else
 			return img_usage(cmd, "compat must be 0.10 (v2) or 1.1 (v3), not '%s'", v);
+	} else if (!strcmp(k, "extended_l2")) {
+		if (parse_bool(v, &r->o.extended_l2) < 0)
+			return img_usage(cmd, "extended_l2 must be on or off, not '%s'", v);
 	} else if (!strcmp(k, "lazy_refcounts")) {
 		if (parse_bool(v, &r->o.lazy_refcounts) < 0)
 			return img_usage(cmd, "lazy_refcounts must be on or off, not '%s'", v);

@@ -114,6 +114,11 @@ static int open_at_depth(struct blk **out, struct aio_engine *e,
 			o->filename, CHAIN_MAX);
 		return -ELOOP;
 	}
+	if (o->snapshot && drv != &blk_qcow2_driver) {
+		blk_err(err, errlen, "'%s' is a %s image: it has no internal snapshot '%s'",
+			o->filename, drv->name, o->snapshot);
+		return -ENOTSUP;
+	}
 	struct blk *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -267,7 +272,8 @@ int blk_submit(struct blk *b, struct blk_req *r)
 		return -ERANGE;
 	if (r->op != BLK_READ && !(b->flags & BLK_O_RDWR))
 		return -EROFS;
-	if (len == 0 || (r->op == BLK_DISCARD && !(b->flags & BLK_O_DISCARD))) {
+	if (len == 0 || (r->op == BLK_DISCARD && !(b->flags & BLK_O_DISCARD) &&
+			 !(r->flags & BLK_F_UNALLOCATE))) {
 		r->done(r, 0);
 		return 0;
 	}
@@ -345,6 +351,18 @@ int blk_discard_sync(struct blk *b, uint64_t off, uint64_t len)
 {
 	struct blk_req r = { .op = BLK_DISCARD, .offset = off, .len = len };
 	return sync_req(b, &r);
+}
+
+int blk_make_empty(struct blk *b)
+{
+	if (strcmp(b->drv->name, "qcow2"))
+		return -ENOTSUP;
+	if (!(b->flags & BLK_O_RDWR))
+		return -EROFS;
+	struct blk_req r = { .op = BLK_DISCARD, .flags = BLK_F_UNALLOCATE, .offset = 0,
+			     .len = b->size };
+	int ret = b->size ? sync_req(b, &r) : 0;
+	return ret < 0 ? ret : blk_flush_sync(b);
 }
 
 /* ---- facts ----------------------------------------------------------- */

@@ -48,6 +48,9 @@ struct blk_open_opts {
 	uint64_t l2_cache_bytes;  /* qcow2: 0 = default (covers the image, capped) */
 	const char *backing_file; /* override the image's backing file, or NULL */
 	const char *backing_fmt;
+	/* qcow2: open this internal snapshot (id, then name) instead of the
+	 * active image; read-only (convert -l / -s). NULL = the active image */
+	const char *snapshot;
 };
 
 /*
@@ -76,6 +79,13 @@ enum blk_op {
 enum {
 	BLK_F_MAY_UNMAP = 1u << 0,
 	BLK_F_FUA = 1u << 1, /* durable before completion */
+	/* DISCARD: make the range unallocated in this layer, so that reads
+	 * fall through to the backing file (commit); whole clusters only */
+	BLK_F_UNALLOCATE = 1u << 2,
+	/* WRITE: store each cluster compressed (qcow2; convert -c). offset
+	 * cluster aligned, length whole clusters or up to the image's end; a
+	 * cluster that does not shrink is stored normally. Others ignore it. */
+	BLK_F_COMPRESSED = 1u << 3,
 };
 
 struct blk_req;
@@ -131,6 +141,7 @@ struct blk_info {
 	bool corrupt;
 	bool dirty;
 	int compression_type;       /* 0 zlib, 1 zstd */
+	bool extended_l2;
 	char backing_file[4096];
 	char backing_fmt[32];
 	unsigned nb_snapshots;
@@ -174,6 +185,7 @@ struct blk_create_opts {
 	const char *backing_file;
 	const char *backing_fmt;
 	int compression_type;      /* 0 zlib, 1 zstd */
+	bool extended_l2;          /* qcow2 v3: 32 subclusters per cluster (>= 16 KiB) */
 };
 
 int blk_create(const char *filename, const struct blk_create_opts *o,
@@ -246,6 +258,13 @@ int blk_vmstate_read(struct blk *b, uint64_t pos, void *buf, size_t len);
  * compression (raw) write the data normally. Returns 0 or -errno.
  */
 int blk_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
+
+/*
+ * Deallocate everything the top layer holds, so that the image reads as
+ * its backing file (qemu-img commit empties the committed image this
+ * way). -ENOTSUP for formats without allocation (raw). Returns 0 or -errno.
+ */
+int blk_make_empty(struct blk *b);
 
 /* Cluster size of the top image (qcow2), 0 for raw. */
 uint32_t blk_cluster_size(const struct blk *b);

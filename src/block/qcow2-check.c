@@ -108,6 +108,8 @@ static int walk_l2(struct walk *w, uint64_t l2, uint64_t l1i, bool active)
 			if ((r = q_l2_slice(q, l2, j, &s, true)) < 0)
 				return r;
 			*s = 0;
+			if (q->extl2)
+				s[1] = 0;
 			w->res->corruptions_fixed++;
 		}
 	}

@@ -22,10 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
-#ifdef RINGVM_HAVE_ZSTD
-#include <zstd.h>
-#endif
 
 #include "block/qcow2.h"
 
@@ -37,7 +33,7 @@ struct q_req {
 	uint64_t pos, end;       /* guest range still to issue */
 	int pending;             /* subs in flight, +1 while issuing */
 	int err;
-	bool sync_next;          /* next slice miss: load synchronously */
+	uint8_t stale;           /* slice loads in a row that raced with a write-back */
 	struct q_req *next;      /* free list / waiters of an allocation */
 };
 
@@ -64,12 +60,20 @@ struct q_sub {
  *  4. point the L2 entries at the new clusters (COPIED); drop the old
  *     clusters' references (deferred until the L2 change is durable)
  *  5. leave the in-flight list and wake the requests that waited */
+enum { ALLOC_CLUSTERS, ALLOC_SUB_NEW, ALLOC_SUB_OWNED, ALLOC_COMPRESSED };
+
 struct q_alloc {
 	struct qcow2 *q;
 	struct q_req *qr;
-	uint64_t gstart, gend;   /* cluster-aligned guest range */
+	uint64_t gstart, gend;   /* guest range written: clusters, or subclusters
+	                            (extended L2) */
 	uint64_t wstart, wend;   /* guest data of qr inside it */
-	int64_t host;
+	uint64_t lstart, lend;   /* range others wait for (whole clusters) */
+	int mode;                /* ALLOC_*: what step 4 links */
+	int64_t host;            /* host offset of gstart */
+	int64_t fresh;           /* clusters allocated in step 1 (-1: none) */
+	uint64_t nfresh;
+	uint64_t clen;           /* ALLOC_COMPRESSED: bytes at host (in head) */
 	int step, pending, err;
 	uint8_t *head, *tail;
 	struct aio_req a;
@@ -207,7 +211,15 @@ static int submit_data(struct q_req *qr, uint64_t goff, uint64_t len, uint64_t h
 		put_sub(q, s);
 		return r;
 	}
-	if (write)
+	/* one buffer: plain READ/WRITE, which spares the kernel the iovec
+	 * import of READV/WRITEV */
+	if (s->iovcnt == 1 && write)
+		aio_prep_write(&s->a, q->f.fd, s->iov[0].iov_base, s->iov[0].iov_len, host,
+			       sub_done, s);
+	else if (s->iovcnt == 1)
+		aio_prep_read(&s->a, q->f.fd, s->iov[0].iov_base, s->iov[0].iov_len, host,
+			      sub_done, s);
+	else if (write)
 		aio_prep_writev(&s->a, q->f.fd, s->iov, s->iovcnt, host, sub_done, s);
 	else
 		aio_prep_readv(&s->a, q->f.fd, s->iov, s->iovcnt, host, sub_done, s);
@@ -220,42 +232,6 @@ static int submit_data(struct q_req *qr, uint64_t goff, uint64_t len, uint64_t h
 		put_sub(q, s);
 	}
 	return r;
-}
-
-int q_decompress(const struct qcow2 *q, const void *src, size_t slen, void *dst,
-		 size_t dlen)
-{
-	if (q->compression_type == 1) {
-#ifdef RINGVM_HAVE_ZSTD
-		ZSTD_DStream *z = ZSTD_createDStream();
-		if (!z)
-			return -ENOMEM;
-		ZSTD_initDStream(z);
-		ZSTD_inBuffer in = { src, slen, 0 };
-		ZSTD_outBuffer out = { dst, dlen, 0 };
-		while (out.pos < out.size && in.pos < in.size) {
-			size_t r = ZSTD_decompressStream(z, &out, &in);
-			if (ZSTD_isError(r) || r == 0)
-				break;
-		}
-		ZSTD_freeDStream(z);
-		return out.pos == dlen ? 0 : -EIO;
-#else
-		return -ENOTSUP;
-#endif
-	}
-	z_stream zs = { 0 };
-	if (inflateInit2(&zs, -12) != Z_OK)
-		return -ENOMEM;
-	zs.next_in = (Bytef *)src;
-	zs.avail_in = (uInt)slen;
-	zs.next_out = dst;
-	zs.avail_out = (uInt)dlen;
-	int r = inflate(&zs, Z_FINISH);
-	inflateEnd(&zs);
-	if ((r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) && zs.avail_out == 0)
-		return 0;
-	return -EIO;
 }
 
 static void sub_done(struct aio_req *a, ssize_t res)
@@ -472,7 +448,7 @@ static int issue_read_one(struct q_req *qr)
 static struct q_alloc *alloc_overlapping(struct qcow2 *q, uint64_t gstart, uint64_t gend)
 {
 	for (struct q_alloc *a = q->allocs; a; a = a->next)
-		if (a->gstart < gend && gstart < a->gend)
+		if (a->lstart < gend && gstart < a->lend)
 			return a;
 	return NULL;
 }
@@ -555,11 +531,48 @@ static int alloc_write(struct q_alloc *a)
 	return ret;
 }
 
+/* Subclusters [gstart, gend) of one cluster as a bitmap mask. */
+static uint64_t sub_mask(const struct qcow2 *q, uint64_t gstart, uint64_t gend)
+{
+	uint64_t cs = cs_of(q), sc = cs >> 5, c0 = gstart & ~(cs - 1);
+	unsigned s0 = (unsigned)((gstart - c0) / sc);
+	unsigned s1 = (unsigned)((gend - c0 + sc - 1) / sc);
+	return (s1 - s0 == 32 ? 0xffffffffull : ((1ull << (s1 - s0)) - 1)) << s0;
+}
+
+/* Step 4 with extended L2 entries (one cluster): the written subclusters
+ * become allocated (and no longer read as zeroes). */
+static int alloc_link_ext(struct q_alloc *a)
+{
+	struct qcow2 *q = a->q;
+	uint64_t cs = cs_of(q), c0 = a->gstart & ~(cs - 1), *p;
+	int r = q_l2_prepare_write(q, c0, &p);
+	if (r < 0)
+		return r;
+	uint64_t old = __builtin_bswap64(p[0]), bm = __builtin_bswap64(p[1]);
+	uint64_t m = sub_mask(q, a->gstart, a->gend);
+	if (a->mode == ALLOC_CLUSTERS) { /* whole cluster copied */
+		p[0] = __builtin_bswap64((uint64_t)a->host | Q_COPIED);
+		p[1] = __builtin_bswap64(0xffffffffull);
+		if ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK))
+			return q_defer_free_entry(q, old);
+		return 0;
+	}
+	if (a->mode == ALLOC_SUB_NEW && (old & Q_OFFSET_MASK))
+		return -EIO; /* cannot happen: the cluster was unallocated and locked */
+	if (a->mode == ALLOC_SUB_NEW)
+		p[0] = __builtin_bswap64((uint64_t)a->fresh | Q_COPIED);
+	p[1] = __builtin_bswap64((bm | m) & ~(m << 32));
+	return 0;
+}
+
 /* Step 4: L2 entries point at the new clusters. */
 static int alloc_link(struct q_alloc *a)
 {
 	struct qcow2 *q = a->q;
 	uint64_t cs = cs_of(q);
+	if (q->extl2)
+		return alloc_link_ext(a);
 	for (uint64_t g = a->gstart; g < a->gend; g += cs) {
 		uint64_t *p;
 		int r = q_l2_prepare_write(q, g, &p);
@@ -584,9 +597,9 @@ static void alloc_end(struct q_alloc *a)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = a->next;
-	if (a->err && a->host >= 0) /* nothing points at them: free right away */
-		for (uint64_t i = 0; i < (a->gend - a->gstart) / cs_of(q); i++)
-			(void)q_refcount_add(q, (uint64_t)a->host / cs_of(q) + i, -1);
+	if (a->err && a->fresh >= 0) /* nothing points at them: free right away */
+		for (uint64_t i = 0; i < a->nfresh; i++)
+			(void)q_refcount_add(q, (uint64_t)a->fresh / cs_of(q) + i, -1);
 	struct q_req *w = a->waiters;
 	struct q_req *qr = a->qr;
 	int err = a->err;
@@ -633,13 +646,42 @@ static void alloc_step(struct q_alloc *a)
 			if (r < 0) {
 				/* some entries may point at the new clusters now:
 				 * leak them rather than free them */
-				a->host = -1;
+				a->fresh = -1;
 				a->err = r;
 			}
 			alloc_end(a);
 			return;
 		}
 	}
+}
+
+/* Steps 1.. of an allocation: a->gstart/gend/wstart/wend/lstart/lend and
+ * mode are set; ncl > 0 clusters are allocated here (host = fresh +
+ * host_in), or none (host = host_in). Takes ownership of a. */
+static int alloc_begin(struct q_req *qr, struct q_alloc *a, uint64_t ncl, uint64_t host_in)
+{
+	struct qcow2 *q = qr->q;
+	a->q = q;
+	a->qr = qr;
+	a->fresh = -1;
+	a->nfresh = ncl;
+	a->host = (int64_t)host_in;
+	if (ncl) { /* 1. host clusters */
+		a->fresh = q_alloc_clusters(q, ncl);
+		if (a->fresh < 0) {
+			int r = (int)a->fresh;
+			free(a);
+			return r;
+		}
+		a->host = a->fresh + (int64_t)host_in;
+	}
+	a->a.opaque = a;
+	a->next = q->allocs;
+	q->allocs = a;
+	qr->pending++;
+	qr->pos = a->wend;
+	alloc_step(a);
+	return 0;
 }
 
 /* Start an allocation for the run of clusters at qr->pos that need one. */
@@ -664,25 +706,162 @@ static int start_alloc(struct q_req *qr)
 	struct q_alloc *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	a->q = q;
-	a->qr = qr;
-	a->gstart = gstart;
-	a->gend = gend;
+	a->gstart = a->lstart = gstart;
+	a->gend = a->lend = gend;
 	a->wstart = pos;
 	a->wend = qr->end < gend ? qr->end : gend;
-	/* 1. host clusters */
-	a->host = q_alloc_clusters(q, (gend - gstart) / cs);
-	if (a->host < 0) {
-		int r = (int)a->host;
-		free(a);
+	a->mode = ALLOC_CLUSTERS;
+	return alloc_begin(qr, a, (gend - gstart) / cs, 0);
+}
+
+/* Extended L2 entries: a write into one cluster. Subclusters already
+ * allocated in a cluster we own are written in place; otherwise the
+ * touched subclusters are allocated (in a new cluster, or in ours), with
+ * copy-on-write of their uncovered parts; a compressed or shared cluster
+ * is copied whole. Other writes to the cluster wait meanwhile. */
+static int issue_write_ext(struct q_req *qr, uint64_t e, uint64_t bm)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), sc = cs >> 5, pos = qr->pos;
+	uint64_t c0 = pos & ~(cs - 1), end = qr->end < c0 + cs ? qr->end : c0 + cs;
+	uint64_t m = sub_mask(q, pos, end);
+	bool owned = entry_owned(e);
+	if (owned && (bm & m) == m) {
+		int r = submit_data(qr, pos, end - pos, (e & Q_OFFSET_MASK) + (pos - c0), true);
+		qr->pos = end;
 		return r;
 	}
-	a->a.opaque = a;
+	struct q_alloc *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->lstart = c0;
+	a->lend = c0 + cs;
+	a->wstart = pos;
+	a->wend = end;
+	if ((e & Q_COMPRESSED) || ((e & Q_OFFSET_MASK) && !owned)) {
+		a->mode = ALLOC_CLUSTERS;
+		a->gstart = c0;
+		a->gend = c0 + cs;
+		return alloc_begin(qr, a, 1, 0);
+	}
+	a->gstart = pos & ~(sc - 1);
+	a->gend = q_align_up(end, sc);
+	if (owned) {
+		a->mode = ALLOC_SUB_OWNED;
+		return alloc_begin(qr, a, 0, (e & Q_OFFSET_MASK) + (a->gstart - c0));
+	}
+	a->mode = ALLOC_SUB_NEW;
+	return alloc_begin(qr, a, 1, a->gstart - c0);
+}
+
+/* ---- compressed writes (BLK_F_COMPRESSED: convert -c) ---------------------
+ * Per cluster: 1. wait for allocations on it, 2. compress it (CPU work on
+ * this thread), 3. host bytes, packed after the last compressed cluster,
+ * 4. write them with aio (on the buffered metadata fd: compressed data is
+ * not sector aligned), 5. link the L2 entry and wake the waiters
+ * (alloc_end). A cluster that does not shrink becomes a normal write, as
+ * a child request. */
+struct q_plain {
+	struct blk_req r;
+	struct iovec iov;
+};
+
+static void plain_write_done(struct blk_req *r, int res)
+{
+	struct q_plain *w = (struct q_plain *)r;
+	struct q_req *parent = r->opaque;
+	free(w->iov.iov_base);
+	free(w);
+	put_req(parent, res);
+}
+
+static void comp_write_done(struct aio_req *ar, ssize_t res)
+{
+	struct q_alloc *a = ar->opaque;
+	struct qcow2 *q = a->q;
+	q->inflight--;
+	if (res >= 0 && (uint64_t)res != a->clen)
+		res = -EIO;
+	a->err = res < 0 ? (int)res : q_comp_link(q, a->gstart, (uint64_t)a->host, a->clen);
+	alloc_end(a);
+}
+
+static int comp_plain(struct q_req *qr, uint8_t *plain, uint64_t pos, uint64_t n)
+{
+	struct q_plain *w = calloc(1, sizeof(*w));
+	if (!w) {
+		free(plain);
+		return -ENOMEM;
+	}
+	w->iov = (struct iovec){ plain, n };
+	w->r = (struct blk_req){ .op = BLK_WRITE, .offset = pos, .iov = &w->iov, .iovcnt = 1,
+				 .done = plain_write_done, .opaque = qr };
+	qr->pending++;
+	qr->pos = pos + n;
+	int r = q_start_internal(qr->q, &w->r);
+	if (r < 0) {
+		qr->pending--;
+		free(plain);
+		free(w);
+	}
+	return r;
+}
+
+static int issue_comp_one(struct q_req *qr, bool *wait)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t cs = cs_of(q), pos = qr->pos, n = qr->end - pos < cs ? qr->end - pos : cs;
+	if ((pos & (cs - 1)) || (n < cs && pos + n < q->size))
+		return -EINVAL;
+	struct q_alloc *busy = alloc_overlapping(q, pos, pos + cs);
+	if (busy) {
+		qr->next = busy->waiters;
+		busy->waiters = qr;
+		*wait = true;
+		return 0;
+	}
+	uint8_t *plain = blk_alloc_buf(cs), *out = malloc(cs);
+	if (!plain || !out) {
+		free(plain);
+		free(out);
+		return -ENOMEM;
+	}
+	memset(plain + n, 0, cs - n); /* the last cluster is compressed zero padded */
+	blk_iov_to_buf(qr->r->iov, qr->r->iovcnt, pos - qr->r->offset, plain, n);
+	long clen = q_compress(q, plain, cs, out, cs - 1);
+	if (clen <= 0 || (uint64_t)clen >= cs - 512) {
+		free(out);
+		return comp_plain(qr, plain, pos, n);
+	}
+	free(plain);
+	int64_t at = q_comp_alloc(q, (uint64_t)clen);
+	struct q_alloc *a = at < 0 ? NULL : calloc(1, sizeof(*a));
+	if (!a) {
+		free(out);
+		return at < 0 ? (int)at : -ENOMEM;
+	}
+	if (q_overlap(q, (uint64_t)at, (uint64_t)clen, 0)) {
+		free(out);
+		free(a);
+		q_mark_corrupt(q, "compressed data would overwrite metadata");
+		return -EIO;
+	}
+	*a = (struct q_alloc){ .q = q, .qr = qr, .mode = ALLOC_COMPRESSED, .gstart = pos,
+			       .gend = pos + cs, .lstart = pos, .lend = pos + cs, .wstart = pos,
+			       .wend = pos + n, .host = at, .fresh = -1,
+			       .clen = (uint64_t)clen, .head = out };
 	a->next = q->allocs;
 	q->allocs = a;
 	qr->pending++;
-	qr->pos = a->wend;
-	alloc_step(a);
+	qr->pos = pos + n;
+	aio_prep_write(&a->a, q->f.mfd, out, (size_t)clen, (uint64_t)at, comp_write_done, a);
+	q->inflight++;
+	int r = aio_submit(q->b->engine, &a->a);
+	if (r < 0) {
+		q->inflight--;
+		a->err = r;
+		alloc_end(a);
+	}
 	return 0;
 }
 
@@ -700,6 +879,8 @@ static int issue_write_one(struct q_req *qr, bool *wait)
 	int r = q_l2_lookup(q, pos, &e);
 	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
 		return r;
+	if (q->extl2)
+		return issue_write_ext(qr, e, q->last_bitmap);
 	if (!entry_owned(e))
 		return start_alloc(qr);
 	if ((r = run_len(qr, e, &n, true)) < 0)
@@ -749,16 +930,39 @@ static int zero_write(struct q_req *qr, uint64_t pos, uint64_t len)
 	return ret;
 }
 
+/* zero_cluster with extended L2 entries: the cluster is freed and its
+ * subclusters read as zeroes (to hide a backing file) or are unallocated. */
+static int zero_cluster_ext(struct q_req *qr, uint64_t g, bool hide_backing)
+{
+	struct qcow2 *q = qr->q;
+	uint64_t old, nbm = hide_backing ? 0xffffffffull << 32 : 0, *p;
+	int r = q_l2_lookup(q, g, &old);
+	if (r < 0)
+		return r;
+	if (!(old & ~Q_COPIED) && q->last_bitmap == nbm)
+		return 0;
+	if ((r = q_l2_prepare_write(q, g, &p)) < 0)
+		return r;
+	old = __builtin_bswap64(p[0]);
+	p[0] = 0;
+	p[1] = __builtin_bswap64(nbm);
+	return ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK)) ? q_defer_free_entry(q, old) : 0;
+}
+
 static int zero_cluster(struct q_req *qr, uint64_t g)
 {
 	struct qcow2 *q = qr->q;
 	bool discard = qr->r->op == BLK_DISCARD;
 	bool backing = q->b->backing && g < blk_size(q->b->backing);
 	uint64_t old, neu;
+	if (q->extl2)
+		return zero_cluster_ext(qr, g, backing && !(qr->r->flags & BLK_F_UNALLOCATE));
 	int r = q_l2_lookup(q, g, &old);
 	if (r < 0)
 		return r;
-	if (q->version >= 3)
+	if (qr->r->flags & BLK_F_UNALLOCATE)
+		neu = 0; /* reads fall through to the backing file */
+	else if (q->version >= 3)
 		neu = backing ? Q_ZERO : 0;
 	else if (!backing)
 		neu = 0;
@@ -804,8 +1008,11 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
 
 /* A request whose next cluster maps through an L2 slice that is not cached
  * waits here while the slice is read with aio; requests that need the same
- * slice share the load. (Synchronous paths - allocation linking, snapshot
- * and check walks - still read a missing slice with pread.) */
+ * slice share the load. A load that raced with an L2 write-back is thrown
+ * away and issued again (after 4 in a row the slice is read synchronously).
+ * Synchronous paths still read a missing slice with pread: snapshot and
+ * check walks, copying a shared L2 table, and linking an allocation whose
+ * slice was evicted while its data write was in flight. */
 struct q_load {
 	struct aio_req a;
 	struct qcow2 *q;
@@ -841,7 +1048,7 @@ static void load_done(struct aio_req *a, ssize_t res)
 		struct q_req *next = w->next;
 		if (err < 0 && !w->err)
 			w->err = err;
-		w->sync_next = stale;
+		w->stale = stale ? w->stale + 1 : 0;
 		issue(w);
 		w = next;
 	}
@@ -854,8 +1061,8 @@ static bool wait_for_slice(struct q_req *qr)
 	uint64_t key;
 	if (q_l2_cached(q, qr->pos, &key))
 		return false;
-	if (qr->sync_next) {
-		qr->sync_next = false;
+	if (qr->stale > 3) { /* write-backs keep racing: read it synchronously */
+		qr->stale = 0;
 		return false;
 	}
 	for (struct q_load *ld = q->loads; ld; ld = ld->next) {
@@ -1045,6 +1252,23 @@ static void wb_start(struct qcow2 *q, struct q_req *waiters)
 	wb_step(w);
 }
 
+static void wb_kicked(void *arg)
+{
+	struct qcow2 *q = arg;
+	q->wb_kicked = false;
+	if (!q->wb && q->rw && !q->broken && (q->l2c.ndirty || q->rbc.ndirty || q->l1_dirty))
+		wb_start(q, NULL);
+}
+
+void q_wb_kick(struct qcow2 *q)
+{
+	if (q->wb || q->wb_kicked || !q->rw || q->broken)
+		return;
+	q->wb_kicked = true;
+	q->wb_kick = (struct loop_post_node){ .fn = wb_kicked, .arg = q };
+	loop_defer(q->b->loop, &q->wb_kick);
+}
+
 static void issue_flush(struct q_req *qr)
 {
 	struct qcow2 *q = qr->q;
@@ -1072,6 +1296,8 @@ static void issue(struct q_req *qr)
 			return; /* resumed by load_done() */
 		if (op == BLK_READ)
 			r = issue_read_one(qr);
+		else if (op == BLK_WRITE && (qr->r->flags & BLK_F_COMPRESSED))
+			r = issue_comp_one(qr, &wait);
 		else if (op == BLK_WRITE)
 			r = issue_write_one(qr, &wait);
 		else
@@ -1107,7 +1333,7 @@ static int q_start(struct qcow2 *q, struct blk_req *r)
 	qr->end = r->offset + (r->op == BLK_READ || r->op == BLK_WRITE
 				       ? blk_iov_size(r->iov, r->iovcnt) : r->len);
 	qr->err = 0;
-	qr->sync_next = false;
+	qr->stale = 0;
 	q->nreqs++;
 	start_req(q, qr);
 	return 0;
@@ -1125,7 +1351,7 @@ int q_submit(struct blk *b, struct blk_req *r)
 
 int q_drain(struct qcow2 *q)
 {
-	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb) {
+	while (q->nreqs || q->inflight || q->allocs || q->loads || q->wb || q->wb_kicked) {
 		int r = loop_run_once(q->b->loop, -1);
 		if (r < 0 && r != -EINTR)
 			return r;
@@ -1147,115 +1373,25 @@ void q_io_free(struct qcow2 *q)
 	}
 }
 
-/* ---- compressed writes (convert -c) ------------------------------------------ */
-
-static long compress_cluster(const struct qcow2 *q, const void *src, size_t len,
-			     uint8_t *dst, size_t dlen)
-{
-	if (q->compression_type == 1) {
-#ifdef RINGVM_HAVE_ZSTD
-		size_t r = ZSTD_compress(dst, dlen, src, len, 3);
-		return ZSTD_isError(r) ? -1 : (long)r;
-#else
-		return -1;
-#endif
-	}
-	z_stream zs = { 0 };
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	zs.next_in = (Bytef *)src;
-	zs.avail_in = (uInt)len;
-	zs.next_out = dst;
-	zs.avail_out = (uInt)dlen;
-	int r = deflate(&zs, Z_FINISH);
-	long out = (long)(dlen - zs.avail_out);
-	deflateEnd(&zs);
-	return r == Z_STREAM_END ? out : -1;
-}
-
-/* Host bytes for compressed data: packed after the previous compressed
- * cluster when it fits, else fresh clusters. Refcounts count every
- * descriptor that touches a cluster. */
-static int64_t alloc_bytes(struct qcow2 *q, uint64_t len)
-{
-	uint64_t cs = cs_of(q);
-	if (q->comp_next && (q->comp_next & (cs - 1)) + len <= cs) {
-		uint64_t at = q->comp_next;
-		int r = q_refcount_add(q, at / cs, 1);
-		if (r < 0)
-			return r;
-		q->comp_next = (at + len) & (cs - 1) ? at + len : 0;
-		return (int64_t)at;
-	}
-	int64_t at = q_alloc_clusters(q, (len + cs - 1) / cs);
-	if (at < 0)
-		return at;
-	q->comp_next = ((uint64_t)at + len) & (cs - 1) ? (uint64_t)at + len : 0;
-	return at;
-}
-
-int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len)
-{
-	struct qcow2 *q = b->opaque;
-	uint64_t cs = cs_of(q);
-	if ((off & (cs - 1)) || (len != cs && off + len != q->size) || len > cs)
-		return -EINVAL;
-	while (alloc_overlapping(q, off, off + cs))
-		if (loop_run_once(b->loop, -1) < 0)
-			return -EIO;
-	uint8_t *plain = NULL;
-	if (len < cs) { /* last cluster: compress a whole cluster, zero padded */
-		plain = calloc(1, cs);
-		if (!plain)
-			return -ENOMEM;
-		memcpy(plain, buf, len);
-		buf = plain;
-	}
-	uint8_t *out = malloc(cs);
-	if (!out) {
-		free(plain);
-		return -ENOMEM;
-	}
-	long clen = compress_cluster(q, buf, cs, out, cs - 1);
-	int r;
-	if (clen <= 0 || (uint64_t)clen >= cs - 512) {
-		free(out); /* does not compress: store it normally */
-		r = blk_pwrite(b, off, buf, len);
-		free(plain);
-		return r;
-	}
-	int64_t at = alloc_bytes(q, (uint64_t)clen);
-	r = at < 0 ? (int)at : q_meta_write(q, (uint64_t)at, out, (size_t)clen, 0);
-	free(out);
-	free(plain);
-	if (r < 0)
-		return r;
-	unsigned x = 62 - (q->cluster_bits - 8);
-	uint64_t nsec = (((uint64_t)at + (uint64_t)clen - 1) >> 9) - ((uint64_t)at >> 9);
-	uint64_t *p;
-	if ((r = q_l2_prepare_write(q, off, &p)) < 0)
-		return r;
-	uint64_t old = __builtin_bswap64(*p);
-	*p = __builtin_bswap64(Q_COMPRESSED | (nsec << x) | (uint64_t)at);
-	return ((old & Q_COMPRESSED) || (old & Q_OFFSET_MASK)) ? q_defer_free_entry(q, old) : 0;
-}
-
 /* ---- block status ------------------------------------------------------------ */
 
 int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status *st)
 {
 	struct qcow2 *q = b->opaque;
 	struct q_req qr = { .q = q, .pos = off, .end = off + len };
-	uint64_t e, n;
+	uint64_t e, n = 0;
 	int r = q_l2_lookup(q, off, &e);
-	if (r < 0 || (r = check_entry(q, off, e)) < 0 || (r = run_len(&qr, e, &n, false)) < 0)
+	if (r < 0 || (r = check_entry(q, off, e)) < 0)
+		return r;
+	uint64_t bm = q->last_bitmap; /* run_len's lookups overwrite it */
+	bool ext = q->extl2 && !(e & Q_COMPRESSED);
+	if (!ext && (r = run_len(&qr, e, &n, false)) < 0)
 		return r;
 	st->len = n;
 	st->depth = 0;
 	st->host_file = b->filename;
-	if (q->extl2 && !(e & Q_COMPRESSED)) {
-		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1), bm = q->last_bitmap;
+	if (ext) {
+		uint64_t cs = cs_of(q), sc = cs >> 5, in = off & (cs - 1);
 		unsigned i = (unsigned)(in / sc), j = i + 1;
 		int s0 = sc_state(bm, i);
 		while (j < 32 && sc_state(bm, j) == s0)

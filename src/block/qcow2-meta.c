@@ -5,7 +5,8 @@
  * needed), deferred frees, the crash-safe write-back order and the overlap
  * check done before every metadata write.
  *
- * Threading: loop thread; metadata I/O here is synchronous (see qcow2.h).
+ * Threading: loop thread; metadata I/O here is synchronous pwrite/pread on
+ * the buffered metadata fd, except what qcow2-io.c submits (see qcow2.h).
  * Ownership: cache memory belongs to struct qcow2. Pointers into a cache
  * item are valid only until the next cache call.
  */
@@ -130,8 +131,14 @@ static int write_item(struct qcow2 *q, struct q_cache *c, unsigned idx, int kind
 	return 0;
 }
 
-/* Find a slot for key: a free one, or the clock victim (written back
- * first if dirty, in the order crash safety needs). */
+/* Find a slot for key: a free one, or the clock victim. A dirty L2 slice
+ * is not written back here: the clock passes over it and an asynchronous
+ * write-back (q_wb_kick, the flush state machine without waiters) is
+ * started, which makes it clean soon. Only when a whole sweep finds every
+ * slice dirty is the write-back done synchronously (rare: the cache covers
+ * the image by default). A dirty refcount block is written with one
+ * pwrite to the page cache (no sync needed: L2 slices reach disk only
+ * after a sync that follows it). */
 static int c_victim(struct qcow2 *q, struct q_cache *c)
 {
 	if (c->used < c->n) {
@@ -143,22 +150,30 @@ static int c_victim(struct qcow2 *q, struct q_cache *c)
 			}
 		}
 	}
-	for (;;) {
+	bool l2 = c == &q->l2c;
+	for (uint64_t steps = 0;; steps++) {
 		unsigned j = c->hand;
 		c->hand = (j + 1) % c->n;
+		if (c->keys[j] == UINT64_MAX)
+			return (int)j; /* freed meanwhile (the write-back applied frees) */
 		if (c->ref[j]) {
 			c->ref[j] = 0;
+			continue;
+		}
+		if (c->dirty[j] && l2 && steps < 2ull * c->n) {
+			q_wb_kick(q);
 			continue;
 		}
 		if (c->dirty[j]) {
 			/* L2 slices may only reach disk after the refcounts they
 			 * depend on: a full write-back keeps that order. It can
 			 * change the cache (frees drop items), so look again. */
-			int r = c == &q->l2c ? q_writeback(q, false)
-					     : write_item(q, c, j, Q_OL_RB);
+			if (l2)
+				q->sync_evictions++;
+			int r = l2 ? q_writeback(q, false) : write_item(q, c, j, Q_OL_RB);
 			if (r < 0)
 				return r;
-			if (c == &q->l2c)
+			if (l2)
 				continue;
 		}
 		c_unlink(c, j);
@@ -292,8 +307,13 @@ int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **entry,
 	int r = c_get(q, &q->l2c, l2_off + (sl << (q->slice_bits + 3 + ext)), &ci);
 	if (r < 0)
 		return r;
-	if (for_write)
+	if (for_write) {
 		c_set_dirty(&q->l2c, ci);
+		/* half the cache dirty: write back in the background, so that
+		 * evictions find clean slices */
+		if (q->l2c.ndirty * 2 >= q->l2c.n)
+			q_wb_kick(q);
+	}
 	*entry = (uint64_t *)c_data(&q->l2c, ci) + ((idx & ((1ull << q->slice_bits) - 1)) << ext);
 	return 0;
 }

@@ -421,6 +421,36 @@ fail:
 	return r;
 }
 
+/* Open-time: make snapshot id the (read-only) image this blk shows. The
+ * snapshot's L1 table replaces the active one in memory only; the active
+ * L1's location stays known to the overlap checks. */
+int q_snap_view(struct qcow2 *q, const char *id, char *err, size_t errlen)
+{
+	if (q->rw) {
+		blk_err(err, errlen, "'%s': snapshot '%s' can only be opened read-only",
+			q->b->filename, id);
+		return -EROFS;
+	}
+	struct q_snap *s = find_snap(q, id);
+	if (!s) {
+		blk_err(err, errlen, "'%s' has no snapshot '%s' (see snapshot -l)",
+			q->b->filename, id);
+		return -ENOENT;
+	}
+	uint64_t *sl1;
+	if (read_l1(q, s->l1_offset, s->l1_size, &sl1) < 0) {
+		blk_err(err, errlen, "'%s': could not read the L1 table of snapshot '%s'",
+			q->b->filename, id);
+		return -EIO;
+	}
+	free(q->l1);
+	q->l1 = sl1;
+	q->l1_size = s->l1_size;
+	/* the virtual size stays the active image's, as with qemu-img
+	 * convert -l: past the snapshot's L1 table nothing is allocated */
+	return 0;
+}
+
 int q_snapshot_apply(struct blk *b, const char *id, char *err, size_t errlen)
 {
 	struct qcow2 *q = b->opaque;

@@ -195,11 +195,10 @@ static int parse_header(struct qcow2 *q, const uint8_t *h, uint64_t file_size,
 		return -EINVAL;
 	}
 	q->extl2 = q->version >= 3 && (q_be64(h + 72) & Q_INCOMPAT_EXTL2);
-	if (q->extl2 && (q->cluster_bits < 14 || q->rw)) {
-		blk_err(err, errlen, q->rw ? "'%s' uses extended L2 entries: it can only be "
-			"opened read-only" : "'%s': extended L2 entries need clusters of at "
-			"least 16 KiB", fn);
-		return -ENOTSUP;
+	if (q->extl2 && q->cluster_bits < 14) {
+		blk_err(err, errlen, "'%s': extended L2 entries need clusters of at least "
+			"16 KiB", fn);
+		return -EINVAL;
 	}
 	set_geometry(q);
 	int r = parse_exts(q, h, q->version == 2 ? 72 : q->header_length, cs, err, errlen);
@@ -477,6 +476,9 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	if ((r = read_tables(q, err, errlen)) < 0 ||
 	    (r = q_snap_read_table(q, err, errlen)) < 0)
 		goto fail;
+	if (o->snapshot && (r = q_snap_view(q, o->snapshot, err, errlen)) < 0)
+		goto fail;
+	b->size = q->size;
 	if ((r = init_caches(q, o->l2_cache_bytes)) < 0)
 		goto fail;
 	q->zero_cluster = blk_alloc_buf(q->cluster_size);
@@ -539,6 +541,7 @@ static int q_get_info(struct blk *b, struct blk_info *info)
 	info->corrupt = (q->incompat & Q_INCOMPAT_CORRUPT) || q->broken;
 	info->dirty = q->incompat & Q_INCOMPAT_DIRTY;
 	info->compression_type = q->compression_type;
+	info->extended_l2 = q->extl2;
 	info->nb_snapshots = q->nb_snapshots;
 	if (q->backing_file)
 		snprintf(info->backing_file, sizeof(info->backing_file), "%s", q->backing_file);
@@ -676,6 +679,11 @@ static int create_check(const struct blk_create_opts *o, int compat, int rbits,
 		blk_err(err, errlen, "Image size must be a multiple of 512 bytes");
 		return -EINVAL;
 	}
+	if (o->extended_l2 && (compat == 2 || cs < 16384)) {
+		blk_err(err, errlen, compat == 2 ? "extended_l2 needs compat=1.1"
+			: "extended_l2 needs a cluster size of at least 16 KiB");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -719,6 +727,8 @@ static int q_preallocate(const char *fn, enum blk_prealloc mode, struct aio_engi
 			r = q_l2_prepare_write(q, g + i * cs, &p);
 			if (!r)
 				*p = __builtin_bswap64(((uint64_t)host + i * cs) | Q_COPIED);
+			if (!r && q->extl2) /* every subcluster allocated */
+				p[1] = __builtin_bswap64(0xffffffffull);
 		}
 		if (!r && mode == BLK_PREALLOC_FALLOC &&
 		    fallocate(q->f.mfd, 0, (off_t)host, (off_t)(n * cs)) < 0)
@@ -772,7 +782,8 @@ static int create_header(uint8_t *h, const struct qcow2 *g, const struct layout 
 	q_put32(h + 56, (uint32_t)L->rt_cl);
 	size_t at = 72;
 	if (compat == 3) {
-		q_put64(h + 72, o->compression_type ? Q_INCOMPAT_COMPRESSION : 0);
+		q_put64(h + 72, (o->compression_type ? Q_INCOMPAT_COMPRESSION : 0) |
+			(o->extended_l2 ? Q_INCOMPAT_EXTL2 : 0));
 		q_put64(h + 80, o->lazy_refcounts ? Q_COMPAT_LAZY : 0);
 		q_put32(h + 96, g->refcount_order);
 		q_put32(h + 100, 112);
@@ -832,7 +843,8 @@ static int q_create(const char *fn, const struct blk_create_opts *o,
 	if (!size && o->backing_file && (r = backing_size(fn, o, e, &size, err, errlen)) < 0)
 		return r;
 	struct qcow2 g = { .refcount_order = (uint32_t)__builtin_ctz((unsigned)rbits),
-			   .cluster_bits = (uint32_t)__builtin_ctz(cs) };
+			   .cluster_bits = (uint32_t)__builtin_ctz(cs),
+			   .extl2 = o->extended_l2 };
 	set_geometry(&g);
 	if (q_size_to_l1(&g, size) * 8 > Q_MAX_L1_BYTES) {
 		blk_err(err, errlen, "Image size too large for cluster size %u", cs);

@@ -4,19 +4,25 @@
  *   qcow2-meta.c   L2 slice cache, refcount cache, cluster allocation,
  *                  metadata write-back (crash-safe order), overlap checks
  *   qcow2-io.c     the request path: mapping, reads, allocation/COW state
- *                  machine, discard/zeroes, flush, compressed clusters
+ *                  machine, discard/zeroes, flush, compressed writes
+ *   qcow2-comp.c   (de)compression, packing and linking compressed clusters
  *   qcow2-snap.c   internal snapshots and the vmstate area
  *   qcow2-check.c  consistency check and repair, refcount rebuild
  *
  * Format per QEMU's docs/interop/qcow2.txt (our own code).
  *
  * Threading: everything runs on the blk's loop thread; there are no locks.
- * Guest data I/O is asynchronous through aio, and so is the L2 slice read
- * a request needs on a cache miss, and the fdatasyncs of a guest flush
- * (qcow2-io.c). Metadata writes are pwrite to the buffered metadata fd
- * (page cache: cheap); the reads done by snapshot, check and rare fallback
- * paths, and the fdatasyncs of allocating new L2 tables/refcount blocks,
- * L1 growth, snapshots, cache eviction and close, are synchronous.
+ * Asynchronous (aio submissions): guest data I/O; the L2 slice read a
+ * request needs on a cache miss; the fdatasyncs of a guest flush and of
+ * the background write-back that cleans dirty L2 slices before they are
+ * evicted (qcow2-io.c). Metadata writes themselves are pwrite to the
+ * buffered metadata fd (page cache: cheap, never waits for the disk).
+ * Synchronous (pread / fdatasync on the loop thread), all rare: growing
+ * the refcount table or the L1 table, creating a refcount block, copying
+ * an L2 table shared with a snapshot, linking an allocation whose slice
+ * was evicted meanwhile, an eviction when every cached slice is dirty,
+ * snapshot create/apply/delete, check, open and close. Compressed writes
+ * are aio writes, but the compression itself runs on the loop thread.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -116,7 +122,7 @@ struct qcow2 {
 	uint32_t refcount_order;
 	uint32_t header_length;
 	uint8_t compression_type;
-	bool extl2;             /* extended L2 entries (read-only support) */
+	bool extl2;             /* extended L2 entries (32 subclusters per cluster) */
 	uint64_t last_bitmap;   /* extl2: bitmap of the last q_l2_lookup() */
 	char *backing_file, *backing_fmt;
 	struct q_ext *exts;     /* unknown/kept extensions, rewritten as read */
@@ -145,6 +151,9 @@ struct qcow2 {
 	size_t ndefer, cap_defer;
 	uint64_t defer_base;    /* deferred frees applied since open */
 	struct q_wb *wb;        /* asynchronous write-back in progress (flush) */
+	struct loop_post_node wb_kick; /* deferred start of a write-back (eviction) */
+	bool wb_kicked;         /* wb_kick is queued */
+	uint64_t sync_evictions;/* dirty-slice evictions written back synchronously */
 	struct q_req *wb_next;  /* flushes waiting for the next write-back */
 
 	struct q_snap *snaps;
@@ -198,14 +207,25 @@ uint64_t q_size_to_l1(const struct qcow2 *q, uint64_t size);
 /* qcow2-io.c */
 int q_submit(struct blk *b, struct blk_req *r);
 int q_drain(struct qcow2 *q);
+/* Start an asynchronous metadata write-back soon (from a deferred call,
+ * never inside the caller's cache operation) unless one runs. */
+void q_wb_kick(struct qcow2 *q);
+/* qcow2-comp.c */
 int q_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
 int q_decompress(const struct qcow2 *q, const void *src, size_t slen, void *dst,
 		 size_t dlen);
+/* Compressed size (< dlen) or -1 if it does not fit. */
+long q_compress(const struct qcow2 *q, const void *src, size_t len, uint8_t *dst,
+		size_t dlen);
+/* Host bytes for len compressed bytes (refcounts raised), or -errno. */
+int64_t q_comp_alloc(struct qcow2 *q, uint64_t len);
+int q_comp_link(struct qcow2 *q, uint64_t goff, uint64_t at, uint64_t clen);
 int q_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status *st);
 void q_io_free(struct qcow2 *q);
 
 /* qcow2-snap.c */
 int q_snap_read_table(struct qcow2 *q, char *err, size_t errlen);
+int q_snap_view(struct qcow2 *q, const char *id, char *err, size_t errlen);
 void q_snap_free_table(struct qcow2 *q);
 int q_snapshot_list(struct blk *b, struct blk_snapshot *out, unsigned max);
 int q_snapshot_create(struct blk *b, const char *name, uint64_t vmsz, char *err,

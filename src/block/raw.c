@@ -169,7 +169,14 @@ static int raw_submit(struct blk *b, struct blk_req *r)
 			}
 		}
 		memcpy(q->iov, r->iov, sizeof(struct iovec) * r->iovcnt);
-		if (r->op == BLK_READ)
+		/* one buffer: plain READ/WRITE (no iovec import in the kernel) */
+		if (r->iovcnt == 1 && r->op == BLK_READ)
+			aio_prep_read(&q->a, fd, q->iov[0].iov_base, q->iov[0].iov_len, r->offset,
+				      raw_done, q);
+		else if (r->iovcnt == 1)
+			aio_prep_write(&q->a, fd, q->iov[0].iov_base, q->iov[0].iov_len, r->offset,
+				       raw_done, q);
+		else if (r->op == BLK_READ)
 			aio_prep_readv(&q->a, fd, q->iov, r->iovcnt, r->offset, raw_done, q);
 		else
 			aio_prep_writev(&q->a, fd, q->iov, r->iovcnt, r->offset, raw_done, q);

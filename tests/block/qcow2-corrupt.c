@@ -90,8 +90,9 @@ static void header_cases(void)
 	patch(img, 72, 1ull << 10, 8);
 	CHECK(refuse(0, "bit 10") == -ENOTSUP);
 	fresh();
-	patch(img, 72, 1ull << 4, 8); /* extended L2: read-only support only */
-	CHECK(refuse(BLK_O_RDWR, "read-only") == -ENOTSUP);
+	patch(img, 72, 1ull << 4, 8); /* extended L2 needs clusters >= 16 KiB */
+	patch(img, 20, 13, 4);
+	CHECK(refuse(BLK_O_RDWR, "16 KiB") == -EINVAL);
 	fresh();
 	patch(img, 72, 1ull << 2, 8);
 	CHECK(refuse(0, "external data file") == -ENOTSUP);

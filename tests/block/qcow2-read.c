@@ -105,9 +105,11 @@ int main(void)
 	{
 		struct blk *b = NULL;
 		char err[256];
+		/* writable too now (writes: tests/block/qcow2-subcluster.c) */
 		struct blk_open_opts o = { .filename = ext, .flags = BLK_O_RDWR };
-		CHECK(blk_open(&b, t.e, &o, err, sizeof(err)) == -ENOTSUP);
-		CHECK(strstr(err, "read-only") != NULL);
+		CHECK(blk_open(&b, t.e, &o, err, sizeof(err)) == 0);
+		if (b)
+			CHECK_EQ(blk_close(b), 0);
 	}
 	/* back to the unmodified source for what follows */
 	FILE *rf = fopen(raw, "r");
