@@ -1,11 +1,15 @@
 /*
  * jit-gen.c - x86-64 code for one guest block.
  *
- * Host registers: RBX holds the hart; R12-R15 hold up to four guest
- * registers a block uses most (loaded at block entry, written back before
- * every helper call and at every exit, reloaded after a helper, which may
- * write any x); the other guest registers are used in place in h->x[].
- * RAX, RCX, RDX, RSI are scratch.
+ * Host registers: RBX holds the hart; RBP the instruction budget (a copy
+ * of h->jit_budget kept in a register across chained blocks); R12-R15 and
+ * then R8-R11 hold up to eight guest registers a block uses most (loaded
+ * at their first use - a block is straight-line code with side exits, so
+ * the generator knows at each point which are loaded -, written back
+ * before every helper call and at every exit; after a helper, which
+ * writes at most x[rd], rd and the caller-saved R8-R11 are reloaded); the
+ * other guest registers are used in place in h->x[]. RAX, RCX, RDX, RSI
+ * are scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
@@ -13,15 +17,24 @@
  * interpreter loop does), and leaves the block when the handler redirects
  * (trap, jump) or raised the check flag.
  *
- * instret: each block adds its retired count at its exits (a constant per
- * exit); before a helper the count so far is added so the handler (CSR
- * reads, trap_raise) sees the interpreter's value.
+ * instret: a block charges its length to RBP at entry; instret is not
+ * touched by generated code but derived from the budget: the true count is
+ * h->instret + (h->jit_budget - RBP) - u, where u (a constant at each point
+ * of the block) is the number of charged instructions not yet retired.
+ * Before a helper, h->instret and h->jit_budget are settled (so handlers -
+ * CSR reads, trap_raise - see the interpreter's value); an exit adds u back
+ * to RBP and the exit trampoline settles the two fields.
+ *
+ * h->pc is stored only when leaving generated code: a chained jump goes
+ * straight to the next block, whose entry stores its own pc when it turns
+ * back (check flag or budget).
  *
  * Threading: vCPU thread (the translating thread owns the code cache).
  */
 #include "cpu/jit/jit-int.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
@@ -93,23 +106,38 @@ static const struct form *form_of(insn_fn fn)
 bool jit_ends_block(insn_fn fn)
 {
 	unsigned k = form_of(fn)->kind;
-	return k == K_END || k == K_JAL || k == K_JALR || k == K_BR;
+	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
 struct gen {
 	struct x86_buf b;
 	struct jit *j;
 	uint32_t bi;
-	unsigned pending; /* retired in this block, not yet added to instret */
-	uint8_t host[32]; /* guest register -> R12..R15, 0 = in memory */
+	unsigned n;       /* instructions in the block (charged at entry) */
+	unsigned pending; /* retired so far in this block */
+	uint8_t host[32]; /* guest register -> R12..R15, R8..R11; 0 = in memory */
 	uint32_t mapped, dirty;
+	uint32_t loaded;  /* mapped registers whose host copy is live here */
+	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 };
+
+/* The host register of x[r], loaded on first use; 0 when not mapped. */
+static unsigned hreg(struct gen *g, unsigned r)
+{
+	if (r == 0 || !g->host[r])
+		return 0;
+	if (!(g->loaded & (1u << r))) {
+		x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+		g->loaded |= 1u << r;
+	}
+	return g->host[r];
+}
 
 static void ldx(struct gen *g, unsigned host, unsigned r)
 {
 	if (r == 0)
 		x86_mov_imm(&g->b, host, 0);
-	else if (g->host[r])
+	else if (hreg(g, r))
 		x86_mov_rr(&g->b, true, host, g->host[r]);
 	else
 		x86_load(&g->b, 8, false, host, X86_RBX, XO(r));
@@ -122,6 +150,7 @@ static void stx(struct gen *g, unsigned r, unsigned host)
 	if (g->host[r]) {
 		x86_mov_rr(&g->b, true, g->host[r], host);
 		g->dirty |= 1u << r;
+		g->loaded |= 1u << r;
 	} else {
 		x86_store(&g->b, 8, host, X86_RBX, XO(r));
 	}
@@ -132,7 +161,7 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 {
 	if (r == 0)
 		x86_alu_ri(&g->b, op, w, dst, 0);
-	else if (g->host[r])
+	else if (hreg(g, r))
 		x86_alu_rr(&g->b, op, w, dst, g->host[r]);
 	else
 		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
@@ -146,17 +175,40 @@ static void writeback(struct gen *g)
 			x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
 }
 
-static void reload(struct gen *g)
+/* Host copies of the loaded registers from h->x (after memory changed;
+ * unused now that helpers write at most rd, kept for translators that
+ * call something that may write several). */
+__attribute__((unused)) static void reload(struct gen *g)
 {
 	for (unsigned r = 1; r < 32; r++)
-		if (g->mapped & (1u << r))
+		if (g->loaded & (1u << r))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 }
 
-static void add_instret(struct gen *g, int32_t n)
+/* Charged but not yet retired instructions of the block at this point. */
+static int32_t unretired(const struct gen *g)
 {
-	if (n)
-		x86_alu_mi(&g->b, X86_ADD, true, X86_RBX, OFF(instret), n);
+	return (int32_t)g->n - (int32_t)g->pending;
+}
+
+/* Before leaving: give the unretired part of the charge back to RBP. */
+static void settle_budget(struct gen *g)
+{
+	if (unretired(g))
+		x86_lea(&g->b, X86_RBP, X86_RBP, unretired(g));
+}
+
+/* Before a helper: make h->instret exact and h->jit_budget = RBP + u
+ * (RBP itself is unchanged, so the count stays right after the call). */
+static void sync_instret(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	x86_lea(b, X86_RAX, X86_RBP, unretired(g));
+	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(b, X86_SUB, true, X86_RCX, X86_RAX);
+	x86_alu_rm(b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
 }
 
 static void jmp_exit(struct gen *g)
@@ -164,20 +216,22 @@ static void jmp_exit(struct gen *g)
 	x86_patch_rel32(x86_jmp(&g->b), g->j->exit);
 }
 
-/* Leave with h->pc = RAX (instret already counted). */
+/* Leave with h->pc = RAX. */
 static void exit_rax(struct gen *g)
 {
+	settle_budget(g);
 	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(&g->b, X86_RAX, 0);
 	jmp_exit(g);
 }
 
-/* h->pc = RAX (instret counted): jump straight to its block when the jump
- * cache has it and the fetch TLB still maps it the same way; else leave. */
+/* pc = RAX, at the end of the block: jump straight to its block when the
+ * jump cache has it and the fetch TLB still maps it the same way; else
+ * leave with h->pc = RAX. */
 static void exit_probe(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	settle_budget(g);
 	x86_mov_rr(b, false, X86_RCX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
@@ -204,49 +258,68 @@ static void exit_probe(struct gen *g)
 	x86_patch_rel32(m1, b->p);
 	x86_patch_rel32(m2, b->p);
 	x86_patch_rel32(m3, b->p);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(g);
 }
 
-/* Leave for a constant pc, adding n to instret; chainable exits return
- * their struct jit_exit so the dispatcher can patch the jmp. */
+/* Leave for a constant pc. n is unused (kept for callers): the retired
+ * count is g->pending. A chainable exit is a jmp to a stub right behind
+ * it that stores the pc and returns its struct jit_exit, so the dispatcher
+ * can patch the jmp to the target block (the stub is then skipped). */
 static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 {
-	writeback(g);
-	add_instret(g, (int32_t)n);
-	x86_mov_imm(&g->b, X86_RAX, target);
-	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
+	(void)n;
+	struct x86_buf *b = &g->b;
 	struct jit *j = g->j;
+	writeback(g);
 	if (chain && (target >> 12) != (j->blocks[g->bi].va >> 12)) {
+		x86_mov_imm(b, X86_RAX, target);
 		exit_probe(g); /* another page: never chained, try the jump cache */
 		return;
 	}
+	settle_budget(g);
 	if (chain && j->nexits < JIT_MAX_EXITS) {
 		struct jit_exit *x = &j->exits[j->nexits++];
-		x86_mov_imm(&g->b, X86_RAX, (uint64_t)(uintptr_t)x);
-		uint8_t *f = x86_jmp(&g->b);
-		x86_patch_rel32(f, j->exit);
+		uint8_t *f = x86_jmp(b);
+		x86_patch_rel32(f, b->p);
+		x86_mov_imm(b, X86_RAX, target);
+		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+		x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+		jmp_exit(g);
 		x->field = f;
 		x->from = g->bi;
 		x->target = target;
 	} else {
-		x86_mov_imm(&g->b, X86_RAX, 0);
+		x86_mov_imm(b, X86_RAX, target);
+		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+		x86_mov_imm(b, X86_RAX, 0);
 		jmp_exit(g);
 	}
+}
+
+/* After a helper: it may have written x[rd], and the call clobbered the
+ * caller-saved R8-R11; on a slow path, registers the fast path loaded
+ * after the split (not in keep_ok) are loaded here too. */
+static void reload_after_call(struct gen *g, unsigned rd)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if ((g->loaded & (1u << r)) &&
+		    (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r))))
+			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 }
 
 /*
  * Call d->fn(h, d, pc) as the interpreter would. On return RAX = next pc.
  * restore: the block continues on both paths of a fast/slow split, so
- * instret is put back and the caller keeps counting (pending + 1).
- * Otherwise instret is settled and pending restarts at 0.
- * A redirect (trap, jump) or a raised check flag leaves the block.
+ * the caller counts this instruction (pending + 1); otherwise it is
+ * counted here. A redirect (trap, jump) or a raised check flag leaves the
+ * block.
  */
 static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool ends, bool restore)
 {
 	struct x86_buf *b = &g->b;
-	unsigned p = g->pending;
-	add_instret(g, (int32_t)p);
+	sync_instret(g);
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
 	x86_mov_imm(b, X86_RDX, pc);
@@ -257,8 +330,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	x86_mov_imm(b, X86_RSI, (uint64_t)(uintptr_t)d);
 	x86_call(b, (const void *)d->fn, X86_RAX);
 	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
-	add_instret(g, 1);
-	g->pending = 0;
+	g->pending++; /* the helper's instruction is done (or trapped) */
 	if (ends) {
 		exit_probe(g); /* the probe rechecks the fetch TLB: privilege or
 				* mapping changes made by the helper are seen */
@@ -273,11 +345,9 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	uint8_t *quiet = x86_jcc(b, X86_CC_E);
 	exit_const(g, pc + d->len, 0, false);
 	x86_patch_rel32(quiet, b->p);
-	if (restore) {
-		add_instret(g, -(int32_t)(p + 1));
-		g->pending = p; /* the caller adds this instruction */
-	}
-	reload(g); /* the handler may have written any x */
+	if (restore)
+		g->pending--; /* the caller adds this instruction */
+	reload_after_call(g, d->rd);
 }
 
 /*
@@ -315,6 +385,7 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
+	uint32_t at_split = g->loaded, dirty_split = g->dirty;
 	if (fp) { /* FS off: the handler raises illegal instruction */
 		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
 		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
@@ -347,9 +418,15 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	for (int i = 0; i < 4; i++)
 		if (slow[i])
 			x86_patch_rel32(slow[i], b->p);
-	uint32_t dirty = g->dirty; /* what the fast path left unwritten */
+	/* the slow path starts from the state at the split (the fast path's
+	 * rd may not hold x[rd]: it must not be written back) and ends in the
+	 * fast path's state: what that has loaded is loaded here too */
+	uint32_t dirty_fast = g->dirty;
+	g->dirty = dirty_split;
+	g->keep_ok = at_split;
 	call_helper(g, d, pc, false, true);
-	g->dirty = dirty;
+	g->keep_ok = UINT32_MAX;
+	g->dirty = dirty_fast;
 	x86_patch_rel32(done, b->p);
 	g->pending++;
 }
@@ -404,16 +481,24 @@ static void gen_div(struct gen *g, const struct form *f, const struct insn *d)
 	finish_rax(g, f, d);
 }
 
+/* A taken branch leaves the block (a chainable side exit); the block goes
+ * on with the next instruction. */
 static void gen_branch(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	ldx(g, X86_RAX, d->rs1);
-	op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
-	uint8_t *taken = x86_jcc(b, f->a);
-	unsigned n = g->pending + 1;
-	exit_const(g, pc + d->len, n, true);
-	x86_patch_rel32(taken, b->p);
-	exit_const(g, pc + (uint64_t)(int64_t)d->imm, n, true);
+	unsigned h1 = hreg(g, d->rs1);
+	if (h1 && d->rs2 == 0) {
+		x86_test_rr(b, true, h1, h1);
+	} else if (h1) {
+		op_rs2(g, X86_CMP, true, h1, d->rs2);
+	} else {
+		ldx(g, X86_RAX, d->rs1);
+		op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
+	}
+	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
+	g->pending++;
+	exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+	x86_patch_rel32(fall, b->p);
 }
 
 /* Integer ops that only touch registers. */
@@ -497,13 +582,14 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		return true;
 	case K_BR:
 		gen_branch(g, f, d, pc);
-		return false;
+		return true;
 	case K_JAL:
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
 			stx(g, d->rd, X86_RAX);
 		}
-		exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending + 1, true);
+		g->pending++;
+		exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
 		return false;
 	case K_JALR:
 		ldx(g, X86_RAX, d->rs1);
@@ -515,7 +601,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 			stx(g, d->rd, X86_RCX);
 		}
 		writeback(g);
-		add_instret(g, (int32_t)g->pending + 1);
+		g->pending++;
 		exit_probe(g);
 		return false;
 	default:
@@ -526,7 +612,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
-/* The (up to) four registers the block's native code uses most. */
+/* The (up to) eight registers the block's native code uses most. */
 static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n)
 {
 	unsigned cnt[32] = { 0 };
@@ -543,8 +629,9 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 		cnt[ins[i]->rd]++;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[4] = { X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (unsigned k = 0; k < 4; k++) {
+	static const uint8_t regs[8] = { X86_R12, X86_R13, X86_R14, X86_R15,
+					 X86_R8, X86_R9, X86_R10, X86_R11 };
+	for (unsigned k = 0; k < 8; k++) {
 		unsigned best = 0;
 		for (unsigned r = 1; r < 32; r++)
 			if (!g->host[r] && cnt[r] > cnt[best])
@@ -561,7 +648,8 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 {
 	(void)h;
 	struct jit_block *blk = &j->blocks[bi];
-	struct gen g = { .j = j, .bi = bi, .pending = 0, .mapped = 0, .dirty = 0 };
+	struct gen g = { .j = j, .bi = bi, .n = n, .pending = 0, .mapped = 0, .dirty = 0,
+			 .loaded = 0, .keep_ok = UINT32_MAX };
 	memset(g.host, 0, sizeof(g.host));
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
@@ -569,10 +657,9 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	/* entry: a kick or interrupt, or an exhausted budget, goes back out */
 	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
-	x86_alu_mi(b, X86_SUB, true, X86_RBX, OFF(jit_budget), (int32_t)n);
+	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
 	choose_regs(&g, ins, n);
-	reload(&g);
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
@@ -582,8 +669,10 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	if (open)
 		exit_const(&g, pc, g.pending, true);
 	x86_patch_rel32(low, b->p);
-	x86_alu_mi(b, X86_ADD, true, X86_RBX, OFF(jit_budget), (int32_t)n);
+	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
 	x86_patch_rel32(chk, b->p);
+	x86_mov_imm(b, X86_RAX, blk->va); /* chained jumps did not store it */
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(&g);
 	if (b->overflow)
@@ -596,18 +685,31 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
-	x86_init(&b, j->code, 64);
-	/* enter(h, entry): RBX = h for the whole run; the push keeps the
-	 * stack 16-byte aligned for helper calls */
-	static const uint8_t saved[5] = { X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (int i = 0; i < 5; i++) /* 5 pushes keep the 16-byte alignment */
+	x86_init(&b, j->code, JIT_TRAMP_BYTES);
+	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
+	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
+	 * calls */
+	static const uint8_t saved[6] = { X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (int i = 0; i < 6; i++)
 		x86_push(&b, saved[i]);
+	x86_alu_ri(&b, X86_SUB, true, X86_RSP, 8);
 	x86_mov_rr(&b, true, X86_RBX, X86_RDI);
+	x86_load(&b, 8, false, X86_RBP, X86_RBX, OFF(jit_budget));
 	x86_jmp_r(&b, X86_RSI);
+	/* exit: instret += the budget used since the last settle (RAX is the
+	 * return value and stays) */
 	j->exit = b.p;
-	for (int i = 4; i >= 0; i--)
+	x86_load(&b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(&b, X86_SUB, true, X86_RCX, X86_RBP);
+	x86_alu_rm(&b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(&b, 8, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(&b, 8, X86_RBP, X86_RBX, OFF(jit_budget));
+	x86_alu_ri(&b, X86_ADD, true, X86_RSP, 8);
+	for (int i = 5; i >= 0; i--)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
+	if (b.overflow)
+		abort(); /* cannot happen: the trampolines are ~70 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
-	j->used = 64;
+	j->used = JIT_TRAMP_BYTES;
 }

@@ -9,6 +9,7 @@
 #define RINGVM_JIT_INT_H
 
 #include "cpu/hart.h"
+#include <stdio.h>
 #include "cpu/jit/x86-emit.h"
 
 #define JIT_MAX_INSNS 64           /* per block */
@@ -18,6 +19,7 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
+#define JIT_TRAMP_BYTES 128      /* enter/exit trampolines at the start of code */
 #define JIT_JC_BITS 12
 
 /*
@@ -79,6 +81,7 @@ struct jit {
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
 	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
+	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */
 	struct jit_check *check;
 };
