@@ -13,7 +13,7 @@
 #include "cpu/jit/x86-emit.h"
 
 #define JIT_MAX_INSNS 64           /* per block */
-#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before a full flush */
+#define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
 #define JIT_MAX_COPIES (1u << 21)  /* struct insn copies owned by blocks */
 #define JIT_MAX_EXITS (1u << 18)

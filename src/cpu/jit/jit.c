@@ -328,6 +328,7 @@ void jit_free(struct hart *h)
 	if (j->perf_map)
 		fclose(j->perf_map);
 	jit_check_free(j);
+	h->store_log = NULL;
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
 	free(j->blocks);
