@@ -95,12 +95,42 @@ static const struct form forms[] = {
 
 static const struct form help_form = { NULL, K_HELP, 0, 0, 0 };
 
+#define NFORMS (sizeof(forms) / sizeof(forms[0]))
+#define FORM_HASH_BITS 9
+_Static_assert(NFORMS < (1u << FORM_HASH_BITS) / 2, "the form hash must stay sparse");
+
+/* fn -> forms index + 1 (0 = empty), open addressing; built once by
+ * jit_gen_trampolines (on the thread that sets the accelerator, before
+ * any hart runs), read-only afterwards. A linear search per instruction
+ * was a large part of translation time. */
+static uint16_t form_hash[1u << FORM_HASH_BITS];
+
+static unsigned form_slot(insn_fn fn)
+{
+	return (unsigned)((((uintptr_t)fn >> 2) * 0x9e3779b97f4a7c15ull) >> (64 - FORM_HASH_BITS));
+}
+
+static void forms_init(void)
+{
+	if (form_hash[form_slot(forms[0].fn)])
+		return; /* built already */
+	for (unsigned i = 0; i < NFORMS; i++) {
+		unsigned s = form_slot(forms[i].fn);
+		while (form_hash[s])
+			s = (s + 1) & ((1u << FORM_HASH_BITS) - 1);
+		form_hash[s] = (uint16_t)(i + 1);
+	}
+}
+
 static const struct form *form_of(insn_fn fn)
 {
-	for (unsigned i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-		if (forms[i].fn == fn)
-			return &forms[i];
-	return &help_form;
+	for (unsigned s = form_slot(fn);; s = (s + 1) & ((1u << FORM_HASH_BITS) - 1)) {
+		unsigned k = form_hash[s];
+		if (!k)
+			return &help_form;
+		if (forms[k - 1].fn == fn)
+			return &forms[k - 1];
+	}
 }
 
 bool jit_ends_block(insn_fn fn)
@@ -170,9 +200,10 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 /* Mapped registers written in this block go back to h->x (flags kept). */
 static void writeback(struct gen *g)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (g->dirty & (1u << r))
-			x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	for (uint32_t m = g->dirty & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	}
 }
 
 /* Host copies of the loaded registers from h->x (after memory changed;
@@ -180,9 +211,10 @@ static void writeback(struct gen *g)
  * call something that may write several). */
 __attribute__((unused)) static void reload(struct gen *g)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (g->loaded & (1u << r))
-			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+	}
 }
 
 /* Charged but not yet retired instructions of the block at this point. */
@@ -303,10 +335,11 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
  * after the split (not in keep_ok) are loaded here too. */
 static void reload_after_call(struct gen *g, unsigned rd)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if ((g->loaded & (1u << r)) &&
-		    (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r))))
+	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		if (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r)))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+	}
 }
 
 /*
@@ -689,6 +722,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
+	forms_init();
 	x86_init(&b, j->code, JIT_TRAMP_BYTES);
 	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
 	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
