@@ -394,9 +394,14 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 {
 	struct x86_buf *b = &g->b;
 	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
-	ldx(g, X86_RAX, d->rs1);
-	if (d->imm)
-		x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	unsigned h1 = hreg(g, d->rs1);
+	if (h1 && d->imm) {
+		x86_lea(b, X86_RAX, h1, d->imm);
+	} else {
+		ldx(g, X86_RAX, d->rs1);
+		if (d->imm)
+			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	}
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, false, X86_RCX, X86_RDX);
