@@ -192,6 +192,11 @@ void jit_check_before(struct hart *h)
 	c->st_overflow = false;
 }
 
+uint64_t jit_check_lines(const struct hart *h)
+{
+	return __atomic_load_n(&h->jit->check->shadow->mip_hw, __ATOMIC_RELAXED);
+}
+
 void jit_check_store(struct hart *h, uint64_t pa, unsigned n)
 {
 	struct jit_check *c = h->store_log;

@@ -149,6 +149,7 @@ struct gen {
 	uint32_t mapped, dirty;
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
+	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -295,6 +296,38 @@ static void exit_probe(struct gen *g)
 	jmp_exit(g);
 }
 
+/*
+ * A jump back to the start of a loop block: the check flag and the budget
+ * are tested as at a block entry, then the body runs again with every
+ * mapped register still in its host register (all loaded, all counted
+ * dirty: see jit_gen_block). RBP: the unretired part of this pass is
+ * given back and the next pass charged, sub pending in all.
+ */
+static void back_edge(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	uint64_t va = g->j->blocks[g->bi].va;
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+	uint8_t *chk = x86_jcc(b, X86_CC_NE);
+	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
+	uint8_t *low = x86_jcc(b, X86_CC_L);
+	x86_patch_rel32(x86_jmp(b), g->head);
+	x86_patch_rel32(low, b->p);
+	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
+	uint8_t *out = x86_jmp(b);
+	x86_patch_rel32(chk, b->p);
+	settle_budget(g);
+	x86_patch_rel32(out, b->p);
+	uint32_t dirty = g->dirty;
+	g->dirty = g->mapped;
+	writeback(g);
+	g->dirty = dirty;
+	x86_mov_imm(b, X86_RAX, va);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, 0);
+	jmp_exit(g);
+}
+
 /* Leave for a constant pc. n is unused (kept for callers): the retired
  * count is g->pending. A chainable exit is a jmp to a stub right behind
  * it that stores the pc and returns its struct jit_exit, so the dispatcher
@@ -304,6 +337,10 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	(void)n;
 	struct x86_buf *b = &g->b;
 	struct jit *j = g->j;
+	if (chain && g->head && target == j->blocks[g->bi].va) {
+		back_edge(g);
+		return;
+	}
 	writeback(g);
 	if (chain && (target >> 12) != (j->blocks[g->bi].va >> 12)) {
 		x86_mov_imm(b, X86_RAX, target);
@@ -654,8 +691,9 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
-/* The (up to) eight registers the block's native code uses most. */
-static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n)
+/* The (up to) eight registers the block's native code uses most (in a
+ * loop block, any it uses: they stay in host registers across passes). */
+static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
 {
 	unsigned cnt[32] = { 0 };
 	for (unsigned i = 0; i < n; i++) {
@@ -678,11 +716,25 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 		for (unsigned r = 1; r < 32; r++)
 			if (!g->host[r] && cnt[r] > cnt[best])
 				best = r;
-		if (cnt[best] < 2)
+		if (cnt[best] < (loop ? 1u : 2u))
 			break;
 		g->host[best] = regs[k];
 		g->mapped |= 1u << best;
 	}
+}
+
+/* Does a branch or jal of the block go back to its first instruction?
+ * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
+static bool loops_to_start(const struct insn *const *ins, unsigned n, uint64_t va)
+{
+	uint64_t pc = va;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = form_of(ins[i]->fn)->kind;
+		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
+			return true;
+		pc += ins[i]->len;
+	}
+	return false;
 }
 
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
@@ -701,7 +753,14 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
-	choose_regs(&g, ins, n);
+	bool loop = !j->check && loops_to_start(ins, n, blk->va);
+	choose_regs(&g, ins, n, loop);
+	if (loop) { /* load all mapped registers once; exits write all back */
+		for (unsigned r = 1; r < 32; r++)
+			hreg(&g, r);
+		g.dirty = g.mapped;
+		g.head = b->p;
+	}
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {

@@ -97,6 +97,8 @@ void jit_gen_trampolines(struct jit *j);
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);
 void jit_check_before(struct hart *h);
+/* the interrupt lines (mip_hw) the last jit_check_before snapshot holds */
+uint64_t jit_check_lines(const struct hart *h);
 /* pc_end/ir_end: the real hart after the block, before it took any
  * interrupt (its current state may be at the trap vector). */
 void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);

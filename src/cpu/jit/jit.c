@@ -234,6 +234,15 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		return why;
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
+		uint64_t lines = 0;
+		if (j->check) {
+			/* an interrupt the snapshot would show as pending is taken
+			 * now, as the shadow would take it before the block's first
+			 * instruction (the real hart only looks at the check flag,
+			 * which the device thread sets a moment after the line) */
+			lines = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+			trap_check_irq(h);
+		}
 		struct jit_block *blk = lookup(j, h, h->pc);
 		if (!blk && j->check) {
 			/* check mode avoids running the interpreter outside blocks
@@ -271,8 +280,11 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			continue;
 		}
 		uint64_t pc0 = h->pc;
-		if (j->check)
+		if (j->check) {
 			jit_check_before(h);
+			if (jit_check_lines(h) != lines)
+				continue; /* a line moved in between: look again */
+		}
 		struct jit_exit *x = j->enter(h, blk->code);
 		if (j->check) {
 			/* the interpreter takes a pending interrupt right after the
