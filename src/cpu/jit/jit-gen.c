@@ -581,10 +581,49 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 }
 
 /* Integer ops that only touch registers. */
+/*
+ * The common forms straight into rd's host register when rd is mapped
+ * (one or two x86 instructions instead of three through RAX). False when
+ * this does not apply (rd in memory, other forms, rd == rs2 != rs1).
+ */
+static bool gen_alu_direct(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
+{
+	struct x86_buf *b = &g->b;
+	unsigned hd = g->host[d->rd];
+	bool w = !f->w32;
+	if (!hd || (f->kind != K_ALU_RR && f->kind != K_ALU_RI && f->kind != K_SH_RI &&
+		    f->kind != K_LUI && f->kind != K_AUIPC) ||
+	    (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd))
+		return false;
+	if (f->kind == K_LUI || f->kind == K_AUIPC) {
+		x86_mov_imm(b, hd, (f->kind == K_AUIPC ? pc : 0) + (uint64_t)(int64_t)d->imm);
+	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && w && d->rs1 != d->rd && hreg(g, d->rs1)) {
+		x86_lea(b, hd, g->host[d->rs1], d->imm);
+	} else {
+		if (d->rs1 == d->rd)
+			hreg(g, d->rd);
+		else
+			ldx(g, hd, d->rs1);
+		if (f->kind == K_ALU_RR)
+			op_rs2(g, f->a, w, hd, d->rs2);
+		else if (f->kind == K_ALU_RI)
+			x86_alu_ri(b, f->a, w, hd, d->imm);
+		else
+			x86_shift_ri(b, f->a, w, hd, (uint8_t)(d->imm & (w ? 63 : 31)));
+		if (f->w32)
+			x86_extend_rr(b, 4, true, hd, hd);
+	}
+	g->loaded |= 1u << d->rd;
+	g->dirty |= 1u << d->rd;
+	return true;
+}
+
 static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
 	bool w = !f->w32;
+	if (gen_alu_direct(g, f, d, pc))
+		return;
 	switch (f->kind) {
 	case K_ALU_RR:
 		ldx(g, X86_RAX, d->rs1);
