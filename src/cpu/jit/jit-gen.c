@@ -150,6 +150,16 @@ struct gen {
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	/* memory slow paths, emitted after the block's body (out of the hot
+	 * path's way) with the generator state of their instruction */
+	struct cold {
+		uint8_t *slow[4], *done;
+		const struct insn *d;
+		uint64_t pc;
+		unsigned pending;
+		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
+	} cold[JIT_MAX_INSNS];
+	unsigned ncold;
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -489,25 +499,50 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 		}
 		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
 		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
+	} else if (d->rd && g->host[d->rd]) {
+		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
 	} else {
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
-	uint8_t *done = x86_jmp(b);
-	for (int i = 0; i < 4; i++)
-		if (slow[i])
-			x86_patch_rel32(slow[i], b->p);
-	/* the slow path starts from the state at the split (the fast path's
-	 * rd may not hold x[rd]: it must not be written back) and ends in the
-	 * fast path's state: what that has loaded is loaded here too */
-	uint32_t dirty_fast = g->dirty;
-	g->dirty = dirty_split;
-	g->keep_ok = at_split;
-	call_helper(g, d, pc, false, true);
-	g->keep_ok = UINT32_MAX;
-	g->dirty = dirty_fast;
-	x86_patch_rel32(done, b->p);
+	struct cold *c = &g->cold[g->ncold++];
+	memcpy(c->slow, slow, sizeof(c->slow));
+	c->done = b->p;
+	c->d = d;
+	c->pc = pc;
+	c->pending = g->pending;
+	c->dirty_split = dirty_split;
+	c->dirty_fast = g->dirty;
+	c->loaded_fast = g->loaded;
+	c->at_split = at_split;
 	g->pending++;
+}
+
+/*
+ * The slow paths of the block's memory accesses. Each starts from the
+ * state at its split (the fast path's rd may not hold x[rd]: it must not
+ * be written back) and rejoins the fast path in that path's state: what
+ * the fast path has loaded is loaded here too.
+ */
+static void gen_cold(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	for (unsigned i = 0; i < g->ncold; i++) {
+		struct cold *c = &g->cold[i];
+		for (int k = 0; k < 4; k++)
+			if (c->slow[k])
+				x86_patch_rel32(c->slow[k], b->p);
+		g->pending = c->pending;
+		g->dirty = c->dirty_split;
+		g->loaded = c->loaded_fast;
+		g->keep_ok = c->at_split;
+		call_helper(g, c->d, c->pc, false, true);
+		g->keep_ok = UINT32_MAX;
+		g->dirty = c->dirty_fast;
+		x86_patch_rel32(x86_jmp(b), c->done);
+	}
 }
 
 /* Result in RAX; 32-bit forms sign-extend it. */
@@ -808,6 +843,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	}
 	if (open)
 		exit_const(&g, pc, g.pending, true);
+	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
 	x86_patch_rel32(chk, b->p);
