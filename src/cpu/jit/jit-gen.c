@@ -150,8 +150,10 @@ struct gen {
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	unsigned ncold;
 	/* memory slow paths, emitted after the block's body (out of the hot
-	 * path's way) with the generator state of their instruction */
+	 * path's way) with the generator state of their instruction; last:
+	 * jit_gen_block zeroes everything before it */
 	struct cold {
 		uint8_t *slow[4], *done;
 		const struct insn *d;
@@ -159,7 +161,6 @@ struct gen {
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
 	} cold[JIT_MAX_INSNS];
-	unsigned ncold;
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -816,9 +817,12 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 {
 	(void)h;
 	struct jit_block *blk = &j->blocks[bi];
-	struct gen g = { .j = j, .bi = bi, .n = n, .pending = 0, .mapped = 0, .dirty = 0,
-			 .loaded = 0, .keep_ok = UINT32_MAX };
-	memset(g.host, 0, sizeof(g.host));
+	struct gen g;
+	memset(&g, 0, offsetof(struct gen, cold)); /* cold[] is filled as used */
+	g.j = j;
+	g.bi = bi;
+	g.n = n;
+	g.keep_ok = UINT32_MAX;
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
