@@ -67,6 +67,7 @@ struct tlb_ent {
 	uint64_t tag;
 	uintptr_t host_off; /* host pointer = vaddr + host_off */
 	uint64_t pa_off;    /* guest physical = vaddr + pa_off */
+	uint64_t pad;       /* 32 bytes: the JIT indexes with a shift */
 };
 
 struct hart;

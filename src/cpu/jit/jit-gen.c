@@ -40,7 +40,9 @@
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
-_Static_assert(sizeof(struct tlb_ent) == 24, "the inline TLB lookup assumes 24-byte entries");
+_Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-byte entries");
+#define TLB_IDX_SHIFT 7 /* (va >> 12) * 32 = va >> 7, masked */
+#define TLB_IDX_MASK ((int32_t)((TLB_SIZE - 1) << 5))
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
@@ -288,7 +290,7 @@ static void exit_probe(struct gen *g)
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, false, X86_RSI, X86_RDX);
 	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_imul_rri(b, false, X86_RSI, X86_RSI, (int32_t)sizeof(struct tlb_ent));
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
 	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
@@ -452,9 +454,9 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 	}
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RCX, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_SIZE - 1);
-	x86_imul_rri(b, false, X86_RCX, X86_RCX, (int32_t)sizeof(struct tlb_ent));
+	x86_mov_rr(b, true, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
