@@ -43,8 +43,9 @@ void cli_usage(FILE *f)
 		"  -device virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56]  a NIC on it\n"
 		"  -nic tap|socket|hubport[,...][,mac=MAC] | none  backend + NIC in one\n"
 		"  -no-reboot           exit instead of rebooting when the guest resets\n"
-		"  -accel interp|jit[,check=on]  the CPU engine (default interp; 'tcg' = interp;\n"
-		"                       check=on re-runs each JIT block in the interpreter)\n"
+		"  -accel jit[,check=on]|interp  the CPU engine (default jit on x86-64 hosts;\n"
+		"                       'tcg' = interp; check=on re-runs each JIT block in\n"
+		"                       the interpreter and stops at the first difference)\n"
 		"  -h, --help           this help\n"
 		"  --version            the version\n\n"
 		"Exit status: the guest's poweroff code (sifive,test), 0 for C-a x,\n"
@@ -358,6 +359,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	o->smp = 1;
 	o->bios = DEFAULT_BIOS;
 	o->bios_default = true;
+#if defined(__x86_64__)
+	o->accel_jit = true; /* the JIT is the default where it exists */
+#endif
 	if (chr_parse_serial("stdio", &o->serial, &o->serial_none, err, errlen) < 0)
 		return -1;
 

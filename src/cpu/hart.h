@@ -49,7 +49,7 @@ enum {
 #define MS_SXL (3ull << 34)
 #define MS_SD (1ull << 63)
 
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
 #define DC_BITS 15
@@ -67,6 +67,7 @@ struct tlb_ent {
 	uint64_t tag;
 	uintptr_t host_off; /* host pointer = vaddr + host_off */
 	uint64_t pa_off;    /* guest physical = vaddr + pa_off */
+	uint64_t pad;       /* 32 bytes: the JIT indexes with a shift */
 };
 
 struct hart;
@@ -147,6 +148,10 @@ struct hart {
 	/* JIT (src/cpu/jit): NULL when interpreting; budget left in jit_run. */
 	struct jit *jit;
 	int64_t jit_budget;
+	/* check mode: the real hart's RAM stores are logged (with the bytes
+	 * they replace) so the shadow can re-run a block on the same RAM; no
+	 * write TLB entries are made, so every store takes the slow path */
+	struct jit_check *store_log;
 };
 
 /* ---- cpu.c ---- */
@@ -160,6 +165,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns);
 void jit_page_written(struct hart *h, uint64_t pa_page); /* a code page was stored to */
 void jit_code_flush(struct hart *h);                      /* fence.i / reset */
 void jit_free(struct hart *h);
+void jit_check_store(struct hart *h, uint64_t pa, unsigned n); /* before a logged store */
 
 /* ---- trap.c ---- */
 /* Exception from inside an instruction (it does not retire). */

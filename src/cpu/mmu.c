@@ -247,7 +247,7 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	uint64_t page = *pa >> 12 << 12;
 	if (!in_ram(h, page, 4096) || !pmp_check(h, page, 4096, acc, priv))
 		return 0;
-	if (acc == ACC_W && h->code_page[(page - h->bus.ram_base) >> 12])
+	if (acc == ACC_W && (h->code_page[(page - h->bus.ram_base) >> 12] || h->store_log))
 		return 0;
 	uint64_t vpage = va >> 12 << 12;
 	e->tag = hart_xtag(va, key);
@@ -285,6 +285,8 @@ static bool phys_write(struct hart *h, uint64_t pa, unsigned n, const uint8_t *b
 {
 	if (in_ram(h, pa, n)) {
 		check_code_write(h, pa, n);
+		if (unlikely(h->store_log))
+			jit_check_store(h, pa, n);
 		memcpy(ram_ptr(h, pa), buf, n);
 		return true;
 	}
@@ -396,6 +398,8 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
 		if (store)
 			check_code_write(h, pa, size);
 	}
+	if (store && unlikely(h->store_log))
+		jit_check_store(h, pa, size);
 	*pa_out = pa;
 	return ram_ptr(h, pa);
 }

@@ -176,6 +176,12 @@ static void one(struct x86_buf *b, FILE *s)
 		break;
 	}
 	case 15:
+		if (t_rand() % 2) {
+			uint32_t v = (uint32_t)t_rand();
+			x86_test_ri(b, a, v);
+			fprintf(s, "testl $%u, %%%s\n", v, r32[a]);
+			break;
+		}
 		x86_test_rr(b, w, a, c);
 		fprintf(s, "test%c %%%s, %%%s\n", q, rn[c], rn[a]);
 		break;

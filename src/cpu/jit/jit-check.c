@@ -5,14 +5,20 @@
  * the trap/MMU CSRs) are compared. The first difference prints a report
  * (the block's start pc, each differing item) and exits the process.
  *
- * The shadow has its own copy of RAM (taken when checking starts) so the
- * block's stores happen once in each; MMIO reads and the timer seen by the
- * real hart are logged and replayed to the shadow, MMIO writes are
- * compared, not repeated. Limits: device DMA into guest RAM reaches only
- * the real hart's RAM (a guest reading DMA data is then reported as a
- * difference); the shadow sees the interrupt lines as they were when
- * the block started; instructions the interpreter runs outside blocks
- * are repeated on the shadow so its RAM stays in step.
+ * The shadow works on the same RAM as the real hart, so device DMA, the
+ * loader and anything else that writes guest RAM is seen by both. The real
+ * hart's RAM stores are logged with the bytes they replace (it makes no
+ * write-TLB entries in check mode, so every store takes the slow path);
+ * after the block the log is undone, the shadow re-runs the block on the
+ * restored RAM, and the bytes each store left must equal what the shadow
+ * left there. MMIO reads and the timer seen by the real hart are logged
+ * and replayed to the shadow, MMIO writes are compared, not repeated.
+ * The shadow starts every block from a snapshot of the real hart, so
+ * instructions the interpreter runs outside blocks need no replay.
+ * Limits: the shadow sees the interrupt lines as they were when the block
+ * started; a DMA write landing between the block and its re-run, on bytes
+ * the block read, would be reported as a difference (the guest does not
+ * read a buffer the device still owns, so this needs a guest bug).
  *
  * Threading: vCPU thread.
  */
@@ -27,14 +33,21 @@
 struct mmio_rec { uint64_t addr, val; uint8_t size, kind; int ret; };
 enum { R_READ, R_WRITE, R_TIME };
 
+/* One logged RAM store: the bytes before, and after the real hart's block. */
+struct store_rec { uint64_t pa; uint8_t n, old[8], now[8]; };
+#define STORE_MAX 1024 /* a block has at most 64 stores, 2 pieces each */
+
 struct jit_check {
 	struct hart *shadow;
-	uint8_t *ram;
+	struct store_rec *st;
+	unsigned nst;
+	bool st_overflow;
 	struct cpu_bus orig;
 	struct mmio_rec log[LOG_MAX];
 	unsigned n, pos;
 	bool overflow, mismatch;
 	uint64_t blocks;
+	uint64_t dc_seen; /* the real hart's decode epoch at the last snapshot */
 };
 
 static struct jit_check *ck_of(void *opaque) { return opaque; }
@@ -109,15 +122,16 @@ int jit_check_init(struct hart *h)
 	if (!c)
 		return -1;
 	h->jit->check = c;
-	c->ram = malloc(h->bus.ram_size ? h->bus.ram_size : 1);
+	c->st = calloc(STORE_MAX, sizeof(*c->st));
 	c->orig = h->bus;
-	struct cpu_bus sb = { .ram = c->ram, .ram_base = h->bus.ram_base,
+	struct cpu_bus sb = { .ram = h->bus.ram, .ram_base = h->bus.ram_base,
 			      .ram_size = h->bus.ram_size, .mmio_read = rep_read,
 			      .mmio_write = rep_write, .read_mtime = rep_time, .opaque = c };
-	c->shadow = c->ram ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
+	c->shadow = c->st ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
 	if (!c->shadow)
 		return -1;
-	memcpy(c->ram, h->bus.ram, h->bus.ram_size);
+	h->store_log = c;
+	mmu_flush(h); /* no write-TLB entry may outlive the switch */
 	h->bus.opaque = c;
 	h->bus.mmio_read = c->orig.mmio_read ? log_read : NULL;
 	h->bus.mmio_write = c->orig.mmio_write ? log_write : NULL;
@@ -132,13 +146,18 @@ void jit_check_free(struct jit *j)
 		return;
 	if (c->shadow)
 		cpu_hart_free(c->shadow);
-	free(c->ram);
+	free(c->st);
 	free(c);
 	j->check = NULL;
 }
 
-/* Architectural state the snapshot copies (TLBs, caches and pointers stay). */
-static void copy_state(struct hart *s, const struct hart *h)
+/*
+ * Architectural state the snapshot copies. The shadow's TLBs are flushed
+ * for every block (its own epoch: the real hart's may have changed satp,
+ * PMP or mappings in code the shadow never ran), and its decode cache
+ * whenever the real hart's was (fence.i run outside a block).
+ */
+static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h)
 {
 	memcpy(s->x, h->x, sizeof(h->x));
 	memcpy(s->f, h->f, sizeof(h->f));
@@ -156,16 +175,69 @@ static void copy_state(struct hart *s, const struct hart *h)
 	__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->check, 0, __ATOMIC_RELAXED);
-	s->tlb_epoch = h->tlb_epoch;
 	mmu_flush(s); /* new keys, and no stale translation */
+	if (c->dc_seen != h->dc_epoch) {
+		c->dc_seen = h->dc_epoch;
+		mmu_code_flush(s);
+	}
 }
 
 void jit_check_before(struct hart *h)
 {
 	struct jit_check *c = h->jit->check;
-	copy_state(c->shadow, h);
+	copy_state(c, c->shadow, h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
+	c->nst = 0;
+	c->st_overflow = false;
+}
+
+uint64_t jit_check_lines(const struct hart *h)
+{
+	return __atomic_load_n(&h->jit->check->shadow->mip_hw, __ATOMIC_RELAXED);
+}
+
+void jit_check_store(struct hart *h, uint64_t pa, unsigned n)
+{
+	struct jit_check *c = h->store_log;
+	if (c->nst == STORE_MAX) {
+		c->st_overflow = true;
+		return;
+	}
+	struct store_rec *r = &c->st[c->nst++];
+	r->pa = pa;
+	r->n = (uint8_t)n;
+	memcpy(r->old, h->bus.ram + (pa - h->bus.ram_base), n);
+}
+
+/* Keep what the real hart stored, then put the old bytes back (newest
+ * first, so overlapping stores unwind right). */
+static void undo_stores(struct hart *h, struct jit_check *c)
+{
+	for (unsigned i = 0; i < c->nst; i++)
+		memcpy(c->st[i].now, h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].n);
+	for (unsigned i = c->nst; i-- > 0;)
+		memcpy(h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].old, c->st[i].n);
+}
+
+/* After the shadow's run: RAM must hold what the real hart stored. */
+static bool compare_stores(const struct hart *h, const struct jit_check *c)
+{
+	bool bad = false;
+	for (unsigned i = 0; i < c->nst; i++) {
+		const struct store_rec *r = &c->st[i];
+		const uint8_t *p = h->bus.ram + (r->pa - h->bus.ram_base);
+		if (memcmp(p, r->now, r->n)) {
+			uint64_t a = 0, b = 0;
+			memcpy(&a, r->now, r->n);
+			memcpy(&b, p, r->n);
+			fprintf(stderr, "  mem %#llx (%u bytes) jit %#llx  interp %#llx\n",
+				(unsigned long long)r->pa, r->n, (unsigned long long)a,
+				(unsigned long long)b);
+			bad = true;
+		}
+	}
+	return bad;
 }
 
 #define CMP(field)                                                            \
@@ -211,8 +283,9 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 	struct jit_check *c = h->jit->check;
 	struct hart *s = c->shadow;
 	c->blocks++;
-	if (c->overflow)
-		return; /* too much MMIO to replay: skip this block's check */
+	if (c->overflow || c->st_overflow)
+		return; /* too much to replay: skip this block's check */
+	undo_stores(h, c);
 	follow(s, pc_end, h->pc, ir_end, JIT_MAX_INSNS + 1);
 	if (s->pc == pc_end && h->pc != pc_end) {
 		/* the real hart took an interrupt after the block: offer the
@@ -223,7 +296,9 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 		hart_request_check(s);
 		cpu_handle_check(s, &why);
 	}
-	if (!compare(h, s) && !c->mismatch && c->pos == c->n)
+	bool bad = compare(h, s);
+	bad |= compare_stores(h, c);
+	if (!bad && !c->mismatch && c->pos == c->n)
 		return;
 	fprintf(stderr, "jit check: the block at pc %#llx (block %llu) differs from the "
 		"interpreter%s (items above: jit vs interp)\n", (unsigned long long)start_pc,
@@ -233,8 +308,10 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 }
 
 /* Instructions the interpreter ran outside any block (after a
- * jit_check_before): repeat them on the shadow so its RAM stays in step. */
+ * jit_check_before): the interpreter is the reference, nothing to compare;
+ * its stores stay. */
 void jit_check_interp(struct hart *h, uint64_t k)
 {
-	follow(h->jit->check->shadow, h->pc, h->pc, h->instret, (unsigned)(k < 1024 ? k : 1024) + 1);
+	(void)k;
+	h->jit->check->nst = 0;
 }

@@ -1,11 +1,15 @@
 /*
  * jit-gen.c - x86-64 code for one guest block.
  *
- * Host registers: RBX holds the hart; R12-R15 hold up to four guest
- * registers a block uses most (loaded at block entry, written back before
- * every helper call and at every exit, reloaded after a helper, which may
- * write any x); the other guest registers are used in place in h->x[].
- * RAX, RCX, RDX, RSI are scratch.
+ * Host registers: RBX holds the hart; RBP the instruction budget (a copy
+ * of h->jit_budget kept in a register across chained blocks); R12-R15 and
+ * then R8-R11 hold up to eight guest registers a block uses most (loaded
+ * at their first use - a block is straight-line code with side exits, so
+ * the generator knows at each point which are loaded -, written back
+ * before every helper call and at every exit; after a helper, which
+ * writes at most x[rd], rd and the caller-saved R8-R11 are reloaded); the
+ * other guest registers are used in place in h->x[]. RAX, RCX, RDX, RSI
+ * are scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
@@ -13,21 +17,32 @@
  * interpreter loop does), and leaves the block when the handler redirects
  * (trap, jump) or raised the check flag.
  *
- * instret: each block adds its retired count at its exits (a constant per
- * exit); before a helper the count so far is added so the handler (CSR
- * reads, trap_raise) sees the interpreter's value.
+ * instret: a block charges its length to RBP at entry; instret is not
+ * touched by generated code but derived from the budget: the true count is
+ * h->instret + (h->jit_budget - RBP) - u, where u (a constant at each point
+ * of the block) is the number of charged instructions not yet retired.
+ * Before a helper, h->instret and h->jit_budget are settled (so handlers -
+ * CSR reads, trap_raise - see the interpreter's value); an exit adds u back
+ * to RBP and the exit trampoline settles the two fields.
+ *
+ * h->pc is stored only when leaving generated code: a chained jump goes
+ * straight to the next block, whose entry stores its own pc when it turns
+ * back (check flag or budget).
  *
  * Threading: vCPU thread (the translating thread owns the code cache).
  */
 #include "cpu/jit/jit-int.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
-_Static_assert(sizeof(struct tlb_ent) == 24, "the inline TLB lookup assumes 24-byte entries");
+_Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-byte entries");
+#define TLB_IDX_SHIFT 7 /* (va >> 12) * 32 = va >> 7, masked */
+#define TLB_IDX_MASK ((int32_t)((TLB_SIZE - 1) << 5))
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
@@ -82,34 +97,91 @@ static const struct form forms[] = {
 
 static const struct form help_form = { NULL, K_HELP, 0, 0, 0 };
 
+#define NFORMS (sizeof(forms) / sizeof(forms[0]))
+#define FORM_HASH_BITS 9
+_Static_assert(NFORMS < (1u << FORM_HASH_BITS) / 2, "the form hash must stay sparse");
+
+/* fn -> forms index + 1 (0 = empty), open addressing; built once by
+ * jit_gen_trampolines (on the thread that sets the accelerator, before
+ * any hart runs), read-only afterwards. A linear search per instruction
+ * was a large part of translation time. */
+static uint16_t form_hash[1u << FORM_HASH_BITS];
+
+static unsigned form_slot(insn_fn fn)
+{
+	return (unsigned)((((uintptr_t)fn >> 2) * 0x9e3779b97f4a7c15ull) >> (64 - FORM_HASH_BITS));
+}
+
+static void forms_init(void)
+{
+	if (form_hash[form_slot(forms[0].fn)])
+		return; /* built already */
+	for (unsigned i = 0; i < NFORMS; i++) {
+		unsigned s = form_slot(forms[i].fn);
+		while (form_hash[s])
+			s = (s + 1) & ((1u << FORM_HASH_BITS) - 1);
+		form_hash[s] = (uint16_t)(i + 1);
+	}
+}
+
 static const struct form *form_of(insn_fn fn)
 {
-	for (unsigned i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-		if (forms[i].fn == fn)
-			return &forms[i];
-	return &help_form;
+	for (unsigned s = form_slot(fn);; s = (s + 1) & ((1u << FORM_HASH_BITS) - 1)) {
+		unsigned k = form_hash[s];
+		if (!k)
+			return &help_form;
+		if (forms[k - 1].fn == fn)
+			return &forms[k - 1];
+	}
 }
 
 bool jit_ends_block(insn_fn fn)
 {
 	unsigned k = form_of(fn)->kind;
-	return k == K_END || k == K_JAL || k == K_JALR || k == K_BR;
+	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
 struct gen {
 	struct x86_buf b;
 	struct jit *j;
 	uint32_t bi;
-	unsigned pending; /* retired in this block, not yet added to instret */
-	uint8_t host[32]; /* guest register -> R12..R15, 0 = in memory */
+	unsigned n;       /* instructions in the block (charged at entry) */
+	unsigned pending; /* retired so far in this block */
+	uint8_t host[32]; /* guest register -> R12..R15, R8..R11; 0 = in memory */
 	uint32_t mapped, dirty;
+	uint32_t loaded;  /* mapped registers whose host copy is live here */
+	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
+	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	unsigned ncold;
+	/* memory slow paths, emitted after the block's body (out of the hot
+	 * path's way) with the generator state of their instruction; last:
+	 * jit_gen_block zeroes everything before it */
+	struct cold {
+		uint8_t *slow[4], *done;
+		const struct insn *d;
+		uint64_t pc;
+		unsigned pending;
+		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
+	} cold[JIT_MAX_INSNS];
 };
+
+/* The host register of x[r], loaded on first use; 0 when not mapped. */
+static unsigned hreg(struct gen *g, unsigned r)
+{
+	if (r == 0 || !g->host[r])
+		return 0;
+	if (!(g->loaded & (1u << r))) {
+		x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+		g->loaded |= 1u << r;
+	}
+	return g->host[r];
+}
 
 static void ldx(struct gen *g, unsigned host, unsigned r)
 {
 	if (r == 0)
 		x86_mov_imm(&g->b, host, 0);
-	else if (g->host[r])
+	else if (hreg(g, r))
 		x86_mov_rr(&g->b, true, host, g->host[r]);
 	else
 		x86_load(&g->b, 8, false, host, X86_RBX, XO(r));
@@ -122,6 +194,7 @@ static void stx(struct gen *g, unsigned r, unsigned host)
 	if (g->host[r]) {
 		x86_mov_rr(&g->b, true, g->host[r], host);
 		g->dirty |= 1u << r;
+		g->loaded |= 1u << r;
 	} else {
 		x86_store(&g->b, 8, host, X86_RBX, XO(r));
 	}
@@ -132,7 +205,7 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 {
 	if (r == 0)
 		x86_alu_ri(&g->b, op, w, dst, 0);
-	else if (g->host[r])
+	else if (hreg(g, r))
 		x86_alu_rr(&g->b, op, w, dst, g->host[r]);
 	else
 		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
@@ -141,22 +214,47 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 /* Mapped registers written in this block go back to h->x (flags kept). */
 static void writeback(struct gen *g)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (g->dirty & (1u << r))
-			x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	for (uint32_t m = g->dirty & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	}
 }
 
-static void reload(struct gen *g)
+/* Host copies of the loaded registers from h->x (after memory changed;
+ * unused now that helpers write at most rd, kept for translators that
+ * call something that may write several). */
+__attribute__((unused)) static void reload(struct gen *g)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (g->mapped & (1u << r))
-			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
+	}
 }
 
-static void add_instret(struct gen *g, int32_t n)
+/* Charged but not yet retired instructions of the block at this point. */
+static int32_t unretired(const struct gen *g)
 {
-	if (n)
-		x86_alu_mi(&g->b, X86_ADD, true, X86_RBX, OFF(instret), n);
+	return (int32_t)g->n - (int32_t)g->pending;
+}
+
+/* Before leaving: give the unretired part of the charge back to RBP. */
+static void settle_budget(struct gen *g)
+{
+	if (unretired(g))
+		x86_lea(&g->b, X86_RBP, X86_RBP, unretired(g));
+}
+
+/* Before a helper: make h->instret exact and h->jit_budget = RBP + u
+ * (RBP itself is unchanged, so the count stays right after the call). */
+static void sync_instret(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	x86_lea(b, X86_RAX, X86_RBP, unretired(g));
+	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(b, X86_SUB, true, X86_RCX, X86_RAX);
+	x86_alu_rm(b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
 }
 
 static void jmp_exit(struct gen *g)
@@ -164,20 +262,22 @@ static void jmp_exit(struct gen *g)
 	x86_patch_rel32(x86_jmp(&g->b), g->j->exit);
 }
 
-/* Leave with h->pc = RAX (instret already counted). */
+/* Leave with h->pc = RAX. */
 static void exit_rax(struct gen *g)
 {
+	settle_budget(g);
 	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(&g->b, X86_RAX, 0);
 	jmp_exit(g);
 }
 
-/* h->pc = RAX (instret counted): jump straight to its block when the jump
- * cache has it and the fetch TLB still maps it the same way; else leave. */
+/* pc = RAX, at the end of the block: jump straight to its block when the
+ * jump cache has it and the fetch TLB still maps it the same way; else
+ * leave with h->pc = RAX. */
 static void exit_probe(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	settle_budget(g);
 	x86_mov_rr(b, false, X86_RCX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
@@ -190,7 +290,7 @@ static void exit_probe(struct gen *g)
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, false, X86_RSI, X86_RDX);
 	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_imul_rri(b, false, X86_RSI, X86_RSI, (int32_t)sizeof(struct tlb_ent));
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
 	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
@@ -204,49 +304,105 @@ static void exit_probe(struct gen *g)
 	x86_patch_rel32(m1, b->p);
 	x86_patch_rel32(m2, b->p);
 	x86_patch_rel32(m3, b->p);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(g);
 }
 
-/* Leave for a constant pc, adding n to instret; chainable exits return
- * their struct jit_exit so the dispatcher can patch the jmp. */
+/*
+ * A jump back to the start of a loop block: the check flag and the budget
+ * are tested as at a block entry, then the body runs again with every
+ * mapped register still in its host register (all loaded, all counted
+ * dirty: see jit_gen_block). RBP: the unretired part of this pass is
+ * given back and the next pass charged, sub pending in all.
+ */
+static void back_edge(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	uint64_t va = g->j->blocks[g->bi].va;
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+	uint8_t *chk = x86_jcc(b, X86_CC_NE);
+	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
+	uint8_t *low = x86_jcc(b, X86_CC_L);
+	x86_patch_rel32(x86_jmp(b), g->head);
+	x86_patch_rel32(low, b->p);
+	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
+	uint8_t *out = x86_jmp(b);
+	x86_patch_rel32(chk, b->p);
+	settle_budget(g);
+	x86_patch_rel32(out, b->p);
+	uint32_t dirty = g->dirty;
+	g->dirty = g->mapped;
+	writeback(g);
+	g->dirty = dirty;
+	x86_mov_imm(b, X86_RAX, va);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, 0);
+	jmp_exit(g);
+}
+
+/* Leave for a constant pc. n is unused (kept for callers): the retired
+ * count is g->pending. A chainable exit is a jmp to a stub right behind
+ * it that stores the pc and returns its struct jit_exit, so the dispatcher
+ * can patch the jmp to the target block (the stub is then skipped). */
 static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 {
-	writeback(g);
-	add_instret(g, (int32_t)n);
-	x86_mov_imm(&g->b, X86_RAX, target);
-	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
+	(void)n;
+	struct x86_buf *b = &g->b;
 	struct jit *j = g->j;
+	if (chain && g->head && target == j->blocks[g->bi].va) {
+		back_edge(g);
+		return;
+	}
+	writeback(g);
 	if (chain && (target >> 12) != (j->blocks[g->bi].va >> 12)) {
+		x86_mov_imm(b, X86_RAX, target);
 		exit_probe(g); /* another page: never chained, try the jump cache */
 		return;
 	}
+	settle_budget(g);
 	if (chain && j->nexits < JIT_MAX_EXITS) {
 		struct jit_exit *x = &j->exits[j->nexits++];
-		x86_mov_imm(&g->b, X86_RAX, (uint64_t)(uintptr_t)x);
-		uint8_t *f = x86_jmp(&g->b);
-		x86_patch_rel32(f, j->exit);
+		uint8_t *f = x86_jmp(b);
+		x86_patch_rel32(f, b->p);
+		x86_mov_imm(b, X86_RAX, target);
+		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+		x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+		jmp_exit(g);
 		x->field = f;
 		x->from = g->bi;
 		x->target = target;
 	} else {
-		x86_mov_imm(&g->b, X86_RAX, 0);
+		x86_mov_imm(b, X86_RAX, target);
+		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+		x86_mov_imm(b, X86_RAX, 0);
 		jmp_exit(g);
+	}
+}
+
+/* After a helper: it may have written x[rd], and the call clobbered the
+ * caller-saved R8-R11; on a slow path, registers the fast path loaded
+ * after the split (not in keep_ok) are loaded here too. */
+static void reload_after_call(struct gen *g, unsigned rd)
+{
+	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		if (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r)))
+			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 	}
 }
 
 /*
  * Call d->fn(h, d, pc) as the interpreter would. On return RAX = next pc.
  * restore: the block continues on both paths of a fast/slow split, so
- * instret is put back and the caller keeps counting (pending + 1).
- * Otherwise instret is settled and pending restarts at 0.
- * A redirect (trap, jump) or a raised check flag leaves the block.
+ * the caller counts this instruction (pending + 1); otherwise it is
+ * counted here. A redirect (trap, jump) or a raised check flag leaves the
+ * block.
  */
 static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool ends, bool restore)
 {
 	struct x86_buf *b = &g->b;
-	unsigned p = g->pending;
-	add_instret(g, (int32_t)p);
+	sync_instret(g);
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
 	x86_mov_imm(b, X86_RDX, pc);
@@ -257,8 +413,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	x86_mov_imm(b, X86_RSI, (uint64_t)(uintptr_t)d);
 	x86_call(b, (const void *)d->fn, X86_RAX);
 	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
-	add_instret(g, 1);
-	g->pending = 0;
+	g->pending++; /* the helper's instruction is done (or trapped) */
 	if (ends) {
 		exit_probe(g); /* the probe rechecks the fetch TLB: privilege or
 				* mapping changes made by the helper are seen */
@@ -273,38 +428,45 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	uint8_t *quiet = x86_jcc(b, X86_CC_E);
 	exit_const(g, pc + d->len, 0, false);
 	x86_patch_rel32(quiet, b->p);
-	if (restore) {
-		add_instret(g, -(int32_t)(p + 1));
-		g->pending = p; /* the caller adds this instruction */
-	}
-	reload(g); /* the handler may have written any x */
+	if (restore)
+		g->pending--; /* the caller adds this instruction */
+	reload_after_call(g, d->rd);
 }
 
 /*
  * RAX = effective address; on a TLB hit (tag, in-page) RAX becomes the
  * host pointer. Returns the jcc fields that go to the slow path.
+ * (Sending misaligned accesses to the slow path with one test would be
+ * shorter, but code that does misaligned accesses gets 2.5x slower.)
  */
 static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
 		       uint8_t *slow[2])
 {
 	struct x86_buf *b = &g->b;
 	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
-	ldx(g, X86_RAX, d->rs1);
-	if (d->imm)
-		x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	unsigned h1 = hreg(g, d->rs1);
+	if (h1 && d->imm) {
+		x86_lea(b, X86_RAX, h1, d->imm);
+	} else {
+		ldx(g, X86_RAX, d->rs1);
+		if (d->imm)
+			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	}
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RCX, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_SIZE - 1);
-	x86_imul_rri(b, false, X86_RCX, X86_RCX, (int32_t)sizeof(struct tlb_ent));
+	x86_mov_rr(b, true, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	x86_mov_rr(b, false, X86_RDX, X86_RAX);
-	x86_alu_ri(b, X86_AND, false, X86_RDX, 0xfff);
-	x86_alu_ri(b, X86_CMP, false, X86_RDX, (int32_t)(4096 - size));
-	slow[1] = x86_jcc(b, X86_CC_A);
+	if (size > 1) { /* a byte never crosses the page */
+		x86_mov_rr(b, false, X86_RDX, X86_RAX);
+		x86_alu_ri(b, X86_AND, false, X86_RDX, 0xfff);
+		x86_alu_ri(b, X86_CMP, false, X86_RDX, (int32_t)(4096 - size));
+		slow[1] = x86_jcc(b, X86_CC_A);
+	}
 	x86_alu_rm(b, X86_ADD, true, X86_RAX, X86_RCX,
 		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 }
@@ -315,6 +477,7 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
+	uint32_t at_split = g->loaded, dirty_split = g->dirty;
 	if (fp) { /* FS off: the handler raises illegal instruction */
 		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
 		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
@@ -339,19 +502,50 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 		}
 		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
 		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
+	} else if (d->rd && g->host[d->rd]) {
+		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
 	} else {
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
-	uint8_t *done = x86_jmp(b);
-	for (int i = 0; i < 4; i++)
-		if (slow[i])
-			x86_patch_rel32(slow[i], b->p);
-	uint32_t dirty = g->dirty; /* what the fast path left unwritten */
-	call_helper(g, d, pc, false, true);
-	g->dirty = dirty;
-	x86_patch_rel32(done, b->p);
+	struct cold *c = &g->cold[g->ncold++];
+	memcpy(c->slow, slow, sizeof(c->slow));
+	c->done = b->p;
+	c->d = d;
+	c->pc = pc;
+	c->pending = g->pending;
+	c->dirty_split = dirty_split;
+	c->dirty_fast = g->dirty;
+	c->loaded_fast = g->loaded;
+	c->at_split = at_split;
 	g->pending++;
+}
+
+/*
+ * The slow paths of the block's memory accesses. Each starts from the
+ * state at its split (the fast path's rd may not hold x[rd]: it must not
+ * be written back) and rejoins the fast path in that path's state: what
+ * the fast path has loaded is loaded here too.
+ */
+static void gen_cold(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	for (unsigned i = 0; i < g->ncold; i++) {
+		struct cold *c = &g->cold[i];
+		for (int k = 0; k < 4; k++)
+			if (c->slow[k])
+				x86_patch_rel32(c->slow[k], b->p);
+		g->pending = c->pending;
+		g->dirty = c->dirty_split;
+		g->loaded = c->loaded_fast;
+		g->keep_ok = c->at_split;
+		call_helper(g, c->d, c->pc, false, true);
+		g->keep_ok = UINT32_MAX;
+		g->dirty = c->dirty_fast;
+		x86_patch_rel32(x86_jmp(b), c->done);
+	}
 }
 
 /* Result in RAX; 32-bit forms sign-extend it. */
@@ -404,23 +598,70 @@ static void gen_div(struct gen *g, const struct form *f, const struct insn *d)
 	finish_rax(g, f, d);
 }
 
+/* A taken branch leaves the block (a chainable side exit); the block goes
+ * on with the next instruction. */
 static void gen_branch(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	ldx(g, X86_RAX, d->rs1);
-	op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
-	uint8_t *taken = x86_jcc(b, f->a);
-	unsigned n = g->pending + 1;
-	exit_const(g, pc + d->len, n, true);
-	x86_patch_rel32(taken, b->p);
-	exit_const(g, pc + (uint64_t)(int64_t)d->imm, n, true);
+	unsigned h1 = hreg(g, d->rs1);
+	if (h1 && d->rs2 == 0) {
+		x86_test_rr(b, true, h1, h1);
+	} else if (h1) {
+		op_rs2(g, X86_CMP, true, h1, d->rs2);
+	} else {
+		ldx(g, X86_RAX, d->rs1);
+		op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
+	}
+	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
+	g->pending++;
+	exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+	x86_patch_rel32(fall, b->p);
 }
 
 /* Integer ops that only touch registers. */
+/*
+ * The common forms straight into rd's host register when rd is mapped
+ * (one or two x86 instructions instead of three through RAX). False when
+ * this does not apply (rd in memory, other forms, rd == rs2 != rs1).
+ */
+static bool gen_alu_direct(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
+{
+	struct x86_buf *b = &g->b;
+	unsigned hd = g->host[d->rd];
+	bool w = !f->w32;
+	if (!hd || (f->kind != K_ALU_RR && f->kind != K_ALU_RI && f->kind != K_SH_RI &&
+		    f->kind != K_LUI && f->kind != K_AUIPC) ||
+	    (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd))
+		return false;
+	if (f->kind == K_LUI || f->kind == K_AUIPC) {
+		x86_mov_imm(b, hd, (f->kind == K_AUIPC ? pc : 0) + (uint64_t)(int64_t)d->imm);
+	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && w && d->rs1 != d->rd && hreg(g, d->rs1)) {
+		x86_lea(b, hd, g->host[d->rs1], d->imm);
+	} else {
+		if (d->rs1 == d->rd)
+			hreg(g, d->rd);
+		else
+			ldx(g, hd, d->rs1);
+		if (f->kind == K_ALU_RR)
+			op_rs2(g, f->a, w, hd, d->rs2);
+		else if (f->kind == K_ALU_RI)
+			x86_alu_ri(b, f->a, w, hd, d->imm);
+		else
+			x86_shift_ri(b, f->a, w, hd, (uint8_t)(d->imm & (w ? 63 : 31)));
+		if (f->w32)
+			x86_extend_rr(b, 4, true, hd, hd);
+	}
+	g->loaded |= 1u << d->rd;
+	g->dirty |= 1u << d->rd;
+	return true;
+}
+
 static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
 	bool w = !f->w32;
+	if (gen_alu_direct(g, f, d, pc))
+		return;
 	switch (f->kind) {
 	case K_ALU_RR:
 		ldx(g, X86_RAX, d->rs1);
@@ -497,13 +738,14 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		return true;
 	case K_BR:
 		gen_branch(g, f, d, pc);
-		return false;
+		return true;
 	case K_JAL:
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
 			stx(g, d->rd, X86_RAX);
 		}
-		exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending + 1, true);
+		g->pending++;
+		exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
 		return false;
 	case K_JALR:
 		ldx(g, X86_RAX, d->rs1);
@@ -515,7 +757,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 			stx(g, d->rd, X86_RCX);
 		}
 		writeback(g);
-		add_instret(g, (int32_t)g->pending + 1);
+		g->pending++;
 		exit_probe(g);
 		return false;
 	default:
@@ -526,8 +768,9 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
-/* The (up to) four registers the block's native code uses most. */
-static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n)
+/* The (up to) eight registers the block's native code uses most (in a
+ * loop block, any it uses: they stay in host registers across passes). */
+static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
 {
 	unsigned cnt[32] = { 0 };
 	for (unsigned i = 0; i < n; i++) {
@@ -543,17 +786,32 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 		cnt[ins[i]->rd]++;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[4] = { X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (unsigned k = 0; k < 4; k++) {
+	static const uint8_t regs[8] = { X86_R12, X86_R13, X86_R14, X86_R15,
+					 X86_R8, X86_R9, X86_R10, X86_R11 };
+	for (unsigned k = 0; k < 8; k++) {
 		unsigned best = 0;
 		for (unsigned r = 1; r < 32; r++)
 			if (!g->host[r] && cnt[r] > cnt[best])
 				best = r;
-		if (cnt[best] < 2)
+		if (cnt[best] < (loop ? 1u : 2u))
 			break;
 		g->host[best] = regs[k];
 		g->mapped |= 1u << best;
 	}
+}
+
+/* Does a branch or jal of the block go back to its first instruction?
+ * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
+static bool loops_to_start(const struct insn *const *ins, unsigned n, uint64_t va)
+{
+	uint64_t pc = va;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = form_of(ins[i]->fn)->kind;
+		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
+			return true;
+		pc += ins[i]->len;
+	}
+	return false;
 }
 
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
@@ -561,18 +819,28 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 {
 	(void)h;
 	struct jit_block *blk = &j->blocks[bi];
-	struct gen g = { .j = j, .bi = bi, .pending = 0, .mapped = 0, .dirty = 0 };
-	memset(g.host, 0, sizeof(g.host));
+	struct gen g;
+	memset(&g, 0, offsetof(struct gen, cold)); /* cold[] is filled as used */
+	g.j = j;
+	g.bi = bi;
+	g.n = n;
+	g.keep_ok = UINT32_MAX;
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
 	/* entry: a kick or interrupt, or an exhausted budget, goes back out */
 	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
-	x86_alu_mi(b, X86_SUB, true, X86_RBX, OFF(jit_budget), (int32_t)n);
+	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
-	choose_regs(&g, ins, n);
-	reload(&g);
+	bool loop = !j->check && loops_to_start(ins, n, blk->va);
+	choose_regs(&g, ins, n, loop);
+	if (loop) { /* load all mapped registers once; exits write all back */
+		for (unsigned r = 1; r < 32; r++)
+			hreg(&g, r);
+		g.dirty = g.mapped;
+		g.head = b->p;
+	}
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
@@ -581,9 +849,12 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	}
 	if (open)
 		exit_const(&g, pc, g.pending, true);
+	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
-	x86_alu_mi(b, X86_ADD, true, X86_RBX, OFF(jit_budget), (int32_t)n);
+	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
 	x86_patch_rel32(chk, b->p);
+	x86_mov_imm(b, X86_RAX, blk->va); /* chained jumps did not store it */
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(&g);
 	if (b->overflow)
@@ -596,18 +867,32 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
-	x86_init(&b, j->code, 64);
-	/* enter(h, entry): RBX = h for the whole run; the push keeps the
-	 * stack 16-byte aligned for helper calls */
-	static const uint8_t saved[5] = { X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15 };
-	for (int i = 0; i < 5; i++) /* 5 pushes keep the 16-byte alignment */
+	forms_init();
+	x86_init(&b, j->code, JIT_TRAMP_BYTES);
+	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
+	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
+	 * calls */
+	static const uint8_t saved[6] = { X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15 };
+	for (int i = 0; i < 6; i++)
 		x86_push(&b, saved[i]);
+	x86_alu_ri(&b, X86_SUB, true, X86_RSP, 8);
 	x86_mov_rr(&b, true, X86_RBX, X86_RDI);
+	x86_load(&b, 8, false, X86_RBP, X86_RBX, OFF(jit_budget));
 	x86_jmp_r(&b, X86_RSI);
+	/* exit: instret += the budget used since the last settle (RAX is the
+	 * return value and stays) */
 	j->exit = b.p;
-	for (int i = 4; i >= 0; i--)
+	x86_load(&b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(&b, X86_SUB, true, X86_RCX, X86_RBP);
+	x86_alu_rm(&b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(&b, 8, X86_RCX, X86_RBX, OFF(instret));
+	x86_store(&b, 8, X86_RBP, X86_RBX, OFF(jit_budget));
+	x86_alu_ri(&b, X86_ADD, true, X86_RSP, 8);
+	for (int i = 5; i >= 0; i--)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
+	if (b.overflow)
+		abort(); /* cannot happen: the trampolines are ~70 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
-	j->used = 64;
+	j->used = JIT_TRAMP_BYTES;
 }

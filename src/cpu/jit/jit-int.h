@@ -9,15 +9,17 @@
 #define RINGVM_JIT_INT_H
 
 #include "cpu/hart.h"
+#include <stdio.h>
 #include "cpu/jit/x86-emit.h"
 
 #define JIT_MAX_INSNS 64           /* per block */
-#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before a full flush */
+#define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
 #define JIT_MAX_COPIES (1u << 21)  /* struct insn copies owned by blocks */
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
+#define JIT_TRAMP_BYTES 128      /* enter/exit trampolines at the start of code */
 #define JIT_JC_BITS 12
 
 /*
@@ -79,6 +81,7 @@ struct jit {
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
 	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
+	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */
 	struct jit_check *check;
 };
@@ -94,6 +97,8 @@ void jit_gen_trampolines(struct jit *j);
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);
 void jit_check_before(struct hart *h);
+/* the interrupt lines (mip_hw) the last jit_check_before snapshot holds */
+uint64_t jit_check_lines(const struct hart *h);
 /* pc_end/ir_end: the real hart after the block, before it took any
  * interrupt (its current state may be at the trap vector). */
 void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t now_ns(void)
 {
@@ -44,7 +45,7 @@ static unsigned hslot(uint64_t pa, uint64_t va)
 
 static void flush_all(struct jit *j, struct hart *h)
 {
-	j->used = 64; /* keep the trampolines */
+	j->used = JIT_TRAMP_BYTES; /* keep the trampolines */
 	j->nblocks = j->ncopies = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
@@ -178,6 +179,9 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		j->page_head[idx] = bi;
 		j->hash[hslot(pa, va)] = bi;
 		j->n_translated++;
+		if (j->perf_map)
+			fprintf(j->perf_map, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)blk->code,
+				(unsigned long)(j->code + j->used - blk->code), (unsigned long long)va);
 		j->translate_ns += now_ns() - t0;
 		return blk;
 	}
@@ -230,6 +234,15 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		return why;
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
+		uint64_t lines = 0;
+		if (j->check) {
+			/* an interrupt the snapshot would show as pending is taken
+			 * now, as the shadow would take it before the block's first
+			 * instruction (the real hart only looks at the check flag,
+			 * which the device thread sets a moment after the line) */
+			lines = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+			trap_check_irq(h);
+		}
 		struct jit_block *blk = lookup(j, h, h->pc);
 		if (!blk && j->check) {
 			/* check mode avoids running the interpreter outside blocks
@@ -242,8 +255,12 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			}
 			blk = lookup(j, h, h->pc);
 		}
-		if (blk && j->check && (int64_t)blk->n > h->jit_budget)
-			h->jit_budget = blk->n; /* the tail of the budget, in a block too */
+		bool tail = false; /* the tail of the budget, in a block too; a side
+				    * exit may leave some of it: return anyway */
+		if (blk && j->check && (int64_t)blk->n > h->jit_budget) {
+			h->jit_budget = blk->n;
+			tail = true;
+		}
 		if (blk && !j->check) { /* generated code may now find it */
 			struct jit_jc *c = &j->jc[(h->pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
 			c->va = h->pc;
@@ -263,8 +280,11 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			continue;
 		}
 		uint64_t pc0 = h->pc;
-		if (j->check)
+		if (j->check) {
 			jit_check_before(h);
+			if (jit_check_lines(h) != lines)
+				continue; /* a line moved in between: look again */
+		}
 		struct jit_exit *x = j->enter(h, blk->code);
 		if (j->check) {
 			/* the interpreter takes a pending interrupt right after the
@@ -276,6 +296,8 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			jit_check_after(h, pc0, pc_end, ir_end);
 			if (stop)
 				return why;
+			if (tail)
+				return CPU_EXIT_BUDGET;
 		} else if (x) {
 			chain(j, h, x);
 		}
@@ -296,13 +318,29 @@ static void print_stats(const struct jit *j)
 		(unsigned long long)j->n_stale_pages);
 }
 
+/* RINGVM_JIT_PERFMAP=1: name each block in /tmp/perf-PID.map (the file
+ * `perf report` reads for JIT code), so profiles show guest block pcs. */
+static void open_perf_map(struct jit *j)
+{
+	if (!getenv("RINGVM_JIT_PERFMAP"))
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	j->perf_map = fopen(path, "a");
+	if (j->perf_map)
+		setvbuf(j->perf_map, NULL, _IOLBF, 0);
+}
+
 void jit_free(struct hart *h)
 {
 	struct jit *j = h->jit;
 	if (!j)
 		return;
 	print_stats(j);
+	if (j->perf_map)
+		fclose(j->perf_map);
 	jit_check_free(j);
+	h->store_log = NULL;
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
 	free(j->blocks);
@@ -348,6 +386,7 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 		return -ENOMEM;
 	}
 	jit_gen_trampolines(j);
+	open_perf_map(j);
 	flush_all(j, h);
 	j->n_flushes = 0;
 	return 0;

@@ -336,6 +336,19 @@ static inline void x86_test_rr(struct x86_buf *b, bool w, unsigned a, unsigned c
 	x86_modrm_rr(b, c, a);
 }
 
+/* test r32, imm32 */
+static inline void x86_test_ri(struct x86_buf *b, unsigned r, uint32_t imm)
+{
+	if (r == X86_RAX) { /* the short form, as GNU as picks it */
+		x86_byte(b, 0xa9);
+	} else {
+		x86_rex(b, false, 0, r, false);
+		x86_byte(b, 0xf7);
+		x86_modrm_rr(b, 0, r);
+	}
+	x86_u32(b, imm);
+}
+
 /* setcc dst8 (then movzx to use it as 0/1) */
 static inline void x86_setcc(struct x86_buf *b, enum x86_cc cc, unsigned dst)
 {
