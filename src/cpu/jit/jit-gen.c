@@ -103,6 +103,7 @@ struct gen {
 	unsigned pending; /* retired in this block, not yet added to instret */
 	uint8_t host[32]; /* guest register -> R12..R15, 0 = in memory */
 	uint32_t mapped, dirty;
+	uint32_t fp;      /* jit-fp.c's per-block state */
 };
 
 static void ldx(struct gen *g, unsigned host, unsigned r)
@@ -480,6 +481,8 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	const struct form *f = form_of(d->fn);
 	switch (f->kind) {
 	case K_HELP:
+		if (jit_fp_gen(g, d, pc)) /* F/D ops with a native fast path */
+			return true;
 		call_helper(g, d, pc, false, false);
 		return true;
 	case K_END:
@@ -610,4 +613,26 @@ void jit_gen_trampolines(struct jit *j)
 	x86_ret(&b);
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = 64;
+}
+
+/* ---- for jit-fp.c (see jit-int.h) ---- */
+struct x86_buf *jit_gen_buf(struct gen *g) { return &g->b; }
+uint32_t *jit_gen_fpstate(struct gen *g) { return &g->fp; }
+void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
+void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
+
+void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
+		       unsigned n)
+{
+	struct x86_buf *b = &g->b;
+	if (n) {
+		uint8_t *done = x86_jmp(b);
+		for (unsigned i = 0; i < n; i++)
+			x86_patch_rel32(slow[i], b->p);
+		uint32_t dirty = g->dirty; /* what the fast path left unwritten */
+		call_helper(g, d, pc, false, true);
+		g->dirty = dirty;
+		x86_patch_rel32(done, b->p);
+	}
+	g->pending++;
 }
