@@ -5,12 +5,17 @@
  * the trap/MMU CSRs) are compared. The first difference prints a report
  * (the block's start pc, each differing item) and exits the process.
  *
- * The shadow has its own copy of RAM (taken when checking starts) so the
+ * The shadow has its own copy of RAM (taken when the first block is
+ * checked, after the machine finished loading and patching RAM: the FDT
+ * is rewritten when devices are attached after the JIT was enabled) so the
  * block's stores happen once in each; MMIO reads and the timer seen by the
  * real hart are logged and replayed to the shadow, MMIO writes are
- * compared, not repeated. Limits: device DMA into guest RAM reaches only
- * the real hart's RAM (a guest reading DMA data is then reported as a
- * difference); the shadow sees the interrupt lines as they were when
+ * compared, not repeated. Device DMA writes only the real hart's RAM: the
+ * shadow's RAM is copied again from it whenever an external interrupt line
+ * (MEIP/SEIP) is seen rising before a block (devices write guest RAM before
+ * they raise their line); a guest polling DMA'd memory without an
+ * interrupt is still reported as a difference. The shadow sees the
+ * interrupt lines as they were when
  * the block started; instructions the interpreter runs outside blocks
  * are repeated on the shadow so its RAM stays in step.
  *
@@ -34,6 +39,8 @@ struct jit_check {
 	struct mmio_rec log[LOG_MAX];
 	unsigned n, pos;
 	bool overflow, mismatch;
+	bool synced; /* ram holds the snapshot */
+	bool ext_high; /* an external interrupt line was high at the last block */
 	uint64_t blocks;
 };
 
@@ -117,7 +124,6 @@ int jit_check_init(struct hart *h)
 	c->shadow = c->ram ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
 	if (!c->shadow)
 		return -1;
-	memcpy(c->ram, h->bus.ram, h->bus.ram_size);
 	h->bus.opaque = c;
 	h->bus.mmio_read = c->orig.mmio_read ? log_read : NULL;
 	h->bus.mmio_write = c->orig.mmio_write ? log_write : NULL;
@@ -163,6 +169,12 @@ static void copy_state(struct hart *s, const struct hart *h)
 void jit_check_before(struct hart *h)
 {
 	struct jit_check *c = h->jit->check;
+	bool ext = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE) & (CPU_IRQ_MEIP | CPU_IRQ_SEIP);
+	if (!c->synced || (ext && !c->ext_high)) { /* O(RAM size) */
+		memcpy(c->ram, h->bus.ram, h->bus.ram_size);
+		c->synced = true;
+	}
+	c->ext_high = ext;
 	copy_state(c->shadow, h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
