@@ -204,7 +204,8 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	x86_movq_rx(b, X86_RAX, 0);
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
 	result_check(c, dbl, fma || !sum);
-	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	/* from xmm0: the check's movq stays off the f register's dependency chain */
+	x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
 	fs_dirty(c);
 	return true;
 }
