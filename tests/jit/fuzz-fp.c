@@ -6,7 +6,8 @@
  * infinities, quiet and signalling NaNs with payloads, subnormals, the
  * smallest normal, integer boundaries, singles with and without a proper
  * NaN box), every static rounding mode and dynamic ones through frm writes
- * (reserved values included), fflags reads/clears, and mstatus.FS switched
+ * (reserved values included), fflags/frm/fcsr reads and writes in every
+ * CSR instruction form, and mstatus.FS switched
  * Off/Clean/Dirty (illegal-instruction traps, dirty tracking). The stream
  * runs three times in a loop on two harts, one interpreting and one under
  * the JIT; every register, fflags, frm, mstatus, the trap CSRs, instret
@@ -172,7 +173,16 @@ static uint32_t gen_opfp(void)
 /* CSR traffic: frm (reserved values too), fflags reads/writes, FS. */
 static uint32_t gen_csr(void)
 {
-	switch (t_rand() % 8) {
+	uint32_t csr = 1 + (uint32_t)(t_rand() % 3); /* fflags, frm, fcsr */
+	switch (t_rand() % 11) {
+	case 8: /* csrrw/csrrs/csrrc with a register (x0 too) */
+		return 0x73 | (1 + (uint32_t)(t_rand() % 3)) << 12 | xrs() << 15 | csr << 20 |
+		       (t_rand() % 2 ? xrd() << 7 : 0);
+	case 9: /* csrrsi/csrrci: a zero immediate does not write */
+		return 0x73 | (6 + (uint32_t)(t_rand() % 2)) << 12 |
+		       (uint32_t)(t_rand() % 4 ? t_rand() % 32 : 0) << 15 | csr << 20 | xrd() << 7;
+	case 10: /* csrrw frm back to RNE from a register holding 0 */
+		return 0x73 | 1 << 12 | 0 << 15 | 0x002u << 20;
 	case 0: { /* csrrwi frm: mostly RNE */
 		uint32_t v = t_rand() % 3 ? 0 : (uint32_t)(t_rand() % 8);
 		return 0x73 | 5 << 12 | v << 15 | 0x002u << 20 | (t_rand() % 2 ? xrd() << 7 : 0);

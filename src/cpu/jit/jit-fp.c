@@ -26,6 +26,9 @@
  *    the block need no check); the first one that writes an f register
  *    marks FS dirty (nothing in a block can make it clean again: that is a
  *    CSR write, which ends the block).
+ * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
+ * quiet comparisons with frflags/fsflags), which end the block like every
+ * CSR access but leave it through a chainable exit, not a helper call.
  * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
@@ -42,7 +45,7 @@ enum { FPB_FS_OK = 1, FPB_DIRTY = 2 }; /* per-block state bits */
 enum { RNE = 0, RTZ = 1, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
-	     A_TOINT, A_FROMINT };
+	     A_TOINT, A_FROMINT, A_CSR };
 
 /* a: x86 SSE op / FMA op / sgnj variant / compare kind / max */
 struct fop { insn_fn fn; uint8_t kind, dbl, a; };
@@ -72,6 +75,10 @@ static const struct fop fops[] = {
 	{ op_fcvt_s_d, A_S_D, 0, 0 }, { op_fcvt_d_s, A_D_S, 1, 0 },
 	{ op_fcvt_int_s, A_TOINT, 0, 0 }, { op_fcvt_int_d, A_TOINT, 1, 0 },
 	{ op_fcvt_s_int, A_FROMINT, 0, 0 }, { op_fcvt_d_int, A_FROMINT, 1, 0 },
+	/* fflags/frm/fcsr accesses (others: helper); dbl = immediate form,
+	 * a = 0 write, 1 set, 2 clear */
+	{ op_csrrw, A_CSR, 0, 0 }, { op_csrrs, A_CSR, 0, 1 }, { op_csrrc, A_CSR, 0, 2 },
+	{ op_csrrwi, A_CSR, 1, 0 }, { op_csrrsi, A_CSR, 1, 1 }, { op_csrrci, A_CSR, 1, 2 },
 };
 
 #define MAX_SLOW 8
@@ -430,6 +437,55 @@ static bool gen_fromint(struct fctx *c, const struct fop *o)
 	return true;
 }
 
+/*
+ * csrrw/csrrs/csrrc(i) on fflags (1), frm (2), fcsr (3), as csr.c does
+ * them: FS Off is illegal (the helper raises it); set/clear with x0 or a
+ * zero immediate do not write; a write marks FS dirty.
+ */
+static bool gen_csr(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	unsigned csr = d->csr;
+	bool write = o->a == 0 || d->rs1 != 0;
+	if (o->dbl)
+		x86_mov_imm(b, X86_RCX, d->rs1);
+	else
+		jit_gen_ldx(c->g, X86_RCX, d->rs1);
+	x86_load(b, 4, false, X86_RAX, X86_RBX, csr == 1 ? OFF(fflags) : OFF(frm));
+	if (csr == 3) {
+		x86_shift_ri(b, X86_SHL, false, X86_RAX, 5);
+		x86_alu_rm(b, X86_OR, false, X86_RAX, X86_RBX, OFF(fflags));
+	}
+	if (write) {
+		if (o->a == 0) {
+			x86_mov_rr(b, true, X86_RDX, X86_RCX);
+		} else if (o->a == 1) {
+			x86_mov_rr(b, true, X86_RDX, X86_RAX);
+			x86_alu_rr(b, X86_OR, true, X86_RDX, X86_RCX);
+		} else {
+			x86_mov_rr(b, true, X86_RDX, X86_RCX);
+			x86_unary(b, X86_NOT, true, X86_RDX);
+			x86_alu_rr(b, X86_AND, true, X86_RDX, X86_RAX);
+		}
+		if (csr != 2) {
+			x86_mov_rr(b, false, X86_RCX, X86_RDX);
+			x86_alu_ri(b, X86_AND, false, X86_RCX, 31);
+			x86_store(b, 4, X86_RCX, X86_RBX, OFF(fflags));
+		}
+		if (csr != 1) {
+			if (csr == 3)
+				x86_shift_ri(b, X86_SHR, false, X86_RDX, 5);
+			x86_alu_ri(b, X86_AND, false, X86_RDX, 7);
+			x86_store(b, 4, X86_RDX, X86_RBX, OFF(frm));
+		}
+		fs_dirty(c);
+	}
+	if (d->rd)
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	return true;
+}
+
 static const struct fop *fop_of(insn_fn fn)
 {
 	for (unsigned i = 0; i < sizeof(fops) / sizeof(fops[0]); i++)
@@ -451,7 +507,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 		     (o->kind == A_TOINT && d->rm == RTZ) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
-	if (!fma_ok || !rm_ok)
+	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
 		return false;
 	fs_check(&c);
 	bool ok;
@@ -466,6 +522,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	case A_S_D:
 	case A_D_S: ok = gen_fcvt_ff(&c, o); break;
 	case A_TOINT: ok = gen_toint(&c, o); break;
+	case A_CSR: ok = gen_csr(&c, o); break;
 	default: ok = gen_fromint(&c, o); break;
 	}
 	if (!ok)

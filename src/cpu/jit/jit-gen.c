@@ -486,6 +486,10 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		call_helper(g, d, pc, false, false);
 		return true;
 	case K_END:
+		if (jit_fp_gen(g, d, pc)) { /* fflags/frm/fcsr accesses */
+			exit_const(g, pc + d->len, g->pending, true);
+			return false;
+		}
 		call_helper(g, d, pc, true, false);
 		return false;
 	case K_FENCE: /* the interpreter's fence is a host full barrier too */

@@ -91,8 +91,9 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 void jit_gen_trampolines(struct jit *j);
 
 /*
- * jit-fp.c: native code for the hot F/D instructions (false: not handled,
- * the caller calls the interpreter's handler). It uses these from
+ * jit-fp.c: native code for the hot F/D instructions and fflags/frm/fcsr
+ * accesses (false: not handled, the caller calls the interpreter's
+ * handler; a handled CSR access still ends the block). It uses these from
  * jit-gen.c: the block's emitter buffer and its per-block FP state word;
  * ldx/stx of guest x registers (mapped or in memory); and slow_path,
  * which ends a fast path: the n jcc fields go to a call of d's handler
