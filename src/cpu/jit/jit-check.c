@@ -166,6 +166,18 @@ static void copy_state(struct hart *s, const struct hart *h)
 	mmu_flush(s); /* new keys, and no stale translation */
 }
 
+/* Whether trap_check_irq would take an interrupt on h now (its rules). */
+static bool irq_due(const struct hart *h)
+{
+	uint64_t pend = trap_pending_irqs(h);
+	uint64_t m = pend & ~h->mideleg, s = pend & h->mideleg;
+	if (!(h->priv < PRV_M || (h->mstatus & MS_MIE)))
+		m = 0;
+	if (!(h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MS_SIE))))
+		s = 0;
+	return (m | s) != 0;
+}
+
 void jit_check_before(struct hart *h)
 {
 	struct jit_check *c = h->jit->check;
@@ -176,6 +188,12 @@ void jit_check_before(struct hart *h)
 	}
 	c->ext_high = ext;
 	copy_state(c->shadow, h);
+	/* A line can be up before its raiser sets the check flag: the shadow
+	 * would take that interrupt at the block's first instruction, the
+	 * block only at its next entry check. Raise the flag now so the block
+	 * stops at entry and both take it at the same point. */
+	if (irq_due(c->shadow))
+		hart_request_check(h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
 }
