@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 23);
+	unsigned form = (unsigned)(t_rand() % 31);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -223,6 +223,68 @@ static void one(struct x86_buf *b, FILE *s)
 		int32_t v = imm32();
 		x86_imul_rri(b, w, a, c, v);
 		fprintf(s, "imul%c $%d, %%%s, %%%s\n", q, v, rn[c], rn[a]);
+		break;
+	}
+	case 22: { /* SSE loads/stores */
+		const char *m = w ? "movsd" : "movss";
+		if (t_rand() % 2) {
+			x86_movs_load(b, w, a, base, d);
+			fprintf(s, "%s %d(%%%s), %%xmm%u\n", m, d, r64[base], a);
+		} else {
+			x86_movs_store(b, w, a, base, d);
+			fprintf(s, "%s %%xmm%u, %d(%%%s)\n", m, a, d, r64[base]);
+		}
+		break;
+	}
+	case 23: {
+		static const enum x86_sse ops[] = { X86_SQRT, X86_ADDS, X86_MULS, X86_SUBS, X86_DIVS };
+		static const char *names[] = { "sqrt", "add", "mul", "sub", "div" };
+		unsigned k = (unsigned)(t_rand() % 5);
+		x86_sse_rm(b, ops[k], w, a, base, d);
+		fprintf(s, "%s%s %d(%%%s), %%xmm%u\n", names[k], w ? "sd" : "ss", d, r64[base], a);
+		break;
+	}
+	case 24:
+		x86_ucomis_rm(b, w, a, base, d);
+		fprintf(s, "ucomis%c %d(%%%s), %%xmm%u\n", w ? 'd' : 's', d, r64[base], a);
+		break;
+	case 25:
+		x86_cvtsi2s(b, w, a, c);
+		fprintf(s, "cvtsi2s%cq %%%s, %%xmm%u\n", w ? 'd' : 's', r64[c], a);
+		break;
+	case 26: {
+		bool t = t_rand() % 2;
+		x86_cvts2si(b, w, t, a, c);
+		fprintf(s, "cvt%ss%c2si %%xmm%u, %%%s\n", t ? "t" : "", w ? 'd' : 's', c, r64[a]);
+		break;
+	}
+	case 27:
+		x86_cvts2s_rm(b, w, a, base, d);
+		fprintf(s, "%s %d(%%%s), %%xmm%u\n", w ? "cvtsd2ss" : "cvtss2sd", d, r64[base], a);
+		break;
+	case 28:
+		if (t_rand() % 2) {
+			x86_movd_rx(b, c, a);
+			fprintf(s, "movd %%xmm%u, %%%s\n", a, r32[c]);
+		} else {
+			uint32_t v = (uint32_t)t_rand();
+			if (t_rand() % 2) {
+				x86_test_mi(b, 1, base, d, v & 0xff);
+				fprintf(s, "testb $%u, %d(%%%s)\n", v & 0xff, d, r64[base]);
+			} else {
+				x86_test_mi(b, 4, base, d, v);
+				fprintf(s, "testl $%u, %d(%%%s)\n", v, d, r64[base]);
+			}
+		}
+		break;
+	case 29: {
+		static const enum x86_fma ops[] = { X86_VFMADD231, X86_VFMSUB231, X86_VFNMADD231,
+						    X86_VFNMSUB231 };
+		static const char *names[] = { "vfmadd231", "vfmsub231", "vfnmadd231", "vfnmsub231" };
+		unsigned k = (unsigned)(t_rand() % 4);
+		x86_vfma_rm(b, ops[k], w, a, c, base, d);
+		fprintf(s, "%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss", d,
+			r64[base], c, a);
 		break;
 	}
 	default: {

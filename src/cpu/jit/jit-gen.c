@@ -141,6 +141,10 @@ bool jit_ends_block(insn_fn fn)
 	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
+/* Most jumps one instruction's fast path may take to its slow path
+ * (jit-fp.c's MAX_SLOW must not exceed it). */
+#define COLD_JUMPS 8
+
 struct gen {
 	struct x86_buf b;
 	struct jit *j;
@@ -152,12 +156,15 @@ struct gen {
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	uint32_t fp;      /* jit-fp.c's per-block state */
+	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
 	unsigned ncold;
-	/* memory slow paths, emitted after the block's body (out of the hot
-	 * path's way) with the generator state of their instruction; last:
+	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
+	 * block's body (out of the hot path's way) with the generator state
+	 * of their instruction; last:
 	 * jit_gen_block zeroes everything before it */
 	struct cold {
-		uint8_t *slow[4], *done;
+		uint8_t *slow[COLD_JUMPS], *done;
 		const struct insn *d;
 		uint64_t pc;
 		unsigned pending;
@@ -471,6 +478,28 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 }
 
+
+/*
+ * Queue the slow path of the instruction just emitted: slow[] (n entries,
+ * NULL ones skipped) jump to it from the fast path; at_split/dirty_split
+ * are the loaded/dirty sets before the fast path began. gen_cold emits
+ * it after the block's body; it rejoins here, at the fast path's end.
+ */
+static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
+		     unsigned n, uint32_t at_split, uint32_t dirty_split)
+{
+	struct cold *c = &g->cold[g->ncold++];
+	for (unsigned k = 0; k < COLD_JUMPS; k++)
+		c->slow[k] = k < n ? slow[k] : NULL;
+	c->done = g->b.p;
+	c->d = d;
+	c->pc = pc;
+	c->pending = g->pending;
+	c->dirty_split = dirty_split;
+	c->dirty_fast = g->dirty;
+	c->loaded_fast = g->loaded;
+	c->at_split = at_split;
+}
 static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
@@ -510,16 +539,7 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
-	struct cold *c = &g->cold[g->ncold++];
-	memcpy(c->slow, slow, sizeof(c->slow));
-	c->done = b->p;
-	c->d = d;
-	c->pc = pc;
-	c->pending = g->pending;
-	c->dirty_split = dirty_split;
-	c->dirty_fast = g->dirty;
-	c->loaded_fast = g->loaded;
-	c->at_split = at_split;
+	add_cold(g, d, pc, slow, 4, at_split, dirty_split);
 	g->pending++;
 }
 
@@ -534,7 +554,7 @@ static void gen_cold(struct gen *g)
 	struct x86_buf *b = &g->b;
 	for (unsigned i = 0; i < g->ncold; i++) {
 		struct cold *c = &g->cold[i];
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < COLD_JUMPS; k++)
 			if (c->slow[k])
 				x86_patch_rel32(c->slow[k], b->p);
 		g->pending = c->pending;
@@ -721,9 +741,19 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	const struct form *f = form_of(d->fn);
 	switch (f->kind) {
 	case K_HELP:
+		g->split_loaded = g->loaded;
+		g->split_dirty = g->dirty;
+		if (jit_fp_gen(g, d, pc)) /* F/D ops with a native fast path */
+			return true;
 		call_helper(g, d, pc, false, false);
 		return true;
 	case K_END:
+		g->split_loaded = g->loaded;
+		g->split_dirty = g->dirty;
+		if (jit_fp_gen(g, d, pc)) { /* fflags/frm/fcsr accesses */
+			exit_const(g, pc + d->len, g->pending, true);
+			return false;
+		}
 		call_helper(g, d, pc, true, false);
 		return false;
 	case K_FENCE: /* the interpreter's fence is a host full barrier too */
@@ -895,4 +925,20 @@ void jit_gen_trampolines(struct jit *j)
 		abort(); /* cannot happen: the trampolines are ~70 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = JIT_TRAMP_BYTES;
+}
+
+/* ---- for jit-fp.c (see jit-int.h) ---- */
+struct x86_buf *jit_gen_buf(struct gen *g) { return &g->b; }
+uint32_t *jit_gen_fpstate(struct gen *g) { return &g->fp; }
+void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
+void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
+
+void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
+		       unsigned n)
+{
+	if (n > COLD_JUMPS)
+		abort(); /* cannot happen: jit-fp.c's MAX_SLOW is at most COLD_JUMPS */
+	if (n)
+		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty);
+	g->pending++;
 }

@@ -93,6 +93,24 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 /* jit-gen.c: the enter/exit trampolines at the start of the cache. */
 void jit_gen_trampolines(struct jit *j);
 
+/*
+ * jit-fp.c: native code for the hot F/D instructions and fflags/frm/fcsr
+ * accesses (false: not handled, the caller calls the interpreter's
+ * handler; a handled CSR access still ends the block). It uses these from
+ * jit-gen.c: the block's emitter buffer and its per-block FP state word;
+ * ldx/stx of guest x registers (mapped or in memory); and slow_path,
+ * which ends a fast path: the n jcc fields go to a call of d's handler
+ * (the inputs are untouched there), both paths join, and the insn counts.
+ */
+struct gen;
+bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
+struct x86_buf *jit_gen_buf(struct gen *g);
+uint32_t *jit_gen_fpstate(struct gen *g);
+void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
+void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
+void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
+		       unsigned n);
+
 /* jit-check.c */
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);

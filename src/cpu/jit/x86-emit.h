@@ -482,4 +482,101 @@ static inline void x86_ucomis(struct x86_buf *b, bool dbl, unsigned a, unsigned 
 	x86_modrm_rr(b, a, c);
 }
 
+/* ---- SSE/AVX scalar memory, conversion and FMA forms (jit-fp.c) ---------- */
+
+/* [pfx] [REX] 0F op ModRM: the legacy SSE shape; rm_mem selects [base+disp]. */
+static inline void x86_sse_op(struct x86_buf *b, uint8_t pfx, bool w, uint8_t op, unsigned reg,
+			      unsigned rm, bool rm_mem, int32_t disp)
+{
+	if (pfx)
+		x86_byte(b, pfx);
+	x86_rex(b, w, reg, rm, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, op);
+	if (rm_mem)
+		x86_modrm_mem(b, reg, rm, disp);
+	else
+		x86_modrm_rr(b, reg, rm);
+}
+
+/* movsd/movss xmm, [base+disp] and [base+disp], xmm */
+static inline void x86_movs_load(struct x86_buf *b, bool dbl, unsigned xmm, unsigned base,
+				 int32_t disp)
+{
+	x86_sse_op(b, dbl ? 0xf2 : 0xf3, false, 0x10, xmm, base, true, disp);
+}
+
+static inline void x86_movs_store(struct x86_buf *b, bool dbl, unsigned xmm, unsigned base,
+				  int32_t disp)
+{
+	x86_sse_op(b, dbl ? 0xf2 : 0xf3, false, 0x11, xmm, base, true, disp);
+}
+
+/* addsd/addss ... xmm, [base+disp] */
+static inline void x86_sse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned xmm,
+			      unsigned base, int32_t disp)
+{
+	x86_sse_op(b, dbl ? 0xf2 : 0xf3, false, op, xmm, base, true, disp);
+}
+
+/* ucomisd/ucomiss xmm, [base+disp] */
+static inline void x86_ucomis_rm(struct x86_buf *b, bool dbl, unsigned xmm, unsigned base,
+				 int32_t disp)
+{
+	x86_sse_op(b, dbl ? 0x66 : 0, false, 0x2e, xmm, base, true, disp);
+}
+
+/* cvtsi2sd/cvtsi2ss xmm, r64 */
+static inline void x86_cvtsi2s(struct x86_buf *b, bool dbl, unsigned xmm, unsigned r)
+{
+	x86_sse_op(b, dbl ? 0xf2 : 0xf3, true, 0x2a, xmm, r, false, 0);
+}
+
+/* cvt(t)sd2si/cvt(t)ss2si r64, xmm: trunc rounds toward zero, else MXCSR's
+ * mode; NaN and out of range give 1 << 63 */
+static inline void x86_cvts2si(struct x86_buf *b, bool dbl, bool trunc, unsigned r, unsigned xmm)
+{
+	x86_sse_op(b, dbl ? 0xf2 : 0xf3, true, trunc ? 0x2c : 0x2d, r, xmm, false, 0);
+}
+
+/* cvtsd2ss (from_dbl) / cvtss2sd xmm, [base+disp] */
+static inline void x86_cvts2s_rm(struct x86_buf *b, bool from_dbl, unsigned xmm, unsigned base,
+				 int32_t disp)
+{
+	x86_sse_op(b, from_dbl ? 0xf2 : 0xf3, false, 0x5a, xmm, base, true, disp);
+}
+
+/* movd r32, xmm (zero-extends into the 64-bit register) */
+static inline void x86_movd_rx(struct x86_buf *b, unsigned r, unsigned xmm)
+{
+	x86_sse_op(b, 0x66, false, 0x7e, xmm, r, false, 0);
+}
+
+/* test byte/dword [base+disp], imm (size 1 or 4) */
+static inline void x86_test_mi(struct x86_buf *b, unsigned size, unsigned base, int32_t disp,
+			       uint32_t imm)
+{
+	x86_rex(b, false, 0, base, false);
+	x86_byte(b, size == 1 ? 0xf6 : 0xf7);
+	x86_modrm_mem(b, 0, base, disp);
+	if (size == 1)
+		x86_byte(b, (uint8_t)imm);
+	else
+		x86_u32(b, imm);
+}
+
+/* FMA3 "231" forms: dst = +-(src * [base+disp]) +- dst, one rounding. */
+enum x86_fma { X86_VFMADD231 = 0xb9, X86_VFMSUB231 = 0xbb, X86_VFNMADD231 = 0xbd,
+	       X86_VFNMSUB231 = 0xbf };
+
+static inline void x86_vfma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, unsigned dst,
+			       unsigned src, unsigned base, int32_t disp)
+{
+	x86_byte(b, 0xc4); /* 3-byte VEX: map 0F38, pp = 66, L = 0, W = double */
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((base & 8) ? 0 : 0x20) | 0x02));
+	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src & 15) << 3) | 0x01));
+	x86_byte(b, op);
+	x86_modrm_mem(b, dst, base, disp);
+}
+
 #endif

@@ -1,0 +1,533 @@
+/*
+ * jit-fp.c - native x86-64 (SSE, FMA3) code for the hot F and D
+ * instructions, bit-exact to the interpreter (exec-fp.c).
+ *
+ * Each op is a fast path that handles only the cases where the host
+ * instruction's result and the RISC-V flags are known without reading
+ * MXCSR (whose flag reads cost ~30 cycles on the host), and a slow path
+ * that calls the interpreter's handler with the inputs untouched:
+ *  - rounding: static RNE, or dynamic with frm = RNE (a guard); RTZ for
+ *    conversions to integers. MXCSR stays at RNE (the interpreter restores
+ *    it after every op); its sticky flags are never read.
+ *  - fflags: the fast path raises nothing new. Inexact results need NX
+ *    already set in fflags (a guard; the flag is sticky, so after the first
+ *    inexact op of a program this holds); any result that could carry
+ *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
+ *    below 2^(emin+1) or zero) takes the slow path, which also produces the
+ *    canonical NaN. Sums are never tiny and inexact, so add/sub/sqrt only
+ *    leave for NaN/infinity. Conversions to integers detect inexactness
+ *    exactly (convert back and compare) and set NX themselves.
+ *  - NaN boxing: a single operand whose upper half is not all ones reads
+ *    as the canonical NaN: slow path. Single results keep the all-ones
+ *    upper half of the first operand's 64-bit load (scalar SSE ops keep
+ *    the destination's upper bits), so one 8-byte store writes them boxed.
+ *  - mstatus.FS: the first native op of a block checks FS != Off (the slow
+ *    path raises illegal instruction and leaves the block, so later ops in
+ *    the block need no check); the first one that writes an f register
+ *    marks FS dirty (nothing in a block can make it clean again: that is a
+ *    CSR write, which ends the block).
+ * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
+ * quiet comparisons with frflags/fsflags), which end the block like every
+ * CSR access but leave it through a chainable exit, not a helper call.
+ * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
+ *
+ * Threading: translation runs on the hart's vCPU thread.
+ */
+#include "cpu/jit/jit-int.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#define OFF(f) ((int32_t)offsetof(struct hart, f))
+#define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
+
+enum { FPB_FS_OK = 1, FPB_DIRTY = 2 }; /* per-block state bits */
+enum { RNE = 0, RTZ = 1, DYN = 7 };
+
+enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
+	     A_TOINT, A_FROMINT, A_CSR };
+
+/* a: x86 SSE op / FMA op / sgnj variant / compare kind / max */
+struct fop { insn_fn fn; uint8_t kind, dbl, a; };
+
+static const struct fop fops[] = {
+	{ op_fadd_s, A_ARITH, 0, X86_ADDS }, { op_fsub_s, A_ARITH, 0, X86_SUBS },
+	{ op_fmul_s, A_ARITH, 0, X86_MULS }, { op_fdiv_s, A_ARITH, 0, X86_DIVS },
+	{ op_fsqrt_s, A_ARITH, 0, X86_SQRT },
+	{ op_fadd_d, A_ARITH, 1, X86_ADDS }, { op_fsub_d, A_ARITH, 1, X86_SUBS },
+	{ op_fmul_d, A_ARITH, 1, X86_MULS }, { op_fdiv_d, A_ARITH, 1, X86_DIVS },
+	{ op_fsqrt_d, A_ARITH, 1, X86_SQRT },
+	/* rd = rs1*rs2 + rs3, - rs3, -(rs1*rs2) + rs3, -(rs1*rs2) - rs3 */
+	{ op_fmadd_s, A_FMA, 0, X86_VFMADD231 }, { op_fmsub_s, A_FMA, 0, X86_VFMSUB231 },
+	{ op_fnmsub_s, A_FMA, 0, X86_VFNMADD231 }, { op_fnmadd_s, A_FMA, 0, X86_VFNMSUB231 },
+	{ op_fmadd_d, A_FMA, 1, X86_VFMADD231 }, { op_fmsub_d, A_FMA, 1, X86_VFMSUB231 },
+	{ op_fnmsub_d, A_FMA, 1, X86_VFNMADD231 }, { op_fnmadd_d, A_FMA, 1, X86_VFNMSUB231 },
+	{ op_fsgnj_s, A_SGNJ, 0, 0 }, { op_fsgnjn_s, A_SGNJ, 0, 1 }, { op_fsgnjx_s, A_SGNJ, 0, 2 },
+	{ op_fsgnj_d, A_SGNJ, 1, 0 }, { op_fsgnjn_d, A_SGNJ, 1, 1 }, { op_fsgnjx_d, A_SGNJ, 1, 2 },
+	{ op_fmv_x_w, A_MVXF, 0, 0 }, { op_fmv_x_d, A_MVXF, 1, 0 },
+	{ op_fmv_w_x, A_MVFX, 0, 0 }, { op_fmv_d_x, A_MVFX, 1, 0 },
+	{ op_feq_s, A_CMP, 0, X86_CC_E }, { op_flt_s, A_CMP, 0, X86_CC_B },
+	{ op_fle_s, A_CMP, 0, X86_CC_BE },
+	{ op_feq_d, A_CMP, 1, X86_CC_E }, { op_flt_d, A_CMP, 1, X86_CC_B },
+	{ op_fle_d, A_CMP, 1, X86_CC_BE },
+	{ op_fmin_s, A_MINMAX, 0, 0 }, { op_fmax_s, A_MINMAX, 0, 1 },
+	{ op_fmin_d, A_MINMAX, 1, 0 }, { op_fmax_d, A_MINMAX, 1, 1 },
+	{ op_fcvt_s_d, A_S_D, 0, 0 }, { op_fcvt_d_s, A_D_S, 1, 0 },
+	{ op_fcvt_int_s, A_TOINT, 0, 0 }, { op_fcvt_int_d, A_TOINT, 1, 0 },
+	{ op_fcvt_s_int, A_FROMINT, 0, 0 }, { op_fcvt_d_int, A_FROMINT, 1, 0 },
+	/* fflags/frm/fcsr accesses (others: helper); dbl = immediate form,
+	 * a = 0 write, 1 set, 2 clear */
+	{ op_csrrw, A_CSR, 0, 0 }, { op_csrrs, A_CSR, 0, 1 }, { op_csrrc, A_CSR, 0, 2 },
+	{ op_csrrwi, A_CSR, 1, 0 }, { op_csrrsi, A_CSR, 1, 1 }, { op_csrrci, A_CSR, 1, 2 },
+};
+
+#define MAX_SLOW 8
+
+/* One op being translated: its slow-path branches collect here. */
+struct fctx {
+	struct gen *g;
+	struct x86_buf *b;
+	const struct insn *d;
+	uint32_t *st;
+	uint8_t *slow[MAX_SLOW];
+	unsigned n;
+};
+
+static void to_slow(struct fctx *c, enum x86_cc cc)
+{
+	c->slow[c->n++] = x86_jcc(c->b, cc);
+}
+
+/* FS != Off, once per block (see the file comment). */
+static void fs_check(struct fctx *c)
+{
+	if (*c->st & FPB_FS_OK)
+		return;
+	x86_test_mi(c->b, 4, X86_RBX, OFF(mstatus), (uint32_t)MS_FS);
+	to_slow(c, X86_CC_E);
+}
+
+/* Written an f register: FS = Dirty, once per block. Call after the last
+ * branch to the slow path, which sets it itself. */
+static void fs_dirty(struct fctx *c)
+{
+	if (*c->st & FPB_DIRTY)
+		return;
+	x86_alu_mi(c->b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
+	*c->st |= FPB_DIRTY;
+}
+
+/* The op rounds: only RNE here (dynamic: guard frm == RNE). */
+static bool rm_rne(struct fctx *c)
+{
+	if (c->d->rm == DYN) {
+		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
+		to_slow(c, X86_CC_NE);
+		return true;
+	}
+	return c->d->rm == RNE;
+}
+
+/* The op is exact: any valid mode (dynamic: frm 5..7 is illegal). */
+static void rm_valid(struct fctx *c)
+{
+	if (c->d->rm == DYN) {
+		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), 4);
+		to_slow(c, X86_CC_A);
+	}
+}
+
+/* An inexact result may be left unflagged only when NX is already set. */
+static void nx_set(struct fctx *c)
+{
+	x86_test_mi(c->b, 1, X86_RBX, OFF(fflags), 1);
+	to_slow(c, X86_CC_E);
+}
+
+/* A single operand must be NaN-boxed (else it reads as the canonical NaN). */
+static void boxed(struct fctx *c, unsigned r)
+{
+	x86_alu_mi(c->b, X86_CMP, false, X86_RBX, FO(r) + 4, -1);
+	to_slow(c, X86_CC_NE);
+}
+
+/*
+ * RAX = a result's bits. Leave for the slow path when its exponent is all
+ * ones (NaN, infinity) or, with tiny, below emin + 1 (zero, subnormal,
+ * the smallest normal binade): the only results that can carry flags
+ * other than NX.
+ */
+static void result_check(struct fctx *c, bool dbl, bool tiny)
+{
+	struct x86_buf *b = c->b;
+	unsigned emax = dbl ? 0x7ff : 0xff;
+	x86_mov_rr(b, dbl, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 52 : 23);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, (int32_t)emax);
+	if (tiny) {
+		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
+		to_slow(c, X86_CC_A);
+	} else {
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
+		to_slow(c, X86_CC_E);
+	}
+}
+
+static bool host_fma(void)
+{
+	return __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+}
+
+/* add/sub/mul/div/sqrt and the fused multiply-adds */
+static bool gen_arith(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl, fma = o->kind == A_FMA;
+	if (fma && !host_fma())
+		return false;
+	if (!rm_rne(c))
+		return false;
+	nx_set(c);
+	if (!dbl) {
+		boxed(c, d->rs1);
+		if (o->a != X86_SQRT)
+			boxed(c, d->rs2);
+		if (fma)
+			boxed(c, d->rs3);
+	}
+	if (fma) { /* xmm0 = rs3 (the addend, boxed), xmm1 = rs1 */
+		x86_movs_load(b, true, 0, X86_RBX, FO(d->rs3));
+		x86_movs_load(b, true, 1, X86_RBX, FO(d->rs1));
+		x86_vfma_rm(b, o->a, dbl, 0, 1, X86_RBX, FO(d->rs2));
+	} else {
+		x86_movs_load(b, true, 0, X86_RBX, FO(d->rs1)); /* 8 bytes: the box too */
+		if (o->a == X86_SQRT)
+			x86_sse_rr(b, X86_SQRT, dbl, 0, 0);
+		else
+			x86_sse_rm(b, o->a, dbl, 0, X86_RBX, FO(d->rs2));
+	}
+	x86_movq_rx(b, X86_RAX, 0);
+	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
+	result_check(c, dbl, fma || !sum);
+	/* from xmm0: the check's movq stays off the f register's dependency chain */
+	x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+	fs_dirty(c);
+	return true;
+}
+
+/* fsgnj/fsgnjn/fsgnjx: bit operations on the (boxed) encodings */
+static bool gen_sgnj(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	if (!o->dbl) {
+		boxed(c, d->rs1);
+		boxed(c, d->rs2);
+	}
+	uint64_t sign = o->dbl ? 1ull << 63 : 1ull << 31;
+	x86_load(b, 8, false, X86_RAX, X86_RBX, FO(d->rs1));
+	if (d->rs1 != d->rs2 || o->a == 1) {
+		x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
+		x86_mov_imm(b, X86_RDX, sign);
+		x86_alu_rr(b, X86_AND, true, X86_RCX, X86_RDX); /* rs2's sign */
+		if (o->a == 1)
+			x86_alu_rr(b, X86_XOR, true, X86_RCX, X86_RDX);
+		if (o->a != 2) {
+			x86_unary(b, X86_NOT, true, X86_RDX);
+			x86_alu_rr(b, X86_AND, true, X86_RAX, X86_RDX);
+		}
+		x86_alu_rr(b, o->a == 2 ? X86_XOR : X86_OR, true, X86_RAX, X86_RCX);
+	} else if (o->a == 2) { /* fabs */
+		x86_mov_imm(b, X86_RDX, ~sign);
+		x86_alu_rr(b, X86_AND, true, X86_RAX, X86_RDX);
+	} /* else fmv: a copy */
+	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	fs_dirty(c);
+	return true;
+}
+
+/* fmv.x.w / fmv.x.d and fmv.w.x / fmv.d.x */
+static bool gen_mv(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	if (o->kind == A_MVXF) {
+		if (!d->rd)
+			return true;
+		x86_load(b, o->dbl ? 8 : 4, !o->dbl, X86_RAX, X86_RBX, FO(d->rs1));
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+		return true;
+	}
+	jit_gen_ldx(c->g, X86_RAX, d->rs1);
+	if (!o->dbl) {
+		x86_mov_rr(b, false, X86_RAX, X86_RAX);
+		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
+		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
+	}
+	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	fs_dirty(c);
+	return true;
+}
+
+/* feq/flt/fle: ordered operands only (NaNs decide flags in the helper) */
+static bool gen_cmp(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	if (!o->dbl) {
+		boxed(c, d->rs1);
+		boxed(c, d->rs2);
+	}
+	x86_movs_load(b, o->dbl, 0, X86_RBX, FO(d->rs1));
+	x86_ucomis_rm(b, o->dbl, 0, X86_RBX, FO(d->rs2));
+	to_slow(c, X86_CC_P);
+	if (d->rd) {
+		x86_setcc(b, o->a, X86_RAX);
+		x86_extend_rr(b, 1, false, X86_RAX, X86_RAX);
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	}
+	return true;
+}
+
+/* fmin/fmax: ordered operands only; equal ones (+0/-0) pick by sign bit */
+static bool gen_minmax(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl, max = o->a;
+	if (!dbl) {
+		boxed(c, d->rs1);
+		boxed(c, d->rs2);
+	}
+	x86_load(b, 8, false, X86_RAX, X86_RBX, FO(d->rs1));
+	x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
+	x86_movq_xr(b, 0, X86_RAX);
+	x86_movq_xr(b, 1, X86_RDX);
+	x86_ucomis(b, dbl, 0, 1);
+	to_slow(c, X86_CC_P);
+	uint8_t *eq = x86_jcc(b, X86_CC_E);
+	x86_cmov(b, max ? X86_CC_B : X86_CC_A, true, X86_RAX, X86_RDX);
+	uint8_t *done = x86_jmp(b);
+	x86_patch_rel32(eq, b->p);
+	x86_alu_rr(b, max ? X86_AND : X86_OR, true, X86_RAX, X86_RDX);
+	x86_patch_rel32(done, b->p);
+	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	fs_dirty(c);
+	return true;
+}
+
+/* fcvt.s.d (rounds) and fcvt.d.s (exact) */
+static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	if (o->kind == A_S_D) {
+		if (!rm_rne(c))
+			return false;
+		nx_set(c);
+		x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
+		x86_movd_rx(b, X86_RAX, 0);
+		result_check(c, false, true);
+		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
+		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
+		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	} else {
+		rm_valid(c);
+		boxed(c, d->rs1);
+		x86_cvts2s_rm(b, false, 0, X86_RBX, FO(d->rs1));
+		x86_ucomis(b, true, 0, 0);
+		to_slow(c, X86_CC_P); /* NaN: canonical, NV for sNaN */
+		x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+	}
+	fs_dirty(c);
+	return true;
+}
+
+/*
+ * Float to integer (type in rs2: w, wu, l, lu). In range, the host's
+ * conversion is the answer; NX is exact: convert back (exact: either x
+ * was already an integer or |t| < 2^p) and compare. Out of range and NaN
+ * (the host's 1 << 63) leave for the helper's saturation and NV.
+ */
+static bool gen_toint(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl, trunc = d->rm == RTZ;
+	unsigned type = d->rs2;
+	if (!trunc && !rm_rne(c))
+		return false;
+	if (!dbl)
+		boxed(c, d->rs1);
+	x86_movs_load(b, dbl, 0, X86_RBX, FO(d->rs1));
+	x86_cvts2si(b, dbl, trunc, X86_RAX, 0);
+	switch (type) {
+	case 0: /* w: fits in int32 */
+		x86_extend_rr(b, 4, true, X86_RCX, X86_RAX);
+		x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RAX);
+		to_slow(c, X86_CC_NE);
+		break;
+	case 1: /* wu: 0 <= t < 2^32 */
+		x86_mov_rr(b, true, X86_RCX, X86_RAX);
+		x86_shift_ri(b, X86_SHR, true, X86_RCX, 32);
+		to_slow(c, X86_CC_NE);
+		break;
+	case 2: /* l: not 1 << 63 */
+		x86_alu_ri(b, X86_CMP, true, X86_RAX, 1);
+		to_slow(c, X86_CC_O);
+		break;
+	default: /* lu: 0 <= t < 2^63 */
+		x86_test_rr(b, true, X86_RAX, X86_RAX);
+		to_slow(c, X86_CC_S);
+		break;
+	}
+	x86_cvtsi2s(b, dbl, 1, X86_RAX);
+	x86_ucomis(b, dbl, 0, 1);
+	uint8_t *exact = x86_jcc(b, X86_CC_E);
+	x86_alu_mi(b, X86_OR, false, X86_RBX, OFF(fflags), 1);
+	x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
+	x86_patch_rel32(exact, b->p);
+	if (d->rd) {
+		if (type == 1)
+			x86_extend_rr(b, 4, true, X86_RAX, X86_RAX);
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	}
+	return true;
+}
+
+/* Integer to float (type in rs2): exact (|v| < 2^p) values only. */
+static bool gen_fromint(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl;
+	unsigned type = d->rs2;
+	unsigned p = dbl ? 53 : 24;
+	rm_valid(c);
+	jit_gen_ldx(c->g, X86_RAX, d->rs1);
+	if (type == 0)
+		x86_extend_rr(b, 4, true, X86_RAX, X86_RAX);
+	else if (type == 1)
+		x86_mov_rr(b, false, X86_RAX, X86_RAX);
+	if (type == 0 || type == 2) { /* signed: -2^p <= v < 2^p */
+		if (!(type == 0 && dbl)) {
+			x86_mov_rr(b, true, X86_RCX, X86_RAX);
+			x86_shift_ri(b, X86_SAR, true, X86_RCX, (uint8_t)p);
+			x86_alu_ri(b, X86_ADD, true, X86_RCX, 1);
+			x86_alu_ri(b, X86_CMP, true, X86_RCX, 1);
+			to_slow(c, X86_CC_A);
+		}
+	} else if (!(type == 1 && dbl)) { /* unsigned: v < 2^p */
+		x86_mov_rr(b, true, X86_RCX, X86_RAX);
+		x86_shift_ri(b, X86_SHR, true, X86_RCX, (uint8_t)p);
+		to_slow(c, X86_CC_NE);
+	}
+	x86_cvtsi2s(b, dbl, 0, X86_RAX);
+	if (dbl) {
+		x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+	} else {
+		x86_movd_rx(b, X86_RAX, 0);
+		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
+		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
+		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	}
+	fs_dirty(c);
+	return true;
+}
+
+/*
+ * csrrw/csrrs/csrrc(i) on fflags (1), frm (2), fcsr (3), as csr.c does
+ * them: FS Off is illegal (the helper raises it); set/clear with x0 or a
+ * zero immediate do not write; a write marks FS dirty.
+ */
+static bool gen_csr(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	unsigned csr = d->csr;
+	bool write = o->a == 0 || d->rs1 != 0;
+	if (o->dbl)
+		x86_mov_imm(b, X86_RCX, d->rs1);
+	else
+		jit_gen_ldx(c->g, X86_RCX, d->rs1);
+	x86_load(b, 4, false, X86_RAX, X86_RBX, csr == 1 ? OFF(fflags) : OFF(frm));
+	if (csr == 3) {
+		x86_shift_ri(b, X86_SHL, false, X86_RAX, 5);
+		x86_alu_rm(b, X86_OR, false, X86_RAX, X86_RBX, OFF(fflags));
+	}
+	if (write) {
+		if (o->a == 0) {
+			x86_mov_rr(b, true, X86_RDX, X86_RCX);
+		} else if (o->a == 1) {
+			x86_mov_rr(b, true, X86_RDX, X86_RAX);
+			x86_alu_rr(b, X86_OR, true, X86_RDX, X86_RCX);
+		} else {
+			x86_mov_rr(b, true, X86_RDX, X86_RCX);
+			x86_unary(b, X86_NOT, true, X86_RDX);
+			x86_alu_rr(b, X86_AND, true, X86_RDX, X86_RAX);
+		}
+		if (csr != 2) {
+			x86_mov_rr(b, false, X86_RCX, X86_RDX);
+			x86_alu_ri(b, X86_AND, false, X86_RCX, 31);
+			x86_store(b, 4, X86_RCX, X86_RBX, OFF(fflags));
+		}
+		if (csr != 1) {
+			if (csr == 3)
+				x86_shift_ri(b, X86_SHR, false, X86_RDX, 5);
+			x86_alu_ri(b, X86_AND, false, X86_RDX, 7);
+			x86_store(b, 4, X86_RDX, X86_RBX, OFF(frm));
+		}
+		fs_dirty(c);
+	}
+	if (d->rd)
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	return true;
+}
+
+static const struct fop *fop_of(insn_fn fn)
+{
+	for (unsigned i = 0; i < sizeof(fops) / sizeof(fops[0]); i++)
+		if (fops[i].fn == fn)
+			return &fops[i];
+	return NULL;
+}
+
+bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
+{
+	const struct fop *o = fop_of(d->fn);
+	if (!o)
+		return false;
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g), .n = 0 };
+	/* Decide first whether the op is native: nothing may be emitted for a
+	 * helper-only op (the caller emits the call). */
+	bool fma_ok = o->kind != A_FMA || host_fma();
+	bool rm_ok = d->rm == DYN || d->rm == RNE ||
+		     (o->kind == A_TOINT && d->rm == RTZ) ||
+		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
+		      o->kind != A_TOINT);
+	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
+		return false;
+	fs_check(&c);
+	bool ok;
+	switch (o->kind) {
+	case A_ARITH:
+	case A_FMA: ok = gen_arith(&c, o); break;
+	case A_SGNJ: ok = gen_sgnj(&c, o); break;
+	case A_MVXF:
+	case A_MVFX: ok = gen_mv(&c, o); break;
+	case A_CMP: ok = gen_cmp(&c, o); break;
+	case A_MINMAX: ok = gen_minmax(&c, o); break;
+	case A_S_D:
+	case A_D_S: ok = gen_fcvt_ff(&c, o); break;
+	case A_TOINT: ok = gen_toint(&c, o); break;
+	case A_CSR: ok = gen_csr(&c, o); break;
+	default: ok = gen_fromint(&c, o); break;
+	}
+	if (!ok)
+		abort(); /* cannot happen: the checks above match the generators' */
+	jit_gen_slow_path(g, d, pc, c.slow, c.n);
+	*c.st |= FPB_FS_OK;
+	return true;
+}
