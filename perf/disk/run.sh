@@ -80,7 +80,24 @@ print(json.dumps(d))' "$fmt" "$c" "$r" >>"$res"
   done
 done
 
-python3 - "$res" <<'PY'
+# The device path alone (no guest): perf/disk/bench-vblk on the same images,
+# raw and qcow2 interleaved per round; reactor CPU per request is the figure
+# that load on the machine does not move much.
+dev_res="$dir/disk-device.jsonl"
+: >"$dev_res"
+if [ -x "$build/perf/disk/bench-vblk" ]; then
+  for c in rr1 rr32 seq1m; do
+    for ((r = 1; r <= rounds; r++)); do
+      for fmt in raw qcow2; do
+        f=$raw; [ "$fmt" = qcow2 ] && f=$qcow
+        "$build/perf/disk/bench-vblk" "$f" "$fmt" "$c" "$secs" |
+          python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); d["round"]=int(sys.argv[1]); print(json.dumps(d))' "$r" >>"$dev_res" || true
+      done
+    done
+  done
+fi
+
+python3 - "$res" "$dev_res" <<'PY'
 import json, statistics, sys
 metric = {"hdparm": "hdparm_t", "dd": "dd_seqread_1m_direct", "rr1": "randread_qd1_iops",
           "rw1": "randwrite_qd1_iops", "rr32": "randread_qd32_iops", "rw32": "randwrite_qd32_iops"}
@@ -126,4 +143,20 @@ for case in metric:
             print(json.dumps({"suite": "disk", "metric": "qcow2_vs_raw_%s_%s" % (metric[case], emu),
                               "value": med(rs), "unit": "ratio", "anchor": "raw (same rounds)",
                               "anchor_value": 1.0}))
+# Device path alone: qcow2 against raw, throughput and reactor CPU per request.
+dev = {}
+for l in open(sys.argv[2]):
+    d = json.loads(l)
+    case, fmt = d["metric"][len("vblk_"):].rsplit("_", 1)
+    dev.setdefault(case, {}).setdefault(d["round"], {})[fmt] = d
+for case, by_round in dev.items():
+    full = [x for x in by_round.values() if "raw" in x and "qcow2" in x]
+    if not full:
+        continue
+    print(json.dumps({"suite": "disk-device", "metric": "vblk_%s_qcow2" % case,
+                      "value": med([x["qcow2"]["value"] for x in full]), "unit": "req/s",
+                      "anchor": "raw", "anchor_value": med([x["raw"]["value"] for x in full]),
+                      "ratio": med([x["qcow2"]["value"] / x["raw"]["value"] for x in full]),
+                      "reactor_cpu_ns_per_req_qcow2": med([x["qcow2"]["reactor_cpu_ns_per_req"] for x in full]),
+                      "reactor_cpu_ns_per_req_raw": med([x["raw"]["reactor_cpu_ns_per_req"] for x in full])}))
 PY
