@@ -134,6 +134,7 @@ static void post(struct slot *s, unsigned i, uint32_t type, uint64_t sector)
 	for (unsigned k = 0; k < s->nseg; k++) /* scattered: every other page */
 		desc(t, 1 + k, s->data + 8192ull * k, 4096, 1 | (in ? 2 : 0), (uint16_t)(2 + k));
 	desc(t, 1 + s->nseg, s->status, 1, 2, 0);
+	*(uint8_t *)gp(s->status) = 0xff; /* the device must write it */
 	desc(gp(q_desc), i, s->table, 16 * (s->nseg + 2), 4, 0);
 	memcpy((uint8_t *)gp(q_avail) + 4 + 2 * (avail_idx % QSIZE), &(uint16_t){ (uint16_t)i }, 2);
 }
