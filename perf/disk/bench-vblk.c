@@ -47,7 +47,7 @@ static uint64_t brk_off = 4096;
 static struct virtio_mmio *dev;
 static struct loop *loop;
 static uint64_t q_desc, q_avail, q_used;
-static uint16_t avail_idx, last_used;
+static uint16_t avail_idx, staged, last_used; /* staged: posted, not yet published */
 static pthread_mutex_t irq_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t irq_cv = PTHREAD_COND_INITIALIZER;
 static int irq_level;
@@ -130,21 +130,23 @@ static void post(struct slot *s, unsigned i, uint32_t type, uint64_t sector)
 	memset(h, 0, 16);
 	memcpy(h, &type, 4);
 	memcpy(h + 8, &sector, 8);
-	desc(t, 0, s->hdr, 16, 0, 1);
+	desc(t, 0, s->hdr, 16, 1 /* NEXT */, 1);
 	for (unsigned k = 0; k < s->nseg; k++) /* scattered: every other page */
 		desc(t, 1 + k, s->data + 8192ull * k, 4096, 1 | (in ? 2 : 0), (uint16_t)(2 + k));
 	desc(t, 1 + s->nseg, s->status, 1, 2, 0);
 	*(uint8_t *)gp(s->status) = 0xff; /* the device must write it */
 	desc(gp(q_desc), i, s->table, 16 * (s->nseg + 2), 4, 0);
-	memcpy((uint8_t *)gp(q_avail) + 4 + 2 * (avail_idx % QSIZE), &(uint16_t){ (uint16_t)i }, 2);
+	memcpy((uint8_t *)gp(q_avail) + 4 + 2 * ((uint16_t)(avail_idx + staged++) % QSIZE),
+	       &(uint16_t){ (uint16_t)i }, 2);
 }
 
-/* Publish n new entries and kick if the device asked (EVENT_IDX). */
-static void publish(uint16_t n)
+/* Publish the staged entries and kick if the device asked (EVENT_IDX). */
+static void publish(void)
 {
 	uint16_t old = avail_idx, ev;
 
-	avail_idx += n;
+	avail_idx += staged;
+	staged = 0;
 	__atomic_store_n((uint16_t *)((uint8_t *)gp(q_avail) + 2), avail_idx, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	memcpy(&ev, (uint8_t *)gp(q_used) + 4 + 8 * QSIZE, 2);
@@ -239,16 +241,22 @@ int main(int argc, char **argv)
 		uint64_t off = nseg > 1 ? (seq++ * 4096ull * nseg) % span
 				       : (next_rand() % (span / 4096)) * 4096;
 		post(&sl[i], i, type, off / 512);
-		publish(1);
+		publish();
 	}
 	while (loop_now_ns() - t0 < (uint64_t)(secs * 1e9)) {
 		uint16_t used, n = 0;
 
-		pthread_mutex_lock(&irq_mu);
-		while (!irq_level)
-			pthread_cond_wait(&irq_cv, &irq_mu);
-		pthread_mutex_unlock(&irq_mu);
-		wr(0x64, rd(0x60)); /* ISR read + ack, as the guest's handler does */
+		/* Sleep only if nothing new is used (checked after used_event
+		 * was published, as Linux's virtqueue_enable_cb does). */
+		if (__atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE) ==
+		    last_used) {
+			pthread_mutex_lock(&irq_mu);
+			while (!irq_level)
+				pthread_cond_wait(&irq_cv, &irq_mu);
+			pthread_mutex_unlock(&irq_mu);
+		}
+		if (irq_level)
+			wr(0x64, rd(0x60)); /* ISR read + ack, as the guest's handler does */
 		used = __atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE);
 		while (last_used != used) {
 			uint32_t id;
@@ -256,7 +264,8 @@ int main(int argc, char **argv)
 			memcpy(&id, (uint8_t *)gp(q_used) + 4 + 8 * (last_used % QSIZE), 4);
 			last_used++;
 			if (id >= qd || *(uint8_t *)gp(sl[id].status) != 0) {
-				fprintf(stderr, "bench-vblk: request failed (id %u)\n", id);
+				fprintf(stderr, "bench-vblk: request %u failed (status %u)\n", id,
+					id < qd ? *(uint8_t *)gp(sl[id].status) : 0u);
 				return 1;
 			}
 			done++;
@@ -267,8 +276,9 @@ int main(int argc, char **argv)
 		}
 		/* Interrupt me at the next completion. */
 		memcpy((uint8_t *)gp(q_avail) + 4 + 2 * QSIZE, &last_used, 2);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (n)
-			publish(n);
+			publish();
 	}
 	t1 = loop_now_ns();
 	c1 = thread_cpu_ns(th);
