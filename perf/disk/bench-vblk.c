@@ -180,6 +180,57 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
+/* Where the next request goes: 1 MiB steps for seq1m, else random 4 KiB. */
+static uint64_t next_sector(unsigned nseg, uint64_t span, uint64_t *seq)
+{
+	uint64_t off = nseg > 1 ? ((*seq)++ * 4096ull * nseg) % span
+			       : (next_rand() % (span / 4096)) * 4096;
+
+	return off / 512;
+}
+
+/* One driver round: sleep until the interrupt (unless completions are
+ * already there), ack it, check and re-post every completed request, ask
+ * for an interrupt at the next completion, publish. -1 on a failed one. */
+static int reap(struct slot *sl, unsigned qd, uint32_t type, uint64_t span, uint64_t *seq,
+		uint64_t *done)
+{
+	uint16_t used, n = 0;
+
+	/* Sleep only if nothing new is used (checked after used_event was
+	 * published, as Linux's virtqueue_enable_cb does). */
+	if (__atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE) ==
+	    last_used) {
+		pthread_mutex_lock(&irq_mu);
+		while (!irq_level)
+			pthread_cond_wait(&irq_cv, &irq_mu);
+		pthread_mutex_unlock(&irq_mu);
+	}
+	if (irq_level)
+		wr(0x64, rd(0x60)); /* ISR read + ack, as the guest's handler does */
+	used = __atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE);
+	while (last_used != used) {
+		uint32_t id;
+
+		memcpy(&id, (uint8_t *)gp(q_used) + 4 + 8 * (last_used % QSIZE), 4);
+		last_used++;
+		if (id >= qd || *(uint8_t *)gp(sl[id].status) != 0) {
+			fprintf(stderr, "bench-vblk: request %u failed (status %u)\n", id,
+				id < qd ? *(uint8_t *)gp(sl[id].status) : 0u);
+			return -1;
+		}
+		(*done)++;
+		post(&sl[id], id, type, next_sector(sl[id].nseg, span, seq));
+		n++;
+	}
+	/* Interrupt me at the next completion. */
+	memcpy((uint8_t *)gp(q_avail) + 4 + 2 * QSIZE, &last_used, 2);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (n)
+		publish();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct blk_open_opts o = { 0 };
@@ -238,48 +289,12 @@ int main(int argc, char **argv)
 	t0 = loop_now_ns();
 	c0 = thread_cpu_ns(th);
 	for (unsigned i = 0; i < qd; i++) {
-		uint64_t off = nseg > 1 ? (seq++ * 4096ull * nseg) % span
-				       : (next_rand() % (span / 4096)) * 4096;
-		post(&sl[i], i, type, off / 512);
+		post(&sl[i], i, type, next_sector(nseg, span, &seq));
 		publish();
 	}
-	while (loop_now_ns() - t0 < (uint64_t)(secs * 1e9)) {
-		uint16_t used, n = 0;
-
-		/* Sleep only if nothing new is used (checked after used_event
-		 * was published, as Linux's virtqueue_enable_cb does). */
-		if (__atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE) ==
-		    last_used) {
-			pthread_mutex_lock(&irq_mu);
-			while (!irq_level)
-				pthread_cond_wait(&irq_cv, &irq_mu);
-			pthread_mutex_unlock(&irq_mu);
-		}
-		if (irq_level)
-			wr(0x64, rd(0x60)); /* ISR read + ack, as the guest's handler does */
-		used = __atomic_load_n((uint16_t *)((uint8_t *)gp(q_used) + 2), __ATOMIC_ACQUIRE);
-		while (last_used != used) {
-			uint32_t id;
-
-			memcpy(&id, (uint8_t *)gp(q_used) + 4 + 8 * (last_used % QSIZE), 4);
-			last_used++;
-			if (id >= qd || *(uint8_t *)gp(sl[id].status) != 0) {
-				fprintf(stderr, "bench-vblk: request %u failed (status %u)\n", id,
-					id < qd ? *(uint8_t *)gp(sl[id].status) : 0u);
-				return 1;
-			}
-			done++;
-			uint64_t off = nseg > 1 ? (seq++ * 4096ull * nseg) % span
-					       : (next_rand() % (span / 4096)) * 4096;
-			post(&sl[id], id, type, off / 512);
-			n++;
-		}
-		/* Interrupt me at the next completion. */
-		memcpy((uint8_t *)gp(q_avail) + 4 + 2 * QSIZE, &last_used, 2);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (n)
-			publish();
-	}
+	while (loop_now_ns() - t0 < (uint64_t)(secs * 1e9))
+		if (reap(sl, qd, type, span, &seq, &done) < 0)
+			return 1;
 	t1 = loop_now_ns();
 	c1 = thread_cpu_ns(th);
 	/* Let the last requests land, then stop the reactor. */
