@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # The disk suite: the same kernel, initramfs and image under ringvm and
 # qemu-system-riscv64 (virtio-blk, cache=none, aio=io_uring for both), raw
-# and qcow2, running guest test disk-bench (hdparm -t, dd 1 MiB O_DIRECT,
-# rwtest 4 KiB random read/write at QD1 and QD32); the host's own speed on
-# the same file with fio (O_DIRECT, io_uring) is the limit.
+# and qcow2 (the qcow2 is `ringvm-img convert` of the raw one: every cluster
+# allocated, the same file for both emulators), running guest test disk-bench
+# one case per boot:
+#   hdparm  busybox hdparm -t (buffered sequential reads)
+#   dd      dd bs=1M iflag=direct, 512 MiB (sequential O_DIRECT, QD1)
+#   rr1/rw1/rr32/rw32  rwtest 4 KiB random O_DIRECT reads/writes, QD1 / QD32
+# Interleaved: for each case, RINGVM_PERF_ROUNDS rounds of (ringvm raw, QEMU
+# raw, ringvm qcow2, QEMU qcow2, host fio on the raw file: O_DIRECT io_uring,
+# the same block size and queue depth; 1 MiB QD1 reads for hdparm and dd).
+# The shared disk drifts many-fold within minutes, so each figure is the
+# median over rounds and "ratio" (ringvm/QEMU) and qcow2_vs_raw are medians
+# of per-round ratios.
 # Each ringvm figure carries QEMU's as its anchor and the host's as "host".
-# Env: RINGVM_BUILD (required), RINGVM_PERF_DIR, RINGVM_PERF_SECONDS,
-# RINGVM_GUEST_DIR (else guest/build.sh), RINGVM_ACCEL (default jit).
+# Env: RINGVM_BUILD (required), RINGVM_PERF_DIR (where the images live: the
+# host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
+# (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
+# RINGVM_PERF_FORMATS, RINGVM_GUEST_DIR (else guest/build.sh), RINGVM_ACCEL
+# (default jit).
 set -euo pipefail
 build=${RINGVM_BUILD:?set RINGVM_BUILD}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${RINGVM_PERF_DIR:-/var/tmp/ringvm-perf}
-secs=${RINGVM_PERF_SECONDS:-5}
+secs=${RINGVM_PERF_SECONDS:-3}
+rounds=${RINGVM_PERF_ROUNDS:-3}
+cases=${RINGVM_PERF_CASES:-hdparm dd rr1 rw1 rr32 rw32}
+formats=${RINGVM_PERF_FORMATS:-raw qcow2}
 accel=${RINGVM_ACCEL:-jit}
 guest=${RINGVM_GUEST_DIR:-$("$src/guest/build.sh" | tail -n1)}
 mkdir -p "$dir"
@@ -23,53 +38,125 @@ fi
 rm -f "$qcow"
 "$build/ringvm-img" convert -f raw -O qcow2 "$raw" "$qcow"
 
-host_fio() { # host_fio RW BS QD -> IOPS and MiB/s
-  fio --name=h --filename="$raw" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" \
-      --iodepth="$3" --runtime="$secs" --time_based --output-format=json 2>/dev/null |
-    python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; d=j["read"] if j["read"]["io_bytes"] else j["write"]; print(round(d["iops"]), round(d["bw"]/1024, 1))'
+guest_run() { # guest_run EMU FMT CASE -> one JSON line (guestrun.py's)
+  local f=$raw; [ "$2" = qcow2 ] && f=$qcow
+  local extra=(--emu-arg=-drive "--emu-arg=file=$f,format=$2,if=none,id=d0,cache=none,aio=io_uring"
+               --emu-arg=-device --emu-arg=virtio-blk-device,drive=d0)
+  [ "$1" = ringvm ] && extra+=(--accel "$accel")
+  # ringvm adds a virtio-rng by default; give QEMU the same device set.
+  [ "$1" = qemu ] && extra+=(--emu-arg=-device --emu-arg=virtio-rng-device)
+  python3 "$src/perf/lib/guestrun.py" --emu "$1" --build "$build" --guest "$guest" \
+    --run disk-bench --args "$secs,/dev/vda,$3" --mem 512M --timeout 600 "${extra[@]}" || true
+}
+
+host_fio() { # host_fio CASE -> one number (MiB/s for hdparm/dd, else IOPS)
+  local rw bs qd
+  case "$1" in
+  hdparm|dd) rw=read bs=1M qd=1 ;;
+  rr1) rw=randread bs=4k qd=1 ;;
+  rw1) rw=randwrite bs=4k qd=1 ;;
+  rr32) rw=randread bs=4k qd=32 ;;
+  rw32) rw=randwrite bs=4k qd=32 ;;
+  esac
+  fio --name=h --filename="$raw" --ioengine=io_uring --direct=1 --rw="$rw" --bs="$bs" \
+      --iodepth="$qd" --runtime="$secs" --time_based --output-format=json 2>/dev/null |
+    python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]
+d=j["read"] if j["read"]["io_bytes"] else j["write"]
+print(round(d["bw"]/1024, 1) if sys.argv[1] in ("hdparm","dd") else round(d["iops"]))' "$1"
 }
 
 : >"$res"
-for fmt in raw qcow2; do
-  f=$raw; [ "$fmt" = qcow2 ] && f=$qcow
-  for emu in ringvm qemu; do
-    extra=(--emu-arg=-drive "--emu-arg=file=$f,format=$fmt,if=none,id=d0,cache=none,aio=io_uring"
-           --emu-arg=-device --emu-arg=virtio-blk-device,drive=d0)
-    [ "$emu" = ringvm ] && extra+=(--accel "$accel")
-    [ "$emu" = qemu ] && extra+=(--emu-arg=-device --emu-arg=virtio-rng-device)
-    python3 "$src/perf/lib/guestrun.py" --emu "$emu" --build "$build" --guest "$guest" \
-      --run disk-bench --args "$secs" --mem 512M --timeout 900 "${extra[@]}" |
-      python3 -c 'import json,sys; d=json.load(sys.stdin); d["fmt"]=sys.argv[1]; print(json.dumps(d))' "$fmt" >>"$res" || true
+for c in $cases; do
+  for ((r = 1; r <= rounds; r++)); do
+    for fmt in $formats; do
+      for emu in ringvm qemu; do
+        guest_run "$emu" "$fmt" "$c" | python3 -c 'import json,sys
+d=json.load(sys.stdin); d.update(fmt=sys.argv[1], case=sys.argv[2], round=int(sys.argv[3]))
+print(json.dumps(d))' "$fmt" "$c" "$r" >>"$res"
+      done
+    done
+    h=$(host_fio "$c")
+    echo "{\"host\": true, \"case\": \"$c\", \"round\": $r, \"value\": ${h:-null}}" >>"$res"
   done
 done
-read -r _ seq_mib < <(host_fio read 1M 1)
-read -r rr1 _ < <(host_fio randread 4k 1)
-read -r rr32 _ < <(host_fio randread 4k 32)
-read -r rw1 _ < <(host_fio randwrite 4k 1)
-read -r rw32 _ < <(host_fio randwrite 4k 32)
 
-python3 - "$res" "$seq_mib" "$rr1" "$rr32" "$rw1" "$rw32" <<'PY'
-import json, sys
+# The device path alone (no guest): perf/disk/bench-vblk on the same images,
+# raw and qcow2 interleaved per round; reactor CPU per request is the figure
+# that load on the machine does not move much.
+dev_res="$dir/disk-device.jsonl"
+: >"$dev_res"
+if [ -x "$build/perf/disk/bench-vblk" ]; then
+  for c in rr1 rr32 seq1m; do
+    for ((r = 1; r <= rounds; r++)); do
+      for fmt in raw qcow2; do
+        f=$raw; [ "$fmt" = qcow2 ] && f=$qcow
+        "$build/perf/disk/bench-vblk" "$f" "$fmt" "$c" "$secs" |
+          python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); d["round"]=int(sys.argv[1]); print(json.dumps(d))' "$r" >>"$dev_res" || true
+      done
+    done
+  done
+fi
+
+python3 - "$res" "$dev_res" <<'PY'
+import json, statistics, sys
+metric = {"hdparm": "hdparm_t", "dd": "dd_seqread_1m_direct", "rr1": "randread_qd1_iops",
+          "rw1": "randwrite_qd1_iops", "rr32": "randread_qd32_iops", "rw32": "randwrite_qd32_iops"}
 res = [json.loads(l) for l in open(sys.argv[1])]
-seq, rr1, rr32, rw1, rw32 = (float(x) for x in sys.argv[2:])
-host = {"hdparm_t": seq, "dd_seqread_1m_direct": seq, "randread_qd1_iops": rr1,
-        "randread_qd32_iops": rr32, "randwrite_qd1_iops": rw1, "randwrite_qd32_iops": rw32}
-by = {}
+rounds = {}  # (fmt, case) -> {round: {"ringvm": v, "qemu": v}}
+host = {}    # (case, round) -> host fio figure
+units = {}
 for r in res:
-    for m in r["results"]:
-        by[(r["fmt"], r["emu"], m["metric"])] = m
-    if r["exit"] != 0 or "RINGVM-RUN-END" not in r["marks"]:
-        print(json.dumps({"suite": "disk", "metric": "run_failed_%s_%s" % (r["emu"], r["fmt"]),
+    if r.get("host"):
+        host[(r["case"], r["round"])] = r["value"]
+        continue
+    slot = rounds.setdefault((r["fmt"], r["case"]), {}).setdefault(r["round"], {})
+    m = [x for x in r["results"] if x.get("metric") == metric[r["case"]]]
+    if r["exit"] != 0 or "RINGVM-RUN-END" not in r["marks"] or not m:
+        print(json.dumps({"suite": "disk", "metric": "run_failed_%s_%s_%s" % (r["emu"], r["case"], r["fmt"]),
                           "value": 1, "unit": "bool", "anchor": None, "anchor_value": None,
                           "tail": r.get("tail")}))
-for (fmt, emu, metric), m in sorted(by.items()):
-    if emu != "ringvm":
         continue
-    q = by.get((fmt, "qemu", metric))
-    out = {"suite": "disk", "metric": "%s_%s" % (metric, fmt), "value": m["value"],
-           "unit": m["unit"], "anchor": "qemu-system-riscv64",
-           "anchor_value": q["value"] if q else None,
-           "ratio": round(m["value"] / q["value"], 3) if q and q["value"] else None,
-           "host": host.get(metric), "host_tool": "fio io_uring O_DIRECT"}
-    print(json.dumps(out))
+    slot[r["emu"]] = m[0]["value"]
+    units[r["case"]] = m[0]["unit"]
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return round(statistics.median(xs), 3) if xs else None
+for (fmt, case), by_round in rounds.items():
+    rv = [s.get("ringvm") for s in by_round.values()]
+    qm = [s.get("qemu") for s in by_round.values()]
+    hs = [host.get((case, n)) for n in by_round]
+    ratios = [s["ringvm"] / s["qemu"] for s in by_round.values()
+              if s.get("ringvm") and s.get("qemu")]
+    print(json.dumps({"suite": "disk", "metric": "%s_%s" % (metric[case], fmt), "value": med(rv),
+                      "unit": units.get(case), "anchor": "qemu-system-riscv64",
+                      "anchor_value": med(qm), "ratio": med(ratios), "host": med(hs),
+                      "host_ratio": round(med(rv) / med(hs), 3) if med(rv) and med(hs) else None,
+                      "host_tool": "fio io_uring O_DIRECT", "rounds": len(by_round),
+                      "ringvm_runs": rv, "qemu_runs": qm, "host_runs": hs}))
+# qcow2 against raw, per emulator: median of per-round ratios (same rounds).
+for case in metric:
+    q, w = rounds.get(("qcow2", case), {}), rounds.get(("raw", case), {})
+    for emu in ("ringvm", "qemu"):
+        rs = [q[n][emu] / w[n][emu] for n in q
+              if n in w and q[n].get(emu) and w[n].get(emu)]
+        if rs:
+            print(json.dumps({"suite": "disk", "metric": "qcow2_vs_raw_%s_%s" % (metric[case], emu),
+                              "value": med(rs), "unit": "ratio", "anchor": "raw (same rounds)",
+                              "anchor_value": 1.0}))
+# Device path alone: qcow2 against raw, throughput and reactor CPU per request.
+dev = {}
+for l in open(sys.argv[2]):
+    d = json.loads(l)
+    case, fmt = d["metric"][len("vblk_"):].rsplit("_", 1)
+    dev.setdefault(case, {}).setdefault(d["round"], {})[fmt] = d
+for case, by_round in dev.items():
+    full = [x for x in by_round.values() if "raw" in x and "qcow2" in x]
+    if not full:
+        continue
+    print(json.dumps({"suite": "disk-device", "metric": "vblk_%s_qcow2" % case,
+                      "value": med([x["qcow2"]["value"] for x in full]), "unit": "req/s",
+                      "anchor": "raw", "anchor_value": med([x["raw"]["value"] for x in full]),
+                      "ratio": med([x["qcow2"]["value"] / x["raw"]["value"] for x in full]),
+                      "reactor_cpu_ns_per_req_qcow2": med([x["qcow2"]["reactor_cpu_ns_per_req"] for x in full]),
+                      "reactor_cpu_ns_per_req_raw": med([x["raw"]["reactor_cpu_ns_per_req"] for x in full])}))
 PY

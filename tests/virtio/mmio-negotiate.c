@@ -24,7 +24,8 @@ int main(void)
 	CHECK(f & (1ull << 9));  /* FLUSH */
 	CHECK(!(f & (1ull << 5))); /* not RO */
 	vt_w32(&t, 0x030, 0);
-	CHECK_EQ(vt_r32(&t, 0x034), 256);
+	CHECK_EQ(vt_r32(&t, 0x034), 1024); /* default queue size */
+	CHECK_EQ(vt_cfg(&t, 12, 4), 1022);  /* seg_max: the queue minus header, status */
 	vt_w32(&t, 0x030, 1);
 	CHECK_EQ(vt_r32(&t, 0x034), 0); /* no queue 1 */
 	CHECK_EQ(vt_cfg(&t, 0, 8), (1 << 20) / 512); /* capacity */

@@ -28,7 +28,7 @@ int main(void)
 
 	vt_init(&t, 1 << 20);
 	b = vt_raw_blk(&t, "disk.raw", 1 << 20, BLK_O_RDWR, NULL);
-	REQUIRE(virtio_blk_new(&t.d, &t.host, b, NULL) == 0);
+	REQUIRE(virtio_blk_new(&t.d, &t.host, b, &(struct virtio_blk_conf){ .queue_size = 256 }) == 0);
 	d = vt_alloc(&t, 16 * 1024, 4096);
 	a = vt_alloc(&t, 4096, 4096);
 	u = vt_alloc(&t, 16384, 4096);

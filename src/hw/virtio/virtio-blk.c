@@ -9,9 +9,16 @@
  * Completions write status + used ring; the interrupt decision runs once
  * per turn per queue (virtq_schedule_signal).
  *
- * Ownership: a vblk_req is malloc'ed at pop and freed in its completion; it
- * holds one in-flight token of the device, so a reset waits for it. If the
- * epoch moved meanwhile, it completes without touching the guest.
+ * Ownership: a vblk_req comes from the device's free list (or malloc when
+ * the list has none big enough) at pop and goes back in its completion, so
+ * the steady state allocates nothing; it holds one in-flight token of the
+ * device, so a reset waits for it. If the epoch moved meanwhile, it
+ * completes without touching the guest. The free list is the reactor's.
+ *
+ * Request size: the queue is 1024 entries by default and SEG_MAX is the
+ * queue size minus header and status, so a guest's largest request (Linux:
+ * max_sectors_kb 1280 = 320 pages, each its own segment when the pages are
+ * scattered) is one chain, not two.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +51,9 @@
 #define VBLK_MAX_SEGS 16              /* max_discard_seg, max_write_zeroes_seg */
 #define VBLK_MAX_ZERO_SECTORS 0x400000u /* 2 GiB per discard/zeroes segment */
 #define VBLK_SIZE_MAX (1u << 22)
+#define VBLK_DEF_QUEUE_SIZE 1024
+#define VBLK_POOL_MAX 64              /* free requests kept for reuse */
+#define VBLK_MIN_IOV 16               /* smallest iovec room a request gets */
 
 /* Config space layout (5.2.4), little-endian. */
 enum {
@@ -61,6 +71,8 @@ struct vblk {
 	unsigned align;         /* blk_align */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[C_LEN];
+	struct vblk_req *pool;  /* [reactor] finished requests for reuse */
+	unsigned npool;
 };
 
 struct vblk_req {
@@ -76,13 +88,56 @@ struct vblk_req {
 	void *bounce;           /* aligned copy when the guest's iovec is not */
 	struct iovec *guest_iov;/* where a bounced read goes back to */
 	unsigned guest_iovcnt;
-	struct blk_req *sub;
+	struct blk_req *sub;    /* discard / write-zeroes only (own malloc) */
+	struct vblk_req *next;  /* free list link */
+	unsigned cap;           /* entries in iov[] */
 	struct iovec iov[];     /* data segments (guest RAM, then guest_iov) */
 };
 
 static void put_le16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put_le32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put_le64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* ---- request pool ------------------------------------------------------- */
+
+/* A request with room for niov iovecs, its fields cleared: the pool's head
+ * if it is big enough, else a new one. NULL on ENOMEM. */
+static struct vblk_req *vblk_req_get(struct vblk *b, unsigned niov)
+{
+	struct vblk_req *r = b->pool;
+	unsigned cap;
+
+	if (r && r->cap >= niov) {
+		b->pool = r->next;
+		b->npool--;
+		cap = r->cap;
+	} else {
+		cap = VBLK_MIN_IOV;
+		while (cap < niov)
+			cap *= 2;
+		r = malloc(sizeof(*r) + cap * sizeof(struct iovec));
+		if (!r)
+			return NULL;
+	}
+	/* Only the header is cleared: iov[] is filled before it is read. */
+	memset(r, 0, sizeof(*r));
+	r->cap = cap;
+	return r;
+}
+
+/* Back to the pool (bounded: a burst of huge requests is not kept). */
+static void vblk_req_put(struct vblk *b, struct vblk_req *r)
+{
+	free(r->bounce);
+	free(r->sub);
+	if (b->npool >= VBLK_POOL_MAX) {
+		free(r);
+		return;
+	}
+	r->next = b->pool;
+	b->pool = r;
+	b->npool++;
+}
 
 /* ---- completion --------------------------------------------------------- */
 
@@ -101,8 +156,7 @@ static void vblk_finish(struct vblk_req *r, uint8_t st)
 		virtq_push(q, r->head, r->used_len);
 		virtq_schedule_signal(q);
 	}
-	free(r->bounce);
-	free(r);
+	vblk_req_put(b, r);
 	virtio_put(&b->dev);
 }
 
@@ -196,6 +250,9 @@ static int vblk_zero(struct vblk_req *r, const struct virtq_elem *e, bool discar
 		return VIRTIO_BLK_S_UNSUPP;
 	if (r->b->ro)
 		return VIRTIO_BLK_S_IOERR;
+	r->sub = calloc(n, sizeof(*r->sub));
+	if (!r->sub)
+		return VIRTIO_BLK_S_IOERR;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t seg[16];
 		uint64_t sector;
@@ -283,8 +340,7 @@ static void vblk_start(struct vblk *b, struct virtq *q, const struct virtq_elem 
 		virtq_push(q, e->head, 0);
 		return;
 	}
-	r = calloc(1, sizeof(*r) + niov * sizeof(struct iovec) +
-			      VBLK_MAX_SEGS * sizeof(struct blk_req));
+	r = vblk_req_get(b, niov);
 	if (!r) {
 		*st = VIRTIO_BLK_S_IOERR;
 		virtq_push(q, e->head, 1);
@@ -295,7 +351,6 @@ static void vblk_start(struct vblk *b, struct virtq *q, const struct virtq_elem 
 	r->epoch = d->r_epoch;
 	r->head = e->head;
 	r->status = st;
-	r->sub = (struct blk_req *)(r->iov + niov);
 	r->br.done = vblk_done;
 	r->br.opaque = r;
 	atomic_fetch_add(&d->inflight, 1); /* the walk token covers the epoch */
@@ -335,6 +390,14 @@ static void vblk_notify(struct virtio_mmio *d, struct virtq *q)
 
 static void vblk_free(struct virtio_mmio *d)
 {
+	struct vblk *b = (struct vblk *)d;
+
+	while (b->pool) {
+		struct vblk_req *r = b->pool;
+
+		b->pool = r->next;
+		free(r);
+	}
 	free(d);
 }
 
@@ -374,7 +437,7 @@ int virtio_blk_new(struct virtio_mmio **out, const struct virtio_host *host,
 	if (!conf)
 		conf = &def;
 	nq = conf->num_queues ? conf->num_queues : 1;
-	qsize = conf->queue_size ? conf->queue_size : 256;
+	qsize = conf->queue_size ? conf->queue_size : VBLK_DEF_QUEUE_SIZE;
 	if (!bk || nq > VIRTIO_MAX_QUEUES || qsize < 4)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));

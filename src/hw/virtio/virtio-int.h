@@ -132,6 +132,9 @@ struct virtio_mmio {
 	bool reset_pending;
 	struct virtq_regs regs[VIRTIO_MAX_QUEUES];
 
+	/* DRIVER_OK set and no reset pending: lets QueueNotify skip the lock
+	 * (written under the lock, read by the vCPU without it). */
+	atomic_bool notify_ok;
 	atomic_uint epoch;
 	atomic_int inflight;
 	uint32_t r_epoch;         /* [reactor] the epoch its state belongs to */

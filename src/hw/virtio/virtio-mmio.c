@@ -4,9 +4,10 @@
  * asynchronous reset.
  *
  * Threads: virtio_mmio_read/write run on a vCPU thread and hold d->lock for
- * a few instructions each; QueueNotify only posts the queue's node (a node
- * per queue, posted once until the reactor picks it up, so a burst of
- * notifies costs one wake-up). Everything else here runs on the reactor.
+ * a few instructions each; QueueNotify takes no lock and only posts the
+ * queue's node (a node per queue, posted once until the reactor picks it
+ * up, so a burst of notifies costs one wake-up). Everything else here runs
+ * on the reactor.
  *
  * Reset (status = 0): if nothing is in flight the register file is cleared
  * at once and status reads 0 immediately (drivers such as Linux's do not
@@ -83,6 +84,7 @@ int virtio_dev_init(struct virtio_mmio *d, const struct virtio_dev_ops *ops,
 static void reset_regs_locked(struct virtio_mmio *d)
 {
 	d->status = 0;
+	atomic_store(&d->notify_ok, false);
 	d->dev_feat_sel = d->drv_feat_sel = d->queue_sel = 0;
 	d->drv_features = 0;
 	memset(d->regs, 0, sizeof(d->regs));
@@ -96,6 +98,7 @@ static void reset_regs_locked(struct virtio_mmio *d)
 /* Guest wrote status = 0. Lock held, vCPU thread. */
 static void reset_locked(struct virtio_mmio *d)
 {
+	atomic_store(&d->notify_ok, false);
 	/* Dekker with virtio_hold: epoch first, then look at inflight. */
 	atomic_fetch_add(&d->epoch, 1);
 	if (atomic_load(&d->inflight) == 0) {
@@ -275,6 +278,7 @@ static void status_write_locked(struct virtio_mmio *d, uint32_t v)
 				notify(d, i);
 	/* Bits are only ever added by the driver; NEEDS_RESET is ours. */
 	d->status |= v & ~VIRTIO_S_NEEDS_RESET;
+	atomic_store(&d->notify_ok, (d->status & VIRTIO_S_DRIVER_OK) != 0);
 }
 
 static void set_half(uint64_t *p, bool hi, uint32_t v)
@@ -312,6 +316,15 @@ int virtio_mmio_write(struct virtio_mmio *d, uint64_t off, unsigned size, uint64
 
 	if (off >= R_CONFIG || size != 4 || (off & 3))
 		return 0; /* config space is read-only for our devices */
+	/* The doorbell takes no lock: the vCPU never waits here for a reactor
+	 * that holds the lock (raising an interrupt wakes a thread under it).
+	 * A reset racing with this post is caught by the reactor (epoch and
+	 * status are checked again in virtq_activate). */
+	if (off == R_QUEUE_NOTIFY) {
+		if (atomic_load(&d->notify_ok))
+			notify(d, v & 0xffff);
+		return 0;
+	}
 	pthread_mutex_lock(&d->lock);
 	if (d->reset_pending) { /* the driver must wait for status 0 */
 		pthread_mutex_unlock(&d->lock);
@@ -325,10 +338,6 @@ int virtio_mmio_write(struct virtio_mmio *d, uint64_t off, unsigned size, uint64
 			set_half(&d->drv_features, d->drv_feat_sel == 1, v);
 		break;
 	case R_QUEUE_SEL: d->queue_sel = v; break;
-	case R_QUEUE_NOTIFY:
-		if (d->status & VIRTIO_S_DRIVER_OK)
-			notify(d, v & 0xffff);
-		break;
 	case R_ISR_ACK:
 		d->isr &= ~v;
 		if (!d->isr)

@@ -70,7 +70,7 @@ struct blk;
 struct virtio_blk_conf {
 	const char *serial;   /* GET_ID string, up to 20 bytes; NULL = "" */
 	unsigned num_queues;  /* 0 or 1 = one queue; >1 offers VIRTIO_BLK_F_MQ */
-	unsigned queue_size;  /* QueueNumMax; 0 = 256; power of two <= 1024 */
+	unsigned queue_size;  /* QueueNumMax; 0 = 1024; power of two <= 1024 */
 	bool read_only;       /* offer VIRTIO_BLK_F_RO even if the blk is writable */
 };
 
