@@ -58,20 +58,26 @@ def kill_all():
     CHILDREN.clear()
 
 
-def emu_cmd(a, emu, append, serials, extra=()):
+def emu_cmd(a, emu, run, link, extra=()):
+    """The emulator's command line and the guest's name for the link.
+
+    QEMU's virt board has one UART: the link is its ttyS0 and the console
+    is a virtio console (hvc1; hvc0 is the SBI console, which OpenSBI would
+    write to the UART). ringvm has several: console on ttyS0, link on ttyS1.
+    Both links are the same 8250 driver on a 16550A."""
     g = a.guest
+    dev = "/dev/ttyS0" if emu == "qemu" else "/dev/ttyS1"
+    append = "console=%s quiet ringvm.run=%s" % ("hvc1" if emu == "qemu" else "ttyS0",
+                                                 run.replace("DEV", dev))
     base = ["-m", "256M", "-kernel", g + "/Image", "-initrd", g + "/initramfs.cpio.gz",
             "-append", append]
     if emu == "qemu":
-        cmd = ["qemu-system-riscv64", "-M", "virt", "-smp", "1", "-bios", FIRMWARE,
-               "-display", "none", "-monitor", "none"] + base
-    else:
-        cmd = [os.path.join(a.build, "ringvm"), "-accel", "jit", "-M", "virt", "-bios",
-               FIRMWARE, "-nographic"] + base
-    cmd += list(extra)
-    for s in serials:
-        cmd += ["-serial", s]
-    return cmd
+        return ["qemu-system-riscv64", "-M", "virt", "-smp", "1", "-bios", FIRMWARE,
+                "-display", "none", "-monitor", "none", "-serial", link,
+                "-device", "virtio-serial-device", "-chardev", "stdio,id=con",
+                "-device", "virtconsole,chardev=con"] + base
+    return ([os.path.join(a.build, "ringvm"), "-accel", "jit", "-M", "virt", "-bios",
+             FIRMWARE, "-nographic"] + base + list(extra) + ["-serial", "stdio", "-serial", link])
 
 
 class Console:
@@ -213,14 +219,13 @@ def host_hog():
 def one_guest(a, emu, hostload):
     """Boot one guest with serial-bench; emit its g2h/h2g/echo figures."""
     g2h = (a.qemu_kib if emu == "qemu" else a.ringvm_kib) << 10
-    h2g = g2h
+    h2g = (a.qemu_h2g_kib if emu == "qemu" else a.ringvm_kib) << 10
     path = os.path.join(a.tmp, "%s.link" % emu)
     mkfifos(path)
     link = Link(path)
     hog = host_hog() if hostload else None
-    append = "console=ttyS0 quiet ringvm.run=serial-bench ringvm.args=/dev/ttyS1,%d,%d,%d" % (
-        g2h, h2g, a.pings)
-    proc = spawn(emu_cmd(a, emu, append, ["stdio", "pipe:" + path]),
+    run = "serial-bench ringvm.args=DEV,%d,%d,%d" % (g2h, h2g, a.pings)
+    proc = spawn(emu_cmd(a, emu, run, "pipe:" + path),
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     con = Console(proc)
     cond = "hostload" if hostload else "nohostload"
@@ -278,7 +283,8 @@ def one_guest(a, emu, hostload):
 def g2g(a, emu):
     """Two guests move a file over ttyS1; time from the sender's md5 line
     (printed just before it writes) to the receiver's."""
-    n = (a.qemu_kib if emu == "qemu" else a.ringvm_kib * 2) << 10
+    # the receiving guest's host-to-guest path is the slow side
+    n = (a.qemu_h2g_kib if emu == "qemu" else a.ringvm_kib) << 10
     base = os.path.join(a.tmp, emu + ".g2g")
     if emu == "qemu":
         os.mkfifo(base + ".a2b")
@@ -293,9 +299,8 @@ def g2g(a, emu):
     procs = []
     try:
         def start(kind, serial, extra):
-            app = ("console=ttyS0 quiet ringvm.run=serial-xfer "
-                   "ringvm.args=%s,/dev/ttyS1,%d" % (kind, n))
-            p = spawn(emu_cmd(a, emu, app, ["stdio", serial], extra),
+            run = "serial-xfer ringvm.args=%s,DEV,%d" % (kind, n)
+            p = spawn(emu_cmd(a, emu, run, serial, extra),
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             procs.append(p)
             return Console(p)
@@ -369,7 +374,8 @@ def main():
     ap.add_argument("--guest", required=True)
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--ringvm-kib", type=int, default=4096)
-    ap.add_argument("--qemu-kib", type=int, default=192)
+    ap.add_argument("--qemu-kib", type=int, default=512, help="QEMU guest-to-host and g2g")
+    ap.add_argument("--qemu-h2g-kib", type=int, default=64, help="QEMU host-to-guest (~20 KiB/s)")
     ap.add_argument("--pings", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=120, help="per step")
     ap.add_argument("--boot-timeout", type=float, default=180)
