@@ -8,6 +8,21 @@
  * TEMT read 0 until the reactor has drained it, then the THRE interrupt
  * fires. Loopback (MCR.LOOP) feeds THR into the RX FIFO, as drivers' self
  * tests expect.
+ *
+ * The receiver: host bytes land in an RX ring (UART_RX_RING) on the loop
+ * thread; the guest sees its first 16 as the FIFO (1 with the FIFO off),
+ * and each RBR read moves the next ring byte into view on the vCPU thread
+ * itself, as if it had just arrived on the wire. So a stream costs the
+ * vCPU no round trip to the reactor per FIFO load: the vCPU posts only
+ * when the ring has drained to half (the chardev refills it, or resumes
+ * reading its fd) and when the timeout timer needs arming. Flow control
+ * to the host is at the ring: the chardev is told how much room is left.
+ *
+ * Character timeout (IIR 0x0c): with fewer bytes in the FIFO than the
+ * trigger level, the interrupt waits until nothing was received and
+ * nothing read for 4 character times at the programmed baud rate (divisor,
+ * UART clock and LCR word length). A loop timer implements it; it runs only
+ * while such a partial FIFO waits, and fires at the last event + timeout.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +59,7 @@ enum {
 #define MCR_LOOP 0x10
 
 #define LSR_DR 0x01
+#define RX_LOW_WATER (UART_RX_RING / 2)
 #define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
@@ -56,8 +72,15 @@ struct uart {
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, lsr_err, msr_delta;
 	bool thr_pending, irq_level, fifo_on;
-	uint8_t rx[UART_FIFO_SIZE];
-	unsigned rx_head, rx_count;
+	uint8_t rx[UART_RX_RING];
+	unsigned rx_head, rx_count; /* ring; the FIFO is its first 16 */
+	uint64_t rx_last_ns;        /* last byte received or RBR read */
+	bool cti;                   /* the character timeout expired */
+	bool cti_armed;             /* the timer runs (or a post will arm it) */
+	uint32_t clock_hz;
+	uint64_t (*now)(void *);    /* the clock (tests substitute theirs) */
+	void *now_opaque;
+	struct loop_timer cti_timer; /* loop thread only */
 
 	uint8_t tx[UART_TX_RING];
 	uint64_t tx_head, tx_tail; /* free-running; vCPU advances head */
@@ -76,9 +99,35 @@ static unsigned rx_trigger(const struct uart *u)
 	return u->fifo_on ? levels[u->fcr >> 6] : 1;
 }
 
-static unsigned rx_capacity(const struct uart *u)
+static unsigned fifo_size(const struct uart *u)
 {
 	return u->fifo_on ? UART_FIFO_SIZE : 1;
+}
+
+/* Bytes the guest sees in the FIFO. */
+static unsigned fifo_count(const struct uart *u)
+{
+	return u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
+}
+
+/* A partial FIFO waits for the timeout; lock held. */
+static bool cti_waiting(const struct uart *u)
+{
+	unsigned n = fifo_count(u);
+
+	return n && n < rx_trigger(u) && !u->cti;
+}
+
+/* 4 character times: start + 5..8 data + parity + 1..2 stop bits. */
+static uint64_t cti_timeout_ns(const struct uart *u)
+{
+	unsigned div = ((unsigned)u->dlm << 8) | u->dll;
+	unsigned bits = 1 + 5 + (u->lcr & 3) + ((u->lcr & 0x08) ? 1 : 0) +
+			((u->lcr & 0x04) ? 2 : 1);
+
+	if (!div)
+		div = 1;
+	return 4ull * bits * 16 * div * 1000000000ull / u->clock_hz;
 }
 
 static bool tx_room(const struct uart *u)
@@ -90,8 +139,12 @@ static uint8_t uart_iir(const struct uart *u)
 {
 	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
 		return IIR_RLSI;
-	if ((u->ier & IER_ERBFI) && u->rx_count)
-		return u->rx_count >= rx_trigger(u) ? IIR_RDI : IIR_CTI;
+	if ((u->ier & IER_ERBFI) && u->rx_count) {
+		if (fifo_count(u) >= rx_trigger(u))
+			return IIR_RDI;
+		if (u->cti)
+			return IIR_CTI;
+	}
 	if ((u->ier & IER_ETBEI) && u->thr_pending)
 		return IIR_THRI;
 	if ((u->ier & IER_EDSSI) && u->msr_delta)
@@ -117,14 +170,21 @@ static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *
 		loop_post_node(u->loop, node);
 }
 
+/* A byte arrives; the caller checked for room. Lock held. */
 static void rx_push(struct uart *u, uint8_t c)
 {
-	if (u->rx_count >= rx_capacity(u)) {
-		u->lsr_err |= LSR_OE;
-		return;
-	}
-	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = c;
+	u->rx[(u->rx_head + u->rx_count) % UART_RX_RING] = c;
 	u->rx_count++;
+	u->rx_last_ns = u->now(u->now_opaque);
+}
+
+/* The loop must arm the timeout timer (or take input); lock held. */
+static void rx_wake_loop(struct uart *u)
+{
+	if (cti_waiting(u) && !u->cti_armed) {
+		u->cti_armed = true;
+		post_once(u, &u->rx_post, &u->rx_posted);
+	}
 }
 
 static uint8_t read_rbr(struct uart *u)
@@ -134,9 +194,14 @@ static uint8_t read_rbr(struct uart *u)
 	if (!u->rx_count)
 		return 0;
 	c = u->rx[u->rx_head];
-	u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
-	if (--u->rx_count == 0 && !(u->mcr & MCR_LOOP))
+	u->rx_head = (u->rx_head + 1) % UART_RX_RING;
+	u->rx_count--;
+	u->rx_last_ns = u->now(u->now_opaque);
+	u->cti = false; /* reading RBR clears the timeout indication */
+	/* Half drained: the chardev refills (it may be holding input). */
+	if (u->rx_count == RX_LOW_WATER || (u->rx_count == 0 && !(u->mcr & MCR_LOOP)))
 		post_once(u, &u->rx_post, &u->rx_posted);
+	rx_wake_loop(u);
 	return c;
 }
 
@@ -190,7 +255,11 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 static void write_thr(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
-		rx_push(u, c);
+		if (fifo_count(u) >= fifo_size(u) || u->rx_count >= UART_RX_RING)
+			u->lsr_err |= LSR_OE;
+		else
+			rx_push(u, c);
+		rx_wake_loop(u);
 		u->thr_pending = true;
 		return;
 	}
@@ -214,14 +283,20 @@ static void write_fcr(struct uart *u, uint8_t v)
 	bool on = v & FCR_ENABLE;
 
 	if (on != u->fifo_on || (v & FCR_CLR_RX)) {
-		u->rx_count = 0;
-		u->rx_head = 0;
+		/* Drop what the FIFO shows; ring bytes behind it count as still
+		 * on the wire (the chardev held them before the ring existed). */
+		unsigned n = fifo_count(u);
+
+		u->rx_head = (u->rx_head + n) % UART_RX_RING;
+		u->rx_count -= n;
+		u->cti = false;
 		if (!(u->mcr & MCR_LOOP))
 			post_once(u, &u->rx_post, &u->rx_posted);
 	}
 	/* TX clear is a no-op: ring bytes already count as transmitted. */
 	u->fifo_on = on;
 	u->fcr = v & 0xc9;
+	rx_wake_loop(u); /* a new trigger level may leave a partial FIFO */
 }
 
 static void reg_write(struct uart *u, unsigned off, uint8_t v)
@@ -292,9 +367,56 @@ static size_t fe_can_receive(void *opaque)
 	size_t n;
 
 	pthread_mutex_lock(&u->lock);
-	n = (u->mcr & MCR_LOOP) ? 0 : rx_capacity(u) - u->rx_count;
+	n = (u->mcr & MCR_LOOP) ? 0 : UART_RX_RING - u->rx_count;
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+/*
+ * The timeout timer: lock held, loop thread (or uart_poll without a loop).
+ * Returns the deadline to arm for, or 0 when the timer should stop: an
+ * empty FIFO, one at or above the trigger level (RDI is up; the RBR read
+ * that takes it below posts), or an expired timeout (RBR read re-posts).
+ */
+static uint64_t cti_check(struct uart *u)
+{
+	uint64_t deadline;
+
+	if (!cti_waiting(u))
+		return 0;
+	deadline = u->rx_last_ns + cti_timeout_ns(u);
+	if (u->now(u->now_opaque) < deadline)
+		return deadline;
+	u->cti = true;
+	update_irq(u);
+	return 0;
+}
+
+static void cti_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+	uint64_t deadline;
+
+	pthread_mutex_lock(&u->lock);
+	deadline = cti_check(u);
+	u->cti_armed = deadline != 0;
+	pthread_mutex_unlock(&u->lock);
+	if (deadline)
+		loop_timer_arm(u->loop, &u->cti_timer, deadline);
+}
+
+/* Start the timer if a partial FIFO waits and it is not running. Loop. */
+static void cti_kick(struct uart *u)
+{
+	bool start;
+
+	pthread_mutex_lock(&u->lock);
+	start = cti_waiting(u) && (!u->cti_armed || !loop_timer_armed(&u->cti_timer));
+	if (start)
+		u->cti_armed = true;
+	pthread_mutex_unlock(&u->lock);
+	if (start && u->loop)
+		cti_timer_fn(u); /* checks at once, arms for the deadline */
 }
 
 static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
@@ -302,10 +424,11 @@ static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
 	struct uart *u = opaque;
 
 	pthread_mutex_lock(&u->lock);
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len && u->rx_count < UART_RX_RING; i++)
 		rx_push(u, buf[i]);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
+	cti_kick(u);
 }
 
 static void tx_drain(struct uart *u)
@@ -358,12 +481,18 @@ static void rx_post_fn(void *arg)
 
 	atomic_store(&u->rx_posted, false);
 	chr_accept_input(u->chr);
+	cti_kick(u);
 }
 
 void uart_poll(struct uart *u)
 {
 	tx_drain(u);
 	chr_accept_input(u->chr);
+	if (!u->loop) { /* no timers: evaluate the timeout now */
+		pthread_mutex_lock(&u->lock);
+		u->cti_armed = cti_check(u) != 0;
+		pthread_mutex_unlock(&u->lock);
+	}
 }
 
 void uart_attach(struct uart *u, struct chr_dev *chr)
@@ -406,6 +535,7 @@ void uart_reset(struct uart *u)
 	u->dlm = 0;
 	u->fifo_on = false;
 	u->rx_count = u->rx_head = 0;
+	u->cti = false;
 	u->thr_pending = false;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -416,6 +546,23 @@ void uart_reset(struct uart *u)
 uint64_t uart_tx_dropped(const struct uart *u)
 {
 	return u->tx_dropped;
+}
+
+static uint64_t default_now(void *opaque)
+{
+	(void)opaque;
+	return loop_now_ns();
+}
+
+void uart_set_clock(struct uart *u, uint32_t clock_hz, uint64_t (*now)(void *opaque),
+		    void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	if (clock_hz)
+		u->clock_hz = clock_hz;
+	u->now = now ? now : default_now;
+	u->now_opaque = opaque;
+	pthread_mutex_unlock(&u->lock);
 }
 
 int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
@@ -435,6 +582,9 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	atomic_init(&u->tx_posted, false);
 	atomic_init(&u->rx_posted, false);
 	atomic_init(&u->attached, false);
+	u->clock_hz = UART_CLOCK_HZ;
+	u->now = default_now;
+	loop_timer_init(&u->cti_timer, cti_timer_fn, u);
 	uart_reset(u);
 	*out = u;
 	return 0;
@@ -444,6 +594,8 @@ void uart_free(struct uart *u)
 {
 	if (!u)
 		return;
+	if (u->loop)
+		loop_timer_cancel(u->loop, &u->cti_timer);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
