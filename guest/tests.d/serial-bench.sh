@@ -15,7 +15,7 @@
 set -e
 dev=$1 g2h=$2 h2g=$3 pings=$4
 for b in 4000000 3000000 1500000 921600 460800 230400 115200; do
-	if stty -F "$dev" "$b" raw -echo -ixon -ixoff -crtscts 2>/dev/null; then
+	if stty -F "$dev" "$b" raw -echo -ixon -ixoff crtscts 2>/dev/null; then
 		echo "BENCH-BAUD $b"
 		break
 	fi

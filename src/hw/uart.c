@@ -73,7 +73,8 @@ struct uart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, lsr_err, msr_delta;
 	bool thr_pending, irq_level, fifo_on;
 	uint8_t rx[UART_RX_RING];
-	unsigned rx_head, rx_count; /* ring; the FIFO is its first 16 */
+	unsigned rx_head, rx_count; /* ring; the FIFO is its first rx_fifo */
+	unsigned rx_fifo;           /* bytes the guest sees (<= 16) */
 	uint64_t rx_last_ns;        /* last byte received or RBR read */
 	bool cti;                   /* the character timeout expired */
 	bool cti_armed;             /* the timer runs (or a post will arm it) */
@@ -107,7 +108,29 @@ static unsigned fifo_size(const struct uart *u)
 /* Bytes the guest sees in the FIFO. */
 static unsigned fifo_count(const struct uart *u)
 {
-	return u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
+	return u->rx_fifo;
+}
+
+/*
+ * The far end honours RTS as hardware flow control: with DTR up and RTS
+ * down (Linux's throttle under crtscts) no more bytes enter the FIFO. With
+ * DTR down too (a closed port, or firmware that never sets the modem
+ * lines) bytes flow: RTS is then no statement about the receiver.
+ */
+static bool rx_gate_open(const struct uart *u)
+{
+	return (u->mcr & MCR_LOOP) || (u->mcr & 0x03) != 0x01;
+}
+
+/* Move ring bytes into the FIFO as far as it and the gate allow. */
+static void fifo_refill(struct uart *u)
+{
+	unsigned want = u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
+
+	if (want > u->rx_fifo && rx_gate_open(u))
+		u->rx_fifo = want;
+	else if (u->rx_fifo > u->rx_count)
+		u->rx_fifo = u->rx_count;
 }
 
 /* A partial FIFO waits for the timeout; lock held. */
@@ -139,7 +162,7 @@ static uint8_t uart_iir(const struct uart *u)
 {
 	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
 		return IIR_RLSI;
-	if ((u->ier & IER_ERBFI) && u->rx_count) {
+	if ((u->ier & IER_ERBFI) && u->rx_fifo) {
 		if (fifo_count(u) >= rx_trigger(u))
 			return IIR_RDI;
 		if (u->cti)
@@ -175,6 +198,7 @@ static void rx_push(struct uart *u, uint8_t c)
 {
 	u->rx[(u->rx_head + u->rx_count) % UART_RX_RING] = c;
 	u->rx_count++;
+	fifo_refill(u);
 	u->rx_last_ns = u->now(u->now_opaque);
 }
 
@@ -191,11 +215,13 @@ static uint8_t read_rbr(struct uart *u)
 {
 	uint8_t c = 0;
 
-	if (!u->rx_count)
+	if (!u->rx_fifo)
 		return 0;
 	c = u->rx[u->rx_head];
 	u->rx_head = (u->rx_head + 1) % UART_RX_RING;
 	u->rx_count--;
+	u->rx_fifo--;
+	fifo_refill(u);
 	u->rx_last_ns = u->now(u->now_opaque);
 	u->cti = false; /* reading RBR clears the timeout indication */
 	/* Half drained: the chardev refills (it may be holding input). */
@@ -240,7 +266,7 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR:
-		v = u->lsr_err | (u->rx_count ? LSR_DR : 0);
+		v = u->lsr_err | (u->rx_fifo ? LSR_DR : 0);
 		if ((u->mcr & MCR_LOOP) || tx_room(u))
 			v |= LSR_THRE | LSR_TEMT;
 		u->lsr_err = 0; /* error bits clear on read */
@@ -289,6 +315,7 @@ static void write_fcr(struct uart *u, uint8_t v)
 
 		u->rx_head = (u->rx_head + n) % UART_RX_RING;
 		u->rx_count -= n;
+		u->rx_fifo = 0;
 		u->cti = false;
 		if (!(u->mcr & MCR_LOOP))
 			post_once(u, &u->rx_post, &u->rx_posted);
@@ -296,6 +323,7 @@ static void write_fcr(struct uart *u, uint8_t v)
 	/* TX clear is a no-op: ring bytes already count as transmitted. */
 	u->fifo_on = on;
 	u->fcr = v & 0xc9;
+	fifo_refill(u);
 	rx_wake_loop(u); /* a new trigger level may leave a partial FIFO */
 }
 
@@ -327,6 +355,8 @@ static void reg_write(struct uart *u, unsigned off, uint8_t v)
 		break;
 	case REG_MCR:
 		u->mcr = v & 0x1f;
+		fifo_refill(u); /* RTS up again (unthrottle) lets bytes in */
+		rx_wake_loop(u);
 		break;
 	case REG_SCR:
 		u->scr = v;
@@ -534,7 +564,7 @@ void uart_reset(struct uart *u)
 	u->dll = 0x0c; /* 9600 baud at 1.8432 MHz, a common reset value */
 	u->dlm = 0;
 	u->fifo_on = false;
-	u->rx_count = u->rx_head = 0;
+	u->rx_count = u->rx_head = u->rx_fifo = 0;
 	u->cti = false;
 	u->thr_pending = false;
 	update_irq(u);
