@@ -34,7 +34,14 @@ for load in idle busy; do
 	cat /tmp/tx >&3
 	echo "BENCH-G2H-MD5 $txsum"
 	echo "BENCH-H2G-READY $load"
-	head -c "$h2g" <&3 >/tmp/rx
+	head -c "$h2g" <&3 >/tmp/rx &
+	hp=$!
+	# a watchdog: if the data never all arrives, say how far it got
+	( sleep 60; kill -0 $hp 2>/dev/null &&
+		echo "BENCH-STUCK $(wc -c </tmp/rx) $(grep -h 'uart:16550A' /proc/tty/driver/serial | tr '\n' ' ')" ) &
+	wp=$!
+	wait $hp
+	kill $wp 2>/dev/null || true
 	echo "BENCH-H2G-GOT"
 	echo "BENCH-H2G-MD5 $(md5sum </tmp/rx | cut -c1-32)"
 	rm -f /tmp/rx

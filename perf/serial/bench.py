@@ -18,6 +18,7 @@ every exit path. One JSON object per measurement on stdout; run.sh turns
 them into the suite's JSON lines.
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -190,6 +192,11 @@ class Link:
             except BlockingIOError:
                 pass
 
+    def pending(self):
+        """Bytes written to PATH.in that the emulator has not read."""
+        buf = fcntl.ioctl(self.wfd, termios.FIONREAD, b"\0\0\0\0")
+        return int.from_bytes(buf, sys.byteorder)
+
     def close(self):
         self.closed = True
         self.thread.join(5)
@@ -249,7 +256,10 @@ def one_guest(a, emu, hostload):
             con.wait(r"BENCH-H2G-READY " + load, a.timeout)
             t0 = time.monotonic()
             link.write(data, a.timeout)
-            t1, _ = con.wait(r"BENCH-H2G-GOT", a.timeout)
+            try:
+                t1, _ = con.wait(r"BENCH-H2G-GOT", a.timeout)
+            except Fail as e:
+                raise Fail("%s (%d bytes still in %s.in)" % (e, link.pending(), path))
             _, m = con.wait(r"BENCH-H2G-MD5 ([0-9a-f]{32})", a.timeout)
             if m.group(1) != h2g_sum:
                 raise Fail("%s h2g %s: checksum mismatch" % (emu, load))

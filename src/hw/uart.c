@@ -60,6 +60,19 @@ enum {
 
 #define LSR_DR 0x01
 #define RX_LOW_WATER (UART_RX_RING / 2)
+/*
+ * A guest's 8250 driver reads the FIFO in its interrupt handler for as long
+ * as data is there; a line that never goes quiet would keep it there, and
+ * the tty layer's worker (which throttles the sender via RTS) would never
+ * run: its buffers overflow and bytes are lost in the guest (RTS flow
+ * control covers only the line discipline's buffer, behind that worker).
+ * So after each RX_BURST bytes the FIFO stays empty for as long as the
+ * guest took to read the burst (at least RX_PAUSE_NS): the guest gets at
+ * least as much time for its tty path as its interrupt handler used, on
+ * any host load. This halves the peak rate at most.
+ */
+#define RX_BURST 4096u
+#define RX_PAUSE_NS 100000ull
 #define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
@@ -82,6 +95,10 @@ struct uart {
 	uint64_t (*now)(void *);    /* the clock (tests substitute theirs) */
 	void *now_opaque;
 	struct loop_timer cti_timer; /* loop thread only */
+	unsigned rx_burst;           /* bytes into the FIFO since the last pause */
+	uint64_t rx_burst_ns;        /* when this burst began; then its length */
+	bool rx_paused;              /* burst spent: the loop reopens later */
+	struct loop_timer pause_timer; /* loop thread only */
 
 	uint8_t tx[UART_TX_RING];
 	uint64_t tx_head, tx_tail; /* free-running; vCPU advances head */
@@ -123,14 +140,42 @@ static bool rx_gate_open(const struct uart *u)
 }
 
 /* Move ring bytes into the FIFO as far as it and the gate allow. */
+static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag);
+static void update_irq(struct uart *u);
+static void cti_kick(struct uart *u);
+
 static void fifo_refill(struct uart *u)
 {
 	unsigned want = u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
 
-	if (want > u->rx_fifo && rx_gate_open(u))
-		u->rx_fifo = want;
-	else if (u->rx_fifo > u->rx_count)
-		u->rx_fifo = u->rx_count;
+	if (want <= u->rx_fifo || !rx_gate_open(u) || u->rx_paused)
+		return;
+	if (u->rx_burst >= RX_BURST) {
+		if (u->rx_fifo)
+			return; /* the pause starts once the FIFO was read empty */
+		u->rx_paused = true;
+		u->rx_burst_ns = u->now(u->now_opaque) - u->rx_burst_ns;
+		post_once(u, &u->rx_post, &u->rx_posted); /* the loop times it */
+		return;
+	}
+	if (!u->rx_burst)
+		u->rx_burst_ns = u->now(u->now_opaque);
+	u->rx_burst += want - u->rx_fifo;
+	u->rx_fifo = want;
+}
+
+/* The pause is over: the next burst may show. Loop thread. */
+static void pause_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	pthread_mutex_lock(&u->lock);
+	u->rx_paused = false;
+	u->rx_burst = 0;
+	fifo_refill(u);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	cti_kick(u); /* what now shows may be below the trigger level */
 }
 
 /* A partial FIFO waits for the timeout; lock held. */
@@ -508,8 +553,18 @@ static void tx_post_fn(void *arg)
 static void rx_post_fn(void *arg)
 {
 	struct uart *u = arg;
+	uint64_t pause;
+	bool paused;
 
 	atomic_store(&u->rx_posted, false);
+	pthread_mutex_lock(&u->lock);
+	paused = u->rx_paused;
+	pause = u->rx_burst_ns > RX_PAUSE_NS ? u->rx_burst_ns : RX_PAUSE_NS;
+	pthread_mutex_unlock(&u->lock);
+	if (pause > 50 * RX_PAUSE_NS)
+		pause = 50 * RX_PAUSE_NS; /* 5 ms: the vCPU was descheduled */
+	if (paused && !loop_timer_armed(&u->pause_timer))
+		loop_timer_arm(u->loop, &u->pause_timer, loop_now_ns() + pause);
 	chr_accept_input(u->chr);
 	cti_kick(u);
 }
@@ -518,7 +573,8 @@ void uart_poll(struct uart *u)
 {
 	tx_drain(u);
 	chr_accept_input(u->chr);
-	if (!u->loop) { /* no timers: evaluate the timeout now */
+	if (!u->loop) { /* no timers: end a pause, evaluate the timeout now */
+		pause_timer_fn(u);
 		pthread_mutex_lock(&u->lock);
 		u->cti_armed = cti_check(u) != 0;
 		pthread_mutex_unlock(&u->lock);
@@ -566,6 +622,8 @@ void uart_reset(struct uart *u)
 	u->fifo_on = false;
 	u->rx_count = u->rx_head = u->rx_fifo = 0;
 	u->cti = false;
+	u->rx_burst = 0;
+	u->rx_paused = false; /* a pending pause timer finds nothing to do */
 	u->thr_pending = false;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -615,6 +673,7 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	u->clock_hz = UART_CLOCK_HZ;
 	u->now = default_now;
 	loop_timer_init(&u->cti_timer, cti_timer_fn, u);
+	loop_timer_init(&u->pause_timer, pause_timer_fn, u);
 	uart_reset(u);
 	*out = u;
 	return 0;
@@ -626,6 +685,8 @@ void uart_free(struct uart *u)
 		return;
 	if (u->loop)
 		loop_timer_cancel(u->loop, &u->cti_timer);
+	if (u->loop)
+		loop_timer_cancel(u->loop, &u->pause_timer);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
