@@ -72,6 +72,7 @@ enum {
  * any host load. This halves the peak rate at most.
  */
 #define RX_BURST 4096u
+#define TX_LINGER_NS 500000ull
 #define RX_PAUSE_NS 100000ull
 #define LSR_OE 0x02
 #define LSR_THRE 0x20
@@ -103,6 +104,8 @@ struct uart {
 	uint8_t tx[UART_TX_RING];
 	uint64_t tx_head, tx_tail; /* free-running; vCPU advances head */
 	bool tx_blocked;            /* loop: chardev refused; wait write_ready */
+	bool tx_lingering;          /* the loop looks again soon: no post needed */
+	struct loop_timer tx_timer; /* loop thread only */
 	uint64_t tx_dropped;
 
 	struct loop_post_node tx_post, rx_post;
@@ -345,7 +348,7 @@ static void write_thr(struct uart *u, uint8_t c)
 	u->tx_head++;
 	/* "sent" at once while there is room; else THRE comes with the drain */
 	u->thr_pending = tx_room(u);
-	if (was_empty)
+	if ((was_empty && !u->tx_lingering) || u->tx_head - u->tx_tail == UART_TX_RING / 4)
 		post_once(u, &u->tx_post, &u->tx_posted);
 }
 
@@ -506,8 +509,11 @@ static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
 	cti_kick(u);
 }
 
-static void tx_drain(struct uart *u)
+/* Move ring bytes to the chardev; returns how many moved. Loop thread. */
+static uint64_t tx_drain(struct uart *u)
 {
+	uint64_t moved = 0;
+
 	for (;;) {
 		uint64_t used, idx, chunk;
 		size_t n;
@@ -517,10 +523,11 @@ static void tx_drain(struct uart *u)
 		idx = u->tx_tail % UART_TX_RING;
 		pthread_mutex_unlock(&u->lock);
 		if (!used)
-			return;
+			return moved;
 		chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
 		/* the vCPU only writes outside [tail, head): no lock needed */
 		n = u->chr ? chr_write(u->chr, u->tx + idx, chunk) : chunk;
+		moved += n;
 
 		pthread_mutex_lock(&u->lock);
 		bool had_room = tx_room(u);
@@ -533,13 +540,46 @@ static void tx_drain(struct uart *u)
 		u->tx_blocked = n < chunk;
 		pthread_mutex_unlock(&u->lock);
 		if (n < chunk)
-			return; /* fe_write_ready resumes */
+			return moved; /* fe_write_ready resumes */
 	}
+}
+
+/*
+ * After a drain that moved bytes the loop lingers: it looks at the ring
+ * again in TX_LINGER_NS, and the vCPU does not post meanwhile (it posts
+ * only once a quarter of the ring is used). A guest streaming output then
+ * wakes the reactor ~2000 times a second instead of once per FIFO load
+ * (each wake-up can preempt the vCPU on a busy host). A lone write after a
+ * quiet spell still posts at once: the linger ends when a look finds
+ * nothing.
+ */
+static void tx_linger(struct uart *u, uint64_t moved)
+{
+	bool stop = false;
+
+	if (!u->loop)
+		return;
+	pthread_mutex_lock(&u->lock);
+	if (!moved && u->tx_head == u->tx_tail)
+		stop = true;
+	u->tx_lingering = !stop;
+	pthread_mutex_unlock(&u->lock);
+	if (!stop && !loop_timer_armed(&u->tx_timer))
+		loop_timer_arm(u->loop, &u->tx_timer, loop_now_ns() + TX_LINGER_NS);
+}
+
+static void tx_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	tx_linger(u, tx_drain(u));
 }
 
 static void fe_write_ready(void *opaque)
 {
-	tx_drain(opaque);
+	struct uart *u = opaque;
+
+	tx_linger(u, tx_drain(u));
 }
 
 static void tx_post_fn(void *arg)
@@ -547,7 +587,7 @@ static void tx_post_fn(void *arg)
 	struct uart *u = arg;
 
 	atomic_store(&u->tx_posted, false);
-	tx_drain(u);
+	tx_linger(u, tx_drain(u));
 }
 
 static void rx_post_fn(void *arg)
@@ -674,6 +714,7 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	u->now = default_now;
 	loop_timer_init(&u->cti_timer, cti_timer_fn, u);
 	loop_timer_init(&u->pause_timer, pause_timer_fn, u);
+	loop_timer_init(&u->tx_timer, tx_timer_fn, u);
 	uart_reset(u);
 	*out = u;
 	return 0;
@@ -687,6 +728,8 @@ void uart_free(struct uart *u)
 		loop_timer_cancel(u->loop, &u->cti_timer);
 	if (u->loop)
 		loop_timer_cancel(u->loop, &u->pause_timer);
+	if (u->loop)
+		loop_timer_cancel(u->loop, &u->tx_timer);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
