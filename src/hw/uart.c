@@ -23,6 +23,10 @@
  * nothing read for 4 character times at the programmed baud rate (divisor,
  * UART clock and LCR word length). A loop timer implements it; it runs only
  * while such a partial FIFO waits, and fires at the last event + timeout.
+ *
+ * Reactor wake-ups are rationed both ways (each can preempt the vCPU on a
+ * busy host): RX bursts with pauses (RX_BURST) and a TX linger
+ * (TX_LINGER_NS), explained where they are defined.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -142,11 +146,12 @@ static bool rx_gate_open(const struct uart *u)
 	return (u->mcr & MCR_LOOP) || (u->mcr & 0x03) != 0x01;
 }
 
-/* Move ring bytes into the FIFO as far as it and the gate allow. */
 static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag);
 static void update_irq(struct uart *u);
 static void cti_kick(struct uart *u);
 
+/* Move ring bytes into the FIFO as far as it, the gate and the burst
+ * budget allow; lock held. */
 static void fifo_refill(struct uart *u)
 {
 	unsigned want = u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
