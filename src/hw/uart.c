@@ -70,12 +70,12 @@ enum {
  * the tty layer's worker (which throttles the sender via RTS) would never
  * run: its buffers overflow and bytes are lost in the guest (RTS flow
  * control covers only the line discipline's buffer, behind that worker).
- * So after each RX_BURST bytes the FIFO stays empty for as long as the
+ * So after each RX_BURST bytes (half the ring) the FIFO stays empty for as long as the
  * guest took to read the burst (at least RX_PAUSE_NS): the guest gets at
  * least as much time for its tty path as its interrupt handler used, on
  * any host load. This halves the peak rate at most.
  */
-#define RX_BURST 4096u
+#define RX_BURST 8192u
 #define TX_LINGER_NS 500000ull
 #define RX_PAUSE_NS 100000ull
 #define LSR_OE 0x02
