@@ -498,7 +498,7 @@ static void cti_kick(struct uart *u)
 	if (start)
 		u->cti_armed = true;
 	pthread_mutex_unlock(&u->lock);
-	if (start && u->loop)
+	if (start && u->loop && u->chr)
 		cti_timer_fn(u); /* checks at once, arms for the deadline */
 }
 
@@ -562,8 +562,8 @@ static void tx_linger(struct uart *u, uint64_t moved)
 {
 	bool stop = false;
 
-	if (!u->loop)
-		return;
+	if (!u->loop || !u->chr)
+		return; /* no timers while detached: the loop may be going away */
 	pthread_mutex_lock(&u->lock);
 	if (!moved && u->tx_head == u->tx_tail)
 		stop = true;
@@ -608,7 +608,7 @@ static void rx_post_fn(void *arg)
 	pthread_mutex_unlock(&u->lock);
 	if (pause > 50 * RX_PAUSE_NS)
 		pause = 50 * RX_PAUSE_NS; /* 5 ms: the vCPU was descheduled */
-	if (paused && !loop_timer_armed(&u->pause_timer))
+	if (paused && u->chr && !loop_timer_armed(&u->pause_timer))
 		loop_timer_arm(u->loop, &u->pause_timer, loop_now_ns() + pause);
 	chr_accept_input(u->chr);
 	cti_kick(u);
@@ -637,8 +637,20 @@ void uart_attach(struct uart *u, struct chr_dev *chr)
 
 	u->chr = chr;
 	atomic_store(&u->attached, chr != NULL);
-	if (chr)
+	if (!chr && u->loop) {
+		/* Detached: no timer runs from now on (they are not re-armed
+		 * while detached), so uart_free may follow the loop's end. */
+		loop_timer_cancel(u->loop, &u->cti_timer);
+		loop_timer_cancel(u->loop, &u->pause_timer);
+		loop_timer_cancel(u->loop, &u->tx_timer);
+		pthread_mutex_lock(&u->lock);
+		u->cti_armed = u->tx_lingering = false;
+		pthread_mutex_unlock(&u->lock);
+	}
+	if (chr) {
 		chr_attach(chr, &fe);
+		pause_timer_fn(u); /* a pause cut short by a detach ends now */
+	}
 	tx_drain(u);
 }
 
@@ -729,12 +741,7 @@ void uart_free(struct uart *u)
 {
 	if (!u)
 		return;
-	if (u->loop)
-		loop_timer_cancel(u->loop, &u->cti_timer);
-	if (u->loop)
-		loop_timer_cancel(u->loop, &u->pause_timer);
-	if (u->loop)
-		loop_timer_cancel(u->loop, &u->tx_timer);
+	/* timers: cancelled by the detach (uart_attach NULL) before this */
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }

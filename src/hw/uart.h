@@ -42,7 +42,9 @@ struct uart_irq {
  */
 int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq);
 
-/* Free (loop thread, or any thread once the loop is gone). */
+/* Free (loop thread, or any thread once the loop is gone). A UART that
+ * was attached with a loop must be detached first (uart_attach NULL, on
+ * the loop thread while it exists): that cancels its timers. */
 void uart_free(struct uart *u);
 
 /* Connect a chardev (loop thread); NULL detaches (output is dropped). */
