@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The serial suite (perf/serial/bench.py does the work): guest-to-host and
-# host-to-guest throughput over ttyS1 on `-serial pipe:PATH` and the echo
+# host-to-guest throughput over a 16550A on `-serial pipe:PATH` and the echo
 # round trip (p50/p99), guest idle and busy, with and without a second host
 # process loading the CPU, under ringvm and qemu-system-riscv64 with the
 # same guest in the same run; and guest-to-guest throughput (ringvm's pipe
-# server/client pair, two QEMUs on crossed FIFOs). JSON lines on stdout,
-# the raw per-run records on stderr.
+# server/client pair; two QEMUs joined by a host relay). The link is ttyS1
+# under ringvm (console ttyS0) and ttyS0 under QEMU, whose virt board has
+# one UART (console on a virtio console). JSON lines on stdout, the raw
+# per-run records on stderr.
 # Env: RINGVM_BUILD (default build/release), RINGVM_GUEST, SERIAL_KIB
 # (ringvm transfer size, default 4096), SERIAL_QEMU_KIB (QEMU guest-to-host,
 # default 512), SERIAL_QEMU_H2G_KIB (QEMU host-to-guest and guest-to-guest,
