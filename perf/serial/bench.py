@@ -424,7 +424,7 @@ def main():
     ap.add_argument("--ringvm-kib", type=int, default=4096)
     ap.add_argument("--qemu-kib", type=int, default=512, help="QEMU guest-to-host and g2g")
     ap.add_argument("--qemu-h2g-kib", type=int, default=64, help="QEMU host-to-guest (~20 KiB/s)")
-    ap.add_argument("--pings", type=int, default=200)
+    ap.add_argument("--pings", type=int, default=500)
     ap.add_argument("--timeout", type=float, default=120, help="per step")
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--only", default="", help="comma list: g2g,ringvm,qemu")
