@@ -555,8 +555,8 @@ static uint64_t tx_drain(struct uart *u)
  * only once a quarter of the ring is used). A guest streaming output then
  * wakes the reactor ~2000 times a second instead of once per FIFO load
  * (each wake-up can preempt the vCPU on a busy host). A lone write after a
- * quiet spell still posts at once: the linger ends when a look finds
- * nothing.
+ * quiet spell still posts at once: the linger ends when a look finds less
+ * than a FIFO load.
  */
 static void tx_linger(struct uart *u, uint64_t moved)
 {
@@ -565,7 +565,9 @@ static void tx_linger(struct uart *u, uint64_t moved)
 	if (!u->loop || !u->chr)
 		return; /* no timers while detached: the loop may be going away */
 	pthread_mutex_lock(&u->lock);
-	if (!moved && u->tx_head == u->tx_tail)
+	/* Linger only for a stream (a FIFO load or more per look): a lone
+	 * byte (an echo, a keystroke) must not wait for the next look. */
+	if (moved < UART_FIFO_SIZE && u->tx_head == u->tx_tail)
 		stop = true;
 	u->tx_lingering = !stop;
 	pthread_mutex_unlock(&u->lock);
