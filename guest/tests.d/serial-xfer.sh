@@ -14,7 +14,7 @@ set -e
 mode=$1 dev=$2 n=${3:-0}
 setup() {
 	for b in 4000000 3000000 1500000 921600 460800 230400 115200; do
-		if stty -F "$dev" "$b" raw -echo -ixon -ixoff -crtscts 2>/dev/null; then
+		if stty -F "$dev" "$b" raw -echo -ixon -ixoff crtscts 2>/dev/null; then
 			echo "SERIAL-BAUD $b"
 			return 0
 		fi

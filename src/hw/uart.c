@@ -8,6 +8,25 @@
  * TEMT read 0 until the reactor has drained it, then the THRE interrupt
  * fires. Loopback (MCR.LOOP) feeds THR into the RX FIFO, as drivers' self
  * tests expect.
+ *
+ * The receiver: host bytes land in an RX ring (UART_RX_RING) on the loop
+ * thread; the guest sees its first 16 as the FIFO (1 with the FIFO off),
+ * and each RBR read moves the next ring byte into view on the vCPU thread
+ * itself, as if it had just arrived on the wire. So a stream costs the
+ * vCPU no round trip to the reactor per FIFO load: the vCPU posts only
+ * when the ring has drained to half (the chardev refills it, or resumes
+ * reading its fd) and when the timeout timer needs arming. Flow control
+ * to the host is at the ring: the chardev is told how much room is left.
+ *
+ * Character timeout (IIR 0x0c): with fewer bytes in the FIFO than the
+ * trigger level, the interrupt waits until nothing was received and
+ * nothing read for 4 character times at the programmed baud rate (divisor,
+ * UART clock and LCR word length). A loop timer implements it; it runs only
+ * while such a partial FIFO waits, and fires at the last event + timeout.
+ *
+ * Reactor wake-ups are rationed both ways (each can preempt the vCPU on a
+ * busy host): RX bursts with pauses (RX_BURST) and a TX linger
+ * (TX_LINGER_NS), explained where they are defined.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +63,21 @@ enum {
 #define MCR_LOOP 0x10
 
 #define LSR_DR 0x01
+#define RX_LOW_WATER (UART_RX_RING / 2)
+/*
+ * A guest's 8250 driver reads the FIFO in its interrupt handler for as long
+ * as data is there; a line that never goes quiet would keep it there, and
+ * the tty layer's worker (which throttles the sender via RTS) would never
+ * run: its buffers overflow and bytes are lost in the guest (RTS flow
+ * control covers only the line discipline's buffer, behind that worker).
+ * So after each RX_BURST bytes (half the ring) the FIFO stays empty for as long as the
+ * guest took to read the burst (at least RX_PAUSE_NS): the guest gets at
+ * least as much time for its tty path as its interrupt handler used, on
+ * any host load. This halves the peak rate at most.
+ */
+#define RX_BURST 8192u
+#define TX_LINGER_NS 500000ull
+#define RX_PAUSE_NS 100000ull
 #define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
@@ -56,12 +90,26 @@ struct uart {
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, lsr_err, msr_delta;
 	bool thr_pending, irq_level, fifo_on;
-	uint8_t rx[UART_FIFO_SIZE];
-	unsigned rx_head, rx_count;
+	uint8_t rx[UART_RX_RING];
+	unsigned rx_head, rx_count; /* ring; the FIFO is its first rx_fifo */
+	unsigned rx_fifo;           /* bytes the guest sees (<= 16) */
+	uint64_t rx_last_ns;        /* last byte received or RBR read */
+	bool cti;                   /* the character timeout expired */
+	bool cti_armed;             /* the timer runs (or a post will arm it) */
+	uint32_t clock_hz;
+	uint64_t (*now)(void *);    /* the clock (tests substitute theirs) */
+	void *now_opaque;
+	struct loop_timer cti_timer; /* loop thread only */
+	unsigned rx_burst;           /* bytes into the FIFO since the last pause */
+	uint64_t rx_burst_ns;        /* when this burst began; then its length */
+	bool rx_paused;              /* burst spent: the loop reopens later */
+	struct loop_timer pause_timer; /* loop thread only */
 
 	uint8_t tx[UART_TX_RING];
 	uint64_t tx_head, tx_tail; /* free-running; vCPU advances head */
 	bool tx_blocked;            /* loop: chardev refused; wait write_ready */
+	bool tx_lingering;          /* the loop looks again soon: no post needed */
+	struct loop_timer tx_timer; /* loop thread only */
 	uint64_t tx_dropped;
 
 	struct loop_post_node tx_post, rx_post;
@@ -76,9 +124,86 @@ static unsigned rx_trigger(const struct uart *u)
 	return u->fifo_on ? levels[u->fcr >> 6] : 1;
 }
 
-static unsigned rx_capacity(const struct uart *u)
+static unsigned fifo_size(const struct uart *u)
 {
 	return u->fifo_on ? UART_FIFO_SIZE : 1;
+}
+
+/* Bytes the guest sees in the FIFO. */
+static unsigned fifo_count(const struct uart *u)
+{
+	return u->rx_fifo;
+}
+
+/*
+ * The far end honours RTS as hardware flow control: with DTR up and RTS
+ * down (Linux's throttle under crtscts) no more bytes enter the FIFO. With
+ * DTR down too (a closed port, or firmware that never sets the modem
+ * lines) bytes flow: RTS is then no statement about the receiver.
+ */
+static bool rx_gate_open(const struct uart *u)
+{
+	return (u->mcr & MCR_LOOP) || (u->mcr & 0x03) != 0x01;
+}
+
+static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag);
+static void update_irq(struct uart *u);
+static void cti_kick(struct uart *u);
+
+/* Move ring bytes into the FIFO as far as it, the gate and the burst
+ * budget allow; lock held. */
+static void fifo_refill(struct uart *u)
+{
+	unsigned want = u->rx_count < fifo_size(u) ? u->rx_count : fifo_size(u);
+
+	if (want <= u->rx_fifo || !rx_gate_open(u) || u->rx_paused)
+		return;
+	if (u->rx_burst >= RX_BURST) {
+		if (u->rx_fifo)
+			return; /* the pause starts once the FIFO was read empty */
+		u->rx_paused = true;
+		u->rx_burst_ns = u->now(u->now_opaque) - u->rx_burst_ns;
+		post_once(u, &u->rx_post, &u->rx_posted); /* the loop times it */
+		return;
+	}
+	if (!u->rx_burst)
+		u->rx_burst_ns = u->now(u->now_opaque);
+	u->rx_burst += want - u->rx_fifo;
+	u->rx_fifo = want;
+}
+
+/* The pause is over: the next burst may show. Loop thread. */
+static void pause_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	pthread_mutex_lock(&u->lock);
+	u->rx_paused = false;
+	u->rx_burst = 0;
+	fifo_refill(u);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	cti_kick(u); /* what now shows may be below the trigger level */
+}
+
+/* A partial FIFO waits for the timeout; lock held. */
+static bool cti_waiting(const struct uart *u)
+{
+	unsigned n = fifo_count(u);
+
+	return n && n < rx_trigger(u) && !u->cti;
+}
+
+/* 4 character times: start + 5..8 data + parity + 1..2 stop bits. */
+static uint64_t cti_timeout_ns(const struct uart *u)
+{
+	unsigned div = ((unsigned)u->dlm << 8) | u->dll;
+	unsigned bits = 1 + 5 + (u->lcr & 3) + ((u->lcr & 0x08) ? 1 : 0) +
+			((u->lcr & 0x04) ? 2 : 1);
+
+	if (!div)
+		div = 1;
+	return 4ull * bits * 16 * div * 1000000000ull / u->clock_hz;
 }
 
 static bool tx_room(const struct uart *u)
@@ -90,8 +215,12 @@ static uint8_t uart_iir(const struct uart *u)
 {
 	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
 		return IIR_RLSI;
-	if ((u->ier & IER_ERBFI) && u->rx_count)
-		return u->rx_count >= rx_trigger(u) ? IIR_RDI : IIR_CTI;
+	if ((u->ier & IER_ERBFI) && u->rx_fifo) {
+		if (fifo_count(u) >= rx_trigger(u))
+			return IIR_RDI;
+		if (u->cti)
+			return IIR_CTI;
+	}
 	if ((u->ier & IER_ETBEI) && u->thr_pending)
 		return IIR_THRI;
 	if ((u->ier & IER_EDSSI) && u->msr_delta)
@@ -117,26 +246,41 @@ static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *
 		loop_post_node(u->loop, node);
 }
 
+/* A byte arrives; the caller checked for room. Lock held. */
 static void rx_push(struct uart *u, uint8_t c)
 {
-	if (u->rx_count >= rx_capacity(u)) {
-		u->lsr_err |= LSR_OE;
-		return;
-	}
-	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = c;
+	u->rx[(u->rx_head + u->rx_count) % UART_RX_RING] = c;
 	u->rx_count++;
+	fifo_refill(u);
+	u->rx_last_ns = u->now(u->now_opaque);
+}
+
+/* The loop must arm the timeout timer (or take input); lock held. */
+static void rx_wake_loop(struct uart *u)
+{
+	if (cti_waiting(u) && !u->cti_armed) {
+		u->cti_armed = true;
+		post_once(u, &u->rx_post, &u->rx_posted);
+	}
 }
 
 static uint8_t read_rbr(struct uart *u)
 {
 	uint8_t c = 0;
 
-	if (!u->rx_count)
+	if (!u->rx_fifo)
 		return 0;
 	c = u->rx[u->rx_head];
-	u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
-	if (--u->rx_count == 0 && !(u->mcr & MCR_LOOP))
+	u->rx_head = (u->rx_head + 1) % UART_RX_RING;
+	u->rx_count--;
+	u->rx_fifo--;
+	fifo_refill(u);
+	u->rx_last_ns = u->now(u->now_opaque);
+	u->cti = false; /* reading RBR clears the timeout indication */
+	/* Half drained: the chardev refills (it may be holding input). */
+	if (u->rx_count == RX_LOW_WATER || (u->rx_count == 0 && !(u->mcr & MCR_LOOP)))
 		post_once(u, &u->rx_post, &u->rx_posted);
+	rx_wake_loop(u);
 	return c;
 }
 
@@ -175,7 +319,7 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR:
-		v = u->lsr_err | (u->rx_count ? LSR_DR : 0);
+		v = u->lsr_err | (u->rx_fifo ? LSR_DR : 0);
 		if ((u->mcr & MCR_LOOP) || tx_room(u))
 			v |= LSR_THRE | LSR_TEMT;
 		u->lsr_err = 0; /* error bits clear on read */
@@ -190,7 +334,11 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 static void write_thr(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
-		rx_push(u, c);
+		if (fifo_count(u) >= fifo_size(u) || u->rx_count >= UART_RX_RING)
+			u->lsr_err |= LSR_OE;
+		else
+			rx_push(u, c);
+		rx_wake_loop(u);
 		u->thr_pending = true;
 		return;
 	}
@@ -205,7 +353,7 @@ static void write_thr(struct uart *u, uint8_t c)
 	u->tx_head++;
 	/* "sent" at once while there is room; else THRE comes with the drain */
 	u->thr_pending = tx_room(u);
-	if (was_empty)
+	if ((was_empty && !u->tx_lingering) || u->tx_head - u->tx_tail == UART_TX_RING / 4)
 		post_once(u, &u->tx_post, &u->tx_posted);
 }
 
@@ -214,14 +362,22 @@ static void write_fcr(struct uart *u, uint8_t v)
 	bool on = v & FCR_ENABLE;
 
 	if (on != u->fifo_on || (v & FCR_CLR_RX)) {
-		u->rx_count = 0;
-		u->rx_head = 0;
+		/* Drop what the FIFO shows; ring bytes behind it count as still
+		 * on the wire (the chardev held them before the ring existed). */
+		unsigned n = fifo_count(u);
+
+		u->rx_head = (u->rx_head + n) % UART_RX_RING;
+		u->rx_count -= n;
+		u->rx_fifo = 0;
+		u->cti = false;
 		if (!(u->mcr & MCR_LOOP))
 			post_once(u, &u->rx_post, &u->rx_posted);
 	}
 	/* TX clear is a no-op: ring bytes already count as transmitted. */
 	u->fifo_on = on;
 	u->fcr = v & 0xc9;
+	fifo_refill(u);
+	rx_wake_loop(u); /* a new trigger level may leave a partial FIFO */
 }
 
 static void reg_write(struct uart *u, unsigned off, uint8_t v)
@@ -252,6 +408,8 @@ static void reg_write(struct uart *u, unsigned off, uint8_t v)
 		break;
 	case REG_MCR:
 		u->mcr = v & 0x1f;
+		fifo_refill(u); /* RTS up again (unthrottle) lets bytes in */
+		rx_wake_loop(u);
 		break;
 	case REG_SCR:
 		u->scr = v;
@@ -292,9 +450,56 @@ static size_t fe_can_receive(void *opaque)
 	size_t n;
 
 	pthread_mutex_lock(&u->lock);
-	n = (u->mcr & MCR_LOOP) ? 0 : rx_capacity(u) - u->rx_count;
+	n = (u->mcr & MCR_LOOP) ? 0 : UART_RX_RING - u->rx_count;
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+/*
+ * The timeout timer: lock held, loop thread (or uart_poll without a loop).
+ * Returns the deadline to arm for, or 0 when the timer should stop: an
+ * empty FIFO, one at or above the trigger level (RDI is up; the RBR read
+ * that takes it below posts), or an expired timeout (RBR read re-posts).
+ */
+static uint64_t cti_check(struct uart *u)
+{
+	uint64_t deadline;
+
+	if (!cti_waiting(u))
+		return 0;
+	deadline = u->rx_last_ns + cti_timeout_ns(u);
+	if (u->now(u->now_opaque) < deadline)
+		return deadline;
+	u->cti = true;
+	update_irq(u);
+	return 0;
+}
+
+static void cti_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+	uint64_t deadline;
+
+	pthread_mutex_lock(&u->lock);
+	deadline = cti_check(u);
+	u->cti_armed = deadline != 0;
+	pthread_mutex_unlock(&u->lock);
+	if (deadline)
+		loop_timer_arm(u->loop, &u->cti_timer, deadline);
+}
+
+/* Start the timer if a partial FIFO waits and it is not running. Loop. */
+static void cti_kick(struct uart *u)
+{
+	bool start;
+
+	pthread_mutex_lock(&u->lock);
+	start = cti_waiting(u) && (!u->cti_armed || !loop_timer_armed(&u->cti_timer));
+	if (start)
+		u->cti_armed = true;
+	pthread_mutex_unlock(&u->lock);
+	if (start && u->loop && u->chr)
+		cti_timer_fn(u); /* checks at once, arms for the deadline */
 }
 
 static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
@@ -302,14 +507,18 @@ static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
 	struct uart *u = opaque;
 
 	pthread_mutex_lock(&u->lock);
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len && u->rx_count < UART_RX_RING; i++)
 		rx_push(u, buf[i]);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
+	cti_kick(u);
 }
 
-static void tx_drain(struct uart *u)
+/* Move ring bytes to the chardev; returns how many moved. Loop thread. */
+static uint64_t tx_drain(struct uart *u)
 {
+	uint64_t moved = 0;
+
 	for (;;) {
 		uint64_t used, idx, chunk;
 		size_t n;
@@ -319,10 +528,11 @@ static void tx_drain(struct uart *u)
 		idx = u->tx_tail % UART_TX_RING;
 		pthread_mutex_unlock(&u->lock);
 		if (!used)
-			return;
+			return moved;
 		chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
 		/* the vCPU only writes outside [tail, head): no lock needed */
 		n = u->chr ? chr_write(u->chr, u->tx + idx, chunk) : chunk;
+		moved += n;
 
 		pthread_mutex_lock(&u->lock);
 		bool had_room = tx_room(u);
@@ -335,13 +545,48 @@ static void tx_drain(struct uart *u)
 		u->tx_blocked = n < chunk;
 		pthread_mutex_unlock(&u->lock);
 		if (n < chunk)
-			return; /* fe_write_ready resumes */
+			return moved; /* fe_write_ready resumes */
 	}
+}
+
+/*
+ * After a drain that moved bytes the loop lingers: it looks at the ring
+ * again in TX_LINGER_NS, and the vCPU does not post meanwhile (it posts
+ * only once a quarter of the ring is used). A guest streaming output then
+ * wakes the reactor ~2000 times a second instead of once per FIFO load
+ * (each wake-up can preempt the vCPU on a busy host). A lone write after a
+ * quiet spell still posts at once: the linger ends when a look finds less
+ * than a FIFO load.
+ */
+static void tx_linger(struct uart *u, uint64_t moved)
+{
+	bool stop = false;
+
+	if (!u->loop || !u->chr)
+		return; /* no timers while detached: the loop may be going away */
+	pthread_mutex_lock(&u->lock);
+	/* Linger only for a stream (a FIFO load or more per look): a lone
+	 * byte (an echo, a keystroke) must not wait for the next look. */
+	if (moved < UART_FIFO_SIZE && u->tx_head == u->tx_tail)
+		stop = true;
+	u->tx_lingering = !stop;
+	pthread_mutex_unlock(&u->lock);
+	if (!stop && !loop_timer_armed(&u->tx_timer))
+		loop_timer_arm(u->loop, &u->tx_timer, loop_now_ns() + TX_LINGER_NS);
+}
+
+static void tx_timer_fn(void *arg)
+{
+	struct uart *u = arg;
+
+	tx_linger(u, tx_drain(u));
 }
 
 static void fe_write_ready(void *opaque)
 {
-	tx_drain(opaque);
+	struct uart *u = opaque;
+
+	tx_linger(u, tx_drain(u));
 }
 
 static void tx_post_fn(void *arg)
@@ -349,21 +594,38 @@ static void tx_post_fn(void *arg)
 	struct uart *u = arg;
 
 	atomic_store(&u->tx_posted, false);
-	tx_drain(u);
+	tx_linger(u, tx_drain(u));
 }
 
 static void rx_post_fn(void *arg)
 {
 	struct uart *u = arg;
+	uint64_t pause;
+	bool paused;
 
 	atomic_store(&u->rx_posted, false);
+	pthread_mutex_lock(&u->lock);
+	paused = u->rx_paused;
+	pause = u->rx_burst_ns > RX_PAUSE_NS ? u->rx_burst_ns : RX_PAUSE_NS;
+	pthread_mutex_unlock(&u->lock);
+	if (pause > 50 * RX_PAUSE_NS)
+		pause = 50 * RX_PAUSE_NS; /* 5 ms: the vCPU was descheduled */
+	if (paused && u->chr && !loop_timer_armed(&u->pause_timer))
+		loop_timer_arm(u->loop, &u->pause_timer, loop_now_ns() + pause);
 	chr_accept_input(u->chr);
+	cti_kick(u);
 }
 
 void uart_poll(struct uart *u)
 {
 	tx_drain(u);
 	chr_accept_input(u->chr);
+	if (!u->loop) { /* no timers: end a pause, evaluate the timeout now */
+		pause_timer_fn(u);
+		pthread_mutex_lock(&u->lock);
+		u->cti_armed = cti_check(u) != 0;
+		pthread_mutex_unlock(&u->lock);
+	}
 }
 
 void uart_attach(struct uart *u, struct chr_dev *chr)
@@ -377,8 +639,20 @@ void uart_attach(struct uart *u, struct chr_dev *chr)
 
 	u->chr = chr;
 	atomic_store(&u->attached, chr != NULL);
-	if (chr)
+	if (!chr && u->loop) {
+		/* Detached: no timer runs from now on (they are not re-armed
+		 * while detached), so uart_free may follow the loop's end. */
+		loop_timer_cancel(u->loop, &u->cti_timer);
+		loop_timer_cancel(u->loop, &u->pause_timer);
+		loop_timer_cancel(u->loop, &u->tx_timer);
+		pthread_mutex_lock(&u->lock);
+		u->cti_armed = u->tx_lingering = false;
+		pthread_mutex_unlock(&u->lock);
+	}
+	if (chr) {
 		chr_attach(chr, &fe);
+		pause_timer_fn(u); /* a pause cut short by a detach ends now */
+	}
 	tx_drain(u);
 }
 
@@ -405,7 +679,10 @@ void uart_reset(struct uart *u)
 	u->dll = 0x0c; /* 9600 baud at 1.8432 MHz, a common reset value */
 	u->dlm = 0;
 	u->fifo_on = false;
-	u->rx_count = u->rx_head = 0;
+	u->rx_count = u->rx_head = u->rx_fifo = 0;
+	u->cti = false;
+	u->rx_burst = 0;
+	u->rx_paused = false; /* a pending pause timer finds nothing to do */
 	u->thr_pending = false;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -416,6 +693,23 @@ void uart_reset(struct uart *u)
 uint64_t uart_tx_dropped(const struct uart *u)
 {
 	return u->tx_dropped;
+}
+
+static uint64_t default_now(void *opaque)
+{
+	(void)opaque;
+	return loop_now_ns();
+}
+
+void uart_set_clock(struct uart *u, uint32_t clock_hz, uint64_t (*now)(void *opaque),
+		    void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	if (clock_hz)
+		u->clock_hz = clock_hz;
+	u->now = now ? now : default_now;
+	u->now_opaque = opaque;
+	pthread_mutex_unlock(&u->lock);
 }
 
 int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
@@ -435,6 +729,11 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	atomic_init(&u->tx_posted, false);
 	atomic_init(&u->rx_posted, false);
 	atomic_init(&u->attached, false);
+	u->clock_hz = UART_CLOCK_HZ;
+	u->now = default_now;
+	loop_timer_init(&u->cti_timer, cti_timer_fn, u);
+	loop_timer_init(&u->pause_timer, pause_timer_fn, u);
+	loop_timer_init(&u->tx_timer, tx_timer_fn, u);
 	uart_reset(u);
 	*out = u;
 	return 0;
@@ -444,6 +743,7 @@ void uart_free(struct uart *u)
 {
 	if (!u)
 		return;
+	/* timers: cancelled by the detach (uart_attach NULL) before this */
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }

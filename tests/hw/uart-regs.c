@@ -1,7 +1,8 @@
 /*
  * uart-regs.c - 16550A register semantics through the MMIO handlers:
  * reset values, DLAB, scratch, FIFO control and IIR identification, LSR,
- * THRE interrupt rules, RX FIFO with flow control back to the chardev,
+ * THRE interrupt rules, the RX FIFO in front of the RX ring (flow control
+ * back to the chardev at the ring), the character timeout on a fake clock,
  * loopback, and TX through the ring with back-pressure (THRE = 0) when the
  * host stalls. The reactor side is driven by hand (uart_poll) with a fake
  * chardev backend, so this test needs no loop.
@@ -15,6 +16,12 @@
 enum { RBR = 0, IER = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
 static bool irq;
+static uint64_t fake_ns;
+
+static uint64_t fake_now(void *opaque)
+{
+	return fake_ns;
+}
 
 static void set_irq(void *opaque, bool level)
 {
@@ -25,7 +32,7 @@ static void set_irq(void *opaque, bool level)
  * and holds input to deliver. */
 struct fake {
 	struct chr_dev chr;
-	uint8_t out[8192];
+	uint8_t out[UART_TX_RING];
 	size_t out_len, room;
 	uint8_t in[64];
 	size_t in_off, in_len;
@@ -121,33 +128,54 @@ static void test_thre(struct uart *u, struct fake *f)
 
 static void test_rx(struct uart *u, struct fake *f)
 {
-	/* 20 bytes offered: the 16-byte FIFO takes 16, the rest waits. */
+	/* divisor 1 at 3.6864 MHz, 8N1: 4 characters of 10 bits = 173.6 us */
+	const uint64_t cti = 4ull * 10 * 16 * 1000000000ull / 3686400;
+
+	wr(u, LCR, 0x83);
+	wr(u, RBR, 0x01);
+	wr(u, IER, 0x00);
+	wr(u, LCR, 0x03);
+	/* 20 bytes offered: the ring takes them, the FIFO shows 16. */
 	for (int i = 0; i < 20; i++)
 		f->in[i] = (uint8_t)('a' + i);
 	f->in_len = 20;
 	f->in_off = 0;
 	wr(u, FCR, 0x81); /* FIFO on, trigger level 8 */
 	uart_poll(u);
-	CHECK_EQ(f->in_off, 16);
+	CHECK_EQ(f->in_off, 20);
 	CHECK_EQ(rd(u, LSR) & 1, 1);
 	CHECK(!irq);                  /* ERBFI not enabled */
 	wr(u, IER, 0x01);
 	CHECK(irq);
 	CHECK_EQ(rd(u, IIR), 0xc4);   /* 16 >= 8: data available */
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 13; i++)
 		CHECK_EQ(rd(u, RBR), 'a' + i);
-	CHECK_EQ(rd(u, IIR), 0xcc);   /* 7 < 8: character timeout */
-	for (int i = 9; i < 16; i++)
+	/* 7 < 8 left: no interrupt until 4 character times of silence */
+	CHECK_EQ(rd(u, IIR), 0xc1);
+	CHECK(!irq);
+	fake_ns += cti - 1000;
+	uart_poll(u);
+	CHECK(!irq);
+	fake_ns += 2000;
+	uart_poll(u);
+	CHECK(irq);
+	CHECK_EQ(rd(u, IIR), 0xcc);   /* character timeout */
+	CHECK_EQ(rd(u, RBR), 'a' + 13); /* a read clears it and restarts the wait */
+	CHECK(!irq);
+	fake_ns += cti / 2;
+	uart_poll(u);
+	CHECK(!irq);
+	fake_ns += cti / 2 + 1000;
+	uart_poll(u);
+	CHECK_EQ(rd(u, IIR), 0xcc);
+	for (int i = 14; i < 20; i++)
 		CHECK_EQ(rd(u, RBR), 'a' + i);
 	CHECK(!irq);
 	CHECK_EQ(rd(u, LSR) & 1, 0);
 	CHECK_EQ(rd(u, RBR), 0);      /* empty FIFO reads 0 */
-	uart_poll(u);                 /* the reactor offers the rest */
-	CHECK_EQ(f->in_off, 20);
-	CHECK(irq);
-	for (int i = 16; i < 20; i++)
-		CHECK_EQ(rd(u, RBR), 'a' + i);
-	/* FCR bit 1 clears the RX FIFO */
+	fake_ns += 10 * cti;
+	uart_poll(u);
+	CHECK(!irq);                  /* no timeout on an empty FIFO */
 	f->in_len = f->in_off = 0;
 	wr(u, IER, 0);
 }
@@ -214,6 +242,7 @@ int main(void)
 
 	t_timeout(10);
 	REQUIRE(uart_new(&u, NULL, &ui) == 0);
+	uart_set_clock(u, 0, fake_now, NULL);
 	uart_attach(u, &f.chr);
 	test_regs(u);
 	test_thre(u, &f);

@@ -24,6 +24,19 @@ struct fake {
 };
 
 static bool fake_irq;
+static uint64_t fake_ns; /* the UART's clock: tests advance it by hand */
+
+static uint64_t fake_now(void *opaque)
+{
+	(void)opaque;
+	return fake_ns;
+}
+
+/* The character timeout for a divisor, 8N1 at the default clock. */
+static inline uint64_t fake_cti_ns(unsigned div)
+{
+	return 4ull * 10 * 16 * div * 1000000000ull / UART_CLOCK_HZ;
+}
 
 static void fake_set_irq(void *opaque, bool level)
 {
@@ -80,13 +93,15 @@ static inline void wr(struct uart *u, unsigned off, uint8_t v)
 	CHECK_EQ(uart_mmio_write(u, off, 1, v), 0);
 }
 
-/* A UART with no loop (the test plays the reactor) attached to f. */
+/* A UART with no loop (the test plays the reactor and the clock) attached
+ * to f. */
 static inline struct uart *fake_uart(struct fake *f)
 {
 	const struct uart_irq irq = { fake_set_irq, NULL };
 	struct uart *u = NULL;
 
 	REQUIRE(uart_new(&u, NULL, &irq) == 0);
+	uart_set_clock(u, 0, fake_now, NULL);
 	f->chr.ops = &fake_ops;
 	uart_attach(u, &f->chr);
 	return u;
