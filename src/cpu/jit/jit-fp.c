@@ -21,11 +21,13 @@
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
  *    the destination's upper bits), so one 8-byte store writes them boxed.
- *  - mstatus.FS: the first native op of a block checks FS != Off (the slow
- *    path raises illegal instruction and leaves the block, so later ops in
- *    the block need no check); the first one that writes an f register
- *    marks FS dirty (nothing in a block can make it clean again: that is a
- *    CSR write, which ends the block).
+ *  - mstatus.FS: the first native op (or fld/fsd) of a block that writes
+ *    an f register checks FS == Dirty, else FS != Off (the slow path raises
+ *    illegal instruction and leaves the block, or marks FS dirty itself),
+ *    so later ops in the block need no check and the fast paths never
+ *    store to mstatus (nothing in a block can make FS clean again: that is
+ *    a CSR write, which ends the block). Per-block state bits (struct
+ *    gen's fp word): FPB_FS_OK = FS != Off known, FPB_DIRTY = FS == Dirty.
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags), which end the block like every
  * CSR access but leave it through a chainable exit, not a helper call.
@@ -98,17 +100,29 @@ static void to_slow(struct fctx *c, enum x86_cc cc)
 	c->slow[c->n++] = x86_jcc(c->b, cc);
 }
 
-/* FS != Off, once per block (see the file comment). */
-static void fs_check(struct fctx *c)
+uint8_t *jit_fp_fs_guard(struct x86_buf *b, uint32_t *st, bool dirty)
 {
-	if (*c->st & FPB_FS_OK)
-		return;
-	x86_test_mi(c->b, 4, X86_RBX, OFF(mstatus), (uint32_t)MS_FS);
-	to_slow(c, X86_CC_E);
+	if (*st & (dirty ? FPB_DIRTY : FPB_FS_OK))
+		return NULL;
+	x86_load(b, 4, false, X86_RDX, X86_RBX, OFF(mstatus)); /* FS: bits 13-14 */
+	x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
+	if (dirty)
+		x86_alu_ri(b, X86_CMP, false, X86_RDX, (int32_t)MS_FS);
+	*st |= dirty ? FPB_FS_OK | FPB_DIRTY : FPB_FS_OK;
+	return x86_jcc(b, dirty ? X86_CC_NE : X86_CC_E);
 }
 
-/* Written an f register: FS = Dirty, once per block. Call after the last
- * branch to the slow path, which sets it itself. */
+/* The op's FS guard (see jit_fp_fs_guard). */
+static void fs_check(struct fctx *c, bool dirty)
+{
+	uint8_t *j = jit_fp_fs_guard(c->b, c->st, dirty);
+	if (j)
+		c->slow[c->n++] = j;
+}
+
+/* Written fflags/frm (a CSR op, whose guard only knew FS != Off): FS =
+ * Dirty, once per block. Call after the last branch to the slow path,
+ * which sets it itself. */
 static void fs_dirty(struct fctx *c)
 {
 	if (*c->st & FPB_DIRTY)
@@ -509,7 +523,9 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 		      o->kind != A_TOINT);
 	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
 		return false;
-	fs_check(&c);
+	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
+	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
+			     o->kind != A_CSR);
 	bool ok;
 	switch (o->kind) {
 	case A_ARITH:
@@ -528,6 +544,5 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	if (!ok)
 		abort(); /* cannot happen: the checks above match the generators' */
 	jit_gen_slow_path(g, d, pc, c.slow, c.n);
-	*c.st |= FPB_FS_OK;
 	return true;
 }

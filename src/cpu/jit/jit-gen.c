@@ -507,11 +507,8 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
 	uint32_t at_split = g->loaded, dirty_split = g->dirty;
-	if (fp) { /* FS off: the handler raises illegal instruction */
-		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
-		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
-		slow[3] = x86_jcc(b, X86_CC_E);
-	}
+	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
+		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
@@ -530,7 +527,6 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
 		}
 		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
-		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
 	} else if (d->rd && g->host[d->rd]) {
 		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
 		g->loaded |= 1u << d->rd;
