@@ -4,8 +4,9 @@
  * boxing of singles, canonical NaN results, fflags accumulation (including
  * underflow detected after rounding at the smallest normal), static and
  * dynamic rounding modes (reserved frm traps), conversions to integers
- * with saturation, and mstatus.FS (Off traps, Clean stays clean when
- * nothing is written or raised, Dirty otherwise).
+ * with saturation, mstatus.FS (Off traps, Clean stays clean when
+ * nothing is written or raised, Dirty otherwise; fld/fsd too), and the
+ * JIT's once-per-block frm/NX guards.
  */
 #include <stdlib.h>
 
@@ -303,6 +304,28 @@ static void fs_loads(bool jit)
 	cpu_hart_free(h);
 }
 
+/* frm and NX are checked once per block: an op whose check fails runs in
+ * the handler and the block is left, so the ops after it in the block are
+ * checked again (RUP here must not round like RNE; NX clear at first). */
+static void block_guards(bool jit)
+{
+	const char *name = "block-wide frm/NX guards";
+	struct setup s = { .fflags = 0, .fs = MS_FS };
+	s.f[1] = ONE;
+	s.f[2] = 0x3c30000000000000ull; /* 2^-60: 1 + 2^-60 is inexact */
+	const uint32_t code[] = { FSRMI(RUP), FADD(1, 3, 1, 2, DYN), FADD(1, 4, 1, 2, DYN),
+				  FMUL(1, 5, 3, 3, DYN), FSRMI(RNE), FSFLAGSI(0),
+				  FADD(1, 6, 1, 2, DYN), FADD(1, 7, 1, 2, DYN), FRFLAGS(10) };
+	struct hart *h = run(jit, code, sizeof(code) / 4, &s, ram);
+	EXPECT("f3 RUP", h->f[3], 0x3ff0000000000001ull);
+	EXPECT("f4 RUP", h->f[4], 0x3ff0000000000001ull);
+	EXPECT("f5 RUP", h->f[5], 0x3ff0000000000003ull);
+	EXPECT("f6 RNE", h->f[6], ONE);
+	EXPECT("f7 RNE", h->f[7], ONE);
+	EXPECT("NX", h->x[10], NX);
+	cpu_hart_free(h);
+}
+
 int main(void)
 {
 	t_timeout(30);
@@ -315,6 +338,7 @@ int main(void)
 		rounding(jit);
 		fs_state(jit);
 		fs_loads(jit);
+		block_guards(jit);
 	}
 	free(ram);
 	return t_finish();

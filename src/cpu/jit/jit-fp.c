@@ -6,11 +6,12 @@
  * instruction's result and the RISC-V flags are known without reading
  * MXCSR (whose flag reads cost ~30 cycles on the host), and a slow path
  * that calls the interpreter's handler with the inputs untouched:
- *  - rounding: static RNE, or dynamic with frm = RNE (a guard); RTZ for
+ *  - rounding: static RNE, or dynamic with frm = RNE (a guard, once per
+ *    block: failing it leaves the block after the handler); RTZ for
  *    conversions to integers. MXCSR stays at RNE (the interpreter restores
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
- *    already set in fflags (a guard; the flag is sticky, so after the first
+ *    already set in fflags (a guard, once per block as for frm; the flag is sticky, so after the first
  *    inexact op of a program this holds); any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
@@ -43,7 +44,8 @@
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
-enum { FPB_FS_OK = 1, FPB_DIRTY = 2 }; /* per-block state bits */
+/* per-block state bits: what holds from here to the block's end */
+enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
 enum { RNE = 0, RTZ = 1, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
@@ -84,6 +86,7 @@ static const struct fop fops[] = {
 };
 
 #define MAX_SLOW 8
+#define MAX_LEAVE 3
 
 /* One op being translated: its slow-path branches collect here. */
 struct fctx {
@@ -92,7 +95,8 @@ struct fctx {
 	const struct insn *d;
 	uint32_t *st;
 	uint8_t *slow[MAX_SLOW];
-	unsigned n;
+	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
+	unsigned n, nleave;
 };
 
 static void to_slow(struct fctx *c, enum x86_cc cc)
@@ -131,12 +135,31 @@ static void fs_dirty(struct fctx *c)
 	*c->st |= FPB_DIRTY;
 }
 
+/*
+ * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
+ * either, and they end the block, so once a guard passed the rest of the
+ * block needs no other. Its failure path calls the handler and then leaves
+ * the block (rejoining would run later ops without their guard), and so
+ * must the op's slow-path jumps emitted before it (the FS guard): they
+ * skip it too.
+ */
+static void guard(struct fctx *c, uint32_t bit, enum x86_cc fail)
+{
+	for (unsigned k = 0; k < c->n; k++)
+		c->leave[c->nleave++] = c->slow[k];
+	c->n = 0;
+	c->leave[c->nleave++] = x86_jcc(c->b, fail);
+	*c->st |= bit;
+}
+
 /* The op rounds: only RNE here (dynamic: guard frm == RNE). */
 static bool rm_rne(struct fctx *c)
 {
 	if (c->d->rm == DYN) {
-		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-		to_slow(c, X86_CC_NE);
+		if (!(*c->st & FPB_RNE)) {
+			x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
+			guard(c, FPB_RNE, X86_CC_NE);
+		}
 		return true;
 	}
 	return c->d->rm == RNE;
@@ -145,7 +168,7 @@ static bool rm_rne(struct fctx *c)
 /* The op is exact: any valid mode (dynamic: frm 5..7 is illegal). */
 static void rm_valid(struct fctx *c)
 {
-	if (c->d->rm == DYN) {
+	if (c->d->rm == DYN && !(*c->st & FPB_RNE)) {
 		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), 4);
 		to_slow(c, X86_CC_A);
 	}
@@ -154,8 +177,10 @@ static void rm_valid(struct fctx *c)
 /* An inexact result may be left unflagged only when NX is already set. */
 static void nx_set(struct fctx *c)
 {
+	if (*c->st & FPB_NX)
+		return;
 	x86_test_mi(c->b, 1, X86_RBX, OFF(fflags), 1);
-	to_slow(c, X86_CC_E);
+	guard(c, FPB_NX, X86_CC_E);
 }
 
 /* A single operand must be NaN-boxed (else it reads as the canonical NaN). */
@@ -513,7 +538,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	const struct fop *o = fop_of(d->fn);
 	if (!o)
 		return false;
-	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g), .n = 0 };
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
 	/* Decide first whether the op is native: nothing may be emitted for a
 	 * helper-only op (the caller emits the call). */
 	bool fma_ok = o->kind != A_FMA || host_fma();
@@ -543,6 +568,6 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 	if (!ok)
 		abort(); /* cannot happen: the checks above match the generators' */
-	jit_gen_slow_path(g, d, pc, c.slow, c.n);
+	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave);
 	return true;
 }

@@ -144,6 +144,8 @@ bool jit_ends_block(insn_fn fn)
 /* Most jumps one instruction's fast path may take to its slow path
  * (jit-fp.c's MAX_SLOW must not exceed it). */
 #define COLD_JUMPS 8
+/* Most jumps to a slow path that leaves the block after the handler. */
+#define COLD_LEAVE 3
 
 struct gen {
 	struct x86_buf b;
@@ -165,6 +167,7 @@ struct gen {
 	 * jit_gen_block zeroes everything before it */
 	struct cold {
 		uint8_t *slow[COLD_JUMPS], *done;
+		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
 		const struct insn *d;
 		uint64_t pc;
 		unsigned pending;
@@ -491,6 +494,8 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
 		c->slow[k] = k < n ? slow[k] : NULL;
+	for (unsigned k = 0; k < COLD_LEAVE; k++)
+		c->leave[k] = NULL;
 	c->done = g->b.p;
 	c->d = d;
 	c->pc = pc;
@@ -561,6 +566,17 @@ static void gen_cold(struct gen *g)
 		g->keep_ok = UINT32_MAX;
 		g->dirty = c->dirty_fast;
 		x86_patch_rel32(x86_jmp(b), c->done);
+		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
+			continue;
+		/* a failed guard of block-wide state: the rest of the block
+		 * assumes it, so after the handler the block is left */
+		for (int k = 0; k < COLD_LEAVE; k++)
+			if (c->leave[k])
+				x86_patch_rel32(c->leave[k], b->p);
+		g->pending = c->pending;
+		g->dirty = c->dirty_split;
+		g->loaded = c->loaded_fast;
+		call_helper(g, c->d, c->pc, true, false);
 	}
 }
 
@@ -930,11 +946,14 @@ void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
 
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n)
+		       unsigned n, uint8_t *const *leave, unsigned nleave)
 {
-	if (n > COLD_JUMPS)
-		abort(); /* cannot happen: jit-fp.c's MAX_SLOW is at most COLD_JUMPS */
-	if (n)
+	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
+		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
+	if (n || nleave) {
 		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty);
+		for (unsigned k = 0; k < nleave; k++)
+			g->cold[g->ncold - 1].leave[k] = leave[k];
+	}
 	g->pending++;
 }

@@ -100,7 +100,9 @@ void jit_gen_trampolines(struct jit *j);
  * jit-gen.c: the block's emitter buffer and its per-block FP state word;
  * ldx/stx of guest x registers (mapped or in memory); and slow_path,
  * which ends a fast path: the n jcc fields go to a call of d's handler
- * (the inputs are untouched there), both paths join, and the insn counts.
+ * (the inputs are untouched there), both paths join, and the insn counts;
+ * the nleave ones go to a call of the handler that then leaves the block
+ * (the guards of state the rest of the block relies on).
  */
 struct gen;
 bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
@@ -109,7 +111,7 @@ uint32_t *jit_gen_fpstate(struct gen *g);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n);
+		       unsigned n, uint8_t *const *leave, unsigned nleave);
 /*
  * mstatus.FS guard of an F/D instruction (jit-fp.c; fld/fsd use it too):
  * dirty = the instruction writes an f register, so its fast path needs FS
