@@ -11,8 +11,9 @@
  *    conversions to integers. MXCSR stays at RNE (the interpreter restores
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
- *    already set in fflags (a guard, once per block as for frm; the flag is sticky, so after the first
- *    inexact op of a program this holds); any result that could carry
+ *    already set in fflags (a guard, once per block as for frm; the flag
+ *    is sticky, so after the first inexact op of a program this holds);
+ *    any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
  *    canonical NaN. Sums are never tiny and inexact, so add/sub/sqrt only
