@@ -4,8 +4,9 @@
  * boxing of singles, canonical NaN results, fflags accumulation (including
  * underflow detected after rounding at the smallest normal), static and
  * dynamic rounding modes (reserved frm traps), conversions to integers
- * with saturation, and mstatus.FS (Off traps, Clean stays clean when
- * nothing is written or raised, Dirty otherwise).
+ * with saturation, mstatus.FS (Off traps, Clean stays clean when
+ * nothing is written or raised, Dirty otherwise; fld/fsd too), and the
+ * JIT's once-per-block frm/NX guards.
  */
 #include <stdlib.h>
 
@@ -44,6 +45,11 @@ static uint32_t r4(uint32_t f5, uint32_t fmt, uint32_t rd, uint32_t rm, uint32_t
 #define FRFLAGS(rd) (0x73 | (rd) << 7 | 2 << 12 | 0x001u << 20)
 #define FSFLAGSI(v) (0x73 | 5 << 12 | (v) << 15 | 0x001u << 20)
 #define FSRMI(v) (0x73 | 5 << 12 | (v) << 15 | 0x002u << 20)
+#define FLD(rd, rs1, imm) (0x07 | (rd) << 7 | 3 << 12 | (rs1) << 15 | (uint32_t)(imm) << 20)
+#define FSD(rs2, rs1, imm) (0x27 | ((imm) & 31) << 7 | 3 << 12 | (rs1) << 15 | (rs2) << 20 | \
+			    (uint32_t)((imm) >> 5) << 25)
+#define LD(rd, rs1, imm) (0x03 | (rd) << 7 | 3 << 12 | (rs1) << 15 | (uint32_t)(imm) << 20)
+#define DATA 0x3000u
 #define WFI 0x10500073u
 
 struct setup { uint64_t f[32], x[32]; uint32_t fflags; uint64_t fs; };
@@ -262,6 +268,64 @@ static void fs_state(bool jit)
 	cpu_hart_free(h);
 }
 
+/* fld/fsd share the block's FS knowledge with the ops: a first fld with
+ * FS Clean (or Initial) takes its slow path, which marks FS dirty, and the
+ * rest of the block runs fast; fsd alone keeps FS clean. */
+static void fs_loads(bool jit)
+{
+	const char *name = "FS with fld/fsd";
+	struct setup s = { .fflags = NX, .fs = 2ull << 13 /* Clean */ };
+	s.f[1] = ONE;
+	s.x[5] = BASE + DATA;
+	const uint32_t st[] = { FSD(1, 5, 0) };
+	struct hart *h = run(jit, st, 1, &s, ram);
+	EXPECT("FS after fsd", h->mstatus & MS_FS, 2ull << 13);
+	EXPECT("stored", *(uint64_t *)(ram + DATA), ONE);
+	cpu_hart_free(h);
+	/* the integer load fills the TLB: the fld after it may take its fast path */
+	const uint32_t mix[] = { LD(6, 5, 0), FSD(1, 5, 0), FLD(4, 5, 0), FADD(1, 5, 4, 1, DYN), FSD(5, 5, 8),
+				 FLD(6, 5, 8), FMUL(1, 7, 6, 6, DYN), FSD(7, 5, 16) };
+	for (uint64_t fs = 1; fs <= 3; fs++) { /* Initial, Clean, Dirty */
+		s.fs = fs << 13;
+		h = run(jit, mix, 8, &s, ram);
+		EXPECT("FS after fld", h->mstatus & MS_FS, MS_FS);
+		EXPECT("f4", h->f[4], ONE);
+		EXPECT("f5", h->f[5], 0x4000000000000000ull);
+		EXPECT("f6", h->f[6], 0x4000000000000000ull);
+		EXPECT("f7", h->f[7], 0x4010000000000000ull);
+		EXPECT("mem", *(uint64_t *)(ram + DATA + 16), 0x4010000000000000ull);
+		cpu_hart_free(h);
+	}
+	s.fs = 0;
+	const uint32_t off[] = { FLD(4, 5, 0) };
+	h = run(jit, off, 1, &s, ram);
+	EXPECT("mcause (fld, Off)", h->mcause, EXC_ILLEGAL);
+	EXPECT("f4 (fld, Off)", h->f[4], 0);
+	cpu_hart_free(h);
+}
+
+/* frm and NX are checked once per block: an op whose check fails runs in
+ * the handler and the block is left, so the ops after it in the block are
+ * checked again (RUP here must not round like RNE; NX clear at first). */
+static void block_guards(bool jit)
+{
+	const char *name = "block-wide frm/NX guards";
+	struct setup s = { .fflags = 0, .fs = MS_FS };
+	s.f[1] = ONE;
+	s.f[2] = 0x3c30000000000000ull; /* 2^-60: 1 + 2^-60 is inexact */
+	const uint32_t code[] = { FSRMI(RUP), FADD(1, 3, 1, 2, DYN), FADD(1, 4, 1, 2, DYN),
+				  FMUL(1, 5, 3, 3, DYN), FSRMI(RNE), FSFLAGSI(0),
+				  FADD(1, 6, 1, 2, DYN), FADD(1, 7, 1, 2, DYN), FRFLAGS(10) };
+	struct hart *h = run(jit, code, sizeof(code) / 4, &s, ram);
+	EXPECT("f3 RUP", h->f[3], 0x3ff0000000000001ull);
+	EXPECT("f4 RUP", h->f[4], 0x3ff0000000000001ull);
+	EXPECT("f5 RUP", h->f[5], 0x3ff0000000000003ull);
+	EXPECT("f6 RNE", h->f[6], ONE);
+	EXPECT("f7 RNE", h->f[7], ONE);
+	EXPECT("NX", h->x[10], NX);
+	cpu_hart_free(h);
+}
+
 int main(void)
 {
 	t_timeout(30);
@@ -273,6 +337,8 @@ int main(void)
 		flag_accumulation(jit);
 		rounding(jit);
 		fs_state(jit);
+		fs_loads(jit);
+		block_guards(jit);
 	}
 	free(ram);
 	return t_finish();

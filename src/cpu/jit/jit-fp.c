@@ -6,12 +6,14 @@
  * instruction's result and the RISC-V flags are known without reading
  * MXCSR (whose flag reads cost ~30 cycles on the host), and a slow path
  * that calls the interpreter's handler with the inputs untouched:
- *  - rounding: static RNE, or dynamic with frm = RNE (a guard); RTZ for
+ *  - rounding: static RNE, or dynamic with frm = RNE (a guard, once per
+ *    block: failing it leaves the block after the handler); RTZ for
  *    conversions to integers. MXCSR stays at RNE (the interpreter restores
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
- *    already set in fflags (a guard; the flag is sticky, so after the first
- *    inexact op of a program this holds); any result that could carry
+ *    already set in fflags (a guard, once per block as for frm; the flag
+ *    is sticky, so after the first inexact op of a program this holds);
+ *    any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
  *    canonical NaN. Sums are never tiny and inexact, so add/sub/sqrt only
@@ -21,11 +23,13 @@
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
  *    the destination's upper bits), so one 8-byte store writes them boxed.
- *  - mstatus.FS: the first native op of a block checks FS != Off (the slow
- *    path raises illegal instruction and leaves the block, so later ops in
- *    the block need no check); the first one that writes an f register
- *    marks FS dirty (nothing in a block can make it clean again: that is a
- *    CSR write, which ends the block).
+ *  - mstatus.FS: the first native op (or fld/fsd) of a block that writes
+ *    an f register checks FS == Dirty, else FS != Off (the slow path raises
+ *    illegal instruction and leaves the block, or marks FS dirty itself),
+ *    so later ops in the block need no check and the fast paths never
+ *    store to mstatus (nothing in a block can make FS clean again: that is
+ *    a CSR write, which ends the block). Per-block state bits (struct
+ *    gen's fp word): FPB_FS_OK = FS != Off known, FPB_DIRTY = FS == Dirty.
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags), which end the block like every
  * CSR access but leave it through a chainable exit, not a helper call.
@@ -41,7 +45,8 @@
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
-enum { FPB_FS_OK = 1, FPB_DIRTY = 2 }; /* per-block state bits */
+/* per-block state bits: what holds from here to the block's end */
+enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
 enum { RNE = 0, RTZ = 1, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
@@ -82,6 +87,7 @@ static const struct fop fops[] = {
 };
 
 #define MAX_SLOW 8
+#define MAX_LEAVE 3
 
 /* One op being translated: its slow-path branches collect here. */
 struct fctx {
@@ -90,7 +96,8 @@ struct fctx {
 	const struct insn *d;
 	uint32_t *st;
 	uint8_t *slow[MAX_SLOW];
-	unsigned n;
+	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
+	unsigned n, nleave;
 };
 
 static void to_slow(struct fctx *c, enum x86_cc cc)
@@ -98,17 +105,29 @@ static void to_slow(struct fctx *c, enum x86_cc cc)
 	c->slow[c->n++] = x86_jcc(c->b, cc);
 }
 
-/* FS != Off, once per block (see the file comment). */
-static void fs_check(struct fctx *c)
+uint8_t *jit_fp_fs_guard(struct x86_buf *b, uint32_t *st, bool dirty)
 {
-	if (*c->st & FPB_FS_OK)
-		return;
-	x86_test_mi(c->b, 4, X86_RBX, OFF(mstatus), (uint32_t)MS_FS);
-	to_slow(c, X86_CC_E);
+	if (*st & (dirty ? FPB_DIRTY : FPB_FS_OK))
+		return NULL;
+	x86_load(b, 4, false, X86_RDX, X86_RBX, OFF(mstatus)); /* FS: bits 13-14 */
+	x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
+	if (dirty)
+		x86_alu_ri(b, X86_CMP, false, X86_RDX, (int32_t)MS_FS);
+	*st |= dirty ? FPB_FS_OK | FPB_DIRTY : FPB_FS_OK;
+	return x86_jcc(b, dirty ? X86_CC_NE : X86_CC_E);
 }
 
-/* Written an f register: FS = Dirty, once per block. Call after the last
- * branch to the slow path, which sets it itself. */
+/* The op's FS guard (see jit_fp_fs_guard). */
+static void fs_check(struct fctx *c, bool dirty)
+{
+	uint8_t *j = jit_fp_fs_guard(c->b, c->st, dirty);
+	if (j)
+		c->slow[c->n++] = j;
+}
+
+/* Written fflags/frm (a CSR op, whose guard only knew FS != Off): FS =
+ * Dirty, once per block. Call after the last branch to the slow path,
+ * which sets it itself. */
 static void fs_dirty(struct fctx *c)
 {
 	if (*c->st & FPB_DIRTY)
@@ -117,12 +136,31 @@ static void fs_dirty(struct fctx *c)
 	*c->st |= FPB_DIRTY;
 }
 
+/*
+ * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
+ * either, and they end the block, so once a guard passed the rest of the
+ * block needs no other. Its failure path calls the handler and then leaves
+ * the block (rejoining would run later ops without their guard), and so
+ * must the op's slow-path jumps emitted before it (the FS guard): they
+ * skip it too.
+ */
+static void guard(struct fctx *c, uint32_t bit, enum x86_cc fail)
+{
+	for (unsigned k = 0; k < c->n; k++)
+		c->leave[c->nleave++] = c->slow[k];
+	c->n = 0;
+	c->leave[c->nleave++] = x86_jcc(c->b, fail);
+	*c->st |= bit;
+}
+
 /* The op rounds: only RNE here (dynamic: guard frm == RNE). */
 static bool rm_rne(struct fctx *c)
 {
 	if (c->d->rm == DYN) {
-		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-		to_slow(c, X86_CC_NE);
+		if (!(*c->st & FPB_RNE)) {
+			x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
+			guard(c, FPB_RNE, X86_CC_NE);
+		}
 		return true;
 	}
 	return c->d->rm == RNE;
@@ -131,7 +169,7 @@ static bool rm_rne(struct fctx *c)
 /* The op is exact: any valid mode (dynamic: frm 5..7 is illegal). */
 static void rm_valid(struct fctx *c)
 {
-	if (c->d->rm == DYN) {
+	if (c->d->rm == DYN && !(*c->st & FPB_RNE)) {
 		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), 4);
 		to_slow(c, X86_CC_A);
 	}
@@ -140,8 +178,10 @@ static void rm_valid(struct fctx *c)
 /* An inexact result may be left unflagged only when NX is already set. */
 static void nx_set(struct fctx *c)
 {
+	if (*c->st & FPB_NX)
+		return;
 	x86_test_mi(c->b, 1, X86_RBX, OFF(fflags), 1);
-	to_slow(c, X86_CC_E);
+	guard(c, FPB_NX, X86_CC_E);
 }
 
 /* A single operand must be NaN-boxed (else it reads as the canonical NaN). */
@@ -499,7 +539,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	const struct fop *o = fop_of(d->fn);
 	if (!o)
 		return false;
-	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g), .n = 0 };
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
 	/* Decide first whether the op is native: nothing may be emitted for a
 	 * helper-only op (the caller emits the call). */
 	bool fma_ok = o->kind != A_FMA || host_fma();
@@ -509,7 +549,9 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 		      o->kind != A_TOINT);
 	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
 		return false;
-	fs_check(&c);
+	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
+	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
+			     o->kind != A_CSR);
 	bool ok;
 	switch (o->kind) {
 	case A_ARITH:
@@ -527,7 +569,6 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 	if (!ok)
 		abort(); /* cannot happen: the checks above match the generators' */
-	jit_gen_slow_path(g, d, pc, c.slow, c.n);
-	*c.st |= FPB_FS_OK;
+	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave);
 	return true;
 }

@@ -144,6 +144,8 @@ bool jit_ends_block(insn_fn fn)
 /* Most jumps one instruction's fast path may take to its slow path
  * (jit-fp.c's MAX_SLOW must not exceed it). */
 #define COLD_JUMPS 8
+/* Most jumps to a slow path that leaves the block after the handler. */
+#define COLD_LEAVE 3
 
 struct gen {
 	struct x86_buf b;
@@ -165,6 +167,7 @@ struct gen {
 	 * jit_gen_block zeroes everything before it */
 	struct cold {
 		uint8_t *slow[COLD_JUMPS], *done;
+		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
 		const struct insn *d;
 		uint64_t pc;
 		unsigned pending;
@@ -441,13 +444,16 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 }
 
 /*
- * RAX = effective address; on a TLB hit (tag, in-page) RAX becomes the
- * host pointer. Returns the jcc fields that go to the slow path.
- * (Sending misaligned accesses to the slow path with one test would be
- * shorter, but code that does misaligned accesses gets 2.5x slower.)
+ * RAX = effective address; on a TLB hit RAX becomes the host pointer.
+ * Returns the jcc field that goes to the slow path. The tag compared is
+ * that of the access's last byte, in the entry of its first byte's page:
+ * an access that crosses the page cannot hit (the entry holds its own
+ * page, never the next one: they have different indices), so one compare
+ * checks both while misaligned accesses within a page stay fast (sending
+ * every misaligned access to the slow path made such code 2.5x slower).
  */
 static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
-		       uint8_t *slow[2])
+		       uint8_t *slow[1])
 {
 	struct x86_buf *b = &g->b;
 	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
@@ -459,7 +465,10 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 		if (d->imm)
 			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
 	}
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	if (size > 1)
+		x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
+	else
+		x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, true, X86_RCX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
@@ -468,12 +477,6 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	if (size > 1) { /* a byte never crosses the page */
-		x86_mov_rr(b, false, X86_RDX, X86_RAX);
-		x86_alu_ri(b, X86_AND, false, X86_RDX, 0xfff);
-		x86_alu_ri(b, X86_CMP, false, X86_RDX, (int32_t)(4096 - size));
-		slow[1] = x86_jcc(b, X86_CC_A);
-	}
 	x86_alu_rm(b, X86_ADD, true, X86_RAX, X86_RCX,
 		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 }
@@ -491,6 +494,8 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
 		c->slow[k] = k < n ? slow[k] : NULL;
+	for (unsigned k = 0; k < COLD_LEAVE; k++)
+		c->leave[k] = NULL;
 	c->done = g->b.p;
 	c->d = d;
 	c->pc = pc;
@@ -507,11 +512,8 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
 	uint32_t at_split = g->loaded, dirty_split = g->dirty;
-	if (fp) { /* FS off: the handler raises illegal instruction */
-		x86_load(b, 8, false, X86_RDX, X86_RBX, OFF(mstatus));
-		x86_alu_ri(b, X86_AND, false, X86_RDX, (int32_t)MS_FS);
-		slow[3] = x86_jcc(b, X86_CC_E);
-	}
+	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
+		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
@@ -530,7 +532,6 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
 		}
 		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
-		x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
 	} else if (d->rd && g->host[d->rd]) {
 		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
 		g->loaded |= 1u << d->rd;
@@ -565,6 +566,17 @@ static void gen_cold(struct gen *g)
 		g->keep_ok = UINT32_MAX;
 		g->dirty = c->dirty_fast;
 		x86_patch_rel32(x86_jmp(b), c->done);
+		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
+			continue;
+		/* a failed guard of block-wide state: the rest of the block
+		 * assumes it, so after the handler the block is left */
+		for (int k = 0; k < COLD_LEAVE; k++)
+			if (c->leave[k])
+				x86_patch_rel32(c->leave[k], b->p);
+		g->pending = c->pending;
+		g->dirty = c->dirty_split;
+		g->loaded = c->loaded_fast;
+		call_helper(g, c->d, c->pc, true, false);
 	}
 }
 
@@ -934,11 +946,14 @@ void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
 
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n)
+		       unsigned n, uint8_t *const *leave, unsigned nleave)
 {
-	if (n > COLD_JUMPS)
-		abort(); /* cannot happen: jit-fp.c's MAX_SLOW is at most COLD_JUMPS */
-	if (n)
+	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
+		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
+	if (n || nleave) {
 		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty);
+		for (unsigned k = 0; k < nleave; k++)
+			g->cold[g->ncold - 1].leave[k] = leave[k];
+	}
 	g->pending++;
 }

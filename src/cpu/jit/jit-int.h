@@ -100,7 +100,9 @@ void jit_gen_trampolines(struct jit *j);
  * jit-gen.c: the block's emitter buffer and its per-block FP state word;
  * ldx/stx of guest x registers (mapped or in memory); and slow_path,
  * which ends a fast path: the n jcc fields go to a call of d's handler
- * (the inputs are untouched there), both paths join, and the insn counts.
+ * (the inputs are untouched there), both paths join, and the insn counts;
+ * the nleave ones go to a call of the handler that then leaves the block
+ * (the guards of state the rest of the block relies on).
  */
 struct gen;
 bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
@@ -109,7 +111,18 @@ uint32_t *jit_gen_fpstate(struct gen *g);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n);
+		       unsigned n, uint8_t *const *leave, unsigned nleave);
+/*
+ * mstatus.FS guard of an F/D instruction (jit-fp.c; fld/fsd use it too):
+ * dirty = the instruction writes an f register, so its fast path needs FS
+ * == Dirty (it then writes no mstatus: a store per op would chain loop
+ * iterations through memory); else FS != Off. Emits nothing when the block
+ * already knows, and returns the jcc to send to the instruction's slow
+ * path (or NULL). The handler there raises illegal instruction (leaving
+ * the block) or marks FS dirty itself, so from this point on the whole
+ * block knows - see the state bits in jit-fp.c.
+ */
+uint8_t *jit_fp_fs_guard(struct x86_buf *b, uint32_t *st, bool dirty);
 
 /* jit-check.c */
 int jit_check_init(struct hart *h);
