@@ -32,6 +32,8 @@ void cli_usage(FILE *f)
 		"                       file:PATH, pipe:PATH, tcp:[HOST]:PORT[,server,nowait],\n"
 		"                       unix:PATH[,server,nowait], chardev:ID, mon:DEV\n"
 		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
+		"  -monitor DEV         the human monitor on DEV (same forms as -serial);\n"
+		"                       -serial mon:DEV shares the line (C-a c switches)\n"
 		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
 		"  -display none        no display\n"
 		"  -drive file=PATH[,format=raw|qcow2][,if=virtio|none][,id=ID][,cache=...]\n"
@@ -110,7 +112,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 static const char *const with_arg[] = {
 	"-M", "-machine", "-m", "-smp", "-bios", "-kernel", "-initrd", "-append",
 	"-serial", "-chardev", "-display", "-accel", "-drive", "-cdrom", "-device",
-	"-netdev", "-nic", NULL,
+	"-netdev", "-nic", "-monitor", NULL,
 };
 
 static bool takes_arg(const char *opt)
@@ -195,6 +197,12 @@ static int opt_with_arg(const char *opt, const char *v, struct cli_opts *o,
 			return err_out(err, errlen, "-serial none cannot be combined with "
 				       "another -serial (use -serial null for an unconnected port)");
 		o->n_serial_extra++;
+	} else if (!strcmp(opt, "-monitor")) {
+		char cerr[256];
+
+		if (chr_parse_serial(v, &o->monitor, &o->monitor_none, cerr, sizeof(cerr)) < 0)
+			return err_out(err, errlen, "-monitor: %s", cerr);
+		o->has_monitor = true;
 	} else if (!strcmp(opt, "-chardev")) {
 		char cerr[256];
 

@@ -37,6 +37,10 @@ struct cli_opts {
 	/* Each further -serial adds a UART (ttyS1...); see docs/chardev.md. */
 	struct chr_spec serial_extra[CLI_MAX_SERIAL - 1];
 	unsigned n_serial_extra;
+	/* -monitor DEV: has_monitor; "none" sets monitor_none (no monitor).
+	 * Without it a -serial mon:... line carries the monitor. */
+	struct chr_spec monitor;
+	bool has_monitor, monitor_none;
 	struct chr_spec chardev[CLI_MAX_CHARDEV]; /* -chardev, parsed */
 	unsigned n_chardev;
 	bool no_reboot;

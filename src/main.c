@@ -36,6 +36,7 @@
 #include "hw/virtio/virtio-net.h"
 #include "net/net.h"
 #include "loop/loop.h"
+#include "monitor/monitor.h"
 
 struct app {
 	struct cli_opts opts;
@@ -44,11 +45,20 @@ struct app {
 	struct chr_registry *chardevs;
 	struct virt_machine *vm;
 	struct drive_open drives[CLI_MAX_DRIVES]; /* open images, closed on the I/O thread */
+	const struct drive_opts *drive_of[CLI_MAX_DRIVES]; /* what drives[i] opened */
 	unsigned n_drives;
 	struct net_registry *nets; /* -netdev/-nic backends; freed after the NICs */
+	struct app_nic {           /* every virtio-net, for the monitor */
+		char netdev[64];
+		uint8_t mac[6];
+		struct virtio_mmio *dev; /* owned by vm */
+	} nics[2 * CLI_MAX_NET];
+	unsigned n_nics;
+	struct mon *mon;           /* the monitor; freed after its chardev */
 	pthread_t main_thread, io_thread, vcpu_thread;
 
 	atomic_bool vcpu_done, quit;
+	bool mon_quit; /* the monitor's quit: no "terminated" line */
 	enum virt_exit exit_kind;
 	int exit_code;
 };
@@ -123,6 +133,8 @@ static void early_cleanup(struct app *a)
 	net_registry_free(a->nets); /* after the NICs let go of their ports */
 	a->nets = NULL;
 	chr_registry_free(a->chardevs);
+	mon_free(a->mon);
+	a->mon = NULL;
 	if (a->aio)
 		aio_engine_close(a->aio);
 	loop_free(a->loop);
@@ -136,10 +148,122 @@ static void early_cleanup(struct app *a)
 		die(__VA_ARGS__);                                              \
 	} while (0)
 
-static void open_chardevs(struct app *a)
+/* ---- the monitor's view of the machine (loop thread) ---------------------- */
+
+static void mon_info_network(void *opaque, struct mon *m)
 {
+	struct app *a = opaque;
+
+	if (!a->n_nics)
+		mon_printf(m, "no network cards\n");
+	for (unsigned i = 0; i < a->n_nics; i++) {
+		const struct app_nic *c = &a->nics[i];
+		const char *type = net_registry_type(a->nets, c->netdev);
+		const uint8_t *x = c->mac;
+
+		const struct net_port *np = virtio_net_port(c->dev);
+		const struct net_port *bp = net_registry_find(a->nets, c->netdev);
+		uint64_t drops = net_port_stats(np)->tx_drops +
+				 (bp ? net_port_stats(bp)->tx_drops : 0);
+
+		/* link: the set_link state; carrier: what the guest sees (also
+		 * down while a socket backend has no peer). */
+		mon_printf(m, "%s: type=%s link=%s carrier=%s dropped=%llu "
+			   "macaddr=%02x:%02x:%02x:%02x:%02x:%02x\n",
+			   c->netdev, type ? type : "?", net_port_link_up(np) ? "up" : "down",
+			   virtio_net_link_up(c->dev) ? "up" : "down", (unsigned long long)drops,
+			   x[0], x[1], x[2], x[3], x[4], x[5]);
+	}
+}
+
+static void mon_info_block(void *opaque, struct mon *m)
+{
+	struct app *a = opaque;
+
+	if (!a->n_drives)
+		mon_printf(m, "no drives\n");
+	for (unsigned i = 0; i < a->n_drives; i++) {
+		const struct drive_opts *d = a->drive_of[i];
+		const struct drive_open *o = &a->drives[i];
+
+		mon_printf(m, "%s: file=%s format=%s ro=%s\n", d->id ? d->id : "(no id)",
+			   d->file ? d->file : "", d->format ? d->format : "auto",
+			   o->read_only ? "on" : "off");
+	}
+}
+
+static void mon_info_chardev(void *opaque, struct mon *m)
+{
+	struct app *a = opaque;
+	const char *id, *be;
+	bool mux;
+
+	for (size_t i = 0; chr_registry_entry(a->chardevs, i, &id, &be, &mux) == 0; i++)
+		mon_printf(m, "%s: backend=%s%s\n", id, be, mux ? " mux=on" : "");
+}
+
+static int mon_set_link(void *opaque, const char *name, bool up)
+{
+	struct app *a = opaque;
+	int found = -ENOENT;
+
+	for (unsigned i = 0; i < a->n_nics; i++)
+		if (!strcmp(a->nics[i].netdev, name)) {
+			virtio_net_set_link(a->nics[i].dev, up);
+			found = 0;
+		}
+	return found;
+}
+
+static void mon_quit(void *opaque)
+{
+	((struct app *)opaque)->mon_quit = true; /* read by main after the join */
+	console_event(opaque, CHR_EVENT_QUIT); /* as Ctrl-A x */
+}
+
+/* -monitor DEV, or the second port of the first -serial mon:... line
+ * (serial_id names its chardev; NULL if none): makes a->mon and returns
+ * the chardev to attach it to once sockets are waited for (so a wait=on
+ * client sees the banner). NULL: no monitor. Main thread. */
+static struct chr_dev *open_monitor(struct app *a, const char *serial_id)
+{
+	struct mon_env env = { .opaque = a, .info_network = mon_info_network,
+			       .info_block = mon_info_block, .info_chardev = mon_info_chardev,
+			       .set_link = mon_set_link, .quit = mon_quit };
+	struct chr_spec spec = a->opts.monitor;
 	struct chr_dev *chr = NULL;
 	char err[512], id[CHR_ID_MAX];
+	int r = 0;
+
+	if (a->opts.has_monitor) {
+		if (a->opts.monitor_none)
+			return NULL;
+		if (spec.kind == CHR_KIND_STDIO && !spec.mux && !a->opts.serial_none &&
+		    a->opts.serial.kind == CHR_KIND_STDIO)
+			FAIL("-monitor stdio and -serial stdio cannot share the terminal; "
+			     "use -serial mon:stdio");
+		if (!spec.id[0] && spec.kind != CHR_KIND_REF)
+			snprintf(spec.id, sizeof(spec.id), "monitor0");
+		r = chr_registry_add(a->chardevs, &spec, id, sizeof(id), err, sizeof(err));
+		if (r == 0)
+			r = chr_registry_get(a->chardevs, spec.kind == CHR_KIND_REF ? spec.ref : id,
+					     &chr, err, sizeof(err));
+	} else if (serial_id) {
+		r = chr_registry_get(a->chardevs, serial_id, &chr, err, sizeof(err));
+	} else {
+		return NULL;
+	}
+	if (r < 0)
+		FAIL("%s", err);
+	if (mon_new(&a->mon, &env) < 0)
+		FAIL("cannot create the monitor: out of memory");
+	return chr;
+}
+
+static void open_chardevs(struct app *a)
+{
+	struct chr_dev *chr = NULL, *mon_chr;
+	char err[512], id[CHR_ID_MAX], mon_id[CHR_ID_MAX] = "";
 	int r;
 
 	r = aio_engine_open(&a->aio, a->loop, AIO_ENGINE_AUTO);
@@ -158,6 +282,9 @@ static void open_chardevs(struct app *a)
 		    chr_registry_get(a->chardevs, a->opts.serial.kind == CHR_KIND_REF ?
 				     a->opts.serial.ref : id, &chr, err, sizeof(err)) < 0)
 			FAIL("%s", err);
+		if (a->opts.serial.mon)
+			snprintf(mon_id, sizeof(mon_id), "%s", a->opts.serial.kind == CHR_KIND_REF ?
+				 a->opts.serial.ref : id);
 	}
 	chr_registry_set_event(a->chardevs, console_event, a);
 	virt_attach_console(a->vm, chr);
@@ -169,9 +296,15 @@ static void open_chardevs(struct app *a)
 				     &chr, err, sizeof(err)) < 0)
 			FAIL("%s", err);
 		virt_attach_serial(a->vm, i + 1, chr);
+		if (s->mon && !mon_id[0])
+			snprintf(mon_id, sizeof(mon_id), "%s", s->kind == CHR_KIND_REF ? s->ref : id);
 	}
+	mon_chr = open_monitor(a, mon_id[0] ? mon_id : NULL);
+	chr_registry_set_event(a->chardevs, console_event, a); /* the monitor's too */
 	if (chr_registry_wait(a->chardevs, err, sizeof(err)) < 0)
 		FAIL("%s", err);
+	if (mon_chr)
+		mon_attach(a->mon, mon_chr);
 }
 
 /* Open a drive and put a virtio-blk on it in the next free slot. */
@@ -188,7 +321,7 @@ static int add_blk(struct app *a, const struct drive_opts *d, const char *serial
 	r = drive_open(drv, d, a->opts.snapshot, a->loop, err, errlen);
 	if (r < 0)
 		return r;
-	a->n_drives++;
+	a->drive_of[a->n_drives++] = d;
 	virt_virtio_host(a->vm, (unsigned)slot, &host);
 	r = virtio_blk_new(&dev, &host, drv->blk, &(struct virtio_blk_conf){
 				   .serial = serial, .read_only = drv->read_only });
@@ -264,9 +397,18 @@ static int add_nic(struct app *a, const char *id, const uint8_t *mac, char *err,
 	r = net_registry_attach(a->nets, id, virtio_net_port(dev), err, errlen);
 	if (r == 0 && (r = virt_attach_virtio(a->vm, (unsigned)slot, dev)) < 0)
 		snprintf(err, errlen, "cannot attach a virtio-net: %s", strerror(-r));
-	if (r < 0)
+	if (r < 0) {
 		virtio_mmio_free(dev);
-	return r;
+		return r;
+	}
+	if (a->n_nics < sizeof(a->nics) / sizeof(a->nics[0])) {
+		struct app_nic *n = &a->nics[a->n_nics++];
+
+		snprintf(n->netdev, sizeof(n->netdev), "%s", id);
+		memcpy(n->mac, c.mac, 6);
+		n->dev = dev;
+	}
+	return 0;
 }
 
 /* -netdev, -nic and -device virtio-net-device: open the backends, then one
@@ -315,12 +457,15 @@ static void *io_main(void *arg)
 	if (r < 0)
 		fprintf(stderr, "ringvm: the I/O loop failed: %s\n", strerror(-r));
 	loop_run_once(a->loop, 0); /* the vCPU is gone: run its last posts */
+	mon_disable(a->mon);       /* its NICs and drives go now */
 	virt_io_teardown(a->vm);   /* the guest's last bytes reach the console */
 	close_drives(a);           /* after their devices drained */
 	net_registry_free(a->nets); /* after the NICs let go of their ports */
 	a->nets = NULL;
 	chr_registry_free(a->chardevs); /* restores the terminal */
 	a->chardevs = NULL;
+	mon_free(a->mon); /* after its chardev stopped calling it */
+	a->mon = NULL;
 	aio_engine_close(a->aio);
 	loop_free(a->loop);
 	a->loop = NULL;
@@ -454,7 +599,8 @@ static int run(struct app *a)
 	} else if (a->exit_kind == VIRT_EXIT_POWEROFF) {
 		status = a->exit_code & 0xff;
 	} else {
-		fprintf(stderr, "ringvm: terminated (C-a x)\n");
+		if (!a->mon_quit)
+			fprintf(stderr, "ringvm: terminated (C-a x)\n");
 		status = 0;
 	}
 	return status;

@@ -179,6 +179,12 @@ void chr_registry_set_event(struct chr_registry *reg,
  * waits for. Returns 0 or the first error, with err. */
 int chr_registry_wait(struct chr_registry *reg, char *err, size_t errlen);
 
+/* Chardev number i (0-based, in order added): its id and backend name
+ * ("stdio", "socket", ...; "mux:" prefix not added: *mux says so).
+ * 0, or -ENOENT past the end. For the monitor's info chardev. */
+int chr_registry_entry(struct chr_registry *reg, size_t i, const char **id,
+		       const char **backend, bool *mux);
+
 /* Close every chardev and free the registry. NULL is allowed. */
 void chr_registry_free(struct chr_registry *reg);
 

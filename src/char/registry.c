@@ -274,6 +274,21 @@ int chr_registry_wait(struct chr_registry *r, char *err, size_t errlen)
 	return 0;
 }
 
+int chr_registry_entry(struct chr_registry *r, size_t i, const char **id,
+		       const char **backend, bool *mux)
+{
+	static const char *names[] = { "null", "stdio", "file", "pipe", "pty", "socket" };
+	const struct chr_spec *s;
+
+	if (!r || i >= r->n)
+		return -ENOENT;
+	s = &r->v[i].spec;
+	*id = s->id;
+	*backend = (unsigned)s->kind < sizeof(names) / sizeof(names[0]) ? names[s->kind] : "?";
+	*mux = s->mux;
+	return 0;
+}
+
 void chr_registry_free(struct chr_registry *r)
 {
 	if (!r)

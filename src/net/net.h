@@ -292,6 +292,10 @@ struct net_port *net_registry_find(struct net_registry *r, const char *id);
 int net_registry_attach(struct net_registry *r, const char *id, struct net_port *nic,
 			char *err, size_t errlen);
 
+/* The backend type of netdev id ("tap", "socket", "hubport"), or NULL if
+ * there is no such netdev. For the monitor's info network. */
+const char *net_registry_type(struct net_registry *r, const char *id);
+
 /* Close every backend (cancelling their I/O) and free. Loop thread; the
  * engine must still be open. */
 void net_registry_free(struct net_registry *r);

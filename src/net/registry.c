@@ -123,6 +123,16 @@ int net_registry_open(struct net_registry *r, struct aio_engine *eng, char *err,
 	return 0;
 }
 
+const char *net_registry_type(struct net_registry *r, const char *id)
+{
+	struct entry *e = r ? find(r, id) : NULL;
+
+	if (!e)
+		return NULL;
+	return e->o.type == NET_NETDEV_TAP ? "tap" :
+	       e->o.type == NET_NETDEV_SOCKET ? "socket" : "hubport";
+}
+
 struct net_port *net_registry_find(struct net_registry *r, const char *id)
 {
 	struct entry *e = id ? find(r, id) : NULL;

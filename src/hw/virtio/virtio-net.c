@@ -496,7 +496,7 @@ static void vnet_resume(struct net_port *p)
 	struct virtq *q = &n->dev.q[TXQ];
 
 	update_offered(n);
-	set_link(n, net_port_peer_link_up(p));
+	set_link(n, net_port_peer_link_up(p) && net_port_link_up(p));
 	n->tx_blocked = false;
 	if (!enter(n, q))
 		return;
@@ -507,7 +507,7 @@ static void vnet_resume(struct net_port *p)
 static void vnet_link_changed(struct net_port *p, bool up)
 {
 	(void)up;
-	set_link(p->opaque, net_port_peer_link_up(p));
+	set_link(p->opaque, net_port_peer_link_up(p) && net_port_link_up(p));
 }
 
 static const struct net_port_ops vnet_port_ops = {
@@ -609,6 +609,22 @@ int virtio_net_new(struct virtio_mmio **out, const struct virtio_host *host,
 struct net_port *virtio_net_port(struct virtio_mmio *d)
 {
 	return &to_vnet(d)->port;
+}
+
+void virtio_net_set_link(struct virtio_mmio *d, bool up)
+{
+	struct vnet *n = to_vnet(d);
+
+	/* Our own port's link: net_port_send drops both ways while it is down. */
+	net_port_set_link(&n->port, up);
+	set_link(n, net_port_peer_link_up(&n->port) && up);
+}
+
+bool virtio_net_link_up(struct virtio_mmio *d)
+{
+	struct vnet *n = to_vnet(d);
+
+	return __atomic_load_n((uint16_t *)(n->config + C_STATUS), __ATOMIC_ACQUIRE) & S_LINK_UP;
 }
 
 void virtio_net_get_stats(struct virtio_mmio *d, struct virtio_net_stats *s)

@@ -34,6 +34,16 @@ int virtio_net_new(struct virtio_mmio **out, const struct virtio_host *host,
 /* The NIC's port (owned by the device; disconnected by virtio_mmio_free). */
 struct net_port *virtio_net_port(struct virtio_mmio *d);
 
+/*
+ * The administrative link state (the monitor's set_link): while down the
+ * guest sees no carrier (status bit clear, config interrupt on change) and
+ * frames both ways are dropped and counted (net_port_send refuses them on
+ * a port whose link is down). Reactor thread.
+ */
+void virtio_net_set_link(struct virtio_mmio *d, bool up);
+/* The link bit the guest sees (admin state and the backend's link). */
+bool virtio_net_link_up(struct virtio_mmio *d);
+
 /* Guest-visible counters (reactor thread, or after it stopped). */
 struct virtio_net_stats {
 	uint64_t rx_frames, tx_frames;
