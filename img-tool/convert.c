@@ -486,12 +486,13 @@ static int cv_target(struct img_ctx *ctx, struct cv_args *a, const char *out, ui
 int img_cmd_convert(int argc, char **argv)
 {
 	struct cv_args a = { .out_fmt = "raw", .sparse = 4096, .window = 8 };
-	if (cv_parse(argc, argv, &a))
-		return 1;
-	const char *in = argv[optind], *out = argv[optind + 1];
 	struct img_ctx ctx;
-	if (img_ctx_init(&ctx, AIO_ENGINE_AUTO) < 0)
+	if (cv_parse(argc, argv, &a) || img_ctx_init(&ctx, AIO_ENGINE_AUTO) < 0) {
+		free(a.snap_id); /* a refused option may follow a parsed -l/-s */
+		free(a.snap_name);
 		return 1;
+	}
+	const char *in = argv[optind], *out = argv[optind + 1];
 	struct blk *src, *dst;
 	int ret = 1;
 	const char *snap = a.snap_id ? a.snap_id : a.snap_name;
