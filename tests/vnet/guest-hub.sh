@@ -27,7 +27,7 @@ name=\$1 args=\$2; shift 2
 exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
 	-initrd "$guest/initramfs.cpio.gz" \
 	-append "console=ttyS0 ringvm.run=net-ping ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>&1
+	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
 EOS
 chmod +x "$tmp/boot"
 cp "$RINGVM_SRC/tests/vnet/hping.py" "$tmp/hping.py"
@@ -62,7 +62,7 @@ for who in a b; do
 	if grep -q "NET-PING-OK" "$tmp/$who" && grep -q "RINGVM-RUN-END net-ping rc=0" "$tmp/$who"; then
 		echo "ok: VM $who pings the host and the other VM: $(grep NET-PING-PEER-OK "$tmp/$who" | tr '\n' ' ')"
 	else
-		echo "FAIL: VM $who"; tail -n 30 "$tmp/$who"; fails=$((fails + 1))
+		echo "FAIL: VM $who"; tail -n 30 "$tmp/$who"; cat "$tmp/$who.err"; fails=$((fails + 1))
 	fi
 	if grep -q '^ok$' "$tmp/host-$who"; then
 		echo "ok: the host pings VM $who"

@@ -33,7 +33,7 @@ name=\$1 test=\$2 args=\$3; shift 3
 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
 	-initrd "$guest/initramfs.cpio.gz" \
 	-append "console=ttyS0 ringvm.run=\$test ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>&1 &
+	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err" &
 pid=\$!
 echo \$pid >"$tmp/\$name.pid"
 # watchdog: 400 s at most
@@ -80,7 +80,7 @@ check() { # NAME TEXT WHAT
 		[ "$(cat "$tmp/$1.rc" 2>/dev/null)" = 0 ]; then
 		echo "ok: $3"
 	else
-		echo "FAIL: $3 (ringvm exit $(cat "$tmp/$1.rc" 2>/dev/null))"; tail -n 30 "$tmp/$1"
+		echo "FAIL: $3 (ringvm exit $(cat "$tmp/$1.rc" 2>/dev/null))"; tail -n 30 "$tmp/$1"; cat "$tmp/$1.err"
 		fails=$((fails + 1))
 	fi
 }
@@ -103,10 +103,10 @@ unshare -n bash -c '
 	wait
 '
 check tap NET-LINK-OK "tap deleted under the VM: carrier down, guest keeps running"
-if grep -q "rvtap0.*went away\|went away.*rvtap0\|n0.*went away" "$tmp/tap"; then
+if grep -q "rvtap0.*went away\|went away.*rvtap0\|n0.*went away" "$tmp/tap.err"; then
 	echo "ok: ringvm says the tap went away"
 else
-	echo "FAIL: no message about the deleted tap"; grep -i tap "$tmp/tap" | head; fails=$((fails + 1))
+	echo "FAIL: no message about the deleted tap"; grep -i tap "$tmp/tap.err" | head; fails=$((fails + 1))
 fi
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"

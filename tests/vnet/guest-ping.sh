@@ -32,7 +32,7 @@ name=\$1 args=\$2; shift 2
 exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
 	-initrd "$guest/initramfs.cpio.gz" \
 	-append "console=ttyS0 ringvm.run=net-ping ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>&1
+	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
 EOS
 chmod +x "$tmp/boot"
 cp "$RINGVM_SRC/tests/vnet/hping.py" "$tmp/hping.py"
@@ -41,7 +41,7 @@ check() { # NAME WHAT
 	if grep -q "NET-PING-OK" "$tmp/$1" && grep -q "RINGVM-RUN-END net-ping rc=0" "$tmp/$1"; then
 		echo "ok: $2"
 	else
-		echo "FAIL: $2"; tail -n 30 "$tmp/$1"; fails=$((fails + 1))
+		echo "FAIL: $2"; tail -n 30 "$tmp/$1"; cat "$tmp/$1.err"; fails=$((fails + 1))
 	fi
 }
 

@@ -30,7 +30,7 @@ name=\$1 args=\$2; shift 2
 exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
 	-initrd "$guest/initramfs.cpio.gz" \
 	-append "console=ttyS0 ringvm.run=net-perf ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>&1
+	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
 EOS
 chmod +x "$tmp/boot"
 
@@ -71,7 +71,7 @@ ok() { # FILE PATTERN WHAT
 	if grep -q "$2" "$tmp/$1"; then
 		echo "ok: $3: $(grep "$2" "$tmp/$1" | head -n 1)"
 	else
-		echo "FAIL: $3"; tail -n 20 "$tmp/$1"; fails=$((fails + 1))
+		echo "FAIL: $3"; tail -n 20 "$tmp/$1"; cat "$tmp/$1.err"; fails=$((fails + 1))
 	fi
 }
 ok host-sink "NETTOOL sink bytes 67108864 " "tap guest->host 64 MiB (host sink)"
