@@ -129,12 +129,6 @@ static unsigned fifo_size(const struct uart *u)
 	return u->fifo_on ? UART_FIFO_SIZE : 1;
 }
 
-/* Bytes the guest sees in the FIFO. */
-static unsigned fifo_count(const struct uart *u)
-{
-	return u->rx_fifo;
-}
-
 /*
  * The far end honours RTS as hardware flow control: with DTR up and RTS
  * down (Linux's throttle under crtscts) no more bytes enter the FIFO. With
@@ -189,7 +183,7 @@ static void pause_timer_fn(void *arg)
 /* A partial FIFO waits for the timeout; lock held. */
 static bool cti_waiting(const struct uart *u)
 {
-	unsigned n = fifo_count(u);
+	unsigned n = u->rx_fifo;
 
 	return n && n < rx_trigger(u) && !u->cti;
 }
@@ -216,7 +210,7 @@ static uint8_t uart_iir(const struct uart *u)
 	if ((u->ier & IER_ELSI) && (u->lsr_err & LSR_OE))
 		return IIR_RLSI;
 	if ((u->ier & IER_ERBFI) && u->rx_fifo) {
-		if (fifo_count(u) >= rx_trigger(u))
+		if (u->rx_fifo >= rx_trigger(u))
 			return IIR_RDI;
 		if (u->cti)
 			return IIR_CTI;
@@ -334,7 +328,7 @@ static uint8_t reg_read(struct uart *u, unsigned off)
 static void write_thr(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
-		if (fifo_count(u) >= fifo_size(u) || u->rx_count >= UART_RX_RING)
+		if (u->rx_fifo >= fifo_size(u) || u->rx_count >= UART_RX_RING)
 			u->lsr_err |= LSR_OE;
 		else
 			rx_push(u, c);
@@ -364,7 +358,7 @@ static void write_fcr(struct uart *u, uint8_t v)
 	if (on != u->fifo_on || (v & FCR_CLR_RX)) {
 		/* Drop what the FIFO shows; ring bytes behind it count as still
 		 * on the wire (the chardev held them before the ring existed). */
-		unsigned n = fifo_count(u);
+		unsigned n = u->rx_fifo;
 
 		u->rx_head = (u->rx_head + n) % UART_RX_RING;
 		u->rx_count -= n;
