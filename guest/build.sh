@@ -47,6 +47,7 @@ ghash=$(guest_hash "kernel=$khash" "busybox=$bhash" "$here/lib.sh" "$here/build.
 out="$cache/guest/$ghash"
 if [ -f "$out/stamp" ]; then
 	echo "guest: cached $out"
+	guest_mark_used "$out"
 	echo "$out" >&3
 	exit 0
 fi
@@ -66,6 +67,8 @@ if [ ! -f "$out/stamp" ]; then
 	bdir="$cache/parts/busybox-$bhash"
 	[ -f "$kdir/stamp" ] || "$here/build-kernel.sh" "$kdir"
 	[ -f "$bdir/stamp" ] || "$here/build-busybox.sh" "$bdir" "$cache/src"
+	guest_mark_used "$kdir"
+	guest_mark_used "$bdir"
 
 	tmp=$(mktemp -d "$cache/guest/.tmp.XXXXXX")
 	chmod 755 "$tmp"
@@ -85,5 +88,9 @@ if [ ! -f "$out/stamp" ]; then
 	mv -T "$tmp" "$out"
 	trap - EXIT
 	echo "guest: built $out in $(($(date +%s) - start)) s"
+	# Each edit of a test script makes a new entry; keep the cache bounded.
+	guest_prune "$cache/guest/[0-9a-f]*" 8
+	guest_prune "$cache/parts/kernel-*" 2
+	guest_prune "$cache/parts/busybox-*" 2
 fi
 echo "$out" >&3

@@ -63,3 +63,22 @@ guest_busybox_src_version() {
 	[ -n "$best" ] || guest_die "apt-cache showsrc busybox lists no version (deb-src missing?)"
 	echo "$best"
 }
+
+# Marks a cache entry directory as just used: its mtime is its age for pruning.
+guest_mark_used() { touch "$1" 2>/dev/null || true; }
+
+# Removes cache entries (directories matching GLOB) beyond the KEEP most recently
+# used, but never one used within the last day: another checkout's test run may
+# still be reading it. Called with the build lock held.
+guest_prune() {
+	local glob=$1 keep=$2 d n=0
+	# shellcheck disable=SC2086 # GLOB is meant to expand
+	for d in $(ls -dt $glob 2>/dev/null); do
+		n=$((n + 1))
+		[ "$n" -le "$keep" ] && continue
+		[ -d "$d" ] || continue
+		[ -n "$(find "$d" -maxdepth 0 -mtime -1)" ] && continue
+		echo "guest: pruning old cache entry $d" >&2
+		rm -rf "$d"
+	done
+}
