@@ -7,29 +7,9 @@
 # test makes and removes itself (unshare -n). Needs root, /dev/net/tun and
 # the test guest; else skips.
 set -u
-vm="$RINGVM_BUILD/ringvm"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: not root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-zcat "$guest/initramfs.cpio.gz" | grep -aq 'NET-PING-PEER-OK' ||
-	{ echo "SKIP: this guest's net-ping takes one peer (rebuild with guest/build.sh)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export vm guest tmp
-accel=${RINGVM_ACCEL:-jit}
-cat >"$tmp/boot" <<EOS
-#!/usr/bin/env bash
-name=\$1 args=\$2; shift 2
-exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
-	-initrd "$guest/initramfs.cpio.gz" \
-	-append "console=ttyS0 ringvm.run=net-ping ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
-EOS
-chmod +x "$tmp/boot"
+. "$RINGVM_SRC/tests/vnet/lib.sh"
+vnet_setup NET-PING-PEER-OK
+vnet_boot_script net-ping
 cp "$RINGVM_SRC/tests/vnet/hping.py" "$tmp/hping.py"
 
 unshare -n bash -c '

@@ -11,20 +11,8 @@
 # In network namespaces the test makes and removes itself (unshare -n).
 # Needs root, /dev/net/tun and the test guest; else skips.
 set -u
-vm="$RINGVM_BUILD/ringvm"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: not root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-zcat "$guest/initramfs.cpio.gz" | grep -aq 'guest-tests/net-link' ||
-	{ echo "SKIP: this guest has no net-link test (rebuild with guest/build.sh)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export vm guest tmp
-accel=${RINGVM_ACCEL:-jit}
+. "$RINGVM_SRC/tests/vnet/lib.sh"
+vnet_setup guest-tests/net-link
 # boot NAME TEST ARGS NETOPTS...: run a guest test, console to $tmp/NAME,
 # ringvm's pid to $tmp/NAME.pid, its exit status to $tmp/NAME.rc.
 cat >"$tmp/boot" <<EOS

@@ -7,34 +7,9 @@
 #  3. the same over a multicast socket netdev.
 # Needs root, /dev/net/tun and the test guest (guest/build.sh); else skips.
 set -u
-vm="$RINGVM_BUILD/ringvm"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: not root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-for f in Image initramfs.cpio.gz; do
-	[ -f "$guest/$f" ] || { echo "SKIP: $guest/$f missing"; exit 77; }
-done
-zcat "$guest/initramfs.cpio.gz" | grep -aq 'guest-tests/net-ping' ||
-	{ echo "SKIP: this guest has no net-ping test (rebuild with guest/build.sh)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export vm guest tmp
-accel=${RINGVM_ACCEL:-jit}
-
-# boot NAME ARGS... : run a guest with ringvm.run=net-ping, log to $tmp/NAME
-cat >"$tmp/boot" <<EOS
-#!/usr/bin/env bash
-name=\$1 args=\$2; shift 2
-exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
-	-initrd "$guest/initramfs.cpio.gz" \
-	-append "console=ttyS0 ringvm.run=net-ping ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
-EOS
-chmod +x "$tmp/boot"
+. "$RINGVM_SRC/tests/vnet/lib.sh"
+vnet_setup guest-tests/net-ping
+vnet_boot_script net-ping
 cp "$RINGVM_SRC/tests/vnet/hping.py" "$tmp/hping.py"
 fails=0
 check() { # NAME WHAT

@@ -8,31 +8,12 @@
 # In network namespaces the test makes and removes itself (unshare -n).
 # Needs root, /dev/net/tun and the test guest; else skips.
 set -u
-vm="$RINGVM_BUILD/ringvm"
 nt="$RINGVM_BUILD/perf/guest-bench/ringvm-nettool"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: not root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 [ -x "$nt" ] || { echo "SKIP: $nt not built"; exit 77; }
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-zcat "$guest/initramfs.cpio.gz" | grep -aq 'guest-tests/net-perf' ||
-	{ echo "SKIP: this guest has no net-perf test (rebuild with guest/build.sh)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export vm nt guest tmp
-accel=${RINGVM_ACCEL:-jit}
-cat >"$tmp/boot" <<EOS
-#!/usr/bin/env bash
-name=\$1 args=\$2; shift 2
-exec timeout 400 "$vm" -accel $accel -m 256M -nographic -kernel "$guest/Image" \
-	-initrd "$guest/initramfs.cpio.gz" \
-	-append "console=ttyS0 ringvm.run=net-perf ringvm.args=\$args" "\$@" \
-	</dev/null >"$tmp/\$name" 2>"$tmp/\$name.err"
-EOS
-chmod +x "$tmp/boot"
+. "$RINGVM_SRC/tests/vnet/lib.sh"
+vnet_setup guest-tests/net-perf
+export nt
+vnet_boot_script net-perf
 
 unshare -n bash -c '
 	ip link set lo up
