@@ -489,6 +489,7 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	memset(q->zero_cluster, 0, q->cluster_size);
 	if (q->rw && (r = open_rw_fixups(q, o, err, errlen)) < 0)
 		goto fail;
+	blk_file_register(&q->f, b->engine);
 	const char *bf = o->backing_file ? o->backing_file : q->backing_file;
 	const char *bfmt = o->backing_file ? o->backing_fmt : q->backing_fmt;
 	if (bf && *bf && !(o->flags & BLK_O_NO_BACKING)) {
