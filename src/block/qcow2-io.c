@@ -1010,9 +1010,13 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
  * waits here while the slice is read with aio; requests that need the same
  * slice share the load. A load that raced with an L2 write-back is thrown
  * away and issued again (after 4 in a row the slice is read synchronously).
- * Synchronous paths still read a missing slice with pread: snapshot and
- * check walks, copying a shared L2 table, and linking an allocation whose
- * slice was evicted while its data write was in flight. */
+ * When every cached slice is dirty there is no room for a new one without
+ * writing back first: the request then waits (wb_resume) for the
+ * asynchronous write-back and tries again, and so does a load that
+ * completes into such a cache. Synchronous paths still read a missing
+ * slice with pread: snapshot and check walks, copying a shared L2 table
+ * whose slices are not all cached, and linking an allocation whose slice
+ * was evicted while its data write was in flight. */
 struct q_load {
 	struct aio_req a;
 	struct qcow2 *q;
@@ -1040,6 +1044,8 @@ static void load_done(struct aio_req *a, ssize_t res)
 		if ((size_t)res < q->l2c.item_size) /* short: past EOF reads as zero */
 			memset((uint8_t *)ld->buf + res, 0, q->l2c.item_size - (size_t)res);
 		err = q_l2_insert(q, ld->key, ld->buf);
+		if (err == -EAGAIN)
+			err = 0; /* no clean slot: the waiters wait for the write-back */
 	}
 	struct q_req *w = ld->waiters;
 	free(ld->buf);
@@ -1071,6 +1077,14 @@ static bool wait_for_slice(struct q_req *qr)
 			ld->waiters = qr;
 			return true;
 		}
+	}
+	if (q_l2_all_dirty(q) && q->rw && !q->broken) {
+		/* no clean slice to evict: rather than a synchronous write-back
+		 * (fdatasyncs on the loop thread), wait for the asynchronous one */
+		qr->next = q->wb_resume;
+		q->wb_resume = qr;
+		q_wb_kick(q);
+		return true;
 	}
 	struct q_load *ld = calloc(1, sizeof(*ld));
 	void *buf = ld ? blk_alloc_buf(q->l2c.item_size) : NULL;
@@ -1163,6 +1177,14 @@ static void wb_finish(struct q_wb *w)
 		struct q_req *n = q->wb_next;
 		q->wb_next = NULL;
 		wb_start(q, n);
+	}
+	/* slices are clean now: requests that waited for room load theirs */
+	struct q_req *rs = q->wb_resume;
+	q->wb_resume = NULL;
+	while (rs) {
+		struct q_req *next = rs->next;
+		issue(rs);
+		rs = next;
 	}
 }
 
