@@ -18,11 +18,15 @@
  * evicted (qcow2-io.c). Metadata writes themselves are pwrite to the
  * buffered metadata fd (page cache: cheap, never waits for the disk).
  * Synchronous (pread / fdatasync on the loop thread), all rare: growing
- * the refcount table or the L1 table, creating a refcount block, copying
- * an L2 table shared with a snapshot, linking an allocation whose slice
- * was evicted meanwhile, an eviction when every cached slice is dirty,
- * snapshot create/apply/delete, check, open and close. Compressed writes
- * are aio writes, but the compression itself runs on the loop thread.
+ * the refcount table or the L1 table (fdatasyncs), the write-back's
+ * fallback when allocations keep dirtying refcounts (fdatasyncs), an
+ * eviction with every slice dirty and no spare slot left, a refcount
+ * block or L2 slice a synchronous step needs that is not cached (pread:
+ * linking an allocation whose slice was evicted meanwhile, copying an L2
+ * table shared with a snapshot - built from the cache, no write-back),
+ * snapshot create/apply/delete, check, open and close. docs/ringvm-img.md
+ * lists them with their frequency. Compressed writes are aio writes, but
+ * the compression itself runs on the loop thread.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
