@@ -881,6 +881,12 @@ static int issue_write_one(struct q_req *qr, bool *wait)
 		return r;
 	if (q->extl2)
 		return issue_write_ext(qr, e, q->last_bitmap);
+	if (!entry_owned(e) && q->alloc_hold) { /* see wb_step */
+		qr->next = q->wb_resume;
+		q->wb_resume = qr;
+		*wait = true;
+		return 0;
+	}
 	if (!entry_owned(e))
 		return start_alloc(qr);
 	if ((r = run_len(qr, e, &n, true)) < 0)
@@ -1132,6 +1138,7 @@ struct q_wb {
 	struct aio_req a;
 	struct qcow2 *q;
 	int step, rounds, err;
+	bool held;               /* this write-back set q->alloc_hold */
 	uint64_t free_seq;
 	struct q_req *waiters;
 };
@@ -1178,7 +1185,9 @@ static void wb_finish(struct q_wb *w)
 		q->wb_next = NULL;
 		wb_start(q, n);
 	}
-	/* slices are clean now: requests that waited for room load theirs */
+	/* slices are clean now: requests that waited for room load theirs,
+	 * and held-back allocations start */
+	q->alloc_hold = false;
 	struct q_req *rs = q->wb_resume;
 	q->wb_resume = NULL;
 	while (rs) {
@@ -1220,7 +1229,18 @@ static void wb_step(struct q_wb *w)
 				w->step = 0;
 				continue;
 			}
-			if (rc_dirty(q)) { /* allocations keep coming: do it in one go */
+			if (rc_dirty(q) && !w->held) {
+				/* allocations keep coming: hold new ones back until
+				 * this write-back ends, and sync the refcounts of
+				 * those in flight a few more times */
+				w->held = true;
+				q->alloc_hold = true;
+				w->rounds = 0;
+				w->step = 0;
+				continue;
+			}
+			if (rc_dirty(q)) { /* still dirty: do it in one go */
+				q->wb_sync_fallbacks++;
 				r = q_writeback(q, false);
 				w->step = 3;
 				if (!r)

@@ -19,7 +19,8 @@
  * buffered metadata fd (page cache: cheap, never waits for the disk).
  * Synchronous (pread / fdatasync on the loop thread), all rare: growing
  * the refcount table or the L1 table (fdatasyncs), the write-back's
- * fallback when allocations keep dirtying refcounts (fdatasyncs), an
+ * fallback when allocations keep dirtying refcounts even while new ones
+ * are held back (alloc_hold; fdatasyncs), an
  * eviction with every slice dirty and no spare slot left, a refcount
  * block or L2 slice a synchronous step needs that is not cached (pread:
  * linking an allocation whose slice was evicted meanwhile, copying an L2
@@ -165,6 +166,10 @@ struct qcow2 {
 	uint64_t meta_syncs;    /* fdatasyncs that blocked the loop thread (q_meta_sync) */
 	uint64_t spare_slices;  /* spare L2 slots taken instead of a sync write-back */
 	struct q_req *wb_next;  /* flushes waiting for the next write-back */
+	bool alloc_hold;        /* new allocations wait (wb_resume) until the
+	                           running write-back ends, so its refcounts can
+	                           settle without a synchronous fallback */
+	uint64_t wb_sync_fallbacks; /* write-backs finished synchronously */
 	struct q_req *wb_resume;/* requests waiting for a clean L2 slice to load
 	                           into (every slice dirty): issued again when
 	                           the running write-back ends */
