@@ -9,7 +9,8 @@
 # 1 MiB + 4 KiB through a 1 GiB file (wrapping), which spreads requests over
 # the whole file the same way for both tools.
 # Env: PERF_DIR (scratch, default a temp dir under /var/tmp), PERF_SCALE
-# (multiplies request counts, default 1), PERF_ROUNDS (default 5).
+# (multiplies request counts, default 1), PERF_ROUNDS (default 5),
+# PERF_CASES (regex on the case names, default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-${RINGVM_BUILD:-$root/build/release}}
@@ -55,8 +56,12 @@ fio_run() { # rw size count
 		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]
 print(round(int(sys.argv[1]) / max(j["read"]["iops"] + j["write"]["iops"], 1e-9), 6))' "$3"
 }
+# PERF_CASES: a regex picking workloads by name (default all; "convert"
+# picks the convert cases)
+cases=${PERF_CASES:-.}
 run_workload() { # name count size step fio-rw [-w]
 	local name=$1 count=$2 size=$3 step=$4 frw=$5; shift 5
+	[[ $name =~ $cases ]] || return 0
 	local common=(-d 32 -s "$size" -S "$step" -t none -i io_uring "$@")
 	local fmt i t rows="" row
 	for fmt in raw qcow2; do # warm-up (metadata caches, the host's cache)
@@ -118,6 +123,7 @@ run_workload 4k_write_qd32_direct_uring "$n4k" 4k 1052672 randwrite -w
 run_workload 1m_seq_read_qd32_direct_uring "$n1m" 1M 1M read
 run_workload 1m_seq_write_qd32_direct_uring "$n1m" 1M 1M write -w
 
+[[ convert =~ $cases ]] || exit 0
 log "preparing a 4 GiB qcow2 image with 1 GiB of data in 4 MiB extents"
 rm -f "$dir/d.raw" "$dir/d.qcow2"
 truncate -s 4G "$dir/src.raw"

@@ -115,9 +115,9 @@ static int uring_register_file(struct aio_engine *e, int fd)
 		if (p->files_failed)
 			return -EBUSY;
 		int r = io_uring_register_files_sparse(ring, URING_FILES); /* 5.19+ */
-		if (r < 0) {
+		if (r < 0) { /* -EBUSY: another engine on this ring has one */
 			p->files_failed = true;
-			return r == -EBUSY ? -EBUSY : r;
+			return r;
 		}
 		p->files_table = true;
 	}
