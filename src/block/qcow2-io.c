@@ -879,14 +879,14 @@ static int issue_write_one(struct q_req *qr, bool *wait)
 	int r = q_l2_lookup(q, pos, &e);
 	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
 		return r;
-	if (q->extl2)
-		return issue_write_ext(qr, e, q->last_bitmap);
-	if (!entry_owned(e) && q->alloc_hold) { /* see wb_step */
+	if (!entry_owned(e) && q->alloc_hold) { /* new clusters: see wb_step */
 		qr->next = q->wb_resume;
 		q->wb_resume = qr;
 		*wait = true;
 		return 0;
 	}
+	if (q->extl2)
+		return issue_write_ext(qr, e, q->last_bitmap);
 	if (!entry_owned(e))
 		return start_alloc(qr);
 	if ((r = run_len(qr, e, &n, true)) < 0)
