@@ -20,6 +20,11 @@ struct aio_backend_ops {
 	int (*submit)(struct aio_engine *e, struct aio_req *req);
 	/* Try to cancel; the request still completes through aio_complete. */
 	void (*cancel)(struct aio_engine *e, struct aio_req *req);
+	/* Optional (NULL: -ENOTSUP): fixed files and buffers, see aio.h. */
+	int (*register_file)(struct aio_engine *e, int fd);
+	void (*unregister_file)(struct aio_engine *e, int fd);
+	int (*register_buffers)(struct aio_engine *e, const struct iovec *iov, unsigned n);
+	void (*unregister_buffers)(struct aio_engine *e);
 };
 
 extern const struct aio_backend_ops aio_backend_uring;

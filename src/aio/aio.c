@@ -214,6 +214,30 @@ int aio_cancel(struct aio_engine *e, struct aio_req *r)
 	return 0;
 }
 
+/* ---- registration (optional backend ops) -------------------------------- */
+
+int aio_register_file(struct aio_engine *e, int fd)
+{
+	return e->ops->register_file ? e->ops->register_file(e, fd) : -ENOTSUP;
+}
+
+void aio_unregister_file(struct aio_engine *e, int fd)
+{
+	if (e->ops->unregister_file)
+		e->ops->unregister_file(e, fd);
+}
+
+int aio_register_buffers(struct aio_engine *e, const struct iovec *iov, unsigned n)
+{
+	return e->ops->register_buffers ? e->ops->register_buffers(e, iov, n) : -ENOTSUP;
+}
+
+void aio_unregister_buffers(struct aio_engine *e)
+{
+	if (e->ops->unregister_buffers)
+		e->ops->unregister_buffers(e);
+}
+
 void aio_move_to_pool(struct aio_req *r)
 {
 	struct aio_engine *owner = r->engine->owner ? r->engine->owner : r->engine;

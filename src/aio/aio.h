@@ -149,6 +149,31 @@ int aio_cancel(struct aio_engine *e, struct aio_req *req);
 /* Requests submitted whose done() has not run yet. */
 unsigned aio_inflight(const struct aio_engine *e);
 
+/* ---- registered files and buffers (io_uring) ----------------------------
+ * Optional speed-ups: requests work the same without them, so a caller may
+ * ignore every error here. Other engines return -ENOTSUP.
+ */
+
+/*
+ * Register fd with the engine's ring: requests on fd then name a fixed
+ * file slot (no file lookup and reference count per request). Call
+ * aio_unregister_file before closing fd: a slot keeps its file open, and a
+ * new file could get the same fd number. Returns 0 or -errno (-ENOSPC: the
+ * table is full; -EBUSY: another engine on this loop owns the ring's table).
+ */
+int aio_register_file(struct aio_engine *e, int fd);
+void aio_unregister_file(struct aio_engine *e, int fd);
+
+/*
+ * Register memory areas (each at most 1 GiB) as fixed buffers: READ and
+ * WRITE requests whose buffer lies inside one skip the per-request page
+ * pinning (READ_FIXED / WRITE_FIXED). One set per engine (-EBUSY if one is
+ * registered). The memory must stay mapped until aio_unregister_buffers or
+ * the engine's close. Returns 0 or -errno (-ENOMEM: over RLIMIT_MEMLOCK).
+ */
+int aio_register_buffers(struct aio_engine *e, const struct iovec *iov, unsigned n);
+void aio_unregister_buffers(struct aio_engine *e);
+
 /* ---- preparation helpers ----------------------------------------------- */
 
 void aio_prep_read(struct aio_req *r, int fd, void *buf, size_t len, uint64_t off,

@@ -5,16 +5,39 @@
  * (through its embedded loop_ring_op).
  *
  * Ops the running kernel lacks (probed once at open) go to the thread pool.
+ *
+ * Small file reads and writes are handed to the kernel one by one: before
+ * such a request takes an SQE, the SQEs already queued are submitted. A
+ * turn that refills 32 slots then makes 32 io_uring_enter calls instead of
+ * one, but the first request reaches the device while the others are being
+ * prepared, instead of all of them together after the turn: on the test
+ * machine (virtio disk, mq-deadline) 4 KiB random I/O at QD32 gained 10-20%
+ * IOPS (perf/block, docs/ringvm-img.md). Large requests (>= URING_EAGER_MAX)
+ * keep the one-enter batch, whose block-layer plug merges sequential ones.
+ *
+ * Registered (fixed) files and buffers are optional (aio.h): a small table
+ * of fds and one set of buffer areas per engine, looked up per request by
+ * a linear scan (a handful of entries).
  */
 #include "aio-int.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <liburing.h>
 
+enum { URING_FILES = 64, URING_BUFS = 16, URING_EAGER_MAX = 128 << 10 };
+
 struct uring_priv {
 	struct io_uring_probe *probe;
+	bool files_table;       /* we registered the ring's (sparse) file table */
+	bool files_failed;      /* the ring refused it: do not try again */
+	unsigned nfiles;        /* slots in use */
+	unsigned top_slot;      /* slots at or above are free */
+	int file_fd[URING_FILES];    /* fd in each slot, -1 = free */
+	unsigned nbufs;
+	struct iovec bufs[URING_BUFS];
 };
 
 static const uint8_t uring_opcode[AIO_OP_COUNT] = {
@@ -35,13 +58,21 @@ static int uring_open(struct aio_engine *e)
 	if (!p)
 		return -ENOMEM;
 	p->probe = io_uring_get_probe_ring(ring); /* NULL before 5.6: assume all */
+	for (unsigned i = 0; i < URING_FILES; i++)
+		p->file_fd[i] = -1;
 	e->priv = p;
 	return 0;
 }
 
+static void uring_unregister_buffers(struct aio_engine *e);
+
 static void uring_close(struct aio_engine *e)
 {
 	struct uring_priv *p = e->priv;
+	/* the ring outlives the engine: give its tables back */
+	uring_unregister_buffers(e);
+	if (p->files_table)
+		io_uring_unregister_files(loop_ring(e->loop));
 	if (p->probe)
 		io_uring_free_probe(p->probe);
 	free(p);
@@ -60,24 +91,149 @@ static void uring_done(struct loop_ring_op *op, int res, uint32_t flags)
 	aio_complete(r, res);
 }
 
+/* ---- registered files and buffers --------------------------------------- */
+
+static int file_slot(const struct uring_priv *p, int fd)
+{
+	if (!p->nfiles)
+		return -1;
+	for (unsigned i = 0; i < p->top_slot; i++)
+		if (p->file_fd[i] == fd)
+			return (int)i;
+	return -1;
+}
+
+static int uring_register_file(struct aio_engine *e, int fd)
+{
+	struct uring_priv *p = e->priv;
+	struct io_uring *ring = loop_ring(e->loop);
+	if (fd < 0)
+		return -EBADF;
+	if (file_slot(p, fd) >= 0)
+		return 0;
+	if (!p->files_table) {
+		if (p->files_failed)
+			return -EBUSY;
+		int r = io_uring_register_files_sparse(ring, URING_FILES); /* 5.19+ */
+		if (r < 0) { /* -EBUSY: another engine on this ring has one */
+			p->files_failed = true;
+			return r;
+		}
+		p->files_table = true;
+	}
+	int slot = -1;
+	for (unsigned i = 0; slot < 0 && i < URING_FILES; i++)
+		if (p->file_fd[i] < 0)
+			slot = (int)i;
+	if (slot < 0)
+		return -ENOSPC;
+	int r = io_uring_register_files_update(ring, (unsigned)slot, &fd, 1);
+	if (r < 0)
+		return r;
+	p->file_fd[slot] = fd;
+	p->nfiles++;
+	if ((unsigned)slot >= p->top_slot)
+		p->top_slot = (unsigned)slot + 1;
+	return 0;
+}
+
+static void uring_unregister_file(struct aio_engine *e, int fd)
+{
+	struct uring_priv *p = e->priv;
+	int slot = file_slot(p, fd);
+	if (slot < 0)
+		return;
+	/* requests in flight keep their own reference to the file */
+	int none = -1;
+	(void)io_uring_register_files_update(loop_ring(e->loop), (unsigned)slot, &none, 1);
+	p->file_fd[slot] = -1;
+	p->nfiles--;
+}
+
+static int uring_register_buffers(struct aio_engine *e, const struct iovec *iov, unsigned n)
+{
+	struct uring_priv *p = e->priv;
+	if (p->nbufs)
+		return -EBUSY;
+	if (!n || n > URING_BUFS)
+		return -EINVAL;
+	int r = io_uring_register_buffers(loop_ring(e->loop), iov, n);
+	if (r < 0)
+		return r;
+	memcpy(p->bufs, iov, n * sizeof(*iov));
+	p->nbufs = n;
+	return 0;
+}
+
+static void uring_unregister_buffers(struct aio_engine *e)
+{
+	struct uring_priv *p = e->priv;
+	if (!p->nbufs)
+		return;
+	(void)io_uring_unregister_buffers(loop_ring(e->loop));
+	p->nbufs = 0;
+}
+
+/* Index of the registered buffer holding [buf, buf+len), or -1. */
+static int buf_index(const struct uring_priv *p, const char *buf, size_t len)
+{
+	for (unsigned i = 0; i < p->nbufs; i++) {
+		const char *b = p->bufs[i].iov_base;
+		if (buf >= b && len <= p->bufs[i].iov_len &&
+		    (size_t)(buf - b) <= p->bufs[i].iov_len - len)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Bytes a file read/write still has to move (see URING_EAGER_MAX). */
+static size_t rw_bytes(const struct aio_req *r)
+{
+	if (!aio_op_is_vec(r->op))
+		return r->len - r->done_bytes;
+	unsigned cnt;
+	const struct iovec *iov = aio_cur_iov(r, &cnt);
+	size_t n = 0;
+	for (unsigned i = 0; i < cnt && n < URING_EAGER_MAX; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+static void prep_rw(struct uring_priv *p, struct io_uring_sqe *sqe, struct aio_req *r,
+		    uint64_t off)
+{
+	char *buf = (char *)r->buf + r->done_bytes;
+	unsigned len = (unsigned)(r->len - r->done_bytes);
+	int bi = p->nbufs ? buf_index(p, buf, len) : -1;
+	if (r->op == AIO_READ && bi >= 0)
+		io_uring_prep_read_fixed(sqe, r->fd, buf, len, off, bi);
+	else if (r->op == AIO_READ)
+		io_uring_prep_read(sqe, r->fd, buf, len, off);
+	else if (bi >= 0)
+		io_uring_prep_write_fixed(sqe, r->fd, buf, len, off, bi);
+	else
+		io_uring_prep_write(sqe, r->fd, buf, len, off);
+}
+
 static int uring_submit(struct aio_engine *e, struct aio_req *r)
 {
+	struct uring_priv *p = e->priv;
 	r->u.ring_op.done = uring_done;
+	if (aio_op_is_rw(r->op) && r->offset != AIO_OFFSET_NONE && rw_bytes(r) < URING_EAGER_MAX &&
+	    io_uring_sq_ready(loop_ring(e->loop)))
+		loop_ring_flush(e->loop); /* see the top of the file */
 	struct io_uring_sqe *sqe = loop_ring_sqe(e->loop, &r->u.ring_op);
 	if (!sqe)
 		return -EAGAIN;
 	/* AIO_OFFSET_NONE is -1: io_uring then uses the file position. */
 	uint64_t off = aio_cur_off(r);
-	char *buf = (char *)r->buf + r->done_bytes;
 	unsigned cnt;
 	const struct iovec *iov;
 
 	switch ((enum aio_op)r->op) {
 	case AIO_READ:
-		io_uring_prep_read(sqe, r->fd, buf, (unsigned)(r->len - r->done_bytes), off);
-		break;
 	case AIO_WRITE:
-		io_uring_prep_write(sqe, r->fd, buf, (unsigned)(r->len - r->done_bytes), off);
+		prep_rw(p, sqe, r, off);
 		break;
 	case AIO_READV:
 		iov = aio_cur_iov(r, &cnt);
@@ -116,6 +272,11 @@ static int uring_submit(struct aio_engine *e, struct aio_req *r)
 		io_uring_sqe_set_data(sqe, NULL);
 		return -EINVAL;
 	}
+	int slot = file_slot(p, r->fd);
+	if (slot >= 0) {
+		sqe->fd = slot;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
 	return 0;
 }
 
@@ -134,4 +295,8 @@ const struct aio_backend_ops aio_backend_uring = {
 	.supports = uring_supports,
 	.submit = uring_submit,
 	.cancel = uring_cancel,
+	.register_file = uring_register_file,
+	.unregister_file = uring_unregister_file,
+	.register_buffers = uring_register_buffers,
+	.unregister_buffers = uring_unregister_buffers,
 };

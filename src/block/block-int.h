@@ -81,12 +81,17 @@ struct blk_file {
 	bool is_bdev;
 	unsigned align;  /* 1, or the O_DIRECT alignment */
 	bool locked;
+	struct aio_engine *reg; /* fd/mfd registered with this engine, or NULL */
 };
 
 /* Open path with flags (BLK_O_*); takes image locks unless told not to. */
 int blk_file_open(struct blk_file *f, const char *path, unsigned flags, char *err,
 		  size_t errlen);
+/* Closes the fds (after unregistering them from the engine). */
 void blk_file_close(struct blk_file *f);
+/* Register fd (and mfd) as fixed files of e (io_uring: no file lookup per
+ * request). Optional: a failure leaves requests working as before. */
+void blk_file_register(struct blk_file *f, struct aio_engine *e);
 /* Size of the file or device in bytes, or -errno. */
 int64_t blk_file_size(const struct blk_file *f);
 /* Synchronous whole-transfer helpers on mfd; -EIO on short read past EOF

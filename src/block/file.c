@@ -98,8 +98,24 @@ int blk_file_open(struct blk_file *f, const char *path, unsigned flags, char *er
 	return 0;
 }
 
+void blk_file_register(struct blk_file *f, struct aio_engine *e)
+{
+	if (f->reg || aio_register_file(e, f->fd) < 0)
+		return;
+	f->reg = e;
+	if (f->mfd != f->fd)
+		(void)aio_register_file(e, f->mfd); /* metadata: nice to have */
+}
+
 void blk_file_close(struct blk_file *f)
 {
+	/* before close(): a registered slot would outlive the fd number */
+	if (f->reg) {
+		aio_unregister_file(f->reg, f->fd);
+		if (f->mfd != f->fd)
+			aio_unregister_file(f->reg, f->mfd);
+		f->reg = NULL;
+	}
 	if (f->locked)
 		blk_lock_release(f->mfd);
 	if (f->fd >= 0 && f->fd != f->mfd)

@@ -879,6 +879,12 @@ static int issue_write_one(struct q_req *qr, bool *wait)
 	int r = q_l2_lookup(q, pos, &e);
 	if (r < 0 || (r = check_entry(q, pos, e)) < 0)
 		return r;
+	if (!entry_owned(e) && q->alloc_hold) { /* new clusters: see wb_step */
+		qr->next = q->wb_resume;
+		q->wb_resume = qr;
+		*wait = true;
+		return 0;
+	}
 	if (q->extl2)
 		return issue_write_ext(qr, e, q->last_bitmap);
 	if (!entry_owned(e))
@@ -1010,9 +1016,13 @@ static int issue_zero_one(struct q_req *qr, bool *wait)
  * waits here while the slice is read with aio; requests that need the same
  * slice share the load. A load that raced with an L2 write-back is thrown
  * away and issued again (after 4 in a row the slice is read synchronously).
- * Synchronous paths still read a missing slice with pread: snapshot and
- * check walks, copying a shared L2 table, and linking an allocation whose
- * slice was evicted while its data write was in flight. */
+ * When every cached slice is dirty there is no room for a new one without
+ * writing back first: the request then waits (wb_resume) for the
+ * asynchronous write-back and tries again, and so does a load that
+ * completes into such a cache. Synchronous paths still read a missing
+ * slice with pread: snapshot and check walks, copying a shared L2 table
+ * whose slices are not all cached, and linking an allocation whose slice
+ * was evicted while its data write was in flight. */
 struct q_load {
 	struct aio_req a;
 	struct qcow2 *q;
@@ -1040,6 +1050,8 @@ static void load_done(struct aio_req *a, ssize_t res)
 		if ((size_t)res < q->l2c.item_size) /* short: past EOF reads as zero */
 			memset((uint8_t *)ld->buf + res, 0, q->l2c.item_size - (size_t)res);
 		err = q_l2_insert(q, ld->key, ld->buf);
+		if (err == -EAGAIN)
+			err = 0; /* no clean slot: the waiters wait for the write-back */
 	}
 	struct q_req *w = ld->waiters;
 	free(ld->buf);
@@ -1071,6 +1083,14 @@ static bool wait_for_slice(struct q_req *qr)
 			ld->waiters = qr;
 			return true;
 		}
+	}
+	if (q_l2_all_dirty(q) && q->rw && !q->broken) {
+		/* no clean slice to evict: rather than a synchronous write-back
+		 * (fdatasyncs on the loop thread), wait for the asynchronous one */
+		qr->next = q->wb_resume;
+		q->wb_resume = qr;
+		q_wb_kick(q);
+		return true;
 	}
 	struct q_load *ld = calloc(1, sizeof(*ld));
 	void *buf = ld ? blk_alloc_buf(q->l2c.item_size) : NULL;
@@ -1118,6 +1138,7 @@ struct q_wb {
 	struct aio_req a;
 	struct qcow2 *q;
 	int step, rounds, err;
+	bool held;               /* this write-back set q->alloc_hold */
 	uint64_t free_seq;
 	struct q_req *waiters;
 };
@@ -1164,6 +1185,16 @@ static void wb_finish(struct q_wb *w)
 		q->wb_next = NULL;
 		wb_start(q, n);
 	}
+	/* slices are clean now: requests that waited for room load theirs,
+	 * and held-back allocations start */
+	q->alloc_hold = false;
+	struct q_req *rs = q->wb_resume;
+	q->wb_resume = NULL;
+	while (rs) {
+		struct q_req *next = rs->next;
+		issue(rs);
+		rs = next;
+	}
 }
 
 /* Dirty refcounts that L2/L1 writes would depend on? */
@@ -1198,7 +1229,18 @@ static void wb_step(struct q_wb *w)
 				w->step = 0;
 				continue;
 			}
-			if (rc_dirty(q)) { /* allocations keep coming: do it in one go */
+			if (rc_dirty(q) && !w->held) {
+				/* allocations keep coming: hold new ones back until
+				 * this write-back ends, and sync the refcounts of
+				 * those in flight a few more times */
+				w->held = true;
+				q->alloc_hold = true;
+				w->rounds = 0;
+				w->step = 0;
+				continue;
+			}
+			if (rc_dirty(q)) { /* still dirty: do it in one go */
+				q->wb_sync_fallbacks++;
 				r = q_writeback(q, false);
 				w->step = 3;
 				if (!r)

@@ -22,25 +22,26 @@
 
 /* ---- generic cache ---------------------------------------------------- */
 
-int q_cache_init(struct q_cache *c, unsigned item_size, unsigned n)
+int q_cache_init(struct q_cache *c, unsigned item_size, unsigned n, unsigned spare)
 {
 	memset(c, 0, sizeof(*c));
 	c->item_size = item_size;
 	c->n = n;
+	c->cap = n + spare;
 	unsigned h = 1;
-	while (h < n * 2)
+	while (h < c->cap * 2)
 		h <<= 1;
 	c->hmask = h - 1;
-	c->keys = malloc(sizeof(uint64_t) * n);
-	c->data = blk_alloc_buf((size_t)item_size * n);
-	c->dirty = calloc(n, 1);
-	c->ref = calloc(n, 1);
-	c->hash = calloc(h + n, sizeof(uint32_t)); /* heads, then next links */
+	c->keys = malloc(sizeof(uint64_t) * c->cap);
+	c->data = blk_alloc_buf((size_t)item_size * c->cap);
+	c->dirty = calloc(c->cap, 1);
+	c->ref = calloc(c->cap, 1);
+	c->hash = calloc(h + c->cap, sizeof(uint32_t)); /* heads, then next links */
 	if (!c->keys || !c->data || !c->dirty || !c->ref || !c->hash) {
 		q_cache_free(c);
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < c->cap; i++)
 		c->keys[i] = UINT64_MAX;
 	return 0;
 }
@@ -134,9 +135,13 @@ static int write_item(struct qcow2 *q, struct q_cache *c, unsigned idx, int kind
 /* Find a slot for key: a free one, or the clock victim. A dirty L2 slice
  * is not written back here: the clock passes over it and an asynchronous
  * write-back (q_wb_kick, the flush state machine without waiters) is
- * started, which makes it clean soon. Only when a whole sweep finds every
- * slice dirty is the write-back done synchronously (rare: the cache covers
- * the image by default). A dirty refcount block is written with one
+ * started, which makes it clean soon. When a whole sweep finds every
+ * slice dirty, the cache grows by one of its spare slots (Q_L2_SPARE: the
+ * requests that get here are synchronous steps such as linking an
+ * allocation, which cannot wait; asynchronous loads wait for the
+ * write-back instead, see q_l2_all_dirty); only with no spare left is the
+ * write-back done synchronously (rare: the cache covers the image by
+ * default). A dirty refcount block is written with one
  * pwrite to the page cache (no sync needed: L2 slices reach disk only
  * after a sync that follows it). */
 static int c_victim(struct qcow2 *q, struct q_cache *c)
@@ -163,6 +168,13 @@ static int c_victim(struct qcow2 *q, struct q_cache *c)
 		if (c->dirty[j] && l2 && steps < 2ull * c->n) {
 			q_wb_kick(q);
 			continue;
+		}
+		if (c->dirty[j] && l2 && c->n < c->cap) {
+			/* every slice dirty: rather than a write-back on the loop
+			 * thread (fdatasyncs), take a spare slot; the asynchronous
+			 * write-back kicked above cleans the others */
+			q->spare_slices++;
+			return (int)c->n++;
 		}
 		if (c->dirty[j]) {
 			/* L2 slices may only reach disk after the refcounts they
@@ -258,7 +270,7 @@ void q_mark_corrupt(struct qcow2 *q, const char *why)
 	if (q->rw && !q->broken && !(q->incompat & Q_INCOMPAT_CORRUPT) && q->version >= 3) {
 		q->incompat |= Q_INCOMPAT_CORRUPT;
 		(void)q_write_header(q);
-		(void)fdatasync(q->f.mfd);
+		(void)q_meta_sync(q);
 	}
 	q->broken = true;
 }
@@ -335,11 +347,18 @@ bool q_l2_cached(struct qcow2 *q, uint64_t goff, uint64_t *key)
 }
 
 /* Put a slice read asynchronously into the cache (unless a synchronous
- * path loaded it meanwhile). */
+ * path loaded it meanwhile). -EAGAIN: every slice is dirty; a write-back
+ * was kicked. */
 int q_l2_insert(struct qcow2 *q, uint64_t key, const void *data)
 {
 	if (c_find(&q->l2c, key) >= 0)
 		return 0;
+	if (q_l2_all_dirty(q)) {
+		/* no room without a synchronous write-back: the caller waits
+		 * for the asynchronous one and loads again */
+		q_wb_kick(q);
+		return -EAGAIN;
+	}
 	int i = c_victim(q, &q->l2c);
 	if (i < 0)
 		return i;
@@ -382,7 +401,33 @@ int q_l2_lookup(struct qcow2 *q, uint64_t goff, uint64_t *entry)
 	return 0;
 }
 
-/* Make L1 entry l1i point at an L2 table this image alone owns. */
+/* The current content of the L2 table at off: its cached slices (the
+ * newest, dirty or not) over the file's copy, which is read (pread, page
+ * cache) only when some slice is not cached. Nothing is written back, so
+ * no fdatasync blocks the loop here. */
+static int l2_table_now(struct qcow2 *q, uint64_t off, uint8_t *buf)
+{
+	struct q_cache *c = &q->l2c;
+	uint64_t cs = q->cluster_size;
+	bool all = true;
+	for (uint64_t at = 0; at < cs && all; at += c->item_size)
+		all = c_find(c, off + at) >= 0;
+	if (!all) {
+		int r = blk_file_pread(&q->f, buf, cs, off, true);
+		if (r < 0)
+			return r;
+	}
+	for (uint64_t at = 0; at < cs; at += c->item_size) {
+		int i = c_find(c, off + at);
+		if (i >= 0)
+			memcpy(buf + at, c_data(c, (unsigned)i), c->item_size);
+	}
+	return 0;
+}
+
+/* Make L1 entry l1i point at an L2 table this image alone owns. The copy
+ * of a shared table is written (page cache) before L1 points at it; the
+ * write-back that makes L1 durable syncs it first (qcow2.h's order). */
 static int l2_own(struct qcow2 *q, uint64_t l1i)
 {
 	uint64_t l1e = q->l1[l1i];
@@ -400,9 +445,6 @@ static int l2_own(struct qcow2 *q, uint64_t l1i)
 			q->l1_dirty = true;
 			return 0;
 		}
-		r = q_writeback(q, false); /* disk copy of the table is current */
-		if (r < 0)
-			return r;
 	}
 	int64_t n = q_alloc_clusters(q, 1);
 	if (n < 0)
@@ -412,7 +454,7 @@ static int l2_own(struct qcow2 *q, uint64_t l1i)
 		return -ENOMEM;
 	int r = 0;
 	if (old)
-		r = blk_file_pread(&q->f, buf, cs, old, true);
+		r = l2_table_now(q, old, buf);
 	else
 		memset(buf, 0, cs);
 	/* 1. the new table's content is written before anything points to it */
@@ -675,7 +717,7 @@ static int grow_rt(struct qcow2 *q, uint64_t min_entries)
 		r = q_meta_write(q, (pc + k) * cs, blocks, nb * cs, Q_OL_RB | Q_OL_RT);
 	if (!r)
 		r = q_meta_write(q, pc * cs, tab, k * cs, Q_OL_RT | Q_OL_RB);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0)
 		goto out;
@@ -688,7 +730,7 @@ static int grow_rt(struct qcow2 *q, uint64_t min_entries)
 	nrt = old_rt;
 	q->host_end = (pc + k + nb) * cs;
 	r = q_write_header(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (!r)
 		r = q_defer_free(q, old_off, old_cl);
@@ -961,21 +1003,21 @@ int q_writeback(struct qcow2 *q, bool sync_end)
 		unsynced = true;
 	}
 	if (q->l2c.ndirty) {
-		if (unsynced && fdatasync(q->f.mfd) < 0)
+		if (unsynced && q_meta_sync(q) < 0)
 			return -errno;
 		if ((r = q_write_l2(q)) < 0)
 			return r;
 		unsynced = true;
 	}
 	if (q->l1_dirty) {
-		if (unsynced && fdatasync(q->f.mfd) < 0)
+		if (unsynced && q_meta_sync(q) < 0)
 			return -errno;
 		if ((r = q_write_l1(q)) < 0)
 			return r;
 		unsynced = true;
 	}
 	bool can_free = q->ndefer && q->inflight == 0;
-	if ((sync_end || can_free) && fdatasync(q->f.mfd) < 0)
+	if ((sync_end || can_free) && q_meta_sync(q) < 0)
 		return -errno;
 	if (can_free)
 		apply_deferred(q);
@@ -996,7 +1038,7 @@ int q_flush_all(struct qcow2 *q)
 			return r;
 	}
 	r = q_write_refcounts(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	return r;
 }
@@ -1023,7 +1065,7 @@ int q_grow_l1(struct qcow2 *q, uint64_t min_entries)
 		return (int)off;
 	}
 	r = q_write_refcounts(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	uint64_t old_off = q->l1_offset, old_size = q->l1_size;
 	uint64_t *old = q->l1;
@@ -1032,11 +1074,11 @@ int q_grow_l1(struct qcow2 *q, uint64_t min_entries)
 	q->l1_offset = (uint64_t)off;
 	if (!r)
 		r = q_write_l1(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (!r)
 		r = q_write_header(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0) {
 		q->l1 = old;

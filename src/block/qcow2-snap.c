@@ -179,7 +179,7 @@ static int write_snap_table(struct qcow2 *q)
 	q->snapshots_offset = (uint64_t)off;
 	q->snaptab_bytes = bytes;
 	r = q_write_header(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0)
 		return r;
@@ -491,7 +491,7 @@ int q_snapshot_apply(struct blk *b, const char *id, char *err, size_t errlen)
 	q->size = s->disk_size;
 	b->size = q->size;
 	if ((r = q_writeback(q, true)) < 0 || (r = q_write_header(q)) < 0 ||
-	    fdatasync(q->f.mfd) < 0)
+	    q_meta_sync(q) < 0)
 		goto fail;
 	/* 3. the old tree loses the active image's references */
 	if ((r = q_update_refs(q, old, old_size, -1)) < 0 || (r = q_fix_copied(q)) < 0 ||

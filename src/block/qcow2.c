@@ -358,13 +358,13 @@ static int init_caches(struct qcow2 *q, uint64_t l2_cache_bytes)
 	uint64_t n = want / slice_bytes + 4;
 	if (n > (1u << 24))
 		n = 1u << 24;
-	int r = q_cache_init(&q->l2c, slice_bytes, (unsigned)n);
+	int r = q_cache_init(&q->l2c, slice_bytes, (unsigned)n, Q_L2_SPARE);
 	if (r < 0)
 		return r;
 	uint64_t rn = (4u << 20) / q->cluster_size;
 	if (rn < 4)
 		rn = 4;
-	return q_cache_init(&q->rbc, q->cluster_size, (unsigned)rn);
+	return q_cache_init(&q->rbc, q->cluster_size, (unsigned)rn, 0);
 }
 
 static void q_free(struct qcow2 *q)
@@ -417,7 +417,7 @@ static int open_rw_fixups(struct qcow2 *q, const struct blk_open_opts *o, char *
 		q->incompat |= Q_INCOMPAT_DIRTY;
 		r = q_write_header(q);
 	}
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0)
 		blk_err(err, errlen, "'%s': could not update the header: %s", fn, strerror(-r));
@@ -489,6 +489,7 @@ static int q_open(struct blk *b, const struct blk_open_opts *o, char *err, size_
 	memset(q->zero_cluster, 0, q->cluster_size);
 	if (q->rw && (r = open_rw_fixups(q, o, err, errlen)) < 0)
 		goto fail;
+	blk_file_register(&q->f, b->engine);
 	const char *bf = o->backing_file ? o->backing_file : q->backing_file;
 	const char *bfmt = o->backing_file ? o->backing_fmt : q->backing_fmt;
 	if (bf && *bf && !(o->flags & BLK_O_NO_BACKING)) {
@@ -520,7 +521,7 @@ static int q_close(struct blk *b)
 		if (!r2 && (q->incompat & Q_INCOMPAT_DIRTY)) {
 			q->incompat &= ~Q_INCOMPAT_DIRTY;
 			r2 = q_write_header(q);
-			if (!r2 && fdatasync(q->f.mfd) < 0)
+			if (!r2 && q_meta_sync(q) < 0)
 				r2 = -errno;
 		}
 		if (!r)
@@ -586,7 +587,7 @@ static int q_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size
 	r = q_writeback(q, false);
 	if (!r)
 		r = q_write_header(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0) {
 		q->size = old;
@@ -606,7 +607,7 @@ static int q_change_backing(struct blk *b, const char *file, const char *fmt)
 	q->backing_file = nf;
 	q->backing_fmt = nfmt;
 	int r = q_write_header(q);
-	if (!r && fdatasync(q->f.mfd) < 0)
+	if (!r && q_meta_sync(q) < 0)
 		r = -errno;
 	if (r < 0) {
 		q->backing_file = of;

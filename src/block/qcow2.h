@@ -18,11 +18,16 @@
  * evicted (qcow2-io.c). Metadata writes themselves are pwrite to the
  * buffered metadata fd (page cache: cheap, never waits for the disk).
  * Synchronous (pread / fdatasync on the loop thread), all rare: growing
- * the refcount table or the L1 table, creating a refcount block, copying
- * an L2 table shared with a snapshot, linking an allocation whose slice
- * was evicted meanwhile, an eviction when every cached slice is dirty,
- * snapshot create/apply/delete, check, open and close. Compressed writes
- * are aio writes, but the compression itself runs on the loop thread.
+ * the refcount table or the L1 table (fdatasyncs), the write-back's
+ * fallback when allocations keep dirtying refcounts even while new ones
+ * are held back (alloc_hold; fdatasyncs), an
+ * eviction with every slice dirty and no spare slot left, a refcount
+ * block or L2 slice a synchronous step needs that is not cached (pread:
+ * linking an allocation whose slice was evicted meanwhile, copying an L2
+ * table shared with a snapshot - built from the cache, no write-back),
+ * snapshot create/apply/delete, check, open and close. docs/ringvm-img.md
+ * lists them with their frequency. Compressed writes are aio writes, but
+ * the compression itself runs on the loop thread.
  *
  * Crash-safety order (q_writeback): dirty refcount blocks -> fdatasync ->
  * dirty L2 slices -> fdatasync -> L1 (if changed) -> fdatasync; decrements
@@ -33,6 +38,8 @@
 #define RINGVM_QCOW2_H
 
 #include "block/block-int.h"
+
+#include <unistd.h>
 
 #define QCOW2_MAGIC 0x514649fbu
 
@@ -60,13 +67,15 @@
 #define Q_EXT_FEATURES 0x6803f857u
 
 enum { Q_MAX_L1_BYTES = 32 << 20, Q_MAX_RT_BYTES = 32 << 20, Q_MAX_SNAPSHOTS = 65536,
-       Q_DEFAULT_L2_CACHE_MAX = 32 << 20 };
+       Q_DEFAULT_L2_CACHE_MAX = 32 << 20,
+       Q_L2_SPARE = 32 /* L2 slices the cache may grow by under write pressure */ };
 
 /* A cache of fixed-size items keyed by host offset (L2 slices, refcount
  * blocks). Clock replacement; items are big-endian as on disk. */
 struct q_cache {
 	unsigned item_size;
-	unsigned n;            /* capacity */
+	unsigned n;            /* capacity (grows up to cap, see c_victim) */
+	unsigned cap;          /* slots allocated */
 	unsigned used;
 	unsigned hand;
 	uint64_t *keys;        /* host offset; UINT64_MAX = empty */
@@ -154,7 +163,16 @@ struct qcow2 {
 	struct loop_post_node wb_kick; /* deferred start of a write-back (eviction) */
 	bool wb_kicked;         /* wb_kick is queued */
 	uint64_t sync_evictions;/* dirty-slice evictions written back synchronously */
+	uint64_t meta_syncs;    /* fdatasyncs that blocked the loop thread (q_meta_sync) */
+	uint64_t spare_slices;  /* spare L2 slots taken instead of a sync write-back */
 	struct q_req *wb_next;  /* flushes waiting for the next write-back */
+	bool alloc_hold;        /* new allocations wait (wb_resume) until the
+	                           running write-back ends, so its refcounts can
+	                           settle without a synchronous fallback */
+	uint64_t wb_sync_fallbacks; /* write-backs finished synchronously */
+	struct q_req *wb_resume;/* requests waiting for a clean L2 slice to load
+	                           into (every slice dirty): issued again when
+	                           the running write-back ends */
 
 	struct q_snap *snaps;
 	uint64_t snaptab_bytes;  /* on-disk size of the snapshot table */
@@ -171,7 +189,9 @@ struct qcow2 {
 };
 
 /* qcow2-meta.c */
-int q_cache_init(struct q_cache *c, unsigned item_size, unsigned n);
+/* n slots, plus `spare` the cache may grow into (L2: instead of a
+ * synchronous write-back when every slice is dirty). */
+int q_cache_init(struct q_cache *c, unsigned item_size, unsigned n, unsigned spare);
 void q_cache_free(struct q_cache *c);
 int q_l2_slice(struct qcow2 *q, uint64_t l2_off, uint64_t idx, uint64_t **slice,
 	       bool for_write);
@@ -199,6 +219,21 @@ void q_comp_range(const struct qcow2 *q, uint64_t l2e, uint64_t *off, uint64_t *
 
 enum { Q_OL_HEADER = 1, Q_OL_L1 = 2, Q_OL_RT = 4, Q_OL_RB = 8, Q_OL_L2 = 16,
        Q_OL_SNAPTAB = 32, Q_OL_SNAPL1 = 64, Q_OL_ALL = 127 };
+
+/* fdatasync of the metadata fd on the loop thread (it waits for the
+ * disk), counted in meta_syncs. Returns 0, or -1 with errno set. */
+static inline int q_meta_sync(struct qcow2 *q)
+{
+	q->meta_syncs++;
+	return fdatasync(q->f.mfd);
+}
+
+/* Every L2 slice in the cache dirty (a new slice would need a write-back
+ * first)? O(1). */
+static inline bool q_l2_all_dirty(const struct qcow2 *q)
+{
+	return q->l2c.n && q->l2c.ndirty >= q->l2c.n;
+}
 
 /* qcow2.c */
 int q_write_header(struct qcow2 *q);

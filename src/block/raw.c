@@ -63,6 +63,7 @@ static int raw_open(struct blk *b, const struct blk_open_opts *o, char *err, siz
 	b->size = (uint64_t)sz;
 	b->align = s->f.align;
 	b->opaque = s;
+	blk_file_register(&s->f, b->engine);
 	return 0;
 }
 
