@@ -9,7 +9,10 @@ with the guest idle and with a CPU-bound loop in the guest, each with and
 without a second host process spinning on the host CPU:
   - guest-to-host throughput (first to last byte seen on PATH.out);
   - host-to-guest throughput (first byte written to the guest's "got it");
-  - echo round trip of single bytes (p50/p99).
+  - echo round trip of single bytes (p50/p99), in rounds that alternate
+    idle and busy within one boot, so that host load which comes and goes
+    (other processes) hits both alike; the client is one thread that
+    writes a byte and waits for it in select().
 Plus guest-to-guest throughput between two guests: ringvm's pipe
 server/client pair, and two QEMUs on crossed FIFOs (symlinks).
 
@@ -144,12 +147,23 @@ class Link:
         self.cond = threading.Condition()
         self.data, self.t_first, self.t_last = bytearray(), None, None
         self.closed = False
+        # pause(): the reader thread steps aside so that echo() reads the
+        # link itself (one thread and no hand-off per round trip)
+        self.ctl_r, self.ctl_w = os.pipe()
+        self.paused = threading.Event()
+        self.resumed = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
         while not self.closed:
-            r, _, _ = select.select([self.rfd], [], [], 0.2)
+            r, _, _ = select.select([self.rfd, self.ctl_r], [], [], 0.2)
+            if self.ctl_r in r:
+                os.read(self.ctl_r, 1)
+                self.paused.set()
+                self.resumed.wait()
+                self.resumed.clear()
+                continue
             if not r:
                 continue
             try:
@@ -197,11 +211,33 @@ class Link:
         buf = fcntl.ioctl(self.wfd, termios.FIONREAD, b"\0\0\0\0")
         return int.from_bytes(buf, sys.byteorder)
 
+    def echo(self, pings, timeout):
+        """Round trips of single bytes (0, 1, ..., 255, 0, ...), read here
+        with the reader thread paused; returns the times in us."""
+        os.write(self.ctl_w, b"p")
+        self.paused.wait()
+        self.paused.clear()
+        rtts = []
+        try:
+            for i in range(pings):
+                want = bytes([i & 0xff])
+                t0 = time.monotonic()
+                os.write(self.wfd, want)
+                r, _, _ = select.select([self.rfd], [], [], timeout)
+                got = os.read(self.rfd, 16) if r else b""
+                t1 = time.monotonic()
+                if got != want:
+                    raise Fail("echo %d: sent %r, got %r" % (i, want, got))
+                rtts.append((t1 - t0) * 1e6)
+        finally:
+            self.resumed.set()
+        return rtts
+
     def close(self):
         self.closed = True
         self.thread.join(5)
-        os.close(self.wfd)
-        os.close(self.rfd)
+        for fd in (self.wfd, self.rfd, self.ctl_r, self.ctl_w):
+            os.close(fd)
 
 
 def mkfifos(path):
@@ -231,7 +267,7 @@ def one_guest(a, emu, hostload):
     mkfifos(path)
     link = Link(path)
     hog = host_hog() if hostload else None
-    run = "serial-bench ringvm.args=DEV,%d,%d,%d" % (g2h, h2g, a.pings)
+    run = "serial-bench ringvm.args=DEV,%d,%d,%d,%d" % (g2h, h2g, a.pings, a.rounds)
     proc = spawn(emu_cmd(a, emu, run, "pipe:" + path),
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     con = Console(proc)
@@ -264,22 +300,17 @@ def one_guest(a, emu, hostload):
             if m.group(1) != h2g_sum:
                 raise Fail("%s h2g %s: checksum mismatch" % (emu, load))
             emit(kind="h2g", bytes=h2g, secs=t1 - t0, mibps=h2g / (1 << 20) / (t1 - t0), **tag)
-
-            con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
-            time.sleep(0.2)  # dd is reading by now
-            link.reset()
-            rtts = []
-            for i in range(a.pings):
-                t0 = time.monotonic()
-                link.write(bytes([i & 0xff]), 10)
-                link.wait_len(i + 1, 10)
-                rtts.append((time.monotonic() - t0) * 1e6)
-            with link.cond:
-                if bytes(link.data) != bytes(i & 0xff for i in range(a.pings)):
-                    raise Fail("%s echo %s: wrong bytes back" % (emu, load))
-            con.wait(r"BENCH-ECHO-DONE", a.timeout)
-            emit(kind="echo", pings=a.pings, p50_us=percentile(rtts, 50),
-                 p99_us=percentile(rtts, 99), **tag)
+        # echo rounds, idle and busy alternating (host load drifts)
+        rtts = {"idle": [], "busy": []}
+        for _ in range(a.rounds):
+            for load in ("idle", "busy"):
+                con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
+                time.sleep(0.2)  # dd is reading by now
+                rtts[load] += link.echo(a.pings, 10)
+                con.wait(r"BENCH-ECHO-DONE", a.timeout)
+        for load in ("idle", "busy"):
+            emit(kind="echo", pings=len(rtts[load]), p50_us=percentile(rtts[load], 50),
+                 p99_us=percentile(rtts[load], 99), emu=emu, load=load, host=cond, baud=baud)
         con.wait(r"RINGVM-RUN-END", 60)
     finally:
         if hog:
@@ -424,7 +455,8 @@ def main():
     ap.add_argument("--ringvm-kib", type=int, default=4096)
     ap.add_argument("--qemu-kib", type=int, default=512, help="QEMU guest-to-host and g2g")
     ap.add_argument("--qemu-h2g-kib", type=int, default=64, help="QEMU host-to-guest (~20 KiB/s)")
-    ap.add_argument("--pings", type=int, default=500)
+    ap.add_argument("--pings", type=int, default=500, help="echo round trips per round")
+    ap.add_argument("--rounds", type=int, default=4, help="echo rounds (idle, busy)")
     ap.add_argument("--timeout", type=float, default=120, help="per step")
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--only", default="", help="comma list: g2g,ringvm,qemu")
