@@ -43,8 +43,10 @@ class Fail(Exception):
     pass
 
 
-def spawn(cmd, **kw):
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+def spawn(cmd, env=None, **kw):
+    if env:
+        env = dict(os.environ, **env)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, env=env, **kw)
     CHILDREN.append(p)
     return p
 
@@ -213,7 +215,7 @@ class Link:
 
     def echo(self, pings, timeout):
         """Round trips of single bytes (0, 1, ..., 255, 0, ...), read here
-        with the reader thread paused; returns the times in us."""
+        with the reader thread paused; returns (send, receive) times."""
         os.write(self.ctl_w, b"p")
         self.paused.wait()
         self.paused.clear()
@@ -228,7 +230,7 @@ class Link:
                 t1 = time.monotonic()
                 if got != want:
                     raise Fail("echo %d: sent %r, got %r" % (i, want, got))
-                rtts.append((t1 - t0) * 1e6)
+                rtts.append((t0, t1))
         finally:
             self.resumed.set()
         return rtts
@@ -268,10 +270,12 @@ def one_guest(a, emu, hostload):
     link = Link(path)
     hog = host_hog() if hostload else None
     run = "serial-bench ringvm.args=DEV,%d,%d,%d,%d" % (g2h, h2g, a.pings, a.rounds)
+    cond = "hostload" if hostload else "nohostload"
+    trace = os.path.join(a.trace, "%s-%s" % (emu, cond)) if a.trace and emu == "ringvm" else None
     proc = spawn(emu_cmd(a, emu, run, "pipe:" + path),
+                 env={"RINGVM_UART_TRACE": trace + ".trace"} if trace else None,
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     con = Console(proc)
-    cond = "hostload" if hostload else "nohostload"
     data = random.Random(7).randbytes(h2g) if hasattr(random.Random, "randbytes") else os.urandom(h2g)
     h2g_sum = hashlib.md5(data).hexdigest()
     try:
@@ -301,13 +305,19 @@ def one_guest(a, emu, hostload):
                 raise Fail("%s h2g %s: checksum mismatch" % (emu, load))
             emit(kind="h2g", bytes=h2g, secs=t1 - t0, mibps=h2g / (1 << 20) / (t1 - t0), **tag)
         # echo rounds, idle and busy alternating (host load drifts)
-        rtts = {"idle": [], "busy": []}
+        pings = []
         for _ in range(a.rounds):
             for load in ("idle", "busy"):
                 con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
                 time.sleep(0.2)  # dd is reading by now
-                rtts[load] += link.echo(a.pings, 10)
+                pings += [(load, t0, t1) for t0, t1 in link.echo(a.pings, 10)]
                 con.wait(r"BENCH-ECHO-DONE", a.timeout)
+        if trace:
+            with open(trace + ".pings.json", "w") as f:
+                json.dump(pings, f)
+        rtts = {"idle": [], "busy": []}
+        for load, t0, t1 in pings:
+            rtts[load].append((t1 - t0) * 1e6)
         for load in ("idle", "busy"):
             emit(kind="echo", pings=len(rtts[load]), p50_us=percentile(rtts[load], 50),
                  p99_us=percentile(rtts[load], 99), emu=emu, load=load, host=cond, baud=baud)
@@ -460,13 +470,16 @@ def main():
     ap.add_argument("--timeout", type=float, default=120, help="per step")
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--only", default="", help="comma list: g2g,ringvm,qemu")
+    ap.add_argument("--hostload", default="off,on", help="comma list: off,on")
+    ap.add_argument("--trace", default="", help="directory: ringvm's UART trace and the "
+                    "echo times, per host load (read them with stages.py)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     only = set(a.only.split(",")) - {""}
     rc = 0
     try:
-        for hostload in (False, True):
+        for hostload in [h == "on" for h in a.hostload.split(",") if h in ("off", "on")]:
             # interleaved: ringvm and QEMU back to back under each condition
             for emu in ("ringvm", "qemu"):
                 if only and emu not in only:
