@@ -4,8 +4,10 @@
  *
  * With RINGVM_UART_TRACE=PATH in the environment, the first UART maps PATH
  * (created or truncated, UART_TRACE_MAX records) and every UART appends
- * events to it: bytes from the host, the interrupt line going up, the
- * character timeout firing, RBR reads, THR writes, bytes to the host. The
+ * events to it: bytes from the host, the interrupt line going up for
+ * received data, the character timeout firing, the first RBR read after
+ * that, THR writes that start a stream, the TX ring filling up, bytes to
+ * the host: a few records per message, not one per byte. The
  * file is a shared mapping, so it survives a SIGKILL of ringvm. Without the
  * variable the cost is one predictable branch per event.
  *
@@ -26,10 +28,13 @@
 
 enum uart_trace_kind {
 	UART_TR_RX = 'R',    /* value bytes from the chardev entered the ring (loop) */
-	UART_TR_IRQ = 'I',   /* the interrupt line went up */
+	UART_TR_IRQ = 'I',   /* the line went up for received data (value: IIR id);
+			      * THRE interrupts are not recorded */
 	UART_TR_CTI = 'C',   /* the character timeout fired (loop) */
-	UART_TR_RBR = 'D',   /* the guest read RBR; value = bytes the FIFO showed */
-	UART_TR_THR = 'T',   /* the guest wrote THR; value 1 = the ring was empty */
+	UART_TR_RBR = 'D',   /* the guest's first RBR read after I; value = bytes
+			      * the FIFO showed */
+	UART_TR_THR = 'T',   /* the guest wrote THR into an empty TX ring (value 1) */
+	UART_TR_FULL = 'F',  /* the TX ring is short of a FIFO load: THRE reads 0 */
 	UART_TR_TX = 'W',    /* value bytes went to the chardev (loop) */
 };
 

@@ -120,6 +120,7 @@ struct uart {
 	atomic_bool tx_posted, rx_posted;
 	atomic_bool attached; /* a chardev may be holding input for us */
 	unsigned trace_id;    /* this UART's number in the latency trace */
+	bool trace_rbr;       /* trace the next RBR read */
 };
 
 static unsigned rx_trigger(const struct uart *u)
@@ -234,8 +235,10 @@ static void update_irq(struct uart *u)
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
-		if (level)
-			uart_trace(u->trace_id, UART_TR_IRQ, 0);
+		if (level && uart_iir(u) != IIR_THRI) { /* RX causes: one per message */
+			uart_trace(u->trace_id, UART_TR_IRQ, uart_iir(u));
+			u->trace_rbr = true;
+		}
 		if (u->irq.set)
 			u->irq.set(u->irq.opaque, level);
 	}
@@ -271,7 +274,10 @@ static uint8_t read_rbr(struct uart *u)
 
 	if (!u->rx_fifo)
 		return 0;
-	uart_trace(u->trace_id, UART_TR_RBR, u->rx_fifo);
+	if (u->trace_rbr) { /* the first read after the line went up */
+		u->trace_rbr = false;
+		uart_trace(u->trace_id, UART_TR_RBR, u->rx_fifo);
+	}
 	c = u->rx[u->rx_head];
 	u->rx_head = (u->rx_head + 1) % UART_RX_RING;
 	u->rx_count--;
@@ -351,12 +357,15 @@ static void write_thr(struct uart *u, uint8_t c)
 	}
 	bool was_empty = u->tx_head == u->tx_tail;
 
-	uart_trace(u->trace_id, UART_TR_THR, was_empty);
+	if (was_empty) /* a stream's later bytes would fill the trace */
+		uart_trace(u->trace_id, UART_TR_THR, 1);
 
 	u->tx[u->tx_head % UART_TX_RING] = c;
 	u->tx_head++;
 	/* "sent" at once while there is room; else THRE comes with the drain */
 	u->thr_pending = tx_room(u);
+	if (!u->thr_pending)
+		uart_trace(u->trace_id, UART_TR_FULL, 0);
 	if ((was_empty && !u->tx_lingering) || u->tx_head - u->tx_tail == UART_TX_RING / 4)
 		post_once(u, &u->tx_post, &u->tx_posted);
 }

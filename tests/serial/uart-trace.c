@@ -1,8 +1,10 @@
 /*
  * uart-trace.c - RINGVM_UART_TRACE records an echo's stages in order: a
  * byte from the host (R, 1 byte), the character timeout (C) and the line
- * going up (I) for a FIFO below its trigger level, the guest's RBR read
- * (D, 1 byte shown) and THR write (T, ring was empty), the byte to the host
+ * going up (I, the timeout id 0x0c) for a FIFO below its trigger level,
+ * the guest's first RBR read
+ * (D, 1 byte shown) and THR write (T: into an empty ring; later bytes of a
+ * stream are not recorded, the ring filling up is: F), the byte to the host
  * (W, 1 byte); each record names the UART (creation order) and carries a
  * CLOCK_MONOTONIC time that never goes back. A second UART gets number 1.
  */
@@ -24,7 +26,7 @@ static struct fake f, f2;
 int main(void)
 {
 	static const struct { char kind; uint32_t value; } want[] = {
-		{ 'R', 1 }, { 'C', 0 }, { 'I', 0 }, { 'D', 1 }, { 'T', 1 }, { 'W', 1 },
+		{ 'R', 1 }, { 'C', 0 }, { 'I', 0x0c }, { 'D', 1 }, { 'T', 1 }, { 'W', 1 },
 	};
 	static const uint8_t ping = 0x5a;
 	struct rec r[16];
@@ -52,7 +54,8 @@ int main(void)
 	uart_poll(u);
 	CHECK_EQ(f.out_len, 1);
 	u2 = fake_uart(&f2);
-	wr(u2, THR, 1); /* one more record, from UART 1 */
+	for (unsigned i = 0; i < UART_TX_RING; i++)
+		wr(u2, THR, 1); /* T once, then F when the ring is short of room */
 
 	fd = open(path, O_RDONLY);
 	REQUIRE(fd >= 0);
@@ -68,7 +71,11 @@ int main(void)
 	}
 	CHECK_EQ(r[6].kind, 'T');
 	CHECK_EQ(r[6].uart, 1);
-	CHECK_EQ(r[7].ns, 0); /* the end of the used part */
+	CHECK_EQ(r[7].kind, 'F');
+	CHECK_EQ(r[7].uart, 1);
+	/* each write while THRE reads 0 records F again */
+	CHECK_EQ(r[8].kind, 'F');
+	CHECK(r[9].kind == 'F' || r[9].ns == 0);
 	uart_free(u2);
 	uart_free(u);
 	return t_finish();
