@@ -12,7 +12,10 @@ without a second host process spinning on the host CPU:
   - echo round trip of single bytes (p50/p99), in rounds that alternate
     idle and busy within one boot, so that host load which comes and goes
     (other processes) hits both alike; the client is one thread that
-    writes a byte and waits for it in select().
+    writes a byte and waits for it in select(). The echo records also
+    carry each emulator thread's mean host run-queue wait per run during
+    the rounds (runq_wait_us, from /proc/PID/task/*/schedstat), and the
+    echo client's own ("bench-client").
 Plus guest-to-guest throughput between two guests: ringvm's pipe
 server/client pair, and two QEMUs on crossed FIFOs (symlinks).
 
@@ -242,6 +245,50 @@ class Link:
             os.close(fd)
 
 
+def sched_snapshot(pid):
+    """Per thread name: [run ns, run-queue wait ns, times run], summed over
+    the threads of that name (/proc/PID/task/*/schedstat)."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                st = [int(x) for x in f.read().split()[:3]]
+        except (OSError, ValueError):
+            continue
+        acc = out.setdefault(name, [0, 0, 0])
+        for i in range(3):
+            acc[i] += st[i]
+    return out
+
+
+def client_sched():
+    """The echo client (this thread) as one more entry."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return {"bench-client": [int(x) for x in f.read().split()[:3]]}
+    except (OSError, ValueError):
+        return {}
+
+
+def sched_add(total, before, after):
+    for name, st in after.items():
+        b = before.get(name, [0, 0, 0])
+        acc = total.setdefault(name, [0, 0, 0])
+        for i in range(3):
+            acc[i] += st[i] - b[i]
+
+
+def sched_summary(total):
+    """Per thread name: mean host run-queue wait per time it was run (us)."""
+    return {name: round(st[1] / st[2] / 1e3, 1) for name, st in total.items() if st[2]}
+
+
 def mkfifos(path):
     for s in (".in", ".out"):
         if not os.path.exists(path + s):
@@ -306,11 +353,14 @@ def one_guest(a, emu, hostload):
             emit(kind="h2g", bytes=h2g, secs=t1 - t0, mibps=h2g / (1 << 20) / (t1 - t0), **tag)
         # echo rounds, idle and busy alternating (host load drifts)
         pings = []
+        waits = {"idle": {}, "busy": {}}  # the emulator's threads on the host
         for _ in range(a.rounds):
             for load in ("idle", "busy"):
                 con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
                 time.sleep(0.2)  # dd is reading by now
+                before = dict(sched_snapshot(proc.pid), **client_sched())
                 pings += [(load, t0, t1) for t0, t1 in link.echo(a.pings, 10)]
+                sched_add(waits[load], before, dict(sched_snapshot(proc.pid), **client_sched()))
                 con.wait(r"BENCH-ECHO-DONE", a.timeout)
         if trace:
             with open(trace + ".pings.json", "w") as f:
@@ -320,7 +370,8 @@ def one_guest(a, emu, hostload):
             rtts[load].append((t1 - t0) * 1e6)
         for load in ("idle", "busy"):
             emit(kind="echo", pings=len(rtts[load]), p50_us=percentile(rtts[load], 50),
-                 p99_us=percentile(rtts[load], 99), emu=emu, load=load, host=cond, baud=baud)
+                 p99_us=percentile(rtts[load], 99), emu=emu, load=load, host=cond, baud=baud,
+                 runq_wait_us=sched_summary(waits[load]))
         con.wait(r"RINGVM-RUN-END", 60)
     finally:
         if hog:
