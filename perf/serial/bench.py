@@ -15,7 +15,9 @@ without a second host process spinning on the host CPU:
     writes a byte and waits for it in select(). The echo records also
     carry each emulator thread's mean host run-queue wait per run during
     the rounds (runq_wait_us, from /proc/PID/task/*/schedstat), and the
-    echo client's own ("bench-client").
+    echo client's own ("bench-client"); the transfer records carry the
+    share of their wall time each thread ran and waited for a host CPU
+    ("threads").
 Plus guest-to-guest throughput between two guests: ringvm's pipe
 server/client pair, and two QEMUs on crossed FIFOs (symlinks).
 
@@ -284,6 +286,15 @@ def sched_add(total, before, after):
             acc[i] += st[i] - b[i]
 
 
+def sched_shares(before, after, wall):
+    """Per thread name: the share of wall time it ran and the share it was
+    runnable but waiting for a host CPU (a transfer's view of the host)."""
+    d = {}
+    sched_add(d, before, after)
+    return {name: {"run": round(st[0] / 1e9 / wall, 2), "wait": round(st[1] / 1e9 / wall, 2)}
+            for name, st in d.items() if wall > 0}
+
+
 def sched_summary(total):
     """Per thread name: mean host run-queue wait per time it was run (us)."""
     return {name: round(st[1] / st[2] / 1e3, 1) for name, st in total.items() if st[2]}
@@ -332,15 +343,19 @@ def one_guest(a, emu, hostload):
             tag = dict(emu=emu, load=load, host=cond, baud=baud)
             link.reset()
             con.wait(r"BENCH-G2H " + load, a.timeout)
+            s0 = sched_snapshot(proc.pid)
             t0, t1 = link.wait_len(g2h, a.timeout)
+            tag["threads"] = sched_shares(s0, sched_snapshot(proc.pid), time.monotonic() - t0)
             _, m = con.wait(r"BENCH-G2H-MD5 ([0-9a-f]{32})", a.timeout)
             with link.cond:
                 got = bytes(link.data[:g2h])
             if hashlib.md5(got).hexdigest() != m.group(1):
                 raise Fail("%s g2h %s: checksum mismatch" % (emu, load))
             emit(kind="g2h", bytes=g2h, secs=t1 - t0, mibps=g2h / (1 << 20) / (t1 - t0), **tag)
+            del tag["threads"]
 
             con.wait(r"BENCH-H2G-READY " + load, a.timeout)
+            s0 = sched_snapshot(proc.pid)
             t0 = time.monotonic()
             link.write(data, a.timeout)
             try:
@@ -350,7 +365,9 @@ def one_guest(a, emu, hostload):
             _, m = con.wait(r"BENCH-H2G-MD5 ([0-9a-f]{32})", a.timeout)
             if m.group(1) != h2g_sum:
                 raise Fail("%s h2g %s: checksum mismatch" % (emu, load))
+            tag["threads"] = sched_shares(s0, sched_snapshot(proc.pid), time.monotonic() - t0)
             emit(kind="h2g", bytes=h2g, secs=t1 - t0, mibps=h2g / (1 << 20) / (t1 - t0), **tag)
+            del tag["threads"]
         # echo rounds, idle and busy alternating (host load drifts)
         pings = []
         waits = {"idle": {}, "busy": {}}  # the emulator's threads on the host
