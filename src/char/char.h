@@ -48,9 +48,10 @@ struct chr_frontend {
 	void (*receive)(void *opaque, const uint8_t *buf, size_t len);
 	/* chr_write() accepted less than asked earlier; it has room again. */
 	void (*write_ready)(void *opaque);
-	/* Optional (NULL: ignored). May call chr_write. */
-	void (*event)(void *opaque, enum chr_fe_event ev);
 	void *opaque;
+	/* Optional (NULL: ignored). May call chr_write. Last, so positional
+	 * initializers of the fields above stay valid. */
+	void (*event)(void *opaque, enum chr_fe_event ev);
 };
 
 /* Filled by each backend; a const table. */
