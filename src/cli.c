@@ -34,7 +34,8 @@ void cli_usage(FILE *f)
 		"  -chardev BACKEND,id=ID[,...]  a host character device (docs/chardev.md)\n"
 		"  -monitor DEV         the human monitor on DEV (same forms as -serial);\n"
 		"                       -serial mon:DEV shares the line (C-a c switches)\n"
-		"  -nographic           no display; serial on stdio (C-a h for escapes)\n"
+		"  -nographic           no display; serial and monitor on stdio (C-a c switches,\n"
+		"                       C-a h for escapes) unless -serial/-monitor say otherwise\n"
 		"  -display none        no display\n"
 		"  -drive file=PATH[,format=raw|qcow2][,if=virtio|none][,id=ID][,cache=...]\n"
 		"                       [,readonly=on][,snapshot=on]...  a virtio-blk disk\n"
@@ -358,9 +359,23 @@ static int check_devices(struct cli_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * -nographic with neither -serial nor -monitor: the console and the
+ * monitor share stdio as with QEMU (-serial mon:stdio, Ctrl-A c switches;
+ * the monitor greets at its first focus). Otherwise the options given
+ * decide, and the serial default stays stdio.
+ */
+static int apply_nographic(struct cli_opts *o, int serial_seen, char *err, size_t errlen)
+{
+	if (o->has_monitor || serial_seen)
+		return 0;
+	return chr_parse_serial("mon:stdio", &o->serial, &o->serial_none, err, errlen);
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	int serial_seen = 0;
+	bool nographic = false;
 
 	memset(o, 0, sizeof(*o));
 	o->ram_size = 128ull << 20;
@@ -388,7 +403,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		} else if (!strcmp(opt, "-version")) {
 			o->version = true;
 		} else if (!strcmp(opt, "-nographic")) {
-			/* serial to stdio unless -serial said otherwise */
+			nographic = true; /* applied once every option is known */
 		} else if (!strcmp(opt, "-no-reboot")) {
 			o->no_reboot = true;
 		} else if (!strcmp(opt, "-snapshot")) {
@@ -406,6 +421,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	}
 	if (o->help || o->version)
 		return 0;
+	if (nographic && apply_nographic(o, serial_seen, err, errlen) < 0)
+		return -1;
 	if (o->initrd && !o->kernel)
 		return err_out(err, errlen, "-initrd needs a -kernel");
 	if (o->append && !o->kernel)

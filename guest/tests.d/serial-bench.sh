@@ -1,5 +1,5 @@
 #!/bin/sh
-# serial-bench DEV G2H_BYTES H2G_BYTES PINGS - the guest half of
+# serial-bench DEV G2H_BYTES H2G_BYTES PINGS [ROUNDS] - the guest half of
 # perf/serial/bench.py. The link DEV (ttyS1) is set to the highest baud
 # rate the 8250 driver takes, raw, no echo, no flow control; the console
 # (ttyS0) carries the markers the host waits for. For each load in "idle"
@@ -11,12 +11,14 @@
 #   BENCH-G2H-MD5 <sum>     (host times first to last byte, checks the sum)
 #   BENCH-H2G-READY <load>  the host writes H2G_BYTES on DEV;
 #   BENCH-H2G-GOT           once they are in, then BENCH-H2G-MD5 <sum>
+# then ROUNDS (default 1) echo rounds, each idle then busy, so that host
+# load that comes and goes hits both alike:
 #   BENCH-ECHO-READY <load> DEV echoes PINGS single bytes, one at a time
 #   BENCH-ECHO-DONE
 # The data files are made before the loads start, so md5 and urandom are
 # not timed.
 set -e
-dev=$1 g2h=$2 h2g=$3 pings=$4
+dev=$1 g2h=$2 h2g=$3 pings=$4 rounds=${5:-1}
 for b in 4000000 3000000 1500000 921600 460800 230400 115200; do
 	if stty -F "$dev" "$b" raw -echo -ixon -ixoff crtscts 2>/dev/null; then
 		echo "BENCH-BAUD $b"
@@ -48,8 +50,21 @@ for load in idle busy; do
 	echo "BENCH-H2G-GOT"
 	echo "BENCH-H2G-MD5 $(md5sum </tmp/rx | cut -c1-32)"
 	rm -f /tmp/rx
-	echo "BENCH-ECHO-READY $load"
-	dd bs=1 count="$pings" <&3 >&3 2>/dev/null
-	echo "BENCH-ECHO-DONE"
 	[ -z "$hog" ] || kill "$hog"
+done
+r=0
+while [ $r -lt "$rounds" ]; do
+	for load in idle busy; do
+		hog=
+		if [ $load = busy ]; then
+			chrt -i 0 sh -c 'while :; do :; done' &
+			hog=$!
+			sleep 0.3
+		fi
+		echo "BENCH-ECHO-READY $load"
+		dd bs=1 count="$pings" <&3 >&3 2>/dev/null
+		echo "BENCH-ECHO-DONE"
+		[ -z "$hog" ] || kill "$hog"
+	done
+	r=$((r + 1))
 done

@@ -9,7 +9,15 @@ with the guest idle and with a CPU-bound loop in the guest, each with and
 without a second host process spinning on the host CPU:
   - guest-to-host throughput (first to last byte seen on PATH.out);
   - host-to-guest throughput (first byte written to the guest's "got it");
-  - echo round trip of single bytes (p50/p99).
+  - echo round trip of single bytes (p50/p99), in rounds that alternate
+    idle and busy within one boot, so that host load which comes and goes
+    (other processes) hits both alike; the client is one thread that
+    writes a byte and waits for it in select(). The echo records also
+    carry each emulator thread's mean host run-queue wait per run during
+    the rounds (runq_wait_us, from /proc/PID/task/*/schedstat), and the
+    echo client's own ("bench-client"); the transfer records carry the
+    share of their wall time each thread ran and waited for a host CPU
+    ("threads").
 Plus guest-to-guest throughput between two guests: ringvm's pipe
 server/client pair, and two QEMUs on crossed FIFOs (symlinks).
 
@@ -40,8 +48,10 @@ class Fail(Exception):
     pass
 
 
-def spawn(cmd, **kw):
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+def spawn(cmd, env=None, **kw):
+    if env:
+        env = dict(os.environ, **env)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, env=env, **kw)
     CHILDREN.append(p)
     return p
 
@@ -144,12 +154,23 @@ class Link:
         self.cond = threading.Condition()
         self.data, self.t_first, self.t_last = bytearray(), None, None
         self.closed = False
+        # pause(): the reader thread steps aside so that echo() reads the
+        # link itself (one thread and no hand-off per round trip)
+        self.ctl_r, self.ctl_w = os.pipe()
+        self.paused = threading.Event()
+        self.resumed = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
         while not self.closed:
-            r, _, _ = select.select([self.rfd], [], [], 0.2)
+            r, _, _ = select.select([self.rfd, self.ctl_r], [], [], 0.2)
+            if self.ctl_r in r:
+                os.read(self.ctl_r, 1)
+                self.paused.set()
+                self.resumed.wait()
+                self.resumed.clear()
+                continue
             if not r:
                 continue
             try:
@@ -197,11 +218,86 @@ class Link:
         buf = fcntl.ioctl(self.wfd, termios.FIONREAD, b"\0\0\0\0")
         return int.from_bytes(buf, sys.byteorder)
 
+    def echo(self, pings, timeout):
+        """Round trips of single bytes (0, 1, ..., 255, 0, ...), read here
+        with the reader thread paused; returns (send, receive) times."""
+        os.write(self.ctl_w, b"p")
+        self.paused.wait()
+        self.paused.clear()
+        rtts = []
+        try:
+            for i in range(pings):
+                want = bytes([i & 0xff])
+                t0 = time.monotonic()
+                os.write(self.wfd, want)
+                r, _, _ = select.select([self.rfd], [], [], timeout)
+                got = os.read(self.rfd, 16) if r else b""
+                t1 = time.monotonic()
+                if got != want:
+                    raise Fail("echo %d: sent %r, got %r" % (i, want, got))
+                rtts.append((t0, t1))
+        finally:
+            self.resumed.set()
+        return rtts
+
     def close(self):
         self.closed = True
         self.thread.join(5)
-        os.close(self.wfd)
-        os.close(self.rfd)
+        for fd in (self.wfd, self.rfd, self.ctl_r, self.ctl_w):
+            os.close(fd)
+
+
+def sched_snapshot(pid):
+    """Per thread name: [run ns, run-queue wait ns, times run], summed over
+    the threads of that name (/proc/PID/task/*/schedstat)."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                st = [int(x) for x in f.read().split()[:3]]
+        except (OSError, ValueError):
+            continue
+        acc = out.setdefault(name, [0, 0, 0])
+        for i in range(3):
+            acc[i] += st[i]
+    return out
+
+
+def client_sched():
+    """The echo client (this thread) as one more entry."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return {"bench-client": [int(x) for x in f.read().split()[:3]]}
+    except (OSError, ValueError):
+        return {}
+
+
+def sched_add(total, before, after):
+    for name, st in after.items():
+        b = before.get(name, [0, 0, 0])
+        acc = total.setdefault(name, [0, 0, 0])
+        for i in range(3):
+            acc[i] += st[i] - b[i]
+
+
+def sched_shares(before, after, wall):
+    """Per thread name: the share of wall time it ran and the share it was
+    runnable but waiting for a host CPU (a transfer's view of the host)."""
+    d = {}
+    sched_add(d, before, after)
+    return {name: {"run": round(st[0] / 1e9 / wall, 2), "wait": round(st[1] / 1e9 / wall, 2)}
+            for name, st in d.items() if wall > 0}
+
+
+def sched_summary(total):
+    """Per thread name: mean host run-queue wait per time it was run (us)."""
+    return {name: round(st[1] / st[2] / 1e3, 1) for name, st in total.items() if st[2]}
 
 
 def mkfifos(path):
@@ -231,11 +327,13 @@ def one_guest(a, emu, hostload):
     mkfifos(path)
     link = Link(path)
     hog = host_hog() if hostload else None
-    run = "serial-bench ringvm.args=DEV,%d,%d,%d" % (g2h, h2g, a.pings)
+    run = "serial-bench ringvm.args=DEV,%d,%d,%d,%d" % (g2h, h2g, a.pings, a.rounds)
+    cond = "hostload" if hostload else "nohostload"
+    trace = os.path.join(a.trace, "%s-%s" % (emu, cond)) if a.trace and emu == "ringvm" else None
     proc = spawn(emu_cmd(a, emu, run, "pipe:" + path),
+                 env={"RINGVM_UART_TRACE": trace + ".trace"} if trace else None,
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     con = Console(proc)
-    cond = "hostload" if hostload else "nohostload"
     data = random.Random(7).randbytes(h2g) if hasattr(random.Random, "randbytes") else os.urandom(h2g)
     h2g_sum = hashlib.md5(data).hexdigest()
     try:
@@ -245,15 +343,19 @@ def one_guest(a, emu, hostload):
             tag = dict(emu=emu, load=load, host=cond, baud=baud)
             link.reset()
             con.wait(r"BENCH-G2H " + load, a.timeout)
+            s0 = sched_snapshot(proc.pid)
             t0, t1 = link.wait_len(g2h, a.timeout)
+            tag["threads"] = sched_shares(s0, sched_snapshot(proc.pid), time.monotonic() - t0)
             _, m = con.wait(r"BENCH-G2H-MD5 ([0-9a-f]{32})", a.timeout)
             with link.cond:
                 got = bytes(link.data[:g2h])
             if hashlib.md5(got).hexdigest() != m.group(1):
                 raise Fail("%s g2h %s: checksum mismatch" % (emu, load))
             emit(kind="g2h", bytes=g2h, secs=t1 - t0, mibps=g2h / (1 << 20) / (t1 - t0), **tag)
+            del tag["threads"]
 
             con.wait(r"BENCH-H2G-READY " + load, a.timeout)
+            s0 = sched_snapshot(proc.pid)
             t0 = time.monotonic()
             link.write(data, a.timeout)
             try:
@@ -263,23 +365,30 @@ def one_guest(a, emu, hostload):
             _, m = con.wait(r"BENCH-H2G-MD5 ([0-9a-f]{32})", a.timeout)
             if m.group(1) != h2g_sum:
                 raise Fail("%s h2g %s: checksum mismatch" % (emu, load))
+            tag["threads"] = sched_shares(s0, sched_snapshot(proc.pid), time.monotonic() - t0)
             emit(kind="h2g", bytes=h2g, secs=t1 - t0, mibps=h2g / (1 << 20) / (t1 - t0), **tag)
-
-            con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
-            time.sleep(0.2)  # dd is reading by now
-            link.reset()
-            rtts = []
-            for i in range(a.pings):
-                t0 = time.monotonic()
-                link.write(bytes([i & 0xff]), 10)
-                link.wait_len(i + 1, 10)
-                rtts.append((time.monotonic() - t0) * 1e6)
-            with link.cond:
-                if bytes(link.data) != bytes(i & 0xff for i in range(a.pings)):
-                    raise Fail("%s echo %s: wrong bytes back" % (emu, load))
-            con.wait(r"BENCH-ECHO-DONE", a.timeout)
-            emit(kind="echo", pings=a.pings, p50_us=percentile(rtts, 50),
-                 p99_us=percentile(rtts, 99), **tag)
+            del tag["threads"]
+        # echo rounds, idle and busy alternating (host load drifts)
+        pings = []
+        waits = {"idle": {}, "busy": {}}  # the emulator's threads on the host
+        for _ in range(a.rounds):
+            for load in ("idle", "busy"):
+                con.wait(r"BENCH-ECHO-READY " + load, a.timeout)
+                time.sleep(0.2)  # dd is reading by now
+                before = dict(sched_snapshot(proc.pid), **client_sched())
+                pings += [(load, t0, t1) for t0, t1 in link.echo(a.pings, 10)]
+                sched_add(waits[load], before, dict(sched_snapshot(proc.pid), **client_sched()))
+                con.wait(r"BENCH-ECHO-DONE", a.timeout)
+        if trace:
+            with open(trace + ".pings.json", "w") as f:
+                json.dump(pings, f)
+        rtts = {"idle": [], "busy": []}
+        for load, t0, t1 in pings:
+            rtts[load].append((t1 - t0) * 1e6)
+        for load in ("idle", "busy"):
+            emit(kind="echo", pings=len(rtts[load]), p50_us=percentile(rtts[load], 50),
+                 p99_us=percentile(rtts[load], 99), emu=emu, load=load, host=cond, baud=baud,
+                 runq_wait_us=sched_summary(waits[load]))
         con.wait(r"RINGVM-RUN-END", 60)
     finally:
         if hog:
@@ -424,17 +533,21 @@ def main():
     ap.add_argument("--ringvm-kib", type=int, default=4096)
     ap.add_argument("--qemu-kib", type=int, default=512, help="QEMU guest-to-host and g2g")
     ap.add_argument("--qemu-h2g-kib", type=int, default=64, help="QEMU host-to-guest (~20 KiB/s)")
-    ap.add_argument("--pings", type=int, default=500)
+    ap.add_argument("--pings", type=int, default=500, help="echo round trips per round")
+    ap.add_argument("--rounds", type=int, default=4, help="echo rounds (idle, busy)")
     ap.add_argument("--timeout", type=float, default=120, help="per step")
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--only", default="", help="comma list: g2g,ringvm,qemu")
+    ap.add_argument("--hostload", default="off,on", help="comma list: off,on")
+    ap.add_argument("--trace", default="", help="directory: ringvm's UART trace and the "
+                    "echo times, per host load (read them with stages.py)")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(1))
     only = set(a.only.split(",")) - {""}
     rc = 0
     try:
-        for hostload in (False, True):
+        for hostload in [h == "on" for h in a.hostload.split(",") if h in ("off", "on")]:
             # interleaved: ringvm and QEMU back to back under each condition
             for emu in ("ringvm", "qemu"):
                 if only and emu not in only:

@@ -99,7 +99,9 @@ void chr_stream_close_wfd(struct chr_stream *s);
  * then call hooks->down. */
 void chr_stream_shutdown(struct chr_stream *s);
 
-/* Mark connected (counts a connect) / disconnected. */
+/* Mark connected (counts a connect, and tells the frontend: call it once
+ * the write fd is set, so that a greeting reaches the new peer) /
+ * disconnected. */
 void chr_stream_set_connected(struct chr_stream *s, bool on);
 
 /* Submit a backend request and count it; the backend's done() must start

@@ -40,6 +40,12 @@ void chr_close(struct chr_dev *chr)
 		chr->ops->close(chr);
 }
 
+void chr_fe_event(struct chr_dev *chr, enum chr_fe_event ev)
+{
+	if (chr && chr->attached && chr->fe.event)
+		chr->fe.event(chr->fe.opaque, ev);
+}
+
 /* ---- null ------------------------------------------------------------- */
 
 static size_t null_write(struct chr_dev *chr, const uint8_t *buf, size_t len)

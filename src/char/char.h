@@ -32,6 +32,14 @@
 struct loop;
 struct chr_dev;
 
+/* What happened on the line, for a frontend that cares (the monitor). */
+enum chr_fe_event {
+	CHR_FE_OPENED,    /* a new peer: a socket client connected or a
+			   * connect succeeded, a FIFO's reader came back */
+	CHR_FE_FOCUS_IN,  /* mux port: it now has the input focus (Ctrl-A c) */
+	CHR_FE_FOCUS_OUT, /* mux port: it lost the focus */
+};
+
 /* Filled by the frontend (device); all callbacks on the loop thread. */
 struct chr_frontend {
 	/* Bytes the device can take right now (0 = stop). */
@@ -41,6 +49,9 @@ struct chr_frontend {
 	/* chr_write() accepted less than asked earlier; it has room again. */
 	void (*write_ready)(void *opaque);
 	void *opaque;
+	/* Optional (NULL: ignored). May call chr_write. Last, so positional
+	 * initializers of the fields above stay valid. */
+	void (*event)(void *opaque, enum chr_fe_event ev);
 };
 
 /* Filled by each backend; a const table. */
@@ -87,6 +98,13 @@ void chr_write_sync(struct chr_dev *chr, const uint8_t *buf, size_t len);
 
 /* Close and free; NULL is allowed. */
 void chr_close(struct chr_dev *chr);
+
+/* Backends: tell the attached frontend (if it listens) about ev. */
+void chr_fe_event(struct chr_dev *chr, enum chr_fe_event ev);
+
+/* Whether input typed on the line reaches chr's frontend now: false only
+ * for a mux port that does not have the focus. (mux.c) */
+bool chr_has_focus(struct chr_dev *chr);
 
 /* ---- the "null" backend: swallows output, never has input ------------- */
 

@@ -6,7 +6,8 @@
  * goes to the backend as it comes (console and monitor lines interleave,
  * as on QEMU). Input goes to the port with the focus, through the escape
  * filter:
- *   Ctrl-A c        focus the next port
+ *   Ctrl-A c        focus the next port (the old and the new port's
+ *                   devices get CHR_FE_FOCUS_OUT / CHR_FE_FOCUS_IN)
  *   Ctrl-A x        CHR_EVENT_QUIT to the mux's owner
  *   Ctrl-A h or ?   this help, written to the backend
  *   Ctrl-A Ctrl-A   one Ctrl-A to the focused port
@@ -19,6 +20,8 @@
  * counted), so Ctrl-A c still works when focus is on it. Bytes that follow
  * a Ctrl-A c in the same chunk go to the new port and are dropped if it has
  * no room.
+ *
+ * A new peer on the backend (CHR_FE_OPENED) is passed to every port.
  *
  * Threading: loop thread only. Ownership: the mux owns the backend and the
  * ports; chr_close on a port only detaches its device.
@@ -117,7 +120,9 @@ static void mux_escape(struct chr_mux *m, uint8_t c)
 	switch (c) {
 	case 'c':
 	case 'C':
+		chr_fe_event(&m->ports[m->focus]->chr, CHR_FE_FOCUS_OUT);
 		m->focus = (m->focus + 1) % m->nports;
+		chr_fe_event(&m->ports[m->focus]->chr, CHR_FE_FOCUS_IN);
 		break;
 	case 'x':
 	case 'X':
@@ -169,6 +174,15 @@ static void mux_write_ready(void *opaque)
 				p->chr.fe.write_ready(p->chr.fe.opaque);
 		}
 	}
+}
+
+/* A new peer on the backend: every port's device hears of it. */
+static void mux_fe_event(void *opaque, enum chr_fe_event ev)
+{
+	struct chr_mux *m = opaque;
+
+	for (unsigned i = 0; i < m->nports; i++)
+		chr_fe_event(&m->ports[i]->chr, ev);
 }
 
 static void mux_be_event(void *opaque, enum chr_event ev)
@@ -223,6 +237,15 @@ static const struct chr_backend_ops port_ops = {
 	.close = port_close,
 };
 
+bool chr_has_focus(struct chr_dev *chr)
+{
+	struct mux_port *p = (struct mux_port *)chr;
+
+	if (!chr || chr->ops != &port_ops)
+		return true;
+	return p->mux->ports[p->mux->focus] == p;
+}
+
 int chr_mux_port_stats(struct chr_dev *chr, struct chr_stats *out)
 {
 	struct mux_port *p = (struct mux_port *)chr;
@@ -273,6 +296,7 @@ int chr_mux_add_port(struct chr_mux *m, struct chr_dev **out)
 			.can_receive = mux_can_receive,
 			.receive = mux_receive,
 			.write_ready = mux_write_ready,
+			.event = mux_fe_event,
 			.opaque = m,
 		};
 

@@ -63,8 +63,8 @@ static void try_open_wr(struct chr_pipe *p)
 	if (fd >= 0) {
 		loop_timer_cancel(s->chr.loop, &p->wtimer);
 		p->retry_ns = RETRY_MIN_NS;
-		chr_stream_set_connected(s, true);
 		chr_stream_set_wfd(s, fd);
+		chr_stream_set_connected(s, true);
 		return;
 	}
 	/* ENXIO: no reader yet. Anything else (ENOENT: the server removed

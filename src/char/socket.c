@@ -64,8 +64,8 @@ static void sock_attach_fd(struct chr_sock *k, int fd)
 	if (!k->is_unix && k->nodelay)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	k->s.rfd = fd;
-	chr_stream_set_connected(&k->s, true);
 	chr_stream_set_wfd(&k->s, fd);
+	chr_stream_set_connected(&k->s, true);
 	chr_stream_kick(&k->s);
 }
 

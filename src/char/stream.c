@@ -89,9 +89,13 @@ int chr_stream_submit(struct chr_stream *s, struct aio_req *r)
 
 void chr_stream_set_connected(struct chr_stream *s, bool on)
 {
-	if (on && !s->st.connected)
-		s->st.connects++;
+	bool opened = on && !s->st.connected;
+
 	s->st.connected = on;
+	if (opened) {
+		s->st.connects++;
+		chr_fe_event(&s->chr, CHR_FE_OPENED); /* after the write fd is set */
+	}
 }
 
 /* ---- host -> guest ------------------------------------------------------ */

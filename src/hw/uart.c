@@ -24,6 +24,9 @@
  * UART clock and LCR word length). A loop timer implements it; it runs only
  * while such a partial FIFO waits, and fires at the last event + timeout.
  *
+ * RINGVM_UART_TRACE=PATH records when bytes and interrupts pass each stage
+ * (uart-trace.h; perf/serial/stages.py turns it into a per-stage table).
+ *
  * Reactor wake-ups are rationed both ways (each can preempt the vCPU on a
  * busy host): RX bursts with pauses (RX_BURST) and a TX linger
  * (TX_LINGER_NS), explained where they are defined.
@@ -35,6 +38,7 @@
 #include <string.h>
 
 #include "char/char.h"
+#include "hw/uart-trace.h"
 #include "hw/uart.h"
 #include "loop/loop.h"
 
@@ -115,6 +119,8 @@ struct uart {
 	struct loop_post_node tx_post, rx_post;
 	atomic_bool tx_posted, rx_posted;
 	atomic_bool attached; /* a chardev may be holding input for us */
+	unsigned trace_id;    /* this UART's number in the latency trace */
+	bool trace_rbr;       /* trace the next RBR read */
 };
 
 static unsigned rx_trigger(const struct uart *u)
@@ -229,6 +235,10 @@ static void update_irq(struct uart *u)
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
+		if (level && uart_iir(u) != IIR_THRI) { /* RX causes: one per message */
+			uart_trace(u->trace_id, UART_TR_IRQ, uart_iir(u));
+			u->trace_rbr = true;
+		}
 		if (u->irq.set)
 			u->irq.set(u->irq.opaque, level);
 	}
@@ -264,6 +274,10 @@ static uint8_t read_rbr(struct uart *u)
 
 	if (!u->rx_fifo)
 		return 0;
+	if (u->trace_rbr) { /* the first read after the line went up */
+		u->trace_rbr = false;
+		uart_trace(u->trace_id, UART_TR_RBR, u->rx_fifo);
+	}
 	c = u->rx[u->rx_head];
 	u->rx_head = (u->rx_head + 1) % UART_RX_RING;
 	u->rx_count--;
@@ -343,10 +357,15 @@ static void write_thr(struct uart *u, uint8_t c)
 	}
 	bool was_empty = u->tx_head == u->tx_tail;
 
+	if (was_empty) /* a stream's later bytes would fill the trace */
+		uart_trace(u->trace_id, UART_TR_THR, 1);
+
 	u->tx[u->tx_head % UART_TX_RING] = c;
 	u->tx_head++;
 	/* "sent" at once while there is room; else THRE comes with the drain */
 	u->thr_pending = tx_room(u);
+	if (!u->thr_pending)
+		uart_trace(u->trace_id, UART_TR_FULL, 0);
 	if ((was_empty && !u->tx_lingering) || u->tx_head - u->tx_tail == UART_TX_RING / 4)
 		post_once(u, &u->tx_post, &u->tx_posted);
 }
@@ -465,6 +484,7 @@ static uint64_t cti_check(struct uart *u)
 	if (u->now(u->now_opaque) < deadline)
 		return deadline;
 	u->cti = true;
+	uart_trace(u->trace_id, UART_TR_CTI, 0);
 	update_irq(u);
 	return 0;
 }
@@ -500,6 +520,7 @@ static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct uart *u = opaque;
 
+	uart_trace(u->trace_id, UART_TR_RX, (uint32_t)len);
 	pthread_mutex_lock(&u->lock);
 	for (size_t i = 0; i < len && u->rx_count < UART_RX_RING; i++)
 		rx_push(u, buf[i]);
@@ -526,6 +547,7 @@ static uint64_t tx_drain(struct uart *u)
 		chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
 		/* the vCPU only writes outside [tail, head): no lock needed */
 		n = u->chr ? chr_write(u->chr, u->tx + idx, chunk) : chunk;
+		uart_trace(u->trace_id, UART_TR_TX, (uint32_t)n);
 		moved += n;
 
 		pthread_mutex_lock(&u->lock);
@@ -725,6 +747,7 @@ int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)
 	atomic_init(&u->attached, false);
 	u->clock_hz = UART_CLOCK_HZ;
 	u->now = default_now;
+	u->trace_id = uart_trace_open();
 	loop_timer_init(&u->cti_timer, cti_timer_fn, u);
 	loop_timer_init(&u->pause_timer, pause_timer_fn, u);
 	loop_timer_init(&u->tx_timer, tx_timer_fn, u);

@@ -7,6 +7,12 @@
  * >= 0x80) are ignored. A line longer than MON_LINE_MAX - 1 characters is
  * thrown away with one error line when it ends.
  *
+ * Greeting: the banner and a prompt go to each new peer of the chardev
+ * (CHR_FE_OPENED: a socket client that connects late, or again), and on a
+ * mux port the first time it gets the focus (Ctrl-A c), as with QEMU's
+ * -nographic. Later focus changes print a fresh prompt and the line typed
+ * so far.
+ *
  * Output: an OUT_MAX buffer; chr_write takes what it can now and the rest
  * goes on write_ready. While the buffer is full, more output is dropped
  * (counted): a monitor user that never reads cannot make ringvm grow.
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "char/backends.h"
 #include "char/char.h"
 #include "monitor/monitor.h"
 
@@ -33,6 +40,7 @@ struct mon {
 	size_t len;
 	bool overflow;        /* the current line got too long */
 	bool last_cr;         /* a CR ended the last line: skip its LF */
+	bool greeted;         /* the banner went to the current peer */
 	char out[OUT_MAX];
 	size_t out_len;
 	uint64_t out_dropped;
@@ -245,15 +253,64 @@ int mon_new(struct mon **out, const struct mon_env *env)
 	return 0;
 }
 
-void mon_attach(struct mon *m, struct chr_dev *chr)
+static void greet(struct mon *m)
 {
-	m->chr = chr;
+	if (m->disabled)
+		return;
 	mon_printf(m, "ringvm %s monitor - type 'help' for more information\n",
 		   RINGVM_VERSION);
 	prompt(m);
+	m->greeted = true;
+}
+
+/* Someone is at the other end now (not a listening socket alone). */
+static bool peer_present(struct chr_dev *chr)
+{
+	struct chr_stats st;
+
+	return chr_get_stats(chr, &st) < 0 || st.connected; /* no stats: stdio, null */
+}
+
+static void fe_event(void *opaque, enum chr_fe_event ev)
+{
+	struct mon *m = opaque;
+
+	switch (ev) {
+	case CHR_FE_OPENED:
+		/* A new client: the half-typed line and the unsent output
+		 * were the previous one's. */
+		m->len = 0;
+		m->overflow = m->last_cr = false;
+		m->out_len = 0;
+		m->greeted = false;
+		if (chr_has_focus(m->chr))
+			greet(m);
+		break;
+	case CHR_FE_FOCUS_IN:
+		if (!m->greeted) {
+			greet(m);
+		} else if (!m->disabled) {
+			out_put(m, "\n", 1);
+			prompt(m);
+			out_put(m, m->line, m->overflow ? 0 : m->len);
+		}
+		break;
+	case CHR_FE_FOCUS_OUT:
+		break;
+	}
+}
+
+void mon_attach(struct mon *m, struct chr_dev *chr)
+{
+	m->chr = chr;
+	/* A mux port without the focus greets on its first Ctrl-A c; a server
+	 * socket nobody connected to yet greets each client (fe_event). */
+	if (chr_has_focus(chr) && peer_present(chr))
+		greet(m);
 	chr_attach(chr, &(struct chr_frontend){ .can_receive = fe_can_receive,
 						.receive = fe_receive,
 						.write_ready = fe_write_ready,
+						.event = fe_event,
 						.opaque = m });
 }
 

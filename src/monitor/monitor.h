@@ -44,7 +44,9 @@ struct mon_env {
 /* env is copied. 0 or -ENOMEM. */
 int mon_new(struct mon **out, const struct mon_env *env);
 
-/* Become chr's frontend: prints the banner and the prompt. */
+/* Become chr's frontend. The banner and the prompt go out now if someone
+ * is there to read them, else to each peer that connects (sockets) or at
+ * the first focus (a mux port: -serial mon:..., -nographic). */
 void mon_attach(struct mon *m, struct chr_dev *chr);
 
 /* Ignore further input (the devices behind env are going away). */
