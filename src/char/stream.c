@@ -199,6 +199,10 @@ static void rd_result(struct chr_stream *s, ssize_t res)
 		rd_submit(s, true);
 		return;
 	}
+	if (res == -EINTR) { /* a signal reached the worker that blocked: retry */
+		rd_submit(s, !s->direct || s->rd_poll);
+		return;
+	}
 	if (res <= 0) {
 		s->hooks->rd_end(s, (int)res);
 		return;
@@ -318,6 +322,10 @@ static void wr_result(struct chr_stream *s, ssize_t res)
 {
 	if (res == -EAGAIN) {
 		wr_submit(s, true);
+		return;
+	}
+	if (res == -EINTR) { /* as for reads */
+		wr_submit(s, !(s->direct || s->seek));
 		return;
 	}
 	if (res <= 0) {
