@@ -40,7 +40,26 @@ static uint64_t now_ns(void)
 
 static unsigned hslot(uint64_t pa, uint64_t va)
 {
-	return (unsigned)(((pa >> 1) ^ (va >> 13) * 0x9e37u) & ((1u << JIT_HASH_BITS) - 1));
+	return (unsigned)(((pa ^ (va << 20)) * 0x9e3779b97f4a7c15ull) >> (64 - JIT_HASH_BITS));
+}
+
+/* The valid block for (pa, va), or NULL. */
+static struct jit_block *find(struct jit *j, uint64_t pa, uint64_t va)
+{
+	for (uint32_t bi = j->hash[hslot(pa, va)]; bi != JIT_NONE; bi = j->blocks[bi].hash_next)
+		if (j->blocks[bi].pa == pa && j->blocks[bi].va == va)
+			return &j->blocks[bi];
+	return NULL;
+}
+
+static void unhash(struct jit *j, uint32_t bi)
+{
+	const struct jit_block *blk = &j->blocks[bi];
+	uint32_t *p = &j->hash[hslot(blk->pa, blk->va)];
+	while (*p != bi && *p != JIT_NONE)
+		p = &j->blocks[*p].hash_next;
+	if (*p == bi)
+		*p = blk->hash_next;
 }
 
 static void flush_all(struct jit *j, struct hart *h)
@@ -84,11 +103,8 @@ static void drop_page(struct jit *j, uint64_t idx)
 	if (j->page_head[idx] != JIT_NONE)
 		memset(j->jc, 0xff, sizeof(j->jc));
 	for (uint32_t bi = j->page_head[idx]; bi != JIT_NONE; bi = j->blocks[bi].page_next) {
-		struct jit_block *blk = &j->blocks[bi];
-		blk->valid = false;
-		unsigned s = hslot(blk->pa, blk->va);
-		if (j->hash[s] == bi)
-			j->hash[s] = JIT_NONE;
+		j->blocks[bi].valid = false;
+		unhash(j, bi);
 	}
 	j->page_head[idx] = JIT_NONE;
 }
@@ -177,7 +193,9 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		}
 		blk->page_next = j->page_head[idx];
 		j->page_head[idx] = bi;
-		j->hash[hslot(pa, va)] = bi;
+		unsigned slot = hslot(pa, va);
+		blk->hash_next = j->hash[slot];
+		j->hash[slot] = bi;
 		j->n_translated++;
 		if (j->perf_map)
 			fprintf(j->perf_map, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)blk->code,
@@ -200,10 +218,8 @@ static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc)
 		if (j->page_epoch[idx] != j->fence_epoch)
 			revalidate(j, h, idx);
 	}
-	uint32_t bi = j->hash[hslot(pa, pc)];
-	if (bi != JIT_NONE && j->blocks[bi].pa == pa && j->blocks[bi].va == pc)
-		return &j->blocks[bi];
-	return translate(j, h, pa, pc);
+	struct jit_block *blk = find(j, pa, pc);
+	return blk ? blk : translate(j, h, pa, pc);
 }
 
 /* Point a direct exit at its target block when both are in one page. */
@@ -214,11 +230,8 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 		return;
 	uint64_t pa = src->pa + (x->target - src->va);
 	uint64_t gen = j->gen;
-	uint32_t bi = j->hash[hslot(pa, x->target)];
-	struct jit_block *t;
-	if (bi != JIT_NONE && j->blocks[bi].pa == pa && j->blocks[bi].va == x->target)
-		t = &j->blocks[bi];
-	else
+	struct jit_block *t = find(j, pa, x->target);
+	if (!t)
 		t = translate(j, h, pa, x->target);
 	if (!t || j->gen != gen || !src->valid)
 		return;
