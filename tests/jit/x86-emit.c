@@ -304,6 +304,11 @@ static void one(struct x86_buf *b, FILE *s)
 			x86_mfence(b);
 			fprintf(s, "; mfence");
 		}
+		if (t_rand() % 4 == 0) {
+			unsigned t = reg();
+			x86_call_r(b, t);
+			fprintf(s, "; call *%%%s", r64[t]);
+		}
 		fprintf(s, "\n");
 		break;
 	}

@@ -254,69 +254,20 @@ static void settle_budget(struct gen *g)
 		x86_lea(&g->b, X86_RBP, X86_RBP, unretired(g));
 }
 
-/* Before a helper: make h->instret exact and h->jit_budget = RBP + u
- * (RBP itself is unchanged, so the count stays right after the call). */
-static void sync_instret(struct gen *g)
-{
-	struct x86_buf *b = &g->b;
-	x86_lea(b, X86_RAX, X86_RBP, unretired(g));
-	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
-	x86_alu_rr(b, X86_SUB, true, X86_RCX, X86_RAX);
-	x86_alu_rm(b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
-	x86_store(b, 8, X86_RCX, X86_RBX, OFF(instret));
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
-}
-
 static void jmp_exit(struct gen *g)
 {
 	x86_patch_rel32(x86_jmp(&g->b), g->j->exit);
 }
 
-/* Leave with h->pc = RAX. */
-static void exit_rax(struct gen *g)
-{
-	settle_budget(g);
-	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_mov_imm(&g->b, X86_RAX, 0);
-	jmp_exit(g);
-}
-
-/* pc = RAX, at the end of the block: jump straight to its block when the
- * jump cache has it and the fetch TLB still maps it the same way; else
- * leave with h->pc = RAX. */
+/* pc = RAX, at the end of the block: the probe stub returns the code of
+ * pc's block in RCX when the jump cache has it and the fetch TLB still
+ * maps it the same way, else it leaves with h->pc = RAX. The indirect
+ * jump stays here, so each site has its own branch prediction. */
 static void exit_probe(struct gen *g)
 {
-	struct x86_buf *b = &g->b;
 	settle_budget(g);
-	x86_mov_rr(b, false, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
-	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)g->j->jc);
-	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
-	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
-	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RSI, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
-	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
-	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
-	x86_load(b, 8, false, X86_RDX, X86_RSI,
-		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
-	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
-	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
-	x86_jmp_r(b, X86_RCX);
-	x86_patch_rel32(m1, b->p);
-	x86_patch_rel32(m2, b->p);
-	x86_patch_rel32(m3, b->p);
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_mov_imm(b, X86_RAX, 0);
-	jmp_exit(g);
+	x86_call(&g->b, g->j->probe, X86_RCX);
+	x86_jmp_r(&g->b, X86_RCX);
 }
 
 /*
@@ -403,41 +354,30 @@ static void reload_after_call(struct gen *g, unsigned rd)
 }
 
 /*
- * Call d->fn(h, d, pc) as the interpreter would. On return RAX = next pc.
+ * Call d->fn(h, d, pc) as the interpreter would, through a shared stub
+ * (see jit_gen_trampolines: it settles instret and the budget, sets
+ * h->pc/npc, and leaves the block on a redirect - trap, jump - or a
+ * raised check flag), so a call site is ~25 bytes plus write-backs and
+ * reloads. On return RAX = next pc.
  * restore: the block continues on both paths of a fast/slow split, so
  * the caller counts this instruction (pending + 1); otherwise it is
- * counted here. A redirect (trap, jump) or a raised check flag leaves the
- * block.
+ * counted here. ends: the block ends after it, through the probe (which
+ * rechecks the fetch TLB: privilege or mapping changes are seen).
  */
 static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool ends, bool restore)
 {
 	struct x86_buf *b = &g->b;
-	sync_instret(g);
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
-	x86_mov_imm(b, X86_RDX, pc);
-	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
-	x86_lea(b, X86_RAX, X86_RDX, d->len);
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(npc));
-	x86_mov_rr(b, true, X86_RDI, X86_RBX);
 	x86_mov_imm(b, X86_RSI, (uint64_t)(uintptr_t)d);
-	x86_call(b, (const void *)d->fn, X86_RAX);
-	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
+	x86_mov_imm(b, X86_RDX, pc);
+	x86_mov_imm(b, X86_RCX, (uint64_t)unretired(g));
+	x86_call(b, ends ? g->j->call_end : g->j->call_check, X86_RAX);
 	g->pending++; /* the helper's instruction is done (or trapped) */
 	if (ends) {
-		exit_probe(g); /* the probe rechecks the fetch TLB: privilege or
-				* mapping changes made by the helper are seen */
+		exit_probe(g);
 		return;
 	}
-	x86_mov_imm(b, X86_RCX, pc + d->len);
-	x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
-	uint8_t *same = x86_jcc(b, X86_CC_E);
-	exit_rax(g);
-	x86_patch_rel32(same, b->p);
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *quiet = x86_jcc(b, X86_CC_E);
-	exit_const(g, pc + d->len, 0, false);
-	x86_patch_rel32(quiet, b->p);
 	if (restore)
 		g->pending--; /* the caller adds this instruction */
 	reload_after_call(g, d->rd);
@@ -906,6 +846,102 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	return true;
 }
 
+/*
+ * probe (called with RAX = guest pc, the budget settled, registers
+ * written back): returns the code of pc's block in RCX when the jump
+ * cache has it and the fetch TLB still maps pc to the same place; else
+ * drops its return address and leaves with h->pc = RAX.
+ */
+static void gen_probe(struct jit *j, struct x86_buf *b)
+{
+	j->probe = b->p;
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_mov_rr(b, false, X86_RSI, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
+	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
+	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RDX, X86_RSI,
+		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
+	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
+	x86_ret(b);
+	x86_patch_rel32(m1, b->p);
+	x86_patch_rel32(m2, b->p);
+	x86_patch_rel32(m3, b->p);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, 0);
+	x86_patch_rel32(x86_jmp(b), j->exit);
+}
+
+/*
+ * The helper call (RSI = the insn, RDX = its pc, RCX = u, the block's
+ * unretired count before it): h->instret and h->jit_budget = RBP + u are
+ * settled (so handlers - CSR reads, trap_raise - see the interpreter's
+ * values; RBP itself is unchanged, so the count stays right after the
+ * call), h->pc/npc set, d->fn(h, d, pc) called with x0 kept zero. RAX =
+ * the next pc on return. check: a redirect (RAX != pc + len) or a raised
+ * check flag leaves the block instead (RBP += u - 1, h->pc = where to go
+ * on), dropping the return address.
+ */
+static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
+{
+	*(check ? &j->call_check : &j->call_end) = b->p;
+	x86_mov_rr(b, true, X86_RAX, X86_RBP);
+	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RCX);
+	x86_load(b, 8, false, X86_RDI, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(b, X86_SUB, true, X86_RDI, X86_RAX);
+	x86_alu_rm(b, X86_ADD, true, X86_RDI, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RDI, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
+	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
+	x86_load(b, 1, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, len));
+	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RDX);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(npc));
+	/* the return address, two pushes and 8 more keep RSP 16-aligned */
+	x86_push(b, X86_RCX);
+	x86_push(b, X86_RAX);
+	x86_alu_ri(b, X86_SUB, true, X86_RSP, 8);
+	x86_mov_rr(b, true, X86_RDI, X86_RBX);
+	x86_load(b, 8, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, fn));
+	x86_call_r(b, X86_RAX);
+	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_pop(b, X86_RCX); /* pc + len */
+	x86_pop(b, X86_RDX); /* u */
+	if (!check) {
+		x86_ret(b);
+		return;
+	}
+	x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
+	uint8_t *redirect = x86_jcc(b, X86_CC_NE);
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+	uint8_t *flag = x86_jcc(b, X86_CC_NE);
+	x86_ret(b);
+	x86_patch_rel32(flag, b->p);
+	x86_mov_rr(b, true, X86_RAX, X86_RCX);
+	x86_patch_rel32(redirect, b->p);
+	x86_alu_rr(b, X86_ADD, true, X86_RBP, X86_RDX);
+	x86_lea(b, X86_RBP, X86_RBP, -1);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_mov_imm(b, X86_RAX, 0);
+	x86_patch_rel32(x86_jmp(b), j->exit);
+}
+
 void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
@@ -933,8 +969,11 @@ void jit_gen_trampolines(struct jit *j)
 	for (int i = 5; i >= 0; i--)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
+	gen_probe(j, &b);
+	gen_call_stub(j, &b, true);
+	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines are ~70 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~330 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = JIT_TRAMP_BYTES;
 }

@@ -19,7 +19,7 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 128      /* enter/exit trampolines at the start of code */
+#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
 #define JIT_JC_BITS 12
 
 /*
@@ -63,6 +63,8 @@ struct jit {
 	/* trampolines at the start of code: enter(h, entry) and the exit */
 	void *(*enter)(struct hart *h, void *entry);
 	uint8_t *exit;
+	/* shared stubs that blocks call (see jit_gen_trampolines) */
+	uint8_t *probe, *call_check, *call_end;
 	struct jit_block *blocks;
 	uint32_t nblocks;
 	struct insn *copies;

@@ -324,9 +324,10 @@ static void print_stats(const struct jit *j)
 {
 	if (!getenv("RINGVM_JIT_STATS"))
 		return;
-	fprintf(stderr, "jit: %llu blocks translated in %.3f s, %llu chained exits, "
+	fprintf(stderr, "jit: %llu blocks translated in %.3f s (%zu KiB of code), %llu chained exits, "
 		"%llu full flushes, %llu pages changed under fence.i\n",
 		(unsigned long long)j->n_translated, (double)j->translate_ns / 1e9,
+		(j->used - JIT_TRAMP_BYTES) >> 10,
 		(unsigned long long)j->n_chained, (unsigned long long)j->n_flushes,
 		(unsigned long long)j->n_stale_pages);
 }

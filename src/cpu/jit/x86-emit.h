@@ -409,6 +409,14 @@ static inline void x86_call(struct x86_buf *b, const void *target, unsigned scra
 	}
 }
 
+/* call reg */
+static inline void x86_call_r(struct x86_buf *b, unsigned r)
+{
+	x86_rex(b, false, 0, r, false);
+	x86_byte(b, 0xff);
+	x86_modrm_rr(b, 2, r);
+}
+
 /* jmp reg */
 static inline void x86_jmp_r(struct x86_buf *b, unsigned r)
 {
