@@ -173,6 +173,15 @@ void trap_raise(struct hart *h, uint64_t cause, uint64_t tval);
 /* Trap taken between instructions (fetch faults, interrupts). */
 void trap_take(struct hart *h, uint64_t cause, uint64_t tval);
 bool trap_check_irq(struct hart *h);
+/*
+ * After a write that may enable an interrupt (mstatus, mie, mideleg, sip/
+ * mip, xRET): raise the check flag only when one can be taken now. An
+ * interrupt line raised later sets the flag itself, so nothing is lost;
+ * Linux toggles sstatus.SUM around every user copy and returns with sret
+ * after every trap, and a flag each time sent the JIT back to its
+ * dispatcher ~100k times per boot.
+ */
+void trap_irq_recheck(struct hart *h);
 void trap_update_keys(struct hart *h);
 uint64_t trap_pending_irqs(const struct hart *h);
 
