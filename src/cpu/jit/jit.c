@@ -257,10 +257,13 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			trap_check_irq(h);
 		}
 		struct jit_block *blk = lookup(j, h, h->pc);
-		if (!blk && j->check) {
-			/* check mode avoids running the interpreter outside blocks
-			 * (the shadow could not follow interrupts taken there): a
-			 * fetch-TLB miss is filled here, a fetch fault taken */
+		if (!blk) {
+			/* a fetch-TLB miss is filled here, a fetch fault taken,
+			 * rather than by one interpreted instruction and another
+			 * trip through this loop (~130k times per boot); check
+			 * mode needs it too: it avoids running the interpreter
+			 * outside blocks (the shadow could not follow interrupts
+			 * taken there) */
 			if (!mmu_fetch_slow(h)) {
 				h->pc = h->npc;
 				h->jit_budget--;
