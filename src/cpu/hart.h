@@ -157,6 +157,10 @@ struct hart {
 /* ---- cpu.c ---- */
 /* The interpreter loop (cpu_run without the JIT). */
 enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns);
+/* The same, stopping after the first instruction that does not fall
+ * through (taken branch or jump, trap, interrupt); *ran = instructions
+ * run (a trapping one included). The JIT runs a block's first visit so. */
+enum cpu_exit cpu_interp_block(struct hart *h, uint64_t max_insns, uint64_t *ran);
 /* Handle the check flag (irqs, WFI, kicks); true = leave with *why. */
 bool cpu_handle_check(struct hart *h, enum cpu_exit *why);
 

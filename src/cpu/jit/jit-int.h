@@ -21,6 +21,7 @@
 #define JIT_NONE UINT32_MAX
 #define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
 #define JIT_JC_BITS 12
+#define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
 /*
  * The jump cache: indirect jumps (jalr) and jumps to another page look
@@ -78,6 +79,8 @@ struct jit {
 	uint32_t hash[1u << JIT_HASH_BITS];
 	struct jit_jc jc[1u << JIT_JC_BITS];
 	uint32_t *page_head;                /* per RAM page, block list */
+	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
+	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
 	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
 	 * against the hash when its first block was made) the first time the
 	 * page is entered after a fence.i; this catches code written behind

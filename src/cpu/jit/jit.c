@@ -207,7 +207,33 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 }
 
 /* The block for pc, translated if needed; NULL: let the interpreter run. */
-static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc)
+/*
+ * Blocks are translated on their second visit: a third of a boot's
+ * blocks run once (init code), and interpreting ~12 instructions costs
+ * far less than translating them. seen[] remembers one (pa, va) per
+ * hash slot; a collision only means one more interpreted visit.
+ */
+static bool first_visit(struct jit *j, uint64_t pa, uint64_t va)
+{
+	uint32_t *s = &j->seen[hslot(pa, va) & (JIT_SEEN - 1)];
+	uint32_t tag = (uint32_t)((pa >> 1) ^ (va << 7)) | 1;
+	if (*s == tag)
+		return false;
+	*s = tag;
+	return true;
+}
+
+/* A first visit: the interpreter runs up to the first instruction that
+ * does not fall through (not check mode: see jit_run). */
+static enum cpu_exit interp_block(struct hart *h)
+{
+	uint64_t ran;
+	enum cpu_exit why = cpu_interp_block(h, (uint64_t)h->jit_budget, &ran);
+	h->jit_budget -= (int64_t)ran;
+	return why;
+}
+
+static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc, bool *cold)
 {
 	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
 	if (e->tag != hart_xtag(pc, h->xkey))
@@ -219,7 +245,13 @@ static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc)
 			revalidate(j, h, idx);
 	}
 	struct jit_block *blk = find(j, pa, pc);
-	return blk ? blk : translate(j, h, pa, pc);
+	if (blk)
+		return blk;
+	if (!j->check && !j->eager && first_visit(j, pa, pc)) {
+		*cold = true;
+		return NULL;
+	}
+	return translate(j, h, pa, pc);
 }
 
 /* Point a direct exit at its target block when both are in one page. */
@@ -231,6 +263,8 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 	uint64_t pa = src->pa + (x->target - src->va);
 	uint64_t gen = j->gen;
 	struct jit_block *t = find(j, pa, x->target);
+	if (!t && !j->check && !j->eager)
+		return; /* translated on its next visit, chained after that */
 	if (!t)
 		t = translate(j, h, pa, x->target);
 	if (!t || j->gen != gen || !src->valid)
@@ -256,7 +290,14 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			lines = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
 			trap_check_irq(h);
 		}
-		struct jit_block *blk = lookup(j, h, h->pc);
+		bool cold = false;
+		struct jit_block *blk = lookup(j, h, h->pc, &cold);
+		if (cold) {
+			why = interp_block(h);
+			if (why != CPU_EXIT_BUDGET)
+				return why;
+			continue;
+		}
 		if (!blk) {
 			/* a fetch-TLB miss is filled here, a fetch fault taken,
 			 * rather than by one interpreted instruction and another
@@ -269,7 +310,13 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 				h->jit_budget--;
 				continue;
 			}
-			blk = lookup(j, h, h->pc);
+			blk = lookup(j, h, h->pc, &cold);
+			if (cold) {
+				why = interp_block(h);
+				if (why != CPU_EXIT_BUDGET)
+					return why;
+				continue;
+			}
 		}
 		bool tail = false; /* the tail of the budget, in a block too; a side
 				    * exit may leave some of it: return anyway */
@@ -404,6 +451,7 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	}
 	jit_gen_trampolines(j);
 	open_perf_map(j);
+	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
 	flush_all(j, h);
 	j->n_flushes = 0;
 	return 0;
