@@ -28,12 +28,15 @@
  * their target up here from generated code and go straight to the block.
  * An entry is used only while the fetch TLB still maps va with the same
  * pa_off, so TLB flushes and privilege changes need no extra work; page
- * drops, fence.i and full flushes clear the whole array.
+ * drops, fence.i and full flushes clear the whole array. The dispatcher
+ * looks here first too (one cache line, where the block hash and the
+ * block cost two misses).
  */
 struct jit_jc {
 	uint64_t va, pa_off;
 	uint8_t *code;
-	uint64_t pad;
+	uint32_t n;   /* the block's length: the dispatcher's budget test */
+	uint32_t pad;
 };
 
 /*

@@ -273,6 +273,16 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 	j->n_chained++;
 }
 
+/* The jump cache's block for pc (valid: see struct jit_jc), or NULL. */
+static const struct jit_jc *jc_hit(const struct jit *j, const struct hart *h, uint64_t pc)
+{
+	const struct jit_jc *c = &j->jc[(pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
+	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	if (c->va != pc || e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
+		return NULL;
+	return c;
+}
+
 enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 {
 	struct jit *j = h->jit;
@@ -281,6 +291,16 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		return why;
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
+		const struct jit_jc *c = j->check ? NULL : jc_hit(j, h, h->pc);
+		if (c && (int64_t)c->n <= h->jit_budget) {
+			struct jit_exit *x = j->enter(h, c->code);
+			if (x)
+				chain(j, h, x);
+			if (__atomic_load_n(&h->check, __ATOMIC_RELAXED) &&
+			    cpu_handle_check(h, &why))
+				return why;
+			continue;
+		}
 		uint64_t lines = 0;
 		if (j->check) {
 			/* an interrupt the snapshot would show as pending is taken
@@ -329,6 +349,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			c->va = h->pc;
 			c->pa_off = blk->pa - blk->va;
 			c->code = blk->code;
+			c->n = blk->n;
 		}
 		if (!blk || (int64_t)blk->n > h->jit_budget) {
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
