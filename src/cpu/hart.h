@@ -103,6 +103,10 @@ struct hart {
 	uint64_t dkey, xkey; /* TLB keys for data and fetch, pre-shifted */
 	uint64_t tlb_epoch;  /* 0..14, bits 60..63 of every live TLB tag */
 	uint64_t dc_epoch;   /* 0..254 << 56, ORed into decode cache tags */
+	/* per address half (va bit 63): the span [lo, hi] (hi inclusive) of
+	 * the superpages the TLBs hold pieces of since the last full flush
+	 * (mmu_flush_page) */
+	uint64_t super_lo[2], super_hi[2];
 
 	/* TLBs, hot: right after the registers. */
 	struct tlb_ent tlb_r[TLB_SIZE], tlb_w[TLB_SIZE], tlb_x[TLB_SIZE];
@@ -205,6 +209,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_flush_page(struct hart *h, uint64_t va); /* sfence.vma with an address */
 void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);
 bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v);
