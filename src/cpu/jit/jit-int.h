@@ -93,7 +93,8 @@ struct jit {
 	uint32_t fence_epoch;
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
-	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
+	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
+	uint64_t translate_ticks, start_ticks, start_ns; /* TSC, see jit.c */
 	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */
 	struct jit_check *check;

@@ -30,12 +30,26 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Translation time is summed in TSC ticks (clock_gettime twice per block
+ * was ~1% of a boot) and converted with the rate seen over the run. */
+static uint64_t ticks(void)
+{
+#if defined(__x86_64__)
+	return __rdtsc();
+#else
+	return now_ns();
+#endif
 }
 
 static unsigned hslot(uint64_t pa, uint64_t va)
@@ -118,6 +132,8 @@ void jit_page_written(struct hart *h, uint64_t pa_page)
 /* First entry into a page since the last fence.i. */
 static void revalidate(struct jit *j, struct hart *h, uint64_t idx)
 {
+	if (j->page_head[idx] != JIT_NONE)
+		j->n_rechecked++;
 	if (j->page_head[idx] != JIT_NONE && page_hash(h, idx) != j->page_hash[idx]) {
 		drop_page(j, idx);
 		j->n_stale_pages++;
@@ -160,7 +176,7 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 {
 	if (!in_ram(h, pa, 2))
 		return NULL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ticks();
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (j->nblocks >= JIT_MAX_BLOCKS || j->ncopies + JIT_MAX_INSNS > JIT_MAX_COPIES ||
 		    j->nexits + 2 * JIT_MAX_INSNS > JIT_MAX_EXITS ||
@@ -200,7 +216,7 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		if (j->perf_map)
 			fprintf(j->perf_map, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)blk->code,
 				(unsigned long)(j->code + j->used - blk->code), (unsigned long long)va);
-		j->translate_ns += now_ns() - t0;
+		j->translate_ticks += ticks() - t0;
 		return blk;
 	}
 	return NULL;
@@ -391,15 +407,22 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	return CPU_EXIT_BUDGET;
 }
 
+static double translate_s(const struct jit *j)
+{
+	uint64_t dt = ticks() - j->start_ticks, dns = now_ns() - j->start_ns;
+	return dt ? (double)j->translate_ticks * ((double)dns / (double)dt) / 1e9 : 0;
+}
+
 static void print_stats(const struct jit *j)
 {
 	if (!getenv("RINGVM_JIT_STATS"))
 		return;
 	fprintf(stderr, "jit: %llu blocks translated in %.3f s (%zu KiB of code), %llu chained exits, "
-		"%llu full flushes, %llu pages changed under fence.i\n",
-		(unsigned long long)j->n_translated, (double)j->translate_ns / 1e9,
+		"%llu full flushes, %llu fence.i, %llu page rechecks, %llu pages changed under fence.i\n",
+		(unsigned long long)j->n_translated, translate_s(j),
 		(j->used - JIT_TRAMP_BYTES) >> 10,
 		(unsigned long long)j->n_chained, (unsigned long long)j->n_flushes,
+		(unsigned long long)j->fence_epoch, (unsigned long long)j->n_rechecked,
 		(unsigned long long)j->n_stale_pages);
 }
 
@@ -473,6 +496,8 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	jit_gen_trampolines(j);
 	open_perf_map(j);
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
+	j->start_ns = now_ns();
+	j->start_ticks = ticks();
 	flush_all(j, h);
 	j->n_flushes = 0;
 	return 0;
