@@ -687,10 +687,9 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 }
 
 /* One instruction; false when it ended the block. */
-static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
+static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	const struct form *f = form_of(d->fn);
 	switch (f->kind) {
 	case K_HELP:
 		g->split_loaded = g->loaded;
@@ -752,11 +751,12 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 
 /* The (up to) eight registers the block's native code uses most (in a
  * loop block, any it uses: they stay in host registers across passes). */
-static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
+static void choose_regs(struct gen *g, const struct insn *const *ins,
+			const struct form *const *fs, unsigned n, bool loop)
 {
 	unsigned cnt[32] = { 0 };
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = form_of(ins[i]->fn)->kind;
+		unsigned k = fs[i]->kind;
 		if (k == K_HELP || k == K_END)
 			continue;
 		cnt[ins[i]->rs1]++;
@@ -770,25 +770,33 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 	cnt[0] = 0;
 	static const uint8_t regs[8] = { X86_R12, X86_R13, X86_R14, X86_R15,
 					 X86_R8, X86_R9, X86_R10, X86_R11 };
-	for (unsigned k = 0; k < 8; k++) {
-		unsigned best = 0;
-		for (unsigned r = 1; r < 32; r++)
-			if (!g->host[r] && cnt[r] > cnt[best])
-				best = r;
-		if (cnt[best] < (loop ? 1u : 2u))
-			break;
-		g->host[best] = regs[k];
-		g->mapped |= 1u << best;
+	/* the candidates by count, most used first, ties by register number */
+	uint8_t cand[31];
+	unsigned nc = 0;
+	for (unsigned r = 1; r < 32; r++) {
+		if (cnt[r] < (loop ? 1u : 2u))
+			continue;
+		unsigned k = nc++;
+		while (k && cnt[cand[k - 1]] < cnt[r]) {
+			cand[k] = cand[k - 1];
+			k--;
+		}
+		cand[k] = (uint8_t)r;
+	}
+	for (unsigned k = 0; k < nc && k < 8; k++) {
+		g->host[cand[k]] = regs[k];
+		g->mapped |= 1u << cand[k];
 	}
 }
 
 /* Does a branch or jal of the block go back to its first instruction?
  * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
-static bool loops_to_start(const struct insn *const *ins, unsigned n, uint64_t va)
+static bool loops_to_start(const struct insn *const *ins, const struct form *const *fs,
+			   unsigned n, uint64_t va)
 {
 	uint64_t pc = va;
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = form_of(ins[i]->fn)->kind;
+		unsigned k = fs[i]->kind;
 		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
 			return true;
 		pc += ins[i]->len;
@@ -815,8 +823,11 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
-	bool loop = !j->check && loops_to_start(ins, n, blk->va);
-	choose_regs(&g, ins, n, loop);
+	const struct form *fs[JIT_MAX_INSNS];
+	for (unsigned i = 0; i < n; i++)
+		fs[i] = form_of(ins[i]->fn);
+	bool loop = !j->check && loops_to_start(ins, fs, n, blk->va);
+	choose_regs(&g, ins, fs, n, loop);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
@@ -826,7 +837,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
-		open = gen_insn(&g, ins[i], pc);
+		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}
 	if (open)
