@@ -2,14 +2,16 @@
  * jit-gen.c - x86-64 code for one guest block.
  *
  * Host registers: RBX holds the hart; RBP the instruction budget (a copy
- * of h->jit_budget kept in a register across chained blocks); R12-R15 and
- * then R8-R11 hold up to eight guest registers a block uses most (loaded
- * at their first use - a block is straight-line code with side exits, so
- * the generator knows at each point which are loaded -, written back
- * before every helper call and at every exit; after a helper, which
- * writes at most x[rd], rd and the caller-saved R8-R11 are reloaded); the
- * other guest registers are used in place in h->x[]. RAX, RCX, RDX, RSI
- * are scratch.
+ * of h->jit_budget kept in a register across chained blocks); R12-R15,
+ * then R8-R11, RSI and RDI hold up to ten guest registers a block uses
+ * most (loaded at their first use - a block is straight-line code with
+ * side exits, so the generator knows at each point which are loaded -,
+ * written back before every helper call and at every exit; after a
+ * helper, which writes at most x[rd], rd and the caller-saved R8-R11,
+ * RSI, RDI are reloaded); the other guest registers are used in place in
+ * h->x[]. RAX, RCX, RDX are scratch; RSI (and RCX, RDX) also carry the
+ * stub calls' arguments, set after the write-back (Linux's copy loops
+ * use eleven registers: with eight, three lived in memory).
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
@@ -153,7 +155,7 @@ struct gen {
 	uint32_t bi;
 	unsigned n;       /* instructions in the block (charged at entry) */
 	unsigned pending; /* retired so far in this block */
-	uint8_t host[32]; /* guest register -> R12..R15, R8..R11; 0 = in memory */
+	uint8_t host[32]; /* guest register -> R12..R15, R8..R11, RSI, RDI; 0 = in memory */
 	uint32_t mapped, dirty;
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
@@ -342,7 +344,7 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 }
 
 /* After a helper: it may have written x[rd], and the call clobbered the
- * caller-saved R8-R11; on a slow path, registers the fast path loaded
+ * caller-saved R8-R11, RSI, RDI; on a slow path, registers the fast path loaded
  * after the split (not in keep_ok) are loaded here too. */
 static void reload_after_call(struct gen *g, unsigned rd)
 {
@@ -749,7 +751,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	}
 }
 
-/* The (up to) eight registers the block's native code uses most (in a
+/* The (up to) ten registers the block's native code uses most (in a
  * loop block, any it uses: they stay in host registers across passes). */
 static void choose_regs(struct gen *g, const struct insn *const *ins,
 			const struct form *const *fs, unsigned n, bool loop)
@@ -768,8 +770,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		cnt[ins[i]->rd]++;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[8] = { X86_R12, X86_R13, X86_R14, X86_R15,
-					 X86_R8, X86_R9, X86_R10, X86_R11 };
+	static const uint8_t regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
+					  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 	/* the candidates by count, most used first, ties by register number */
 	uint8_t cand[31];
 	unsigned nc = 0;
@@ -783,7 +785,7 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		}
 		cand[k] = (uint8_t)r;
 	}
-	for (unsigned k = 0; k < nc && k < 8; k++) {
+	for (unsigned k = 0; k < nc && k < 10; k++) {
 		g->host[cand[k]] = regs[k];
 		g->mapped |= 1u << cand[k];
 	}
