@@ -309,6 +309,14 @@ static void one(struct x86_buf *b, FILE *s)
 			x86_call_r(b, t);
 			fprintf(s, "; call *%%%s", r64[t]);
 		}
+		if (t_rand() % 4 == 0) {
+			unsigned t = reg();
+			int32_t rel = disp();
+			uint8_t *f = x86_lea_rip(b, t);
+			if (!b->overflow)
+				memcpy(f, &rel, 4);
+			fprintf(s, "; lea %d(%%rip), %%%s", rel, r64[t]);
+		}
 		fprintf(s, "\n");
 		break;
 	}

@@ -14,10 +14,10 @@
  * use eleven registers: with eight, three lived in memory).
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
- * else calls the interpreter's handler with a block-owned copy of its
- * struct insn (h->pc/h->npc/instret written first, exactly as the
- * interpreter loop does), and leaves the block when the handler redirects
- * (trap, jump) or raised the check flag.
+ * else calls the interpreter's handler with a copy of its struct insn
+ * placed after the block's code (h->pc/h->npc/instret written first,
+ * exactly as the interpreter loop does), and leaves the block when the
+ * handler redirects (trap, jump) or raised the check flag.
  *
  * instret: a block charges its length to RBP at entry; instret is not
  * touched by generated code but derived from the budget: the true count is
@@ -162,6 +162,7 @@ struct gen {
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
+	unsigned ndref; /* entries of dref[], after cold[] */
 	unsigned ncold;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
@@ -175,6 +176,10 @@ struct gen {
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
 	} cold[JIT_MAX_INSNS];
+	/* helper calls' insn operands: lea rip fields, pointed at copies of
+	 * the insns that end the block's code (near the code: the stub's
+	 * load of d->len and d->fn hits a line that is warm) */
+	struct dref { uint8_t *field; const struct insn *d; } dref[3 * JIT_MAX_INSNS];
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -371,7 +376,10 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	struct x86_buf *b = &g->b;
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
-	x86_mov_imm(b, X86_RSI, (uint64_t)(uintptr_t)d);
+	if (g->ndref < sizeof(g->dref) / sizeof(g->dref[0]))
+		g->dref[g->ndref++] = (struct dref){ x86_lea_rip(b, X86_RSI), d };
+	else
+		b->overflow = true; /* cannot happen: at most 3 calls per insn */
 	x86_mov_imm(b, X86_RDX, pc);
 	x86_mov_imm(b, X86_RCX, (uint64_t)unretired(g));
 	x86_call(b, ends ? g->j->call_end : g->j->call_check, X86_RAX);
@@ -806,6 +814,29 @@ static bool loops_to_start(const struct insn *const *ins, const struct form *con
 	return false;
 }
 
+/* The insns helper calls pass, after the block's code (one copy each). */
+static void emit_insn_copies(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	uint8_t *at[3 * JIT_MAX_INSNS];
+	while ((uintptr_t)b->p & 7)
+		x86_byte(b, 0xcc);
+	for (unsigned i = 0; i < g->ndref; i++) {
+		at[i] = NULL;
+		for (unsigned k = 0; k < i && !at[i]; k++)
+			if (g->dref[k].d == g->dref[i].d)
+				at[i] = at[k];
+		if (!at[i]) {
+			at[i] = b->p;
+			const uint8_t *src = (const uint8_t *)g->dref[i].d;
+			for (unsigned k = 0; k < sizeof(struct insn); k++)
+				x86_byte(b, src[k]);
+		}
+		if (!b->overflow)
+			x86_patch_rel32(g->dref[i].field, at[i]);
+	}
+}
+
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		   const struct insn *const *ins, unsigned n)
 {
@@ -852,6 +883,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(&g);
+	emit_insn_copies(&g);
 	if (b->overflow)
 		return false;
 	j->used += x86_len(b);

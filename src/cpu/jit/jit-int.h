@@ -15,7 +15,6 @@
 #define JIT_MAX_INSNS 64           /* per block */
 #define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
-#define JIT_MAX_COPIES (1u << 21)  /* struct insn copies owned by blocks */
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
@@ -71,8 +70,6 @@ struct jit {
 	uint8_t *probe, *call_check, *call_end;
 	struct jit_block *blocks;
 	uint32_t nblocks;
-	struct insn *copies;
-	uint32_t ncopies;
 	struct jit_exit *exits;
 	uint32_t nexits;
 	/* buckets of valid blocks by (pa, va), chained through hash_next: a

@@ -79,7 +79,7 @@ static void unhash(struct jit *j, uint32_t bi)
 static void flush_all(struct jit *j, struct hart *h)
 {
 	j->used = JIT_TRAMP_BYTES; /* keep the trampolines */
-	j->nblocks = j->ncopies = j->nexits = 0;
+	j->nblocks = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
 	memset(j->jc, 0xff, sizeof(j->jc));
@@ -147,8 +147,9 @@ static bool in_ram(const struct hart *h, uint64_t pa, uint64_t len)
 	       len <= h->bus.ram_size - (pa - h->bus.ram_base);
 }
 
-/* Decode up to JIT_MAX_INSNS instructions from one page into copies. */
-static unsigned decode_block(struct jit *j, struct hart *h, uint64_t pa,
+/* Decode up to JIT_MAX_INSNS instructions from one page into buf (the
+ * generator copies the ones a helper call needs into the code cache). */
+static unsigned decode_block(struct hart *h, uint64_t pa, struct insn *buf,
 			     const struct insn **ins)
 {
 	unsigned n = 0;
@@ -162,7 +163,7 @@ static unsigned decode_block(struct jit *j, struct hart *h, uint64_t pa,
 			raw |= (uint32_t)(p[2] | p[3] << 8) << 16;
 		}
 		const struct insn *d = decode_fill(h, pa, raw);
-		struct insn *c = &j->copies[j->ncopies++];
+		struct insn *c = &buf[n];
 		*c = *d;
 		ins[n++] = c;
 		pa += c->len;
@@ -178,24 +179,21 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		return NULL;
 	uint64_t t0 = ticks();
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (j->nblocks >= JIT_MAX_BLOCKS || j->ncopies + JIT_MAX_INSNS > JIT_MAX_COPIES ||
-		    j->nexits + 2 * JIT_MAX_INSNS > JIT_MAX_EXITS ||
+		if (j->nblocks >= JIT_MAX_BLOCKS || j->nexits + 2 * JIT_MAX_INSNS > JIT_MAX_EXITS ||
 		    j->used + 64 * 1024 > JIT_CODE_SIZE)
 			flush_all(j, h);
+		struct insn buf[JIT_MAX_INSNS];
 		const struct insn *ins[JIT_MAX_INSNS];
-		uint32_t save_copies = j->ncopies, save_exits = j->nexits;
-		unsigned n = decode_block(j, h, pa, ins);
-		if (n == 0) {
-			j->ncopies = save_copies;
+		uint32_t save_exits = j->nexits;
+		unsigned n = decode_block(h, pa, buf, ins);
+		if (n == 0)
 			return NULL;
-		}
 		uint32_t bi = j->nblocks;
 		struct jit_block *blk = &j->blocks[bi];
 		blk->pa = pa;
 		blk->va = va;
 		blk->n = n;
 		if (!jit_gen_block(j, h, bi, ins, n)) {
-			j->ncopies = save_copies;
 			j->nexits = save_exits;
 			flush_all(j, h);
 			continue;
@@ -452,7 +450,6 @@ void jit_free(struct hart *h)
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
 	free(j->blocks);
-	free(j->copies);
 	free(j->exits);
 	free(j->page_head);
 	free(j->page_hash);
@@ -482,12 +479,11 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	if (j->code == MAP_FAILED)
 		j->code = NULL;
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
-	j->copies = calloc(JIT_MAX_COPIES, sizeof(*j->copies));
 	j->exits = calloc(JIT_MAX_EXITS, sizeof(*j->exits));
 	j->page_head = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
 	j->page_hash = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint64_t));
 	j->page_epoch = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
-	if (!j->code || !j->blocks || !j->copies || !j->exits || !j->page_head ||
+	if (!j->code || !j->blocks || !j->exits || !j->page_head ||
 	    !j->page_hash || !j->page_epoch ||
 	    (check && jit_check_init(h))) {
 		jit_free(h);

@@ -193,6 +193,18 @@ static inline void x86_lea(struct x86_buf *b, unsigned dst, unsigned base, int32
 	x86_modrm_mem(b, dst, base, disp);
 }
 
+/* lea dst, [rip + rel32]: returns the rel32 field (x86_patch_rel32 points
+ * it at data, as the field ends the instruction) */
+static inline uint8_t *x86_lea_rip(struct x86_buf *b, unsigned dst)
+{
+	x86_rex(b, true, dst, 0, false);
+	x86_byte(b, 0x8d);
+	x86_byte(b, (uint8_t)(((dst & 7) << 3) | 5));
+	uint8_t *at = b->p;
+	x86_u32(b, 0);
+	return at;
+}
+
 /* movsxd dst, src32 / movzx / movsx from a register's low 8 or 16 bits */
 static inline void x86_extend_rr(struct x86_buf *b, unsigned size, bool sign, unsigned dst,
 				 unsigned src)
