@@ -828,9 +828,7 @@ static void emit_insn_copies(struct gen *g)
 				at[i] = at[k];
 		if (!at[i]) {
 			at[i] = b->p;
-			const uint8_t *src = (const uint8_t *)g->dref[i].d;
-			for (unsigned k = 0; k < sizeof(struct insn); k++)
-				x86_byte(b, src[k]);
+			x86_bytes(b, g->dref[i].d, sizeof(struct insn));
 		}
 		if (!b->overflow)
 			x86_patch_rel32(g->dref[i].field, at[i]);

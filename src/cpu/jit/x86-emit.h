@@ -66,8 +66,24 @@ static inline void x86_byte(struct x86_buf *b, uint8_t v)
 
 static inline void x86_u32(struct x86_buf *b, uint32_t v)
 {
+	if (b->end - b->p >= 4) { /* one store (little-endian host) */
+		memcpy(b->p, &v, 4);
+		b->p += 4;
+		return;
+	}
 	for (int i = 0; i < 4; i++)
 		x86_byte(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* n raw bytes (data placed in the code buffer) */
+static inline void x86_bytes(struct x86_buf *b, const void *src, size_t n)
+{
+	if ((size_t)(b->end - b->p) >= n) {
+		memcpy(b->p, src, n);
+		b->p += n;
+	} else {
+		b->overflow = true;
+	}
 }
 
 static inline void x86_u64(struct x86_buf *b, uint64_t v)
