@@ -6,12 +6,13 @@
  * then R8-R11, RSI and RDI hold up to ten guest registers a block uses
  * most (loaded at their first use - a block is straight-line code with
  * side exits, so the generator knows at each point which are loaded -,
- * written back before every helper call and at every exit; after a
- * helper, which writes at most x[rd], rd and the caller-saved R8-R11,
- * RSI, RDI are reloaded); the other guest registers are used in place in
- * h->x[]. RAX, RCX, RDX are scratch; RSI (and RCX, RDX) also carry the
- * stub calls' arguments, set after the write-back (Linux's copy loops
- * use eleven registers: with eight, three lived in memory).
+ * written back before every helper call and at every exit; the helper
+ * stub keeps them, and after a helper, which writes at most x[rd], rd is
+ * reloaded); the other guest registers are used in place in h->x[]. RAX,
+ * RCX, RDX are scratch (and carry the helper stub's arguments); the
+ * jump-cache probe also clobbers RSI, after the exit's write-back
+ * (Linux's copy loops use eleven registers: with eight, three lived in
+ * memory).
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a copy of its struct insn
@@ -348,14 +349,14 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	}
 }
 
-/* After a helper: it may have written x[rd], and the call clobbered the
- * caller-saved R8-R11, RSI, RDI; on a slow path, registers the fast path loaded
+/* After a helper: it may have written x[rd] (the call stub keeps the
+ * caller-saved R8-R11, RSI, RDI); on a slow path, registers the fast path loaded
  * after the split (not in keep_ok) are loaded here too. */
 static void reload_after_call(struct gen *g, unsigned rd)
 {
 	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
 		unsigned r = (unsigned)__builtin_ctz(m);
-		if (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r)))
+		if (r == rd || !(g->keep_ok & (1u << r)))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 	}
 }
@@ -377,12 +378,12 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
 	if (g->ndref < sizeof(g->dref) / sizeof(g->dref[0]))
-		g->dref[g->ndref++] = (struct dref){ x86_lea_rip(b, X86_RSI), d };
+		g->dref[g->ndref++] = (struct dref){ x86_lea_rip(b, X86_RAX), d };
 	else
 		b->overflow = true; /* cannot happen: at most 3 calls per insn */
 	x86_mov_imm(b, X86_RDX, pc);
 	x86_mov_imm(b, X86_RCX, (uint64_t)unretired(g));
-	x86_call(b, ends ? g->j->call_end : g->j->call_check, X86_RAX);
+	x86_call(b, ends ? g->j->call_end : g->j->call_check, X86_RSI);
 	g->pending++; /* the helper's instruction is done (or trapped) */
 	if (ends) {
 		exit_probe(g);
@@ -931,18 +932,24 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 }
 
 /*
- * The helper call (RSI = the insn, RDX = its pc, RCX = u, the block's
- * unretired count before it): h->instret and h->jit_budget = RBP + u are
- * settled (so handlers - CSR reads, trap_raise - see the interpreter's
- * values; RBP itself is unchanged, so the count stays right after the
- * call), h->pc/npc set, d->fn(h, d, pc) called with x0 kept zero. RAX =
- * the next pc on return. check: a redirect (RAX != pc + len) or a raised
- * check flag leaves the block instead (RBP += u - 1, h->pc = where to go
- * on), dropping the return address.
+ * The helper call (RAX = the insn, RDX = its pc, RCX = u, the block's
+ * unretired count before it): the caller-saved registers that hold guest
+ * registers (R8-R11, RSI, RDI) are kept, so a call site reloads only rd;
+ * h->instret and h->jit_budget = RBP + u are settled (so handlers - CSR
+ * reads, trap_raise - see the interpreter's values; RBP itself is
+ * unchanged, so the count stays right after the call), h->pc/npc set,
+ * d->fn(h, d, pc) called with x0 kept zero. RAX = the next pc on return.
+ * check: a redirect (RAX != pc + len) or a raised check flag leaves the
+ * block instead (RBP += u - 1, h->pc = where to go on), dropping the
+ * return address and the saved registers.
  */
 static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 {
+	static const uint8_t keep[6] = { X86_R8, X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 	*(check ? &j->call_check : &j->call_end) = b->p;
+	for (int i = 0; i < 6; i++)
+		x86_push(b, keep[i]);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX);
 	x86_mov_rr(b, true, X86_RAX, X86_RBP);
 	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RCX);
 	x86_load(b, 8, false, X86_RDI, X86_RBX, OFF(jit_budget));
@@ -954,7 +961,8 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	x86_load(b, 1, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, len));
 	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RDX);
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(npc));
-	/* the return address, two pushes and 8 more keep RSP 16-aligned */
+	/* the return address, six saved, two pushes and 8 more keep RSP
+	 * 16-aligned */
 	x86_push(b, X86_RCX);
 	x86_push(b, X86_RAX);
 	x86_alu_ri(b, X86_SUB, true, X86_RSP, 8);
@@ -965,22 +973,25 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
 	x86_pop(b, X86_RCX); /* pc + len */
 	x86_pop(b, X86_RDX); /* u */
-	if (!check) {
-		x86_ret(b);
-		return;
+	uint8_t *redirect = NULL, *flag = NULL;
+	if (check) {
+		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
+		redirect = x86_jcc(b, X86_CC_NE);
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+		flag = x86_jcc(b, X86_CC_NE);
 	}
-	x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
-	uint8_t *redirect = x86_jcc(b, X86_CC_NE);
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *flag = x86_jcc(b, X86_CC_NE);
+	for (int i = 5; i >= 0; i--)
+		x86_pop(b, keep[i]);
 	x86_ret(b);
+	if (!check)
+		return;
 	x86_patch_rel32(flag, b->p);
 	x86_mov_rr(b, true, X86_RAX, X86_RCX);
 	x86_patch_rel32(redirect, b->p);
 	x86_alu_rr(b, X86_ADD, true, X86_RBP, X86_RDX);
 	x86_lea(b, X86_RBP, X86_RBP, -1);
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8 + 6 * 8);
 	x86_mov_imm(b, X86_RAX, 0);
 	x86_patch_rel32(x86_jmp(b), j->exit);
 }
@@ -1016,7 +1027,7 @@ void jit_gen_trampolines(struct jit *j)
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~330 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~460 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = JIT_TRAMP_BYTES;
 }

@@ -162,7 +162,10 @@ static unsigned decode_block(struct hart *h, uint64_t pa, struct insn *buf,
 				break; /* crosses the page: the interpreter does it */
 			raw |= (uint32_t)(p[2] | p[3] << 8) << 16;
 		}
-		const struct insn *d = decode_fill(h, pa, raw);
+		/* the first visit's interpretation usually decoded it */
+		const struct insn *d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
+		if (d->tag != (pa | h->dc_epoch) || d->raw != raw)
+			d = decode_fill(h, pa, raw);
 		struct insn *c = &buf[n];
 		*c = *d;
 		ins[n++] = c;
