@@ -468,8 +468,8 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
-		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
-		x86_test_rr(b, false, X86_RDX, X86_RDX);
+		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
+		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
 		slow[2] = x86_jcc(b, X86_CC_NE);
 		if (fp)
 			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
