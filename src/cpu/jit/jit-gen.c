@@ -421,15 +421,14 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 	else
 		x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, true, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* the index bits are in the low 32 */
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
+	x86_alu_rmx(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	x86_alu_rm(b, X86_ADD, true, X86_RAX, X86_RCX,
-		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
+	x86_alu_rmx(b, X86_ADD, true, X86_RAX, X86_RBX, X86_RCX,
+		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 }
 
 

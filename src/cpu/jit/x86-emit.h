@@ -292,6 +292,24 @@ static inline void x86_alu_rm(struct x86_buf *b, enum x86_alu op, bool w, unsign
 	x86_modrm_mem(b, dst, base, disp);
 }
 
+/* op dst, [base + index + disp] (scale 1; index must not be RSP). */
+static inline void x86_alu_rmx(struct x86_buf *b, enum x86_alu op, bool w, unsigned dst,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+				((base & 8) ? 1 : 0));
+	if (rex != 0x40)
+		x86_byte(b, rex);
+	x86_byte(b, (uint8_t)((op << 3) | 3));
+	unsigned mod = (disp == 0 && (base & 7) != X86_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(b, (uint32_t)disp);
+}
+
 /* shift dst by imm (masked by the CPU to 5 or 6 bits) */
 static inline void x86_shift_ri(struct x86_buf *b, enum x86_shift op, bool w, unsigned dst,
 				uint8_t imm)
