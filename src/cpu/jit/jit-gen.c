@@ -892,20 +892,25 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 /*
  * probe (called with RAX = guest pc, the budget settled, registers
  * written back): returns the code of pc's block in RCX when the jump
- * cache has it and the fetch TLB still maps pc to the same place; else
+ * cache has it (either way of its set) and the fetch TLB still maps pc to the same place; else
  * drops its return address and leaves with h->pc = RAX.
  */
 static void gen_probe(struct jit *j, struct x86_buf *b)
 {
 	j->probe = b->p;
+	_Static_assert(sizeof(struct jit_jc) == 32, "two jump cache ways per 64-byte set");
 	x86_mov_rr(b, false, X86_RCX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, JIT_JC_SETS - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RCX, 6);
 	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc);
 	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
 	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
+	uint8_t *way0 = x86_jcc(b, X86_CC_E);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 32);
 	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	x86_alu_ri(b, X86_ADD, true, X86_RCX, 32);
+	x86_patch_rel32(way0, b->p);
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, false, X86_RSI, X86_RDX);

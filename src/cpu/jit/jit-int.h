@@ -19,7 +19,8 @@
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
 #define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
-#define JIT_JC_BITS 12
+#define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
+#define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
 /*
@@ -29,7 +30,9 @@
  * pa_off, so TLB flushes and privilege changes need no extra work; page
  * drops, fence.i and full flushes clear the whole array. The dispatcher
  * looks here first too (one cache line, where the block hash and the
- * block cost two misses).
+ * block cost two misses). Two-way sets of one cache line each, indexed
+ * by pc >> 1: way 0 holds the newest entry (a direct-mapped array sent
+ * ~150k jumps per boot to the dispatcher after conflicts).
  */
 struct jit_jc {
 	uint64_t va, pa_off;
@@ -77,7 +80,7 @@ struct jit {
 	 * flushed (a direct-mapped table retranslated ~18% of a boot's blocks
 	 * after collisions) */
 	uint32_t hash[1u << JIT_HASH_BITS];
-	struct jit_jc jc[1u << JIT_JC_BITS];
+	_Alignas(64) struct jit_jc jc[1u << JIT_JC_BITS];
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */

@@ -290,14 +290,31 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 	j->n_chained++;
 }
 
-/* The jump cache's block for pc (valid: see struct jit_jc), or NULL. */
-static const struct jit_jc *jc_hit(const struct jit *j, const struct hart *h, uint64_t pc)
+static struct jit_jc *jc_set(struct jit *j, uint64_t pc)
 {
-	const struct jit_jc *c = &j->jc[(pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
+	return &j->jc[((pc >> 1) & (JIT_JC_SETS - 1)) * 2];
+}
+
+/* The jump cache's block for pc (valid: see struct jit_jc), or NULL. */
+static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t pc)
+{
+	const struct jit_jc *c = jc_set(j, pc);
+	if (c->va != pc && (++c)->va != pc)
+		return NULL;
 	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
-	if (c->va != pc || e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
+	if (e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
 		return NULL;
 	return c;
+}
+
+/* Make blk the newest entry of pc's set (the other way keeps the last). */
+static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
+{
+	struct jit_jc *c = jc_set(j, pc);
+	if (c[0].va != pc)
+		c[1] = c[0];
+	c[0] = (struct jit_jc){ .va = pc, .pa_off = blk->pa - blk->va, .code = blk->code,
+				.n = blk->n };
 }
 
 enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
@@ -361,13 +378,8 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			h->jit_budget = blk->n;
 			tail = true;
 		}
-		if (blk && !j->check) { /* generated code may now find it */
-			struct jit_jc *c = &j->jc[(h->pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
-			c->va = h->pc;
-			c->pa_off = blk->pa - blk->va;
-			c->code = blk->code;
-			c->n = blk->n;
-		}
+		if (blk && !j->check) /* generated code may now find it */
+			jc_fill(j, h->pc, blk);
 		if (!blk || (int64_t)blk->n > h->jit_budget) {
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
@@ -473,9 +485,10 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 #else
 	if (h->jit)
 		jit_free(h);
-	struct jit *j = calloc(1, sizeof(*j));
+	struct jit *j = aligned_alloc(_Alignof(struct jit), sizeof(*j)); /* jc sets: lines */
 	if (!j)
 		return -ENOMEM;
+	memset(j, 0, sizeof(*j));
 	h->jit = j;
 	j->code = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
