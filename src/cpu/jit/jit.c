@@ -17,8 +17,9 @@
  *    blocks are dropped if the bytes changed; so nothing is freed while
  *    generated code is on the stack, and unchanged code is not
  *    retranslated (Linux runs fence.i hundreds of times while booting).
- * Anything the JIT cannot translate (a fetch TLB miss, MMIO or a page-
- * crossing instruction, the tail of the budget) runs in the interpreter.
+ * Anything the JIT cannot translate (MMIO or a page-crossing
+ * instruction, the tail of the budget) runs in the interpreter, and so
+ * does a block's first visit (it is translated on a later one).
  *
  * Threading: vCPU thread; cpu_set_accel before the hart runs.
  */
@@ -317,6 +318,36 @@ static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
 				.n = blk->n };
 }
 
+/*
+ * The dispatcher's search for pc's block: true with *blk (NULL: one
+ * instruction for the interpreter); false when this already ran what
+ * comes next - a first visit interpreted (*why set), a fetch fault taken.
+ * A fetch-TLB miss is filled here rather than by one interpreted
+ * instruction and another trip through the loop (~130k times per boot);
+ * check mode needs that too: it avoids running the interpreter outside
+ * blocks (the shadow could not follow interrupts taken there).
+ */
+static bool dispatch_find(struct jit *j, struct hart *h, struct jit_block **blk,
+			  enum cpu_exit *why)
+{
+	bool cold = false;
+	*why = CPU_EXIT_BUDGET;
+	*blk = lookup(j, h, h->pc, &cold);
+	if (!*blk && !cold) {
+		if (!mmu_fetch_slow(h)) {
+			h->pc = h->npc;
+			h->jit_budget--;
+			return false;
+		}
+		*blk = lookup(j, h, h->pc, &cold);
+	}
+	if (cold) {
+		*why = interp_block(h);
+		return false;
+	}
+	return true;
+}
+
 enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 {
 	struct jit *j = h->jit;
@@ -344,33 +375,11 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			lines = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
 			trap_check_irq(h);
 		}
-		bool cold = false;
-		struct jit_block *blk = lookup(j, h, h->pc, &cold);
-		if (cold) {
-			why = interp_block(h);
+		struct jit_block *blk;
+		if (!dispatch_find(j, h, &blk, &why)) {
 			if (why != CPU_EXIT_BUDGET)
 				return why;
 			continue;
-		}
-		if (!blk) {
-			/* a fetch-TLB miss is filled here, a fetch fault taken,
-			 * rather than by one interpreted instruction and another
-			 * trip through this loop (~130k times per boot); check
-			 * mode needs it too: it avoids running the interpreter
-			 * outside blocks (the shadow could not follow interrupts
-			 * taken there) */
-			if (!mmu_fetch_slow(h)) {
-				h->pc = h->npc;
-				h->jit_budget--;
-				continue;
-			}
-			blk = lookup(j, h, h->pc, &cold);
-			if (cold) {
-				why = interp_block(h);
-				if (why != CPU_EXIT_BUDGET)
-					return why;
-				continue;
-			}
 		}
 		bool tail = false; /* the tail of the budget, in a block too; a side
 				    * exit may leave some of it: return anyway */
