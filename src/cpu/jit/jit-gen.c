@@ -638,11 +638,45 @@ static bool gen_alu_direct(struct gen *g, const struct form *f, const struct ins
 	return true;
 }
 
+/*
+ * mv and li (add/or/xor with x0, sub of x0, and their immediate and w
+ * forms): one move into rd instead of zeroing and an op. False when d is
+ * not one.
+ */
+static bool gen_move(struct gen *g, const struct form *f, const struct insn *d)
+{
+	bool addlike = f->a == X86_ADD || f->a == X86_OR || f->a == X86_XOR;
+	int src; /* guest register, or -1 for the immediate */
+	if (f->kind == K_ALU_RI && d->rs1 == 0 && addlike)
+		src = -1;
+	else if (f->kind == K_ALU_RR && d->rs1 == 0 && addlike)
+		src = d->rs2;
+	else if (f->kind == K_ALU_RR && d->rs2 == 0 && (addlike || f->a == X86_SUB))
+		src = d->rs1;
+	else
+		return false;
+	unsigned dst = g->host[d->rd] ? g->host[d->rd] : X86_RAX;
+	if (src < 0) {
+		x86_mov_imm(&g->b, dst, (uint64_t)(int64_t)d->imm); /* 12 bits: w changes nothing */
+	} else {
+		ldx(g, dst, (unsigned)src);
+		if (f->w32)
+			x86_extend_rr(&g->b, 4, true, dst, dst);
+	}
+	if (dst == X86_RAX) {
+		stx(g, d->rd, X86_RAX);
+	} else {
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
+	}
+	return true;
+}
+
 static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
 	bool w = !f->w32;
-	if (gen_alu_direct(g, f, d, pc))
+	if (gen_move(g, f, d) || gen_alu_direct(g, f, d, pc))
 		return;
 	switch (f->kind) {
 	case K_ALU_RR:
