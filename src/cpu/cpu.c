@@ -204,14 +204,18 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t max_insns)
 	return cpu_interp(h, max_insns);
 }
 
-enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns)
+/* one_block: stop after the first instruction that does not fall through
+ * to the next one (a taken branch or jump, a trap, an interrupt). */
+static inline __attribute__((always_inline)) enum cpu_exit
+interp(struct hart *h, uint64_t max_insns, bool one_block, uint64_t *ran)
 {
+	uint64_t left = max_insns;
 	enum cpu_exit why = CPU_EXIT_BUDGET;
 	if (cpu_handle_check(h, &why))
 		return why;
 	uint64_t pc = h->pc, pa = 0, key = ~0ull;
 	const struct insn *d = NULL;
-	while (max_insns) {
+	while (left) {
 		if (d && pc == h->pc + d->len && key == h->xkey && (pc & 0xfff) &&
 		    ((pc ^ h->pc) >> 12) == 0) {
 			pa += d->len; /* same page, straight-line */
@@ -241,16 +245,35 @@ enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns)
 		pc = h->npc; /* fetch fault: at the trap vector */
 	next:
 		/* traps count against the budget too, so a fault loop returns */
-		max_insns--;
+		left--;
 		if (unlikely(__atomic_load_n(&h->check, __ATOMIC_RELAXED))) {
 			h->pc = pc;
 			bool stop = cpu_handle_check(h, &why);
+			if (one_block && (stop || h->pc != pc)) {
+				*ran = max_insns - left;
+				return why;
+			}
 			pc = h->pc;
 			d = NULL;
 			if (stop)
 				return why;
 		}
+		if (one_block && (!d || pc != h->pc + d->len))
+			break;
 	}
 	h->pc = pc;
+	if (one_block)
+		*ran = max_insns - left;
 	return CPU_EXIT_BUDGET;
+}
+
+enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns)
+{
+	return interp(h, max_insns, false, NULL);
+}
+
+enum cpu_exit cpu_interp_block(struct hart *h, uint64_t max_insns, uint64_t *ran)
+{
+	*ran = 0;
+	return interp(h, max_insns, true, ran);
 }

@@ -175,7 +175,7 @@ static void mstatus_write(struct hart *h, uint64_t v, uint64_t mask)
 		n = (n & ~MS_MPP) | (h->mstatus & MS_MPP);
 	h->mstatus = n;
 	trap_update_keys(h);
-	hart_request_check(h);
+	trap_irq_recheck(h);
 }
 
 static void satp_write(struct hart *h, uint64_t v)
@@ -218,7 +218,7 @@ static void csr_write(struct hart *h, unsigned csr, uint64_t v)
 	case 0x100: mstatus_write(h, v, SSTATUS_MASK & MSTATUS_WMASK); break;
 	case 0x104:
 		h->mie = (h->mie & ~h->mideleg) | (v & h->mideleg & MIE_MASK);
-		hart_request_check(h);
+		trap_irq_recheck(h);
 		break;
 	case 0x105: h->stvec = tvec_legal(v); break;
 	case 0x106: h->scounteren = (uint32_t)v; break;
@@ -230,15 +230,15 @@ static void csr_write(struct hart *h, unsigned csr, uint64_t v)
 	case 0x144: {
 		uint64_t m = h->mideleg & 2; /* only SSIP is writable through sip */
 		h->mip_sw = (h->mip_sw & ~m) | (v & m);
-		hart_request_check(h);
+		trap_irq_recheck(h);
 		break;
 	}
 	case 0x180: satp_write(h, v); break;
 	case 0x300: mstatus_write(h, v, MSTATUS_WMASK); break;
 	case 0x301: break; /* misa: not writable (WARL) */
 	case 0x302: h->medeleg = v & MEDELEG_MASK; break;
-	case 0x303: h->mideleg = v & MIDELEG_MASK; hart_request_check(h); break;
-	case 0x304: h->mie = v & MIE_MASK; hart_request_check(h); break;
+	case 0x303: h->mideleg = v & MIDELEG_MASK; trap_irq_recheck(h); break;
+	case 0x304: h->mie = v & MIE_MASK; trap_irq_recheck(h); break;
 	case 0x305: h->mtvec = tvec_legal(v); break;
 	case 0x306: h->mcounteren = (uint32_t)v; break;
 	case 0x30a: h->menvcfg = v & 1; break;
@@ -249,7 +249,7 @@ static void csr_write(struct hart *h, unsigned csr, uint64_t v)
 	case 0x343: h->mtval = v; break;
 	case 0x344:
 		h->mip_sw = (h->mip_sw & ~MIP_SW_MASK) | (v & MIP_SW_MASK);
-		hart_request_check(h);
+		trap_irq_recheck(h);
 		break;
 	case 0xb00: counter_write(h, 0, v); break;
 	case 0xb02: counter_write(h, 1, v); break;

@@ -322,6 +322,9 @@ OP(sfence_vma)
 		hart_illegal(h, d);
 		return h->npc;
 	}
-	mmu_flush(h);
+	if (d->rs1)
+		mmu_flush_page(h, h->x[d->rs1]);
+	else
+		mmu_flush(h);
 	return NEXT;
 }

@@ -103,6 +103,10 @@ struct hart {
 	uint64_t dkey, xkey; /* TLB keys for data and fetch, pre-shifted */
 	uint64_t tlb_epoch;  /* 0..14, bits 60..63 of every live TLB tag */
 	uint64_t dc_epoch;   /* 0..254 << 56, ORed into decode cache tags */
+	/* per address half (va bit 63): the span [lo, hi] (hi inclusive) of
+	 * the superpages the TLBs hold pieces of since the last full flush
+	 * (mmu_flush_page) */
+	uint64_t super_lo[2], super_hi[2];
 
 	/* TLBs, hot: right after the registers. */
 	struct tlb_ent tlb_r[TLB_SIZE], tlb_w[TLB_SIZE], tlb_x[TLB_SIZE];
@@ -157,6 +161,10 @@ struct hart {
 /* ---- cpu.c ---- */
 /* The interpreter loop (cpu_run without the JIT). */
 enum cpu_exit cpu_interp(struct hart *h, uint64_t max_insns);
+/* The same, stopping after the first instruction that does not fall
+ * through (taken branch or jump, trap, interrupt); *ran = instructions
+ * run (a trapping one included). The JIT runs a block's first visit so. */
+enum cpu_exit cpu_interp_block(struct hart *h, uint64_t max_insns, uint64_t *ran);
 /* Handle the check flag (irqs, WFI, kicks); true = leave with *why. */
 bool cpu_handle_check(struct hart *h, enum cpu_exit *why);
 
@@ -173,6 +181,15 @@ void trap_raise(struct hart *h, uint64_t cause, uint64_t tval);
 /* Trap taken between instructions (fetch faults, interrupts). */
 void trap_take(struct hart *h, uint64_t cause, uint64_t tval);
 bool trap_check_irq(struct hart *h);
+/*
+ * After a write that may enable an interrupt (mstatus, mie, mideleg, sip/
+ * mip, xRET): raise the check flag only when one can be taken now. An
+ * interrupt line raised later sets the flag itself, so nothing is lost;
+ * Linux toggles sstatus.SUM around every user copy and returns with sret
+ * after every trap, and a flag each time sent the JIT back to its
+ * dispatcher ~100k times per boot.
+ */
+void trap_irq_recheck(struct hart *h);
 void trap_update_keys(struct hart *h);
 uint64_t trap_pending_irqs(const struct hart *h);
 
@@ -192,6 +209,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_flush_page(struct hart *h, uint64_t va); /* sfence.vma with an address */
 void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);
 bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v);

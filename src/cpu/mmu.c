@@ -32,7 +32,33 @@ void mmu_flush(struct hart *h)
 			h->tlb_x[i].tag = TLB_INVALID;
 		}
 	}
+	h->super_lo[0] = h->super_lo[1] = UINT64_MAX;
+	h->super_hi[0] = h->super_hi[1] = 0;
 	trap_update_keys(h);
+}
+
+/*
+ * sfence.vma with an address (Linux issues ~14k per boot, mostly for user
+ * pages): drop that page's entries in the three TLBs, under any key,
+ * instead of all of them. A full flush instead when the page may lie in
+ * a superpage that has cached pieces (the fence covers the whole leaf:
+ * super_lo/hi bound every superpage the TLBs hold pieces of, per address
+ * half), or is the page being executed (the interpreter keeps fetching
+ * straight-line code from it without a TLB lookup).
+ */
+void mmu_flush_page(struct hart *h, uint64_t va)
+{
+	unsigned half = (unsigned)(va >> 63);
+	if ((va >= h->super_lo[half] && va <= h->super_hi[half]) || ((va ^ h->pc) >> 12) == 0) {
+		mmu_flush(h);
+		return;
+	}
+	unsigned i = (va >> 12) & (TLB_SIZE - 1);
+	uint64_t vpn = va >> 12;
+	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[i] };
+	for (unsigned k = 0; k < 3; k++)
+		if ((t[k]->tag & ((1ull << 52) - 1)) == vpn)
+			t[k]->tag = TLB_INVALID;
 }
 
 /*
@@ -134,7 +160,8 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 }
 
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
-static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *pa)
+static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *pa,
+		uint64_t *leaf_size)
 {
 	unsigned levels = (unsigned)(h->satp >> 60) - 5;
 	unsigned vabits = 12 + 9 * levels;
@@ -182,6 +209,7 @@ restart:;
 		}
 		uint64_t off_mask = (1ull << (12 + 9 * i)) - 1;
 		*pa = ((ppn << 12) & ~off_mask) | (va & off_mask);
+		*leaf_size = off_mask + 1;
 		return 0;
 	}
 	return page_cause[acc];
@@ -238,9 +266,10 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	}
 	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
+	uint64_t leaf = 4096;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
-	else if ((cause = walk(h, va, acc, priv, pa)) != 0)
+	else if ((cause = walk(h, va, acc, priv, pa, &leaf)) != 0)
 		return cause;
 	if (!pmp_check(h, *pa, len, acc, priv))
 		return access_cause[acc];
@@ -250,6 +279,14 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	if (acc == ACC_W && (h->code_page[(page - h->bus.ram_base) >> 12] || h->store_log))
 		return 0;
 	uint64_t vpage = va >> 12 << 12;
+	if (leaf > 4096) { /* a piece of a superpage: see mmu_flush_page */
+		unsigned half = (unsigned)(va >> 63);
+		uint64_t lo = va & ~(leaf - 1);
+		if (lo < h->super_lo[half])
+			h->super_lo[half] = lo;
+		if (lo + leaf - 1 > h->super_hi[half])
+			h->super_hi[half] = lo + leaf - 1;
+	}
 	e->tag = hart_xtag(va, key);
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;

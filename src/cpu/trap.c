@@ -59,18 +59,31 @@ uint64_t trap_pending_irqs(const struct hart *h)
 	return hart_mip(h) & h->mie;
 }
 
-/* Take the highest-priority enabled interrupt; returns true if one was taken. */
-bool trap_check_irq(struct hart *h)
+/* The interrupts that would be taken now (pending, enabled, and globally
+ * enabled for the current privilege); M-level ones first. */
+static uint64_t takeable(const struct hart *h)
 {
 	uint64_t pend = trap_pending_irqs(h);
 	if (!pend)
-		return false;
+		return 0;
 	uint64_t m = pend & ~h->mideleg, s = pend & h->mideleg;
 	if (!(h->priv < PRV_M || (h->mstatus & MS_MIE)))
 		m = 0;
 	if (!(h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MS_SIE))))
 		s = 0;
-	uint64_t en = m ? m : s;
+	return m ? m : s;
+}
+
+void trap_irq_recheck(struct hart *h)
+{
+	if (takeable(h))
+		hart_request_check(h);
+}
+
+/* Take the highest-priority enabled interrupt; returns true if one was taken. */
+bool trap_check_irq(struct hart *h)
+{
+	uint64_t en = takeable(h);
 	if (!en)
 		return false;
 	/* Priority: MEI, MSI, MTI, SEI, SSI, STI (3.1.9). */
@@ -101,7 +114,7 @@ OP(mret)
 	h->priv = pp;
 	h->npc = h->mepc;
 	trap_update_keys(h);
-	hart_request_check(h);
+	trap_irq_recheck(h);
 	return h->npc;
 }
 
@@ -119,6 +132,6 @@ OP(sret)
 	h->priv = pp;
 	h->npc = h->sepc;
 	trap_update_keys(h);
-	hart_request_check(h);
+	trap_irq_recheck(h);
 	return h->npc;
 }

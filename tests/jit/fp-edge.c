@@ -329,6 +329,7 @@ static void block_guards(bool jit)
 int main(void)
 {
 	t_timeout(30);
+	setenv("RINGVM_JIT_EAGER", "1", 1); /* translate every block on its first visit */
 	ram = malloc(RAM);
 	REQUIRE(ram);
 	for (int jit = 0; jit < 2; jit++) {

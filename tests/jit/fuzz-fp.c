@@ -307,6 +307,7 @@ static bool same(const struct hart *a, const struct hart *b, const uint8_t *ra,
 int main(void)
 {
 	t_timeout(120);
+	setenv("RINGVM_JIT_EAGER", "1", 1); /* translate every block on its first visit */
 	const char *e = getenv("RINGVM_FUZZ_SEEDS");
 	unsigned nseeds = e ? (unsigned)atoi(e) : 400;
 	uint8_t *ra = malloc(RAM), *rb = malloc(RAM);

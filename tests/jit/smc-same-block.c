@@ -4,8 +4,11 @@
  * store at once (as the interpreter does, even without fence.i), so the
  * JIT must leave the block after the store and retranslate. Run twice:
  * the second run goes through a block translated from the new bytes, and
- * the rewrite back must be seen too.
+ * the rewrite back must be seen too. Both with every block translated on
+ * its first visit (RINGVM_JIT_EAGER) and with first visits interpreted.
  */
+#include <stdlib.h>
+
 #include "cpu/hart.h"
 #include "harness.h"
 
@@ -34,16 +37,21 @@ int main(int argc, char **argv)
 		ADDI_A0(1),   /* rewritten before it runs */
 		0x10500073,   /* wfi */
 	};
-	memcpy(ram, prog, sizeof(prog));
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = sizeof(ram) };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	if (argc < 2) /* any argument: the interpreter, to see the reference */
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
-	CHECK_EQ(run_once(h, ADDI_A0(2)), 2);
-	CHECK_EQ(run_once(h, ADDI_A0(3)), 3);
-	CHECK_EQ(run_once(h, ADDI_A0(3)), 3); /* same bytes: a warm block */
-	CHECK_EQ(run_once(h, ADDI_A0(4)), 4);
-	cpu_hart_free(h);
+	for (int eager = 0; eager < 2; eager++) {
+		if (eager)
+			setenv("RINGVM_JIT_EAGER", "1", 1);
+		memcpy(ram, prog, sizeof(prog));
+		struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = sizeof(ram) };
+		struct hart *h = cpu_hart_new(&bus, 0);
+		REQUIRE(h);
+		if (argc < 2) /* any argument: the interpreter, to see the reference */
+			REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+		CHECK_EQ(run_once(h, ADDI_A0(2)), 2);
+		CHECK_EQ(run_once(h, ADDI_A0(3)), 3);
+		CHECK_EQ(run_once(h, ADDI_A0(3)), 3); /* same bytes: a warm block */
+		CHECK_EQ(run_once(h, ADDI_A0(4)), 4);
+		CHECK_EQ(run_once(h, ADDI_A0(4)), 4);
+		cpu_hart_free(h);
+	}
 	return t_finish();
 }

@@ -144,9 +144,14 @@ static void one(struct x86_buf *b, FILE *s)
 		} else if (form == 9) {
 			x86_alu_mi(b, op, w, base, d, v);
 			fprintf(s, "%s%c $%d, %d(%%%s)\n", alu[op], q, v, d, r64[base]);
-		} else {
+		} else if (t_rand() % 2) {
 			x86_alu_rm(b, op, w, a, base, d);
 			fprintf(s, "%s%c %d(%%%s), %%%s\n", alu[op], q, d, r64[base], rn[a]);
+		} else {
+			unsigned x = gpr_not_rsp();
+			x86_alu_rmx(b, op, w, a, base, x, d);
+			fprintf(s, "%s%c %d(%%%s,%%%s,1), %%%s\n", alu[op], q, d, r64[base], r64[x],
+				rn[a]);
 		}
 		break;
 	}
@@ -303,6 +308,19 @@ static void one(struct x86_buf *b, FILE *s)
 		if (t_rand() % 4 == 0) {
 			x86_mfence(b);
 			fprintf(s, "; mfence");
+		}
+		if (t_rand() % 4 == 0) {
+			unsigned t = reg();
+			x86_call_r(b, t);
+			fprintf(s, "; call *%%%s", r64[t]);
+		}
+		if (t_rand() % 4 == 0) {
+			unsigned t = reg();
+			int32_t rel = disp();
+			uint8_t *f = x86_lea_rip(b, t);
+			if (!b->overflow)
+				memcpy(f, &rel, 4);
+			fprintf(s, "; lea %d(%%rip), %%%s", rel, r64[t]);
 		}
 		fprintf(s, "\n");
 		break;

@@ -16,7 +16,8 @@
  * The shadow starts every block from a snapshot of the real hart, so
  * instructions the interpreter runs outside blocks need no replay.
  * Limits: the shadow sees the interrupt lines as they were when the block
- * started; a DMA write landing between the block and its re-run, on bytes
+ * started (and, when the real hart took an interrupt right after it, that
+ * interrupt's line: which one was highest when it looked is not known); a DMA write landing between the block and its re-run, on bytes
  * the block read, would be reported as a difference (the guest does not
  * read a buffer the device still owns, so this needs a guest bug).
  *
@@ -271,6 +272,24 @@ static bool compare(const struct hart *h, const struct hart *s)
 	return bad;
 }
 
+/*
+ * The interrupt line the real hart took at pc_end, read from the trap
+ * CSRs of the mode it went to; else (not an interrupt it could identify)
+ * the current lines. Not the current lines always: one may have risen
+ * since the real hart looked (a timer tick right after a disk interrupt
+ * made the shadow take the timer instead). A software-pending bit
+ * (mip_sw, which the shadow has too) gives no line.
+ */
+static uint64_t taken_line(const struct hart *h, uint64_t pc_end)
+{
+	uint64_t cause = h->priv == PRV_M ? h->mcause : h->scause;
+	uint64_t epc = h->priv == PRV_M ? h->mepc : h->sepc;
+	if (!(cause >> 63) || epc != pc_end)
+		return __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
+	uint64_t bit = 1ull << (cause & 63);
+	return (h->mip_sw & bit) ? 0 : bit;
+}
+
 /* Step the shadow until it reaches (pc, instret) or (alt, instret). */
 static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir, unsigned max)
 {
@@ -289,9 +308,8 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 	follow(s, pc_end, h->pc, ir_end, JIT_MAX_INSNS + 1);
 	if (s->pc == pc_end && h->pc != pc_end) {
 		/* the real hart took an interrupt after the block: offer the
-		 * shadow the same lines at the same point */
-		__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELAXED);
+		 * shadow the same line at the same point */
+		__atomic_store_n(&s->mip_hw, taken_line(h, pc_end), __ATOMIC_RELAXED);
 		enum cpu_exit why;
 		hart_request_check(s);
 		cpu_handle_check(s, &why);

@@ -2,20 +2,23 @@
  * jit-gen.c - x86-64 code for one guest block.
  *
  * Host registers: RBX holds the hart; RBP the instruction budget (a copy
- * of h->jit_budget kept in a register across chained blocks); R12-R15 and
- * then R8-R11 hold up to eight guest registers a block uses most (loaded
- * at their first use - a block is straight-line code with side exits, so
- * the generator knows at each point which are loaded -, written back
- * before every helper call and at every exit; after a helper, which
- * writes at most x[rd], rd and the caller-saved R8-R11 are reloaded); the
- * other guest registers are used in place in h->x[]. RAX, RCX, RDX, RSI
- * are scratch.
+ * of h->jit_budget kept in a register across chained blocks); R12-R15,
+ * then R8-R11, RSI and RDI hold up to ten guest registers a block uses
+ * most (loaded at their first use - a block is straight-line code with
+ * side exits, so the generator knows at each point which are loaded -,
+ * written back before every helper call and at every exit; the helper
+ * stub keeps them, and after a helper, which writes at most x[rd], rd is
+ * reloaded); the other guest registers are used in place in h->x[]. RAX,
+ * RCX, RDX are scratch (and carry the helper stub's arguments); the
+ * jump-cache probe also clobbers RSI, after the exit's write-back
+ * (Linux's copy loops use eleven registers: with eight, three lived in
+ * memory).
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
- * else calls the interpreter's handler with a block-owned copy of its
- * struct insn (h->pc/h->npc/instret written first, exactly as the
- * interpreter loop does), and leaves the block when the handler redirects
- * (trap, jump) or raised the check flag.
+ * else calls the interpreter's handler with a copy of its struct insn
+ * placed after the block's code (h->pc/h->npc/instret written first,
+ * exactly as the interpreter loop does), and leaves the block when the
+ * handler redirects (trap, jump) or raised the check flag.
  *
  * instret: a block charges its length to RBP at entry; instret is not
  * touched by generated code but derived from the budget: the true count is
@@ -153,13 +156,14 @@ struct gen {
 	uint32_t bi;
 	unsigned n;       /* instructions in the block (charged at entry) */
 	unsigned pending; /* retired so far in this block */
-	uint8_t host[32]; /* guest register -> R12..R15, R8..R11; 0 = in memory */
+	uint8_t host[32]; /* guest register -> R12..R15, R8..R11, RSI, RDI; 0 = in memory */
 	uint32_t mapped, dirty;
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
+	unsigned ndref; /* entries of dref[], after cold[] */
 	unsigned ncold;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
@@ -173,6 +177,10 @@ struct gen {
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
 	} cold[JIT_MAX_INSNS];
+	/* helper calls' insn operands: lea rip fields, pointed at copies of
+	 * the insns that end the block's code (near the code: the stub's
+	 * load of d->len and d->fn hits a line that is warm) */
+	struct dref { uint8_t *field; const struct insn *d; } dref[3 * JIT_MAX_INSNS];
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -254,69 +262,20 @@ static void settle_budget(struct gen *g)
 		x86_lea(&g->b, X86_RBP, X86_RBP, unretired(g));
 }
 
-/* Before a helper: make h->instret exact and h->jit_budget = RBP + u
- * (RBP itself is unchanged, so the count stays right after the call). */
-static void sync_instret(struct gen *g)
-{
-	struct x86_buf *b = &g->b;
-	x86_lea(b, X86_RAX, X86_RBP, unretired(g));
-	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
-	x86_alu_rr(b, X86_SUB, true, X86_RCX, X86_RAX);
-	x86_alu_rm(b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
-	x86_store(b, 8, X86_RCX, X86_RBX, OFF(instret));
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
-}
-
 static void jmp_exit(struct gen *g)
 {
 	x86_patch_rel32(x86_jmp(&g->b), g->j->exit);
 }
 
-/* Leave with h->pc = RAX. */
-static void exit_rax(struct gen *g)
-{
-	settle_budget(g);
-	x86_store(&g->b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_mov_imm(&g->b, X86_RAX, 0);
-	jmp_exit(g);
-}
-
-/* pc = RAX, at the end of the block: jump straight to its block when the
- * jump cache has it and the fetch TLB still maps it the same way; else
- * leave with h->pc = RAX. */
+/* pc = RAX, at the end of the block: the probe stub returns the code of
+ * pc's block in RCX when the jump cache has it and the fetch TLB still
+ * maps it the same way, else it leaves with h->pc = RAX. The indirect
+ * jump stays here, so each site has its own branch prediction. */
 static void exit_probe(struct gen *g)
 {
-	struct x86_buf *b = &g->b;
 	settle_budget(g);
-	x86_mov_rr(b, false, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC_BITS) - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
-	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)g->j->jc);
-	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
-	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
-	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RSI, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
-	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
-	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
-	x86_load(b, 8, false, X86_RDX, X86_RSI,
-		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
-	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
-	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
-	x86_jmp_r(b, X86_RCX);
-	x86_patch_rel32(m1, b->p);
-	x86_patch_rel32(m2, b->p);
-	x86_patch_rel32(m3, b->p);
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_mov_imm(b, X86_RAX, 0);
-	jmp_exit(g);
+	x86_call(&g->b, g->j->probe, X86_RCX);
+	x86_jmp_r(&g->b, X86_RCX);
 }
 
 /*
@@ -390,54 +349,46 @@ static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	}
 }
 
-/* After a helper: it may have written x[rd], and the call clobbered the
- * caller-saved R8-R11; on a slow path, registers the fast path loaded
+/* After a helper: it may have written x[rd] (the call stub keeps the
+ * caller-saved R8-R11, RSI, RDI); on a slow path, registers the fast path loaded
  * after the split (not in keep_ok) are loaded here too. */
 static void reload_after_call(struct gen *g, unsigned rd)
 {
 	for (uint32_t m = g->loaded & ~1u; m; m &= m - 1) {
 		unsigned r = (unsigned)__builtin_ctz(m);
-		if (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r)))
+		if (r == rd || !(g->keep_ok & (1u << r)))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 	}
 }
 
 /*
- * Call d->fn(h, d, pc) as the interpreter would. On return RAX = next pc.
+ * Call d->fn(h, d, pc) as the interpreter would, through a shared stub
+ * (see jit_gen_trampolines: it settles instret and the budget, sets
+ * h->pc/npc, and leaves the block on a redirect - trap, jump - or a
+ * raised check flag), so a call site is ~25 bytes plus write-backs and
+ * reloads. On return RAX = next pc.
  * restore: the block continues on both paths of a fast/slow split, so
  * the caller counts this instruction (pending + 1); otherwise it is
- * counted here. A redirect (trap, jump) or a raised check flag leaves the
- * block.
+ * counted here. ends: the block ends after it, through the probe (which
+ * rechecks the fetch TLB: privilege or mapping changes are seen).
  */
 static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool ends, bool restore)
 {
 	struct x86_buf *b = &g->b;
-	sync_instret(g);
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
+	if (g->ndref < sizeof(g->dref) / sizeof(g->dref[0]))
+		g->dref[g->ndref++] = (struct dref){ x86_lea_rip(b, X86_RAX), d };
+	else
+		b->overflow = true; /* cannot happen: at most 3 calls per insn */
 	x86_mov_imm(b, X86_RDX, pc);
-	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
-	x86_lea(b, X86_RAX, X86_RDX, d->len);
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(npc));
-	x86_mov_rr(b, true, X86_RDI, X86_RBX);
-	x86_mov_imm(b, X86_RSI, (uint64_t)(uintptr_t)d);
-	x86_call(b, (const void *)d->fn, X86_RAX);
-	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
+	x86_mov_imm(b, X86_RCX, (uint64_t)unretired(g));
+	x86_call(b, ends ? g->j->call_end : g->j->call_check, X86_RSI);
 	g->pending++; /* the helper's instruction is done (or trapped) */
 	if (ends) {
-		exit_probe(g); /* the probe rechecks the fetch TLB: privilege or
-				* mapping changes made by the helper are seen */
+		exit_probe(g);
 		return;
 	}
-	x86_mov_imm(b, X86_RCX, pc + d->len);
-	x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
-	uint8_t *same = x86_jcc(b, X86_CC_E);
-	exit_rax(g);
-	x86_patch_rel32(same, b->p);
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *quiet = x86_jcc(b, X86_CC_E);
-	exit_const(g, pc + d->len, 0, false);
-	x86_patch_rel32(quiet, b->p);
 	if (restore)
 		g->pending--; /* the caller adds this instruction */
 	reload_after_call(g, d->rd);
@@ -470,15 +421,14 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
 	else
 		x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, true, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* the index bits are in the low 32 */
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
+	x86_alu_rmx(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	x86_alu_rm(b, X86_ADD, true, X86_RAX, X86_RCX,
-		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
+	x86_alu_rmx(b, X86_ADD, true, X86_RAX, X86_RBX, X86_RCX,
+		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 }
 
 
@@ -517,8 +467,8 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
-		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
-		x86_test_rr(b, false, X86_RDX, X86_RDX);
+		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
+		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
 		slow[2] = x86_jcc(b, X86_CC_NE);
 		if (fp)
 			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
@@ -688,11 +638,45 @@ static bool gen_alu_direct(struct gen *g, const struct form *f, const struct ins
 	return true;
 }
 
+/*
+ * mv and li (add/or/xor with x0, sub of x0, and their immediate and w
+ * forms): one move into rd instead of zeroing and an op. False when d is
+ * not one.
+ */
+static bool gen_move(struct gen *g, const struct form *f, const struct insn *d)
+{
+	bool addlike = f->a == X86_ADD || f->a == X86_OR || f->a == X86_XOR;
+	int src; /* guest register, or -1 for the immediate */
+	if (f->kind == K_ALU_RI && d->rs1 == 0 && addlike)
+		src = -1;
+	else if (f->kind == K_ALU_RR && d->rs1 == 0 && addlike)
+		src = d->rs2;
+	else if (f->kind == K_ALU_RR && d->rs2 == 0 && (addlike || f->a == X86_SUB))
+		src = d->rs1;
+	else
+		return false;
+	unsigned dst = g->host[d->rd] ? g->host[d->rd] : X86_RAX;
+	if (src < 0) {
+		x86_mov_imm(&g->b, dst, (uint64_t)(int64_t)d->imm); /* 12 bits: w changes nothing */
+	} else {
+		ldx(g, dst, (unsigned)src);
+		if (f->w32)
+			x86_extend_rr(&g->b, 4, true, dst, dst);
+	}
+	if (dst == X86_RAX) {
+		stx(g, d->rd, X86_RAX);
+	} else {
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
+	}
+	return true;
+}
+
 static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
 	bool w = !f->w32;
-	if (gen_alu_direct(g, f, d, pc))
+	if (gen_move(g, f, d) || gen_alu_direct(g, f, d, pc))
 		return;
 	switch (f->kind) {
 	case K_ALU_RR:
@@ -747,10 +731,9 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 }
 
 /* One instruction; false when it ended the block. */
-static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
+static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
-	const struct form *f = form_of(d->fn);
 	switch (f->kind) {
 	case K_HELP:
 		g->split_loaded = g->loaded;
@@ -810,13 +793,14 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 }
 
-/* The (up to) eight registers the block's native code uses most (in a
+/* The (up to) ten registers the block's native code uses most (in a
  * loop block, any it uses: they stay in host registers across passes). */
-static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
+static void choose_regs(struct gen *g, const struct insn *const *ins,
+			const struct form *const *fs, unsigned n, bool loop)
 {
 	unsigned cnt[32] = { 0 };
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = form_of(ins[i]->fn)->kind;
+		unsigned k = fs[i]->kind;
 		if (k == K_HELP || k == K_END)
 			continue;
 		cnt[ins[i]->rs1]++;
@@ -828,32 +812,61 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 		cnt[ins[i]->rd]++;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[8] = { X86_R12, X86_R13, X86_R14, X86_R15,
-					 X86_R8, X86_R9, X86_R10, X86_R11 };
-	for (unsigned k = 0; k < 8; k++) {
-		unsigned best = 0;
-		for (unsigned r = 1; r < 32; r++)
-			if (!g->host[r] && cnt[r] > cnt[best])
-				best = r;
-		if (cnt[best] < (loop ? 1u : 2u))
-			break;
-		g->host[best] = regs[k];
-		g->mapped |= 1u << best;
+	static const uint8_t regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
+					  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
+	/* the candidates by count, most used first, ties by register number */
+	uint8_t cand[31];
+	unsigned nc = 0;
+	for (unsigned r = 1; r < 32; r++) {
+		if (cnt[r] < (loop ? 1u : 2u))
+			continue;
+		unsigned k = nc++;
+		while (k && cnt[cand[k - 1]] < cnt[r]) {
+			cand[k] = cand[k - 1];
+			k--;
+		}
+		cand[k] = (uint8_t)r;
+	}
+	for (unsigned k = 0; k < nc && k < 10; k++) {
+		g->host[cand[k]] = regs[k];
+		g->mapped |= 1u << cand[k];
 	}
 }
 
 /* Does a branch or jal of the block go back to its first instruction?
  * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
-static bool loops_to_start(const struct insn *const *ins, unsigned n, uint64_t va)
+static bool loops_to_start(const struct insn *const *ins, const struct form *const *fs,
+			   unsigned n, uint64_t va)
 {
 	uint64_t pc = va;
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = form_of(ins[i]->fn)->kind;
+		unsigned k = fs[i]->kind;
 		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
 			return true;
 		pc += ins[i]->len;
 	}
 	return false;
+}
+
+/* The insns helper calls pass, after the block's code (one copy each). */
+static void emit_insn_copies(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	uint8_t *at[3 * JIT_MAX_INSNS];
+	while ((uintptr_t)b->p & 7)
+		x86_byte(b, 0xcc);
+	for (unsigned i = 0; i < g->ndref; i++) {
+		at[i] = NULL;
+		for (unsigned k = 0; k < i && !at[i]; k++)
+			if (g->dref[k].d == g->dref[i].d)
+				at[i] = at[k];
+		if (!at[i]) {
+			at[i] = b->p;
+			x86_bytes(b, g->dref[i].d, sizeof(struct insn));
+		}
+		if (!b->overflow)
+			x86_patch_rel32(g->dref[i].field, at[i]);
+	}
 }
 
 bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
@@ -875,8 +888,11 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
 	uint8_t *low = x86_jcc(b, X86_CC_L);
-	bool loop = !j->check && loops_to_start(ins, n, blk->va);
-	choose_regs(&g, ins, n, loop);
+	const struct form *fs[JIT_MAX_INSNS];
+	for (unsigned i = 0; i < n; i++)
+		fs[i] = form_of(ins[i]->fn);
+	bool loop = !j->check && loops_to_start(ins, fs, n, blk->va);
+	choose_regs(&g, ins, fs, n, loop);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
@@ -886,7 +902,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
-		open = gen_insn(&g, ins[i], pc);
+		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}
 	if (open)
@@ -899,11 +915,123 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(&g);
+	emit_insn_copies(&g);
 	if (b->overflow)
 		return false;
 	j->used += x86_len(b);
 	j->used = (j->used + 15) & ~(size_t)15;
 	return true;
+}
+
+/*
+ * probe (called with RAX = guest pc, the budget settled, registers
+ * written back): returns the code of pc's block in RCX when the jump
+ * cache has it (either way of its set) and the fetch TLB still maps pc to the same place; else
+ * drops its return address and leaves with h->pc = RAX.
+ */
+static void gen_probe(struct jit *j, struct x86_buf *b)
+{
+	j->probe = b->p;
+	_Static_assert(sizeof(struct jit_jc) == 32, "two jump cache ways per 64-byte set");
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, JIT_JC_SETS - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RCX, 6);
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
+	uint8_t *way0 = x86_jcc(b, X86_CC_E);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 32);
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	x86_alu_ri(b, X86_ADD, true, X86_RCX, 32);
+	x86_patch_rel32(way0, b->p);
+	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_mov_rr(b, false, X86_RSI, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
+	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
+	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RDX, X86_RSI,
+		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
+	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
+	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
+	x86_ret(b);
+	x86_patch_rel32(m1, b->p);
+	x86_patch_rel32(m2, b->p);
+	x86_patch_rel32(m3, b->p);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, 0);
+	x86_patch_rel32(x86_jmp(b), j->exit);
+}
+
+/*
+ * The helper call (RAX = the insn, RDX = its pc, RCX = u, the block's
+ * unretired count before it): the caller-saved registers that hold guest
+ * registers (R8-R11, RSI, RDI) are kept, so a call site reloads only rd;
+ * h->instret and h->jit_budget = RBP + u are settled (so handlers - CSR
+ * reads, trap_raise - see the interpreter's values; RBP itself is
+ * unchanged, so the count stays right after the call), h->pc/npc set,
+ * d->fn(h, d, pc) called with x0 kept zero. RAX = the next pc on return.
+ * check: a redirect (RAX != pc + len) or a raised check flag leaves the
+ * block instead (RBP += u - 1, h->pc = where to go on), dropping the
+ * return address and the saved registers.
+ */
+static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
+{
+	static const uint8_t keep[6] = { X86_R8, X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
+	*(check ? &j->call_check : &j->call_end) = b->p;
+	for (int i = 0; i < 6; i++)
+		x86_push(b, keep[i]);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX);
+	x86_mov_rr(b, true, X86_RAX, X86_RBP);
+	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RCX);
+	x86_load(b, 8, false, X86_RDI, X86_RBX, OFF(jit_budget));
+	x86_alu_rr(b, X86_SUB, true, X86_RDI, X86_RAX);
+	x86_alu_rm(b, X86_ADD, true, X86_RDI, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RDI, X86_RBX, OFF(instret));
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(jit_budget));
+	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
+	x86_load(b, 1, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, len));
+	x86_alu_rr(b, X86_ADD, true, X86_RAX, X86_RDX);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(npc));
+	/* the return address, six saved, two pushes and 8 more keep RSP
+	 * 16-aligned */
+	x86_push(b, X86_RCX);
+	x86_push(b, X86_RAX);
+	x86_alu_ri(b, X86_SUB, true, X86_RSP, 8);
+	x86_mov_rr(b, true, X86_RDI, X86_RBX);
+	x86_load(b, 8, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, fn));
+	x86_call_r(b, X86_RAX);
+	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_pop(b, X86_RCX); /* pc + len */
+	x86_pop(b, X86_RDX); /* u */
+	uint8_t *redirect = NULL, *flag = NULL;
+	if (check) {
+		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
+		redirect = x86_jcc(b, X86_CC_NE);
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+		flag = x86_jcc(b, X86_CC_NE);
+	}
+	for (int i = 5; i >= 0; i--)
+		x86_pop(b, keep[i]);
+	x86_ret(b);
+	if (!check)
+		return;
+	x86_patch_rel32(flag, b->p);
+	x86_mov_rr(b, true, X86_RAX, X86_RCX);
+	x86_patch_rel32(redirect, b->p);
+	x86_alu_rr(b, X86_ADD, true, X86_RBP, X86_RDX);
+	x86_lea(b, X86_RBP, X86_RBP, -1);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8 + 6 * 8);
+	x86_mov_imm(b, X86_RAX, 0);
+	x86_patch_rel32(x86_jmp(b), j->exit);
 }
 
 void jit_gen_trampolines(struct jit *j)
@@ -933,8 +1061,11 @@ void jit_gen_trampolines(struct jit *j)
 	for (int i = 5; i >= 0; i--)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
+	gen_probe(j, &b);
+	gen_call_stub(j, &b, true);
+	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines are ~70 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~460 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->used = JIT_TRAMP_BYTES;
 }

@@ -15,24 +15,30 @@
 #define JIT_MAX_INSNS 64           /* per block */
 #define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
-#define JIT_MAX_COPIES (1u << 21)  /* struct insn copies owned by blocks */
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 128      /* enter/exit trampolines at the start of code */
-#define JIT_JC_BITS 12
+#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
+#define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
+#define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
+#define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
 /*
  * The jump cache: indirect jumps (jalr) and jumps to another page look
  * their target up here from generated code and go straight to the block.
  * An entry is used only while the fetch TLB still maps va with the same
  * pa_off, so TLB flushes and privilege changes need no extra work; page
- * drops, fence.i and full flushes clear the whole array.
+ * drops, fence.i and full flushes clear the whole array. The dispatcher
+ * looks here first too (one cache line, where the block hash and the
+ * block cost two misses). Two-way sets of one cache line each, indexed
+ * by pc >> 1: way 0 holds the newest entry (a direct-mapped array sent
+ * ~150k jumps per boot to the dispatcher after conflicts).
  */
 struct jit_jc {
 	uint64_t va, pa_off;
 	uint8_t *code;
-	uint64_t pad;
+	uint32_t n;   /* the block's length: the dispatcher's budget test */
+	uint32_t pad;
 };
 
 /*
@@ -46,6 +52,7 @@ struct jit_block {
 	uint8_t *code;      /* entry: check flag, budget, then the body */
 	uint32_t n;         /* guest instructions */
 	uint32_t page_next; /* next block index on the same RAM page */
+	uint32_t hash_next; /* next block index in the same hash bucket */
 	bool valid;         /* false once its page was written */
 };
 
@@ -62,15 +69,21 @@ struct jit {
 	/* trampolines at the start of code: enter(h, entry) and the exit */
 	void *(*enter)(struct hart *h, void *entry);
 	uint8_t *exit;
+	/* shared stubs that blocks call (see jit_gen_trampolines) */
+	uint8_t *probe, *call_check, *call_end;
 	struct jit_block *blocks;
 	uint32_t nblocks;
-	struct insn *copies;
-	uint32_t ncopies;
 	struct jit_exit *exits;
 	uint32_t nexits;
-	uint32_t hash[1u << JIT_HASH_BITS]; /* block index or JIT_NONE */
-	struct jit_jc jc[1u << JIT_JC_BITS];
+	/* buckets of valid blocks by (pa, va), chained through hash_next: a
+	 * block stays findable until its page is dropped or the cache is
+	 * flushed (a direct-mapped table retranslated ~18% of a boot's blocks
+	 * after collisions) */
+	uint32_t hash[1u << JIT_HASH_BITS];
+	_Alignas(64) struct jit_jc jc[1u << JIT_JC_BITS];
 	uint32_t *page_head;                /* per RAM page, block list */
+	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
+	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
 	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
 	 * against the hash when its first block was made) the first time the
 	 * page is entered after a fence.i; this catches code written behind
@@ -80,7 +93,8 @@ struct jit {
 	uint32_t fence_epoch;
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
-	uint64_t n_translated, translate_ns, n_flushes, n_chained, n_stale_pages;
+	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
+	uint64_t translate_ticks, start_ticks, start_ns; /* TSC, see jit.c */
 	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */
 	struct jit_check *check;

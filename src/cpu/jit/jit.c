@@ -17,8 +17,9 @@
  *    blocks are dropped if the bytes changed; so nothing is freed while
  *    generated code is on the stack, and unchanged code is not
  *    retranslated (Linux runs fence.i hundreds of times while booting).
- * Anything the JIT cannot translate (a fetch TLB miss, MMIO or a page-
- * crossing instruction, the tail of the budget) runs in the interpreter.
+ * Anything the JIT cannot translate (MMIO or a page-crossing
+ * instruction, the tail of the budget) runs in the interpreter, and so
+ * does a block's first visit (it is translated on a later one).
  *
  * Threading: vCPU thread; cpu_set_accel before the hart runs.
  */
@@ -30,6 +31,9 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 static uint64_t now_ns(void)
 {
@@ -38,15 +42,45 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Translation time is summed in TSC ticks (clock_gettime twice per block
+ * was ~1% of a boot) and converted with the rate seen over the run. */
+static uint64_t ticks(void)
+{
+#if defined(__x86_64__)
+	return __rdtsc();
+#else
+	return now_ns();
+#endif
+}
+
 static unsigned hslot(uint64_t pa, uint64_t va)
 {
-	return (unsigned)(((pa >> 1) ^ (va >> 13) * 0x9e37u) & ((1u << JIT_HASH_BITS) - 1));
+	return (unsigned)(((pa ^ (va << 20)) * 0x9e3779b97f4a7c15ull) >> (64 - JIT_HASH_BITS));
+}
+
+/* The valid block for (pa, va), or NULL. */
+static struct jit_block *find(struct jit *j, uint64_t pa, uint64_t va)
+{
+	for (uint32_t bi = j->hash[hslot(pa, va)]; bi != JIT_NONE; bi = j->blocks[bi].hash_next)
+		if (j->blocks[bi].pa == pa && j->blocks[bi].va == va)
+			return &j->blocks[bi];
+	return NULL;
+}
+
+static void unhash(struct jit *j, uint32_t bi)
+{
+	const struct jit_block *blk = &j->blocks[bi];
+	uint32_t *p = &j->hash[hslot(blk->pa, blk->va)];
+	while (*p != bi && *p != JIT_NONE)
+		p = &j->blocks[*p].hash_next;
+	if (*p == bi)
+		*p = blk->hash_next;
 }
 
 static void flush_all(struct jit *j, struct hart *h)
 {
 	j->used = JIT_TRAMP_BYTES; /* keep the trampolines */
-	j->nblocks = j->ncopies = j->nexits = 0;
+	j->nblocks = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
 	memset(j->jc, 0xff, sizeof(j->jc));
@@ -84,11 +118,8 @@ static void drop_page(struct jit *j, uint64_t idx)
 	if (j->page_head[idx] != JIT_NONE)
 		memset(j->jc, 0xff, sizeof(j->jc));
 	for (uint32_t bi = j->page_head[idx]; bi != JIT_NONE; bi = j->blocks[bi].page_next) {
-		struct jit_block *blk = &j->blocks[bi];
-		blk->valid = false;
-		unsigned s = hslot(blk->pa, blk->va);
-		if (j->hash[s] == bi)
-			j->hash[s] = JIT_NONE;
+		j->blocks[bi].valid = false;
+		unhash(j, bi);
 	}
 	j->page_head[idx] = JIT_NONE;
 }
@@ -102,6 +133,8 @@ void jit_page_written(struct hart *h, uint64_t pa_page)
 /* First entry into a page since the last fence.i. */
 static void revalidate(struct jit *j, struct hart *h, uint64_t idx)
 {
+	if (j->page_head[idx] != JIT_NONE)
+		j->n_rechecked++;
 	if (j->page_head[idx] != JIT_NONE && page_hash(h, idx) != j->page_hash[idx]) {
 		drop_page(j, idx);
 		j->n_stale_pages++;
@@ -115,8 +148,9 @@ static bool in_ram(const struct hart *h, uint64_t pa, uint64_t len)
 	       len <= h->bus.ram_size - (pa - h->bus.ram_base);
 }
 
-/* Decode up to JIT_MAX_INSNS instructions from one page into copies. */
-static unsigned decode_block(struct jit *j, struct hart *h, uint64_t pa,
+/* Decode up to JIT_MAX_INSNS instructions from one page into buf (the
+ * generator copies the ones a helper call needs into the code cache). */
+static unsigned decode_block(struct hart *h, uint64_t pa, struct insn *buf,
 			     const struct insn **ins)
 {
 	unsigned n = 0;
@@ -129,8 +163,11 @@ static unsigned decode_block(struct jit *j, struct hart *h, uint64_t pa,
 				break; /* crosses the page: the interpreter does it */
 			raw |= (uint32_t)(p[2] | p[3] << 8) << 16;
 		}
-		const struct insn *d = decode_fill(h, pa, raw);
-		struct insn *c = &j->copies[j->ncopies++];
+		/* the first visit's interpretation usually decoded it */
+		const struct insn *d = &h->dc[(pa >> 1) & (DC_SIZE - 1)];
+		if (d->tag != (pa | h->dc_epoch) || d->raw != raw)
+			d = decode_fill(h, pa, raw);
+		struct insn *c = &buf[n];
 		*c = *d;
 		ins[n++] = c;
 		pa += c->len;
@@ -144,26 +181,23 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 {
 	if (!in_ram(h, pa, 2))
 		return NULL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ticks();
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (j->nblocks >= JIT_MAX_BLOCKS || j->ncopies + JIT_MAX_INSNS > JIT_MAX_COPIES ||
-		    j->nexits + 2 * JIT_MAX_INSNS > JIT_MAX_EXITS ||
+		if (j->nblocks >= JIT_MAX_BLOCKS || j->nexits + 2 * JIT_MAX_INSNS > JIT_MAX_EXITS ||
 		    j->used + 64 * 1024 > JIT_CODE_SIZE)
 			flush_all(j, h);
+		struct insn buf[JIT_MAX_INSNS];
 		const struct insn *ins[JIT_MAX_INSNS];
-		uint32_t save_copies = j->ncopies, save_exits = j->nexits;
-		unsigned n = decode_block(j, h, pa, ins);
-		if (n == 0) {
-			j->ncopies = save_copies;
+		uint32_t save_exits = j->nexits;
+		unsigned n = decode_block(h, pa, buf, ins);
+		if (n == 0)
 			return NULL;
-		}
 		uint32_t bi = j->nblocks;
 		struct jit_block *blk = &j->blocks[bi];
 		blk->pa = pa;
 		blk->va = va;
 		blk->n = n;
 		if (!jit_gen_block(j, h, bi, ins, n)) {
-			j->ncopies = save_copies;
 			j->nexits = save_exits;
 			flush_all(j, h);
 			continue;
@@ -177,19 +211,47 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		}
 		blk->page_next = j->page_head[idx];
 		j->page_head[idx] = bi;
-		j->hash[hslot(pa, va)] = bi;
+		unsigned slot = hslot(pa, va);
+		blk->hash_next = j->hash[slot];
+		j->hash[slot] = bi;
 		j->n_translated++;
 		if (j->perf_map)
 			fprintf(j->perf_map, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)blk->code,
 				(unsigned long)(j->code + j->used - blk->code), (unsigned long long)va);
-		j->translate_ns += now_ns() - t0;
+		j->translate_ticks += ticks() - t0;
 		return blk;
 	}
 	return NULL;
 }
 
 /* The block for pc, translated if needed; NULL: let the interpreter run. */
-static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc)
+/*
+ * Blocks are translated on their second visit: a third of a boot's
+ * blocks run once (init code), and interpreting ~12 instructions costs
+ * far less than translating them. seen[] remembers one (pa, va) per
+ * hash slot; a collision only means one more interpreted visit.
+ */
+static bool first_visit(struct jit *j, uint64_t pa, uint64_t va)
+{
+	uint32_t *s = &j->seen[hslot(pa, va) & (JIT_SEEN - 1)];
+	uint32_t tag = (uint32_t)((pa >> 1) ^ (va << 7)) | 1;
+	if (*s == tag)
+		return false;
+	*s = tag;
+	return true;
+}
+
+/* A first visit: the interpreter runs up to the first instruction that
+ * does not fall through (not check mode: see jit_run). */
+static enum cpu_exit interp_block(struct hart *h)
+{
+	uint64_t ran;
+	enum cpu_exit why = cpu_interp_block(h, (uint64_t)h->jit_budget, &ran);
+	h->jit_budget -= (int64_t)ran;
+	return why;
+}
+
+static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc, bool *cold)
 {
 	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
 	if (e->tag != hart_xtag(pc, h->xkey))
@@ -200,9 +262,13 @@ static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc)
 		if (j->page_epoch[idx] != j->fence_epoch)
 			revalidate(j, h, idx);
 	}
-	uint32_t bi = j->hash[hslot(pa, pc)];
-	if (bi != JIT_NONE && j->blocks[bi].pa == pa && j->blocks[bi].va == pc)
-		return &j->blocks[bi];
+	struct jit_block *blk = find(j, pa, pc);
+	if (blk)
+		return blk;
+	if (!j->check && !j->eager && first_visit(j, pa, pc)) {
+		*cold = true;
+		return NULL;
+	}
 	return translate(j, h, pa, pc);
 }
 
@@ -214,16 +280,72 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 		return;
 	uint64_t pa = src->pa + (x->target - src->va);
 	uint64_t gen = j->gen;
-	uint32_t bi = j->hash[hslot(pa, x->target)];
-	struct jit_block *t;
-	if (bi != JIT_NONE && j->blocks[bi].pa == pa && j->blocks[bi].va == x->target)
-		t = &j->blocks[bi];
-	else
+	struct jit_block *t = find(j, pa, x->target);
+	if (!t && !j->check && !j->eager)
+		return; /* translated on its next visit, chained after that */
+	if (!t)
 		t = translate(j, h, pa, x->target);
 	if (!t || j->gen != gen || !src->valid)
 		return;
 	x86_patch_rel32(x->field, t->code);
 	j->n_chained++;
+}
+
+static struct jit_jc *jc_set(struct jit *j, uint64_t pc)
+{
+	return &j->jc[((pc >> 1) & (JIT_JC_SETS - 1)) * 2];
+}
+
+/* The jump cache's block for pc (valid: see struct jit_jc), or NULL. */
+static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t pc)
+{
+	const struct jit_jc *c = jc_set(j, pc);
+	if (c->va != pc && (++c)->va != pc)
+		return NULL;
+	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	if (e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
+		return NULL;
+	return c;
+}
+
+/* Make blk the newest entry of pc's set (the other way keeps the last). */
+static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
+{
+	struct jit_jc *c = jc_set(j, pc);
+	if (c[0].va != pc)
+		c[1] = c[0];
+	c[0] = (struct jit_jc){ .va = pc, .pa_off = blk->pa - blk->va, .code = blk->code,
+				.n = blk->n };
+}
+
+/*
+ * The dispatcher's search for pc's block: true with *blk (NULL: one
+ * instruction for the interpreter); false when this already ran what
+ * comes next - a first visit interpreted (*why set), a fetch fault taken.
+ * A fetch-TLB miss is filled here rather than by one interpreted
+ * instruction and another trip through the loop (~130k times per boot);
+ * check mode needs that too: it avoids running the interpreter outside
+ * blocks (the shadow could not follow interrupts taken there).
+ */
+static bool dispatch_find(struct jit *j, struct hart *h, struct jit_block **blk,
+			  enum cpu_exit *why)
+{
+	bool cold = false;
+	*why = CPU_EXIT_BUDGET;
+	*blk = lookup(j, h, h->pc, &cold);
+	if (!*blk && !cold) {
+		if (!mmu_fetch_slow(h)) {
+			h->pc = h->npc;
+			h->jit_budget--;
+			return false;
+		}
+		*blk = lookup(j, h, h->pc, &cold);
+	}
+	if (cold) {
+		*why = interp_block(h);
+		return false;
+	}
+	return true;
 }
 
 enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
@@ -234,6 +356,16 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		return why;
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
+		const struct jit_jc *c = j->check ? NULL : jc_hit(j, h, h->pc);
+		if (c && (int64_t)c->n <= h->jit_budget) {
+			struct jit_exit *x = j->enter(h, c->code);
+			if (x)
+				chain(j, h, x);
+			if (__atomic_load_n(&h->check, __ATOMIC_RELAXED) &&
+			    cpu_handle_check(h, &why))
+				return why;
+			continue;
+		}
 		uint64_t lines = 0;
 		if (j->check) {
 			/* an interrupt the snapshot would show as pending is taken
@@ -243,17 +375,11 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			lines = __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE);
 			trap_check_irq(h);
 		}
-		struct jit_block *blk = lookup(j, h, h->pc);
-		if (!blk && j->check) {
-			/* check mode avoids running the interpreter outside blocks
-			 * (the shadow could not follow interrupts taken there): a
-			 * fetch-TLB miss is filled here, a fetch fault taken */
-			if (!mmu_fetch_slow(h)) {
-				h->pc = h->npc;
-				h->jit_budget--;
-				continue;
-			}
-			blk = lookup(j, h, h->pc);
+		struct jit_block *blk;
+		if (!dispatch_find(j, h, &blk, &why)) {
+			if (why != CPU_EXIT_BUDGET)
+				return why;
+			continue;
 		}
 		bool tail = false; /* the tail of the budget, in a block too; a side
 				    * exit may leave some of it: return anyway */
@@ -261,12 +387,8 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			h->jit_budget = blk->n;
 			tail = true;
 		}
-		if (blk && !j->check) { /* generated code may now find it */
-			struct jit_jc *c = &j->jc[(h->pc >> 1) & ((1u << JIT_JC_BITS) - 1)];
-			c->va = h->pc;
-			c->pa_off = blk->pa - blk->va;
-			c->code = blk->code;
-		}
+		if (blk && !j->check) /* generated code may now find it */
+			jc_fill(j, h->pc, blk);
 		if (!blk || (int64_t)blk->n > h->jit_budget) {
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
@@ -307,14 +429,22 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	return CPU_EXIT_BUDGET;
 }
 
+static double translate_s(const struct jit *j)
+{
+	uint64_t dt = ticks() - j->start_ticks, dns = now_ns() - j->start_ns;
+	return dt ? (double)j->translate_ticks * ((double)dns / (double)dt) / 1e9 : 0;
+}
+
 static void print_stats(const struct jit *j)
 {
 	if (!getenv("RINGVM_JIT_STATS"))
 		return;
-	fprintf(stderr, "jit: %llu blocks translated in %.3f s, %llu chained exits, "
-		"%llu full flushes, %llu pages changed under fence.i\n",
-		(unsigned long long)j->n_translated, (double)j->translate_ns / 1e9,
+	fprintf(stderr, "jit: %llu blocks translated in %.3f s (%zu KiB of code), %llu chained exits, "
+		"%llu full flushes, %llu fence.i, %llu page rechecks, %llu pages changed under fence.i\n",
+		(unsigned long long)j->n_translated, translate_s(j),
+		(j->used - JIT_TRAMP_BYTES) >> 10,
 		(unsigned long long)j->n_chained, (unsigned long long)j->n_flushes,
+		(unsigned long long)j->fence_epoch, (unsigned long long)j->n_rechecked,
 		(unsigned long long)j->n_stale_pages);
 }
 
@@ -344,7 +474,6 @@ void jit_free(struct hart *h)
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
 	free(j->blocks);
-	free(j->copies);
 	free(j->exits);
 	free(j->page_head);
 	free(j->page_hash);
@@ -365,21 +494,21 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 #else
 	if (h->jit)
 		jit_free(h);
-	struct jit *j = calloc(1, sizeof(*j));
+	struct jit *j = aligned_alloc(_Alignof(struct jit), sizeof(*j)); /* jc sets: lines */
 	if (!j)
 		return -ENOMEM;
+	memset(j, 0, sizeof(*j));
 	h->jit = j;
 	j->code = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (j->code == MAP_FAILED)
 		j->code = NULL;
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
-	j->copies = calloc(JIT_MAX_COPIES, sizeof(*j->copies));
 	j->exits = calloc(JIT_MAX_EXITS, sizeof(*j->exits));
 	j->page_head = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
 	j->page_hash = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint64_t));
 	j->page_epoch = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
-	if (!j->code || !j->blocks || !j->copies || !j->exits || !j->page_head ||
+	if (!j->code || !j->blocks || !j->exits || !j->page_head ||
 	    !j->page_hash || !j->page_epoch ||
 	    (check && jit_check_init(h))) {
 		jit_free(h);
@@ -387,6 +516,9 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	}
 	jit_gen_trampolines(j);
 	open_perf_map(j);
+	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
+	j->start_ns = now_ns();
+	j->start_ticks = ticks();
 	flush_all(j, h);
 	j->n_flushes = 0;
 	return 0;

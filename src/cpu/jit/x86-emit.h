@@ -66,8 +66,24 @@ static inline void x86_byte(struct x86_buf *b, uint8_t v)
 
 static inline void x86_u32(struct x86_buf *b, uint32_t v)
 {
+	if (b->end - b->p >= 4) { /* one store (little-endian host) */
+		memcpy(b->p, &v, 4);
+		b->p += 4;
+		return;
+	}
 	for (int i = 0; i < 4; i++)
 		x86_byte(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* n raw bytes (data placed in the code buffer) */
+static inline void x86_bytes(struct x86_buf *b, const void *src, size_t n)
+{
+	if ((size_t)(b->end - b->p) >= n) {
+		memcpy(b->p, src, n);
+		b->p += n;
+	} else {
+		b->overflow = true;
+	}
 }
 
 static inline void x86_u64(struct x86_buf *b, uint64_t v)
@@ -193,6 +209,18 @@ static inline void x86_lea(struct x86_buf *b, unsigned dst, unsigned base, int32
 	x86_modrm_mem(b, dst, base, disp);
 }
 
+/* lea dst, [rip + rel32]: returns the rel32 field (x86_patch_rel32 points
+ * it at data, as the field ends the instruction) */
+static inline uint8_t *x86_lea_rip(struct x86_buf *b, unsigned dst)
+{
+	x86_rex(b, true, dst, 0, false);
+	x86_byte(b, 0x8d);
+	x86_byte(b, (uint8_t)(((dst & 7) << 3) | 5));
+	uint8_t *at = b->p;
+	x86_u32(b, 0);
+	return at;
+}
+
 /* movsxd dst, src32 / movzx / movsx from a register's low 8 or 16 bits */
 static inline void x86_extend_rr(struct x86_buf *b, unsigned size, bool sign, unsigned dst,
 				 unsigned src)
@@ -262,6 +290,24 @@ static inline void x86_alu_rm(struct x86_buf *b, enum x86_alu op, bool w, unsign
 	x86_rex(b, w, dst, base, false);
 	x86_byte(b, (uint8_t)((op << 3) | 3));
 	x86_modrm_mem(b, dst, base, disp);
+}
+
+/* op dst, [base + index + disp] (scale 1; index must not be RSP). */
+static inline void x86_alu_rmx(struct x86_buf *b, enum x86_alu op, bool w, unsigned dst,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+				((base & 8) ? 1 : 0));
+	if (rex != 0x40)
+		x86_byte(b, rex);
+	x86_byte(b, (uint8_t)((op << 3) | 3));
+	unsigned mod = (disp == 0 && (base & 7) != X86_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(b, (uint32_t)disp);
 }
 
 /* shift dst by imm (masked by the CPU to 5 or 6 bits) */
@@ -407,6 +453,14 @@ static inline void x86_call(struct x86_buf *b, const void *target, unsigned scra
 		x86_byte(b, 0xff);
 		x86_modrm_rr(b, 2, scratch);
 	}
+}
+
+/* call reg */
+static inline void x86_call_r(struct x86_buf *b, unsigned r)
+{
+	x86_rex(b, false, 0, r, false);
+	x86_byte(b, 0xff);
+	x86_modrm_rr(b, 2, r);
 }
 
 /* jmp reg */

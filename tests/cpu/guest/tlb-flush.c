@@ -1,6 +1,8 @@
 /*
  * tlb-flush.c - many sfence.vma / satp writes / fence.i in a row (past the
  * TLB and decode-cache epoch wrap-arounds): every flush must take effect.
+ * sfence.vma with an address: a remapped 4 KiB page is seen, and a fence
+ * naming any address of a superpage covers the pieces already used.
  */
 #include "rvtest-c.h"
 
@@ -31,6 +33,23 @@ int test_main(void)
 		struct probe p = probe_ld(0xc0000000ull);
 		T(1, p.cause == NO_TRAP && p.val == (uint64_t)((i & 1) ? 200 : 100));
 	}
+	/* 4 KiB page 0xc0001000: used, remapped, fenced by its address */
+	l0[1] = ((uint64_t)pg[0] >> 12) << 10 | 0xc7;
+	__asm__ volatile("sfence.vma" ::: "memory");
+	T(3, probe_ld(0xc0001000ull).val == (uint64_t)pg[0][0]);
+	l0[1] = ((uint64_t)pg[1] >> 12) << 10 | 0xc7;
+	__asm__ volatile("sfence.vma %0" :: "r"(0xc0001000ull) : "memory");
+	T(4, probe_ld(0xc0001000ull).val == (uint64_t)pg[1][0]);
+	/* 2 MiB megapage at 0xc0200000 (-> 0x80000000): a piece is used,
+	 * the leaf is made invalid, the fence names another piece */
+	uint64_t off = (uint64_t)pg[0] - 0x80000000ull;
+	l1[1] = (0x80000000ull >> 12) << 10 | 0xc7;
+	__asm__ volatile("sfence.vma" ::: "memory");
+	struct probe p = probe_ld(0xc0200000ull + off);
+	T(5, off < (2u << 20) && p.cause == NO_TRAP && p.val == (uint64_t)pg[0][0]);
+	l1[1] = 0;
+	__asm__ volatile("sfence.vma %0" :: "r"(0xc0200000ull + (off ^ 0x1000)) : "memory");
+	T(6, probe_ld(0xc0200000ull + off).cause == 13);
 	back_to_m();
 	/* code rewritten 600 times with fence.i: always the latest runs */
 	for (long i = 0; i < 600; i++) {
