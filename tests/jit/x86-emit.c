@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 31);
+	unsigned form = (unsigned)(t_rand() % 32);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -282,11 +282,27 @@ static void one(struct x86_buf *b, FILE *s)
 						    X86_VFNMSUB231 };
 		static const char *names[] = { "vfmadd231", "vfmsub231", "vfnmadd231", "vfnmsub231" };
 		unsigned k = (unsigned)(t_rand() % 4);
-		x86_vfma_rm(b, ops[k], w, a, c, base, d);
-		fprintf(s, "%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss", d,
-			r64[base], c, a);
+		if (t_rand() % 2) {
+			x86_vfma_rm(b, ops[k], w, a, c, base, d);
+			fprintf(s, "%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				d, r64[base], c, a);
+		} else {
+			unsigned r = (unsigned)(t_rand() % 16);
+			x86_vfma_rr(b, ops[k], w, a, c, r);
+			fprintf(s, "%s%s %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				r, c, a);
+		}
 		break;
 	}
+	case 30:
+		if (t_rand() % 2) {
+			x86_movapd(b, a, c);
+			fprintf(s, "movapd %%xmm%u, %%xmm%u\n", c, a);
+		} else {
+			x86_cvts2s(b, w, a, c);
+			fprintf(s, "%s %%xmm%u, %%xmm%u\n", w ? "cvtsd2ss" : "cvtss2sd", c, a);
+		}
+		break;
 	default: {
 		unsigned r = gpr_not_rsp();
 		if (t_rand() % 2) {

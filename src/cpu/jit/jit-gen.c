@@ -160,6 +160,12 @@ struct gen {
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
+	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
+	 * 0; every call clobbers all of them (SysV), so they are written back
+	 * before and reloaded after each helper */
+	uint8_t fhost[32];
+	uint32_t fmapped, fdirty, floaded;
+	uint32_t split_fdirty;
 	unsigned ncold;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
@@ -172,6 +178,7 @@ struct gen {
 		uint64_t pc;
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
+		uint32_t fdirty_split, fdirty_fast, floaded_fast;
 	} cold[JIT_MAX_INSNS];
 };
 
@@ -221,12 +228,29 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
 }
 
-/* Mapped registers written in this block go back to h->x (flags kept). */
+/* The XMM register of f[r], loaded on first use; 0 when not mapped. */
+static unsigned fhreg(struct gen *g, unsigned r)
+{
+	if (!g->fhost[r])
+		return 0;
+	if (!(g->floaded & (1u << r))) {
+		x86_movs_load(&g->b, true, g->fhost[r], X86_RBX, FO(r));
+		g->floaded |= 1u << r;
+	}
+	return g->fhost[r];
+}
+
+/* Mapped registers written in this block go back to h->x and h->f
+ * (flags kept). */
 static void writeback(struct gen *g)
 {
 	for (uint32_t m = g->dirty & ~1u; m; m &= m - 1) {
 		unsigned r = (unsigned)__builtin_ctz(m);
 		x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	}
+	for (uint32_t m = g->fdirty; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_movs_store(&g->b, true, g->fhost[r], X86_RBX, FO(r));
 	}
 }
 
@@ -341,10 +365,12 @@ static void back_edge(struct gen *g)
 	x86_patch_rel32(chk, b->p);
 	settle_budget(g);
 	x86_patch_rel32(out, b->p);
-	uint32_t dirty = g->dirty;
+	uint32_t dirty = g->dirty, fdirty = g->fdirty;
 	g->dirty = g->mapped;
+	g->fdirty = g->fmapped;
 	writeback(g);
 	g->dirty = dirty;
+	g->fdirty = fdirty;
 	x86_mov_imm(b, X86_RAX, va);
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
@@ -400,6 +426,10 @@ static void reload_after_call(struct gen *g, unsigned rd)
 		if (r == rd || g->host[r] < X86_R12 || !(g->keep_ok & (1u << r)))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 	}
+	for (uint32_t m = g->floaded; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_movs_load(&g->b, true, g->fhost[r], X86_RBX, FO(r));
+	}
 }
 
 /*
@@ -415,6 +445,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	sync_instret(g);
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
+	g->fdirty = 0;
 	x86_mov_imm(b, X86_RDX, pc);
 	x86_store(b, 8, X86_RDX, X86_RBX, OFF(pc));
 	x86_lea(b, X86_RAX, X86_RDX, d->len);
@@ -489,7 +520,7 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
  * it after the block's body; it rejoins here, at the fast path's end.
  */
 static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		     unsigned n, uint32_t at_split, uint32_t dirty_split)
+		     unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split)
 {
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
@@ -504,6 +535,9 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->dirty_fast = g->dirty;
 	c->loaded_fast = g->loaded;
 	c->at_split = at_split;
+	c->fdirty_split = fdirty_split;
+	c->fdirty_fast = g->fdirty;
+	c->floaded_fast = g->floaded;
 }
 static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
@@ -511,7 +545,7 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
-	uint32_t at_split = g->loaded, dirty_split = g->dirty;
+	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
 	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
 		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
 	tlb_lookup(g, d, store, f->a, slow);
@@ -520,18 +554,32 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
 		x86_test_rr(b, false, X86_RDX, X86_RDX);
 		slow[2] = x86_jcc(b, X86_CC_NE);
-		if (fp)
-			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
-		else
-			ldx(g, X86_RDX, d->rs2);
-		x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+		if (fp && fhreg(g, d->rs2)) {
+			x86_movs_store(b, f->a == 8, g->fhost[d->rs2], X86_RAX, 0);
+		} else {
+			if (fp)
+				x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
+			else
+				ldx(g, X86_RDX, d->rs2);
+			x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+		}
+	} else if (fp && f->a == 8 && g->fhost[d->rd]) {
+		x86_movs_load(b, true, g->fhost[d->rd], X86_RAX, 0);
+		g->floaded |= 1u << d->rd;
+		g->fdirty |= 1u << d->rd;
 	} else if (fp) {
 		x86_load(b, f->a, false, X86_RAX, X86_RAX, 0);
 		if (f->a == 4) { /* NaN-box the single */
 			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
 		}
-		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		if (g->fhost[d->rd]) {
+			x86_movq_xr(b, g->fhost[d->rd], X86_RAX);
+			g->floaded |= 1u << d->rd;
+			g->fdirty |= 1u << d->rd;
+		} else {
+			x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		}
 	} else if (d->rd && g->host[d->rd]) {
 		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
 		g->loaded |= 1u << d->rd;
@@ -540,7 +588,7 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
 		stx(g, d->rd, X86_RAX);
 	}
-	add_cold(g, d, pc, slow, 4, at_split, dirty_split);
+	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);
 	g->pending++;
 }
 
@@ -561,10 +609,13 @@ static void gen_cold(struct gen *g)
 		g->pending = c->pending;
 		g->dirty = c->dirty_split;
 		g->loaded = c->loaded_fast;
+		g->fdirty = c->fdirty_split;
+		g->floaded = c->floaded_fast;
 		g->keep_ok = c->at_split;
 		call_helper(g, c->d, c->pc, false, true);
 		g->keep_ok = UINT32_MAX;
 		g->dirty = c->dirty_fast;
+		g->fdirty = c->fdirty_fast;
 		x86_patch_rel32(x86_jmp(b), c->done);
 		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
 			continue;
@@ -576,6 +627,8 @@ static void gen_cold(struct gen *g)
 		g->pending = c->pending;
 		g->dirty = c->dirty_split;
 		g->loaded = c->loaded_fast;
+		g->fdirty = c->fdirty_split;
+		g->floaded = c->floaded_fast;
 		call_helper(g, c->d, c->pc, true, false);
 	}
 }
@@ -755,6 +808,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	case K_HELP:
 		g->split_loaded = g->loaded;
 		g->split_dirty = g->dirty;
+		g->split_fdirty = g->fdirty;
 		if (jit_fp_gen(g, d, pc)) /* F/D ops with a native fast path */
 			return true;
 		call_helper(g, d, pc, false, false);
@@ -762,6 +816,7 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 	case K_END:
 		g->split_loaded = g->loaded;
 		g->split_dirty = g->dirty;
+		g->split_fdirty = g->fdirty;
 		if (jit_fp_gen(g, d, pc)) { /* fflags/frm/fcsr accesses */
 			exit_const(g, pc + d->len, g->pending, true);
 			return false;
@@ -842,6 +897,68 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 	}
 }
 
+/*
+ * The f registers the block's native F/D code and fld/fsd use most go to
+ * XMM2-XMM15 (in a loop block, any they use). Not in a block that calls a
+ * helper on its way (other than its slow paths and a final CSR access or
+ * system instruction): every call writes them all back and reloads them.
+ */
+static void choose_fregs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
+{
+	unsigned cnt[32] = { 0 }, best;
+	for (unsigned i = 0; i < n; i++) {
+		const struct insn *d = ins[i];
+		unsigned k = form_of(d->fn)->kind;
+		uint32_t m = 0;
+		if (k == K_FLOAD)
+			m = 1u << d->rd;
+		else if (k == K_FSTORE)
+			m = 1u << d->rs2;
+		else if (k == K_HELP && !jit_fp_native(d, &m))
+			return;
+		for (; m; m &= m - 1)
+			cnt[__builtin_ctz(m)]++;
+	}
+	for (unsigned x = 2; x < 16; x++) {
+		best = 32;
+		for (unsigned r = 0; r < 32; r++)
+			if (!g->fhost[r] && cnt[r] >= (loop ? 1u : 2u) &&
+			    (best == 32 || cnt[r] > cnt[best]))
+				best = r;
+		if (best == 32)
+			break;
+		g->fhost[best] = (uint8_t)x;
+		g->fmapped |= 1u << best;
+	}
+}
+
+/*
+ * Before a loop block's head: the FP state its ops check (FS, frm, NX) is
+ * checked once here, not on every pass. When it does not hold, the first
+ * instruction runs by its handler and the block is left: the rest of the
+ * code runs as another block whose ops check for themselves (their
+ * handlers mark FS dirty and set NX, so the next entry usually passes).
+ */
+static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n)
+{
+	uint32_t need = 0;
+	uint8_t *fail[3];
+	for (unsigned i = 0; i < n; i++)
+		need |= jit_fp_needs(ins[i]);
+	unsigned k = need ? jit_fp_prologue(&g->b, &g->fp, need, fail) : 0;
+	if (!k)
+		return;
+	uint8_t *ok = x86_jmp(&g->b);
+	for (unsigned i = 0; i < k; i++)
+		x86_patch_rel32(fail[i], g->b.p);
+	uint32_t dirty = g->dirty, fdirty = g->fdirty;
+	call_helper(g, ins[0], g->j->blocks[g->bi].va, true, false);
+	g->dirty = dirty;
+	g->fdirty = fdirty;
+	g->pending = 0;
+	x86_patch_rel32(ok, g->b.p);
+}
+
 /* Does a branch or jal of the block go back to its first instruction?
  * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
 static bool loops_to_start(const struct insn *const *ins, unsigned n, uint64_t va)
@@ -877,10 +994,15 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint8_t *low = x86_jcc(b, X86_CC_L);
 	bool loop = !j->check && loops_to_start(ins, n, blk->va);
 	choose_regs(&g, ins, n, loop);
+	choose_fregs(&g, ins, n, loop);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
+		for (unsigned r = 0; r < 32; r++)
+			fhreg(&g, r);
 		g.dirty = g.mapped;
+		g.fdirty = g.fmapped;
+		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}
 	uint64_t pc = blk->va;
@@ -944,6 +1066,16 @@ struct x86_buf *jit_gen_buf(struct gen *g) { return &g->b; }
 uint32_t *jit_gen_fpstate(struct gen *g) { return &g->fp; }
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
+unsigned jit_gen_freg(struct gen *g, unsigned r) { return fhreg(g, r); }
+
+unsigned jit_gen_fdst(struct gen *g, unsigned r)
+{
+	if (g->fhost[r]) {
+		g->floaded |= 1u << r;
+		g->fdirty |= 1u << r;
+	}
+	return g->fhost[r];
+}
 
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
 		       unsigned n, uint8_t *const *leave, unsigned nleave)
@@ -951,7 +1083,7 @@ void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t
 	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
 		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
 	if (n || nleave) {
-		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty);
+		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty, g->split_fdirty);
 		for (unsigned k = 0; k < nleave; k++)
 			g->cold[g->ncold - 1].leave[k] = leave[k];
 	}

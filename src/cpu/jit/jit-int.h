@@ -108,6 +108,27 @@ struct gen;
 bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
 struct x86_buf *jit_gen_buf(struct gen *g);
 uint32_t *jit_gen_fpstate(struct gen *g);
+/*
+ * jit_fp_native: will jit_fp_gen emit native code for d? *fregs = the f
+ * registers it reads or writes. jit_gen_freg: the XMM register holding
+ * f[r] (loaded here on first use), or 0 when f[r] is used in h->f.
+ * jit_gen_fdst: the XMM register f[r] is written to, or 0 (then write
+ * h->f[r]); call it only after the op's last jump to its slow path (the
+ * slow path must see the inputs untouched).
+ */
+bool jit_fp_native(const struct insn *d, uint32_t *fregs);
+/*
+ * A loop block checks the block-wide FP state its passes rely on once,
+ * before its head: jit_fp_needs = the state d's native code (or fld/fsd)
+ * would check; jit_fp_prologue emits the checks of need (the union) into
+ * b, sets them known in the block's state word *st and returns the jcc
+ * fields (at most 3) taken when one does not hold. Only CSR writes (which
+ * end a block) undo that state, so it holds for every pass.
+ */
+uint32_t jit_fp_needs(const struct insn *d);
+unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
+unsigned jit_gen_freg(struct gen *g, unsigned r);
+unsigned jit_gen_fdst(struct gen *g, unsigned r);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,

@@ -546,6 +546,19 @@ static inline void x86_cvts2s_rm(struct x86_buf *b, bool from_dbl, unsigned xmm,
 	x86_sse_op(b, from_dbl ? 0xf2 : 0xf3, false, 0x5a, xmm, base, true, disp);
 }
 
+/* movapd dst, src: a whole-register copy (no merge with dst's old bits,
+ * so it does not wait for them) */
+static inline void x86_movapd(struct x86_buf *b, unsigned dst, unsigned src)
+{
+	x86_sse_op(b, 0x66, false, 0x28, dst, src, false, 0);
+}
+
+/* cvtsd2ss (from_dbl) / cvtss2sd dst, src */
+static inline void x86_cvts2s(struct x86_buf *b, bool from_dbl, unsigned dst, unsigned src)
+{
+	x86_sse_op(b, from_dbl ? 0xf2 : 0xf3, false, 0x5a, dst, src, false, 0);
+}
+
 /* movd r32, xmm (zero-extends into the 64-bit register) */
 static inline void x86_movd_rx(struct x86_buf *b, unsigned r, unsigned xmm)
 {
@@ -577,6 +590,17 @@ static inline void x86_vfma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, uns
 	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src & 15) << 3) | 0x01));
 	x86_byte(b, op);
 	x86_modrm_mem(b, dst, base, disp);
+}
+
+/* The same with a register operand: dst = +-(src * rm) +- dst. */
+static inline void x86_vfma_rr(struct x86_buf *b, enum x86_fma op, bool dbl, unsigned dst,
+			       unsigned src, unsigned rm)
+{
+	x86_byte(b, 0xc4);
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((rm & 8) ? 0 : 0x20) | 0x02));
+	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src & 15) << 3) | 0x01));
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, rm);
 }
 
 #endif
