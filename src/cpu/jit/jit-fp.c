@@ -260,18 +260,24 @@ static void boxed(struct fctx *c, unsigned r)
 }
 
 /*
- * RAX = a result's bits. Leave for the slow path when its exponent is all
- * ones (NaN, infinity) or, with tiny, below emin + 1 (zero, subnormal,
- * the smallest normal binade): the only results that can carry flags
- * other than NX.
+ * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
+ * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
+ * + 1 (zero, subnormal, the smallest normal binade): the only results
+ * that can carry flags other than NX. Clobbers RCX.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny)
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
-	x86_mov_rr(b, dbl, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 52 : 23);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, (int32_t)emax);
+	if (xmm && dbl)
+		x86_movq_rx(b, X86_RCX, 0);
+	else if (xmm)
+		x86_movd_rx(b, X86_RCX, 0);
+	else
+		x86_mov_rr(b, dbl, X86_RCX, X86_RAX);
+	/* the exponent: shift out the sign, then the fraction */
+	x86_alu_rr(b, X86_ADD, dbl, X86_RCX, X86_RCX);
+	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 53 : 24);
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
@@ -319,9 +325,8 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		else
 			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
-	x86_movq_rx(b, X86_RAX, 0);
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum);
+	result_check(c, dbl, fma || !sum, true);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
 	fset(c, d->rd, 0);
 	fs_dirty(c);
@@ -466,7 +471,7 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 		else
 			x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
 		x86_movd_rx(b, X86_RAX, 0);
-		result_check(c, false, true);
+		result_check(c, false, true, false);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
 		fset_gpr(c, d->rd, X86_RAX);

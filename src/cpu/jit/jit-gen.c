@@ -357,9 +357,7 @@ static void back_edge(struct gen *g)
 	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
-	uint8_t *low = x86_jcc(b, X86_CC_L);
-	x86_patch_rel32(x86_jmp(b), g->head);
-	x86_patch_rel32(low, b->p);
+	x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
 	uint8_t *out = x86_jmp(b);
 	x86_patch_rel32(chk, b->p);
