@@ -473,43 +473,39 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 }
 
 /*
- * RAX = effective address; on a TLB hit RAX becomes the host pointer.
- * Returns the jcc field that goes to the slow path. The tag compared is
+ * The TLB fast path of an access to x[rs1] + imm. Returns the register
+ * holding x[rs1] (its host register, or RSI loaded here); on a hit RAX =
+ * the entry's host_off and the access goes to [RAX + that + imm] (two
+ * instructions fewer than forming the address first). The jcc field that
+ * goes to the slow path is slow[0]. The tag compared is
  * that of the access's last byte, in the entry of its first byte's page:
  * an access that crosses the page cannot hit (the entry holds its own
  * page, never the next one: they have different indices), so one compare
  * checks both while misaligned accesses within a page stay fast (sending
  * every misaligned access to the slow path made such code 2.5x slower).
  */
-static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
-		       uint8_t *slow[1])
+static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
+			   uint8_t *slow[1])
 {
 	struct x86_buf *b = &g->b;
 	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
-	unsigned h1 = hreg(g, d->rs1);
-	if (h1 && d->imm) {
-		x86_lea(b, X86_RAX, h1, d->imm);
-	} else {
-		ldx(g, X86_RAX, d->rs1);
-		if (d->imm)
-			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	unsigned base = hreg(g, d->rs1);
+	if (!base) {
+		base = X86_RSI;
+		ldx(g, base, d->rs1);
 	}
-	if (size > 1)
-		x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
-	else
-		x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
+	x86_lea(b, X86_RCX, base, d->imm);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, true, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RCX, TLB_IDX_SHIFT);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, tlb);
+	x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	x86_alu_rm(b, X86_ADD, true, X86_RAX, X86_RCX,
-		   tlb + (int32_t)offsetof(struct tlb_ent, host_off));
+	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX,
+		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
+	return base;
 }
-
 
 /*
  * Queue the slow path of the instruction just emitted: slow[] (n entries,
@@ -546,27 +542,26 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
 	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
 		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
-	tlb_lookup(g, d, store, f->a, slow);
+	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
-		x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(resv_valid));
-		x86_test_rr(b, false, X86_RDX, X86_RDX);
+		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 0xff);
 		slow[2] = x86_jcc(b, X86_CC_NE);
 		if (fp && fhreg(g, d->rs2)) {
-			x86_movs_store(b, f->a == 8, g->fhost[d->rs2], X86_RAX, 0);
+			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], X86_RAX, ix, d->imm);
 		} else {
 			if (fp)
 				x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
 			else
 				ldx(g, X86_RDX, d->rs2);
-			x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+			x86_store_ix(b, f->a, X86_RDX, X86_RAX, ix, d->imm);
 		}
 	} else if (fp && f->a == 8 && g->fhost[d->rd]) {
-		x86_movs_load(b, true, g->fhost[d->rd], X86_RAX, 0);
+		x86_movs_ix(b, false, true, g->fhost[d->rd], X86_RAX, ix, d->imm);
 		g->floaded |= 1u << d->rd;
 		g->fdirty |= 1u << d->rd;
 	} else if (fp) {
-		x86_load(b, f->a, false, X86_RAX, X86_RAX, 0);
+		x86_load_ix(b, f->a, false, X86_RAX, X86_RAX, ix, d->imm);
 		if (f->a == 4) { /* NaN-box the single */
 			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
@@ -579,11 +574,11 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 			x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
 		}
 	} else if (d->rd && g->host[d->rd]) {
-		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
+		x86_load_ix(b, f->a, f->s, g->host[d->rd], X86_RAX, ix, d->imm);
 		g->loaded |= 1u << d->rd;
 		g->dirty |= 1u << d->rd;
 	} else {
-		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
+		x86_load_ix(b, f->a, f->s, X86_RAX, X86_RAX, ix, d->imm);
 		stx(g, d->rd, X86_RAX);
 	}
 	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);

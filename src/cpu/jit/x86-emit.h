@@ -105,6 +105,76 @@ static inline void x86_modrm_mem(struct x86_buf *b, unsigned reg, unsigned base,
 		x86_u32(b, (uint32_t)disp);
 }
 
+/* ---- [base + index + disp] operands (index: any register but RSP) ------ */
+
+/* REX with X (extends SIB.index); B extends SIB.base. */
+static inline void x86_rex_ix(struct x86_buf *b, bool w, unsigned reg, unsigned index,
+			      unsigned base, bool force)
+{
+	uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+		      ((base & 8) ? 1 : 0);
+	if (rex != 0x40 || force)
+		x86_byte(b, rex);
+}
+
+/* ModRM + SIB (scale 1) + disp for [base + index + disp]. */
+static inline void x86_modrm_ix(struct x86_buf *b, unsigned reg, unsigned base, unsigned index,
+				int32_t disp)
+{
+	unsigned mod = (disp == 0 && (base & 7) != X86_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(b, (uint32_t)disp);
+}
+
+/* x86_load from [base + index + disp] */
+static inline void x86_load_ix(struct x86_buf *b, unsigned size, bool sign, unsigned dst,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	x86_rex_ix(b, size == 8 || sign, dst, index, base, false);
+	if (size < 4) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, (uint8_t)((sign ? 0xbe : 0xb6) + (size == 2)));
+	} else {
+		x86_byte(b, size == 4 && sign ? 0x63 : 0x8b);
+	}
+	x86_modrm_ix(b, dst, base, index, disp);
+}
+
+/* x86_store to [base + index + disp] */
+static inline void x86_store_ix(struct x86_buf *b, unsigned size, unsigned src, unsigned base,
+				unsigned index, int32_t disp)
+{
+	if (size == 2)
+		x86_byte(b, 0x66);
+	x86_rex_ix(b, size == 8, src, index, base, size == 1 && src >= 4 && src < 8);
+	x86_byte(b, size == 1 ? 0x88 : 0x89);
+	x86_modrm_ix(b, src, base, index, disp);
+}
+
+/* op dst, [base + index + disp] */
+static inline void x86_alu_rm_ix(struct x86_buf *b, enum x86_alu op, bool w, unsigned dst,
+				 unsigned base, unsigned index, int32_t disp)
+{
+	x86_rex_ix(b, w, dst, index, base, false);
+	x86_byte(b, (uint8_t)((op << 3) | 3));
+	x86_modrm_ix(b, dst, base, index, disp);
+}
+
+/* movsd/movss xmm, [base + index + disp] (store: the other way) */
+static inline void x86_movs_ix(struct x86_buf *b, bool store, bool dbl, unsigned xmm,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	x86_byte(b, dbl ? 0xf2 : 0xf3);
+	x86_rex_ix(b, false, xmm, index, base, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, store ? 0x11 : 0x10);
+	x86_modrm_ix(b, xmm, base, index, disp);
+}
+
 /* ---- moves ------------------------------------------------------------ */
 
 /* mov dst, src (64-bit, or 32-bit zero-extending when !w) */
