@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 33);
+	unsigned form = (unsigned)(t_rand() % 34);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -342,6 +342,22 @@ static void one(struct x86_buf *b, FILE *s)
 				fprintf(s, "%s %s, %%xmm%u\n", w ? "movsd" : "movss", m, a);
 			break;
 		}
+		}
+		break;
+	}
+	case 32: { /* AVX 3-operand scalar ops */
+		static const enum x86_sse ops[] = { X86_SQRT, X86_ADDS, X86_MULS, X86_SUBS,
+						    X86_DIVS };
+		static const char *names[] = { "sqrt", "add", "mul", "sub", "div" };
+		unsigned k = (unsigned)(t_rand() % 5), s1 = (unsigned)(t_rand() % 16);
+		if (t_rand() % 2) {
+			x86_vsse_rr(b, ops[k], w, a, s1, c);
+			fprintf(s, "v%s%s %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss", c,
+				s1, a);
+		} else {
+			x86_vsse_rm(b, ops[k], w, a, s1, base, d);
+			fprintf(s, "v%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				d, r64[base], s1, a);
 		}
 		break;
 	}

@@ -288,9 +288,14 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 	}
 }
 
+static bool host_avx(void)
+{
+	return __builtin_cpu_supports("avx");
+}
+
 static bool host_fma(void)
 {
-	return __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+	return host_avx() && __builtin_cpu_supports("fma");
 }
 
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
@@ -318,6 +323,14 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 			x86_vfma_rr(b, o->a, dbl, 0, s1, h2);
 		else
 			x86_vfma_rm(b, o->a, dbl, 0, s1, X86_RBX, FO(d->rs2));
+	} else if (host_avx() && jit_gen_freg(c->g, d->rs1)) {
+		/* xmm0 = rs1 op rs2, the bits above (a single's box) from rs1 */
+		unsigned h1 = jit_gen_freg(c->g, d->rs1);
+		unsigned h2 = o->a == X86_SQRT ? h1 : jit_gen_freg(c->g, d->rs2);
+		if (h2)
+			x86_vsse_rr(b, o->a, dbl, 0, h1, h2);
+		else
+			x86_vsse_rm(b, o->a, dbl, 0, h1, X86_RBX, FO(d->rs2));
 	} else {
 		fget(c, 0, d->rs1); /* 64 bits: the box too */
 		if (o->a == X86_SQRT)

@@ -495,7 +495,10 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 		ldx(g, base, d->rs1);
 	}
 	x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
-	x86_lea(b, X86_RCX, base, d->imm);
+	if (d->imm)
+		x86_lea(b, X86_RCX, base, d->imm);
+	else
+		x86_mov_rr(b, false, X86_RCX, base);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);

@@ -673,4 +673,38 @@ static inline void x86_vfma_rr(struct x86_buf *b, enum x86_fma op, bool dbl, uns
 	x86_modrm_rr(b, dst, rm);
 }
 
+/* VEX prefix for map 0F, W0, L0 (pp: 1 = 66, 2 = F3, 3 = F2): the 2-byte
+ * form when rm needs no extension bit, as assemblers pick it. */
+static inline void x86_vex_0f(struct x86_buf *b, unsigned pp, unsigned reg, unsigned vvvv,
+			      unsigned rm)
+{
+	if (!(rm & 8)) {
+		x86_byte(b, 0xc5);
+		x86_byte(b, (uint8_t)(((reg & 8) ? 0 : 0x80) | ((~vvvv & 15) << 3) | pp));
+	} else {
+		x86_byte(b, 0xc4);
+		x86_byte(b, (uint8_t)(((reg & 8) ? 0 : 0x80) | 0x40 | 0x01));
+		x86_byte(b, (uint8_t)(((~vvvv & 15) << 3) | pp));
+	}
+}
+
+/* AVX 3-operand scalar forms (VEX.128, so the upper YMM halves stay clean
+ * and legacy SSE code pays no transition): dst = src1 op src2, bits above
+ * the scalar from src1. vsqrt: sqrt of src2 (src1 gives the upper bits). */
+static inline void x86_vsse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned dst,
+			       unsigned src1, unsigned src2)
+{
+	x86_vex_0f(b, dbl ? 3 : 2, dst, src1, src2);
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, src2);
+}
+
+static inline void x86_vsse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned dst,
+			       unsigned src1, unsigned base, int32_t disp)
+{
+	x86_vex_0f(b, dbl ? 3 : 2, dst, src1, base);
+	x86_byte(b, op);
+	x86_modrm_mem(b, dst, base, disp);
+}
+
 #endif
