@@ -182,18 +182,6 @@ static struct jit_block *translate(struct jit *j, struct hart *h, uint64_t pa, u
 		if (j->perf_map)
 			fprintf(j->perf_map, "%lx %lx guest_%llx\n", (unsigned long)(uintptr_t)blk->code,
 				(unsigned long)(j->code + j->used - blk->code), (unsigned long long)va);
-		{ /* DEBUG-DUMP (temporary) */
-			const char *e = getenv("RINGVM_JIT_DUMPVA");
-			if (e && strtoull(e, NULL, 16) == va) {
-				char fn[64];
-				snprintf(fn, sizeof(fn), "/tmp/jitdump-%llx.bin", (unsigned long long)va);
-				FILE *df = fopen(fn, "w");
-				if (df) {
-					fwrite(blk->code, 1, (size_t)(j->code + j->used - blk->code), df);
-					fclose(df);
-				}
-			}
-		}
 		j->translate_ns += now_ns() - t0;
 		return blk;
 	}
