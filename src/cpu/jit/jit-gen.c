@@ -9,7 +9,9 @@
  * before every helper call and at every exit; after a helper, which
  * writes at most x[rd], rd and the caller-saved R8-R11 are reloaded); the
  * other guest registers are used in place in h->x[]. RAX, RCX, RDX, RSI
- * are scratch.
+ * are scratch. XMM2-XMM15 hold f registers in the same way (choose_fregs;
+ * all of them are reloaded after a call: no XMM register is callee-saved),
+ * XMM0-XMM1 are jit-fp.c's scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a block-owned copy of its
