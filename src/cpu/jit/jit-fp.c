@@ -30,6 +30,10 @@
  *    store to mstatus (nothing in a block can make FS clean again: that is
  *    a CSR write, which ends the block). Per-block state bits (struct
  *    gen's fp word): FPB_FS_OK = FS != Off known, FPB_DIRTY = FS == Dirty.
+ *  - registers: an operand is in its XMM register when jit-gen.c mapped
+ *    it (jit_gen_freg), else in h->f; a result goes to the destination
+ *    only after the op's last jump to its slow path (fset), so the slow
+ *    path sees its inputs untouched.
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags), which end the block like every
  * CSR access but leave it through a chainable exit, not a helper call.
