@@ -12,11 +12,14 @@
  * runs three times in a loop on two harts, one interpreting and one under
  * the JIT; every register, fflags, frm, mstatus, the trap CSRs, instret
  * and the scratch memory must end equal. Every other seed is a short
- * stream without CSR accesses that loops many times: one loop block, with
- * f registers kept in host registers across passes and the FP state
- * checked once before its head (FS, frm and NX start out random there, so
- * that check fails too). Half the seeds use only instructions with native
- * code, whose blocks keep f registers in host registers. A fixed seed set; RINGVM_FUZZ_SEEDS=n runs more.
+ * stream without block-ending instructions (no mstatus access; fflags,
+ * frm and fcsr accesses do not end blocks) that loops many times: one
+ * loop block, with f registers kept in host registers across passes and
+ * the FP state checked once before its head (FS, frm and NX start out
+ * random there, so that check fails too; with an fflags/frm/fcsr access
+ * the ops check instead). Half the seeds use only instructions with
+ * native code, whose blocks keep f registers in host registers. A fixed
+ * seed set; RINGVM_FUZZ_SEEDS=n runs more.
  */
 #include <stdlib.h>
 
@@ -179,11 +182,13 @@ static uint32_t gen_opfp(void)
 	}
 }
 
-/* CSR traffic: frm (reserved values too), fflags reads/writes, FS. */
-static uint32_t gen_csr(void)
+/* CSR traffic: frm (reserved values too), fflags reads/writes, FS
+ * (fp_only: no mstatus access, which would end a loop block). */
+static uint32_t gen_csr(bool fp_only)
 {
 	uint32_t csr = 1 + (uint32_t)(t_rand() % 3); /* fflags, frm, fcsr */
-	switch (t_rand() % 11) {
+	static const uint8_t fp_cases[] = { 0, 1, 2, 3, 8, 9, 10 };
+	switch (fp_only ? fp_cases[t_rand() % 7] : t_rand() % 11) {
 	case 8: /* csrrw/csrrs/csrrc with a register (x0 too) */
 		return 0x73 | (1 + (uint32_t)(t_rand() % 3)) << 12 | xrs() << 15 | csr << 20 |
 		       (t_rand() % 2 ? xrd() << 7 : 0);
@@ -215,8 +220,10 @@ static struct item gen_one(bool loop)
 {
 	struct item it = { 0, -1 };
 	unsigned k = (unsigned)(t_rand() % 100);
-	if (loop && k >= 81 && k < 87)
-		k = 0; /* no CSR access: it would end the loop block */
+	if (loop && k >= 81 && k < 87) { /* fflags/frm/fcsr only: no end of block */
+		it.raw = gen_csr(true);
+		return it;
+	}
 	uint32_t w = t_rand() % 2 ? 3 : 2;
 	int32_t off = (int32_t)(t_rand() % 256) * 8;
 	if (k < 70)
@@ -226,7 +233,7 @@ static struct item gen_one(bool loop)
 	else if (k < 81)
 		it.raw = enc_s(0x27, w, 8, fr(), off);       /* fsd / fsw */
 	else if (k < 87)
-		it.raw = gen_csr();
+		it.raw = gen_csr(false);
 	else if (k < 93) { /* forward branch: more blocks */
 		static const uint32_t f3s[] = { 0, 1, 4, 5, 6, 7 };
 		it.raw = enc_b(f3s[t_rand() % 6], xrs(), xrs(), 0);

@@ -35,8 +35,8 @@
  *    only after the op's last jump to its slow path (fset), so the slow
  *    path sees its inputs untouched.
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
- * quiet comparisons with frflags/fsflags), which end the block like every
- * CSR access but leave it through a chainable exit, not a helper call.
+ * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
+ * do not end the block (a write clears the state bits it may undo).
  * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
@@ -142,8 +142,9 @@ static void fs_dirty(struct fctx *c)
 
 /*
  * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
- * either, and they end the block, so once a guard passed the rest of the
- * block needs no other. Its failure path calls the handler and then leaves
+ * either (those not done here end the block; gen_csr forgets what its
+ * write may undo), so once a guard passed the rest of the block needs no
+ * other. Its failure path calls the handler and then leaves
  * the block (rejoining would run later ops without their guard), and so
  * must the op's slow-path jumps emitted before it (the FS guard): they
  * skip it too.
@@ -647,6 +648,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 			x86_store(b, 4, X86_RDX, X86_RBX, OFF(frm));
 		}
 		fs_dirty(c);
+		/* the block goes on: what the write may have undone is checked
+		 * again by the next op that needs it */
+		*c->st &= ~((csr != 2 ? (uint32_t)FPB_NX : 0) | (csr != 1 ? (uint32_t)FPB_RNE : 0));
 	}
 	if (d->rd)
 		jit_gen_stx(c->g, d->rd, X86_RAX);
@@ -704,6 +708,12 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs)
 	return true;
 }
 
+bool jit_fp_csr(const struct insn *d)
+{
+	const struct fop *o = native_op(d);
+	return o && o->kind == A_CSR;
+}
+
 uint32_t jit_fp_needs(const struct insn *d)
 {
 	if (d->fn == op_fld || d->fn == op_flw)
@@ -711,7 +721,7 @@ uint32_t jit_fp_needs(const struct insn *d)
 	if (d->fn == op_fsd || d->fn == op_fsw)
 		return FPB_FS_OK;
 	const struct fop *o = native_op(d);
-	if (!o || o->kind == A_CSR) /* a CSR access ends the block: its own guard */
+	if (!o || o->kind == A_CSR) /* no prologue in its block: see loop_prologue */
 		return 0;
 	bool rounds = o->kind == A_ARITH || o->kind == A_FMA || o->kind == A_S_D;
 	uint32_t m = FPB_FS_OK;

@@ -137,9 +137,11 @@ static const struct form *form_of(insn_fn fn)
 	}
 }
 
-bool jit_ends_block(insn_fn fn)
+bool jit_ends_block(const struct insn *d)
 {
-	unsigned k = form_of(fn)->kind;
+	unsigned k = form_of(d->fn)->kind;
+	if (k == K_END && jit_fp_csr(d))
+		return false; /* fflags/frm/fcsr: native, the block goes on */
 	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
@@ -815,10 +817,8 @@ static bool gen_insn(struct gen *g, const struct insn *d, uint64_t pc)
 		g->split_loaded = g->loaded;
 		g->split_dirty = g->dirty;
 		g->split_fdirty = g->fdirty;
-		if (jit_fp_gen(g, d, pc)) { /* fflags/frm/fcsr accesses */
-			exit_const(g, pc + d->len, g->pending, true);
-			return false;
-		}
+		if (jit_fp_gen(g, d, pc)) /* fflags/frm/fcsr accesses */
+			return true;
 		call_helper(g, d, pc, true, false);
 		return false;
 	case K_FENCE: /* the interpreter's fence is a host full barrier too */
@@ -941,8 +941,11 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 {
 	uint32_t need = 0;
 	uint8_t *fail[3];
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		if (jit_fp_csr(ins[i]))
+			return; /* it may undo that state in a pass: its ops check */
 		need |= jit_fp_needs(ins[i]);
+	}
 	unsigned k = need ? jit_fp_prologue(&g->b, &g->fp, need, fail) : 0;
 	if (!k)
 		return;

@@ -96,7 +96,7 @@ void jit_gen_trampolines(struct jit *j);
 /*
  * jit-fp.c: native code for the hot F/D instructions and fflags/frm/fcsr
  * accesses (false: not handled, the caller calls the interpreter's
- * handler; a handled CSR access still ends the block). It uses these from
+ * handler; a handled CSR access does not end the block). It uses these from
  * jit-gen.c: the block's emitter buffer and its per-block FP state word;
  * ldx/stx of guest x registers (mapped or in memory); and slow_path,
  * which ends a fast path: the n jcc fields go to a call of d's handler
@@ -122,8 +122,9 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs);
  * before its head: jit_fp_needs = the state d's native code (or fld/fsd)
  * would check; jit_fp_prologue emits the checks of need (the union) into
  * b, sets them known in the block's state word *st and returns the jcc
- * fields (at most 3) taken when one does not hold. Only CSR writes (which
- * end a block) undo that state, so it holds for every pass.
+ * fields (at most 3) taken when one does not hold. Only CSR writes undo
+ * that state: other CSR accesses end the block, and a block with a native
+ * fflags/frm/fcsr access gets no prologue, so it holds for every pass.
  */
 uint32_t jit_fp_needs(const struct insn *d);
 unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
@@ -155,7 +156,10 @@ uint64_t jit_check_lines(const struct hart *h);
  * interrupt (its current state may be at the trap vector). */
 void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);
 void jit_check_interp(struct hart *h, uint64_t k);
-/* jit-gen.c: true when translation stops after an insn with this handler */
-bool jit_ends_block(insn_fn fn);
+/* jit-gen.c: true when translation stops after d */
+bool jit_ends_block(const struct insn *d);
+/* jit-fp.c: d is an fflags/frm/fcsr access with native code (it does not
+ * end the block; a write makes the block check FP state anew after it) */
+bool jit_fp_csr(const struct insn *d);
 
 #endif

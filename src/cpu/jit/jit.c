@@ -134,7 +134,7 @@ static unsigned decode_block(struct jit *j, struct hart *h, uint64_t pa,
 		*c = *d;
 		ins[n++] = c;
 		pa += c->len;
-		if (jit_ends_block(c->fn))
+		if (jit_ends_block(c))
 			break;
 	}
 	return n;
