@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 34);
+	unsigned form = (unsigned)(t_rand() % 35);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -361,6 +361,10 @@ static void one(struct x86_buf *b, FILE *s)
 		}
 		break;
 	}
+	case 33: /* vptest disp(%rip), xmm */
+		x86_vptest_rip(b, a, d);
+		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);
+		break;
 	default: {
 		unsigned r = gpr_not_rsp();
 		if (t_rand() % 2) {

@@ -45,6 +45,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
@@ -264,16 +265,40 @@ static void boxed(struct fctx *c, unsigned r)
 	to_slow(c, X86_CC_NE);
 }
 
+/* Exponent masks without the exponent's lowest bit, for vptest: all its
+ * bits set = the top two binades (infinity and NaN among them), none set
+ * = the bottom two (zero, subnormals, the smallest normal binade). */
+enum { CONST_D = 0, CONST_S = 16 };
+
+void jit_fp_consts(uint8_t *at)
+{
+	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
+	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
+	memcpy(at, k, sizeof(k));
+}
+
+static bool host_avx(void)
+{
+	return __builtin_cpu_supports("avx");
+}
+
 /*
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
  * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
  * + 1 (zero, subnormal, the smallest normal binade): the only results
- * that can carry flags other than NX. Clobbers RCX.
+ * that can carry flags other than NX. With AVX one vptest against a
+ * constant does it, also sending the (rare) binade below the all-ones
+ * exponent to the slow path; else RCX is clobbered.
  */
 static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
+	if (xmm && host_avx()) {
+		x86_vptest_at(b, 0, jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S));
+		to_slow(c, tiny ? X86_CC_BE : X86_CC_B); /* CF: all set; ZF: none */
+		return;
+	}
 	if (xmm && dbl)
 		x86_movq_rx(b, X86_RCX, 0);
 	else if (xmm)
@@ -291,11 +316,6 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
 		to_slow(c, X86_CC_E);
 	}
-}
-
-static bool host_avx(void)
-{
-	return __builtin_cpu_supports("avx");
 }
 
 static bool host_fma(void)
@@ -488,8 +508,8 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 			x86_cvts2s(b, true, 0, h);
 		else
 			x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
+		result_check(c, false, true, true);
 		x86_movd_rx(b, X86_RAX, 0);
-		result_check(c, false, true, false);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
 		fset_gpr(c, d->rd, X86_RAX);

@@ -1033,7 +1033,8 @@ void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
 	forms_init();
-	x86_init(&b, j->code, JIT_TRAMP_BYTES);
+	/* the last JIT_FP_CONST_BYTES of the area: jit-fp.c's constants */
+	x86_init(&b, j->code, JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES);
 	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
 	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
 	 * calls */
@@ -1059,11 +1060,14 @@ void jit_gen_trampolines(struct jit *j)
 	if (b.overflow)
 		abort(); /* cannot happen: the trampolines are ~70 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
+	j->fp_consts = j->code + JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES;
+	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;
 }
 
 /* ---- for jit-fp.c (see jit-int.h) ---- */
 struct x86_buf *jit_gen_buf(struct gen *g) { return &g->b; }
+const uint8_t *jit_gen_fp_consts(struct gen *g) { return g->j->fp_consts; }
 uint32_t *jit_gen_fpstate(struct gen *g) { return &g->fp; }
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }

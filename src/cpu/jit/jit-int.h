@@ -20,6 +20,7 @@
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
 #define JIT_TRAMP_BYTES 128      /* enter/exit trampolines at the start of code */
+#define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
 #define JIT_JC_BITS 12
 
 /*
@@ -62,6 +63,7 @@ struct jit {
 	/* trampolines at the start of code: enter(h, entry) and the exit */
 	void *(*enter)(struct hart *h, void *entry);
 	uint8_t *exit;
+	uint8_t *fp_consts;                 /* 16-byte aligned, see jit_fp_consts */
 	struct jit_block *blocks;
 	uint32_t nblocks;
 	struct insn *copies;
@@ -127,6 +129,10 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs);
  * fflags/frm/fcsr access gets no prologue, so it holds for every pass.
  */
 uint32_t jit_fp_needs(const struct insn *d);
+/* jit-fp.c: write its JIT_FP_CONST_BYTES of constants (read RIP-relative
+ * by generated code) at at; jit-gen.c: where they are */
+void jit_fp_consts(uint8_t *at);
+const uint8_t *jit_gen_fp_consts(struct gen *g);
 unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
 unsigned jit_gen_freg(struct gen *g, unsigned r);
 unsigned jit_gen_fdst(struct gen *g, unsigned r);

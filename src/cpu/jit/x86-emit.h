@@ -688,6 +688,23 @@ static inline void x86_vex_0f(struct x86_buf *b, unsigned pp, unsigned reg, unsi
 	}
 }
 
+/* vptest xmm, [target] (RIP-relative: target within 2 GiB of the code):
+ * ZF = (xmm & m) == 0, CF = (~xmm & m) == 0 over 128 bits. */
+static inline void x86_vptest_rip(struct x86_buf *b, unsigned xmm, int32_t disp)
+{
+	x86_byte(b, 0xc4); /* 3-byte VEX: map 0F38, pp = 66 */
+	x86_byte(b, (uint8_t)(((xmm & 8) ? 0 : 0x80) | 0x60 | 0x02));
+	x86_byte(b, 0x79);
+	x86_byte(b, 0x17);
+	x86_byte(b, (uint8_t)(((xmm & 7) << 3) | 5)); /* mod 00, rm 101: [rip + disp32] */
+	x86_u32(b, (uint32_t)disp);
+}
+
+static inline void x86_vptest_at(struct x86_buf *b, unsigned xmm, const void *target)
+{
+	x86_vptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + 9)));
+}
+
 /* AVX 3-operand scalar forms (VEX.128, so the upper YMM halves stay clean
  * and legacy SSE code pays no transition): dst = src1 op src2, bits above
  * the scalar from src1. vsqrt: sqrt of src2 (src1 gives the upper bits). */
