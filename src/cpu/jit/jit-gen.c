@@ -498,7 +498,10 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 		base = X86_RSI;
 		ldx(g, base, d->rs1);
 	}
-	x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
+	if (d->imm + (int32_t)size - 1)
+		x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
+	else
+		x86_mov_rr(b, true, X86_RDX, base);
 	if (d->imm)
 		x86_lea(b, X86_RCX, base, d->imm);
 	else
