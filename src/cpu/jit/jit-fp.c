@@ -670,7 +670,7 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 		fs_dirty(c);
 		/* the block goes on: what the write may have undone is checked
 		 * again by the next op that needs it */
-		*c->st &= ~((csr != 2 ? (uint32_t)FPB_NX : 0) | (csr != 1 ? (uint32_t)FPB_RNE : 0));
+		*c->st &= ~jit_fp_undoes(d);
 	}
 	if (d->rd)
 		jit_gen_stx(c->g, d->rd, X86_RAX);
@@ -734,6 +734,14 @@ bool jit_fp_csr(const struct insn *d)
 	return o && o->kind == A_CSR;
 }
 
+uint32_t jit_fp_undoes(const struct insn *d)
+{
+	const struct fop *o = native_op(d);
+	if (!o || o->kind != A_CSR || (o->a != 0 && d->rs1 == 0))
+		return 0; /* not a native CSR write (set/clear with x0 or 0 only read) */
+	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RNE : 0);
+}
+
 uint32_t jit_fp_needs(const struct insn *d)
 {
 	if (d->fn == op_fld || d->fn == op_flw)
@@ -741,7 +749,7 @@ uint32_t jit_fp_needs(const struct insn *d)
 	if (d->fn == op_fsd || d->fn == op_fsw)
 		return FPB_FS_OK;
 	const struct fop *o = native_op(d);
-	if (!o || o->kind == A_CSR) /* no prologue in its block: see loop_prologue */
+	if (!o || o->kind == A_CSR) /* its own guard; writes: see jit_fp_undoes */
 		return 0;
 	bool rounds = o->kind == A_ARITH || o->kind == A_FMA || o->kind == A_S_D;
 	uint32_t m = FPB_FS_OK;

@@ -942,13 +942,13 @@ static void choose_fregs(struct gen *g, const struct insn *const *ins, unsigned 
  */
 static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n)
 {
-	uint32_t need = 0;
+	uint32_t need = 0, undone = 0;
 	uint8_t *fail[3];
 	for (unsigned i = 0; i < n; i++) {
-		if (jit_fp_csr(ins[i]))
-			return; /* it may undo that state in a pass: its ops check */
 		need |= jit_fp_needs(ins[i]);
+		undone |= jit_fp_undoes(ins[i]);
 	}
+	need &= ~undone; /* an fflags/frm write may undo it in a pass: ops check */
 	unsigned k = need ? jit_fp_prologue(&g->b, &g->fp, need, fail) : 0;
 	if (!k)
 		return;

@@ -125,8 +125,9 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs);
  * would check; jit_fp_prologue emits the checks of need (the union) into
  * b, sets them known in the block's state word *st and returns the jcc
  * fields (at most 3) taken when one does not hold. Only CSR writes undo
- * that state: other CSR accesses end the block, and a block with a native
- * fflags/frm/fcsr access gets no prologue, so it holds for every pass.
+ * that state: other CSR accesses end the block, and what a native
+ * fflags/frm/fcsr write in the block may undo (jit_fp_undoes) is left to
+ * the ops, so what the prologue checked holds for every pass.
  */
 uint32_t jit_fp_needs(const struct insn *d);
 /* jit-fp.c: write its JIT_FP_CONST_BYTES of constants (read RIP-relative
@@ -165,7 +166,9 @@ void jit_check_interp(struct hart *h, uint64_t k);
 /* jit-gen.c: true when translation stops after d */
 bool jit_ends_block(const struct insn *d);
 /* jit-fp.c: d is an fflags/frm/fcsr access with native code (it does not
- * end the block; a write makes the block check FP state anew after it) */
+ * end the block); jit_fp_undoes: the state bits (see jit_fp_needs) such a
+ * write may undo, which the block checks anew after it (0: not one) */
 bool jit_fp_csr(const struct insn *d);
+uint32_t jit_fp_undoes(const struct insn *d);
 
 #endif
