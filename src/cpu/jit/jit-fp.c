@@ -702,7 +702,7 @@ static const struct fop *native_op(const struct insn *d)
 	return o;
 }
 
-bool jit_fp_native(const struct insn *d, uint32_t *fregs)
+bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
 {
 	const struct fop *o = native_op(d);
 	if (!o)
@@ -725,6 +725,8 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs)
 	if (o->kind == A_ARITH && o->a == X86_SQRT) /* rs2 is not an operand */
 		m = 1u << d->rd | 1u << d->rs1;
 	*fregs = m;
+	*fwritten = o->kind == A_CMP || o->kind == A_MVXF || o->kind == A_TOINT ||
+				    o->kind == A_CSR ? 0 : 1u << d->rd;
 	return true;
 }
 

@@ -162,6 +162,8 @@ struct gen {
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	uint32_t loop_dirty, loop_fdirty; /* ... and the mapped registers it
+					   * writes: at its head all count dirty */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
 	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
@@ -350,8 +352,8 @@ static void exit_probe(struct gen *g)
 /*
  * A jump back to the start of a loop block: the check flag and the budget
  * are tested as at a block entry, then the body runs again with every
- * mapped register still in its host register (all loaded, all counted
- * dirty: see jit_gen_block). RBP: the unretired part of this pass is
+ * mapped register still in its host register (all loaded; those the
+ * block writes anywhere counted dirty: see jit_gen_block). RBP: the unretired part of this pass is
  * given back and the next pass charged, sub pending in all.
  */
 static void back_edge(struct gen *g)
@@ -368,8 +370,8 @@ static void back_edge(struct gen *g)
 	settle_budget(g);
 	x86_patch_rel32(out, b->p);
 	uint32_t dirty = g->dirty, fdirty = g->fdirty;
-	g->dirty = g->mapped;
-	g->fdirty = g->fmapped;
+	g->dirty = g->loop_dirty;
+	g->fdirty = g->loop_fdirty;
 	writeback(g);
 	g->dirty = dirty;
 	g->fdirty = fdirty;
@@ -907,16 +909,18 @@ static void choose_regs(struct gen *g, const struct insn *const *ins, unsigned n
 static void choose_fregs(struct gen *g, const struct insn *const *ins, unsigned n, bool loop)
 {
 	unsigned cnt[32] = { 0 }, best;
+	uint32_t written = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct insn *d = ins[i];
 		unsigned k = form_of(d->fn)->kind;
-		uint32_t m = 0;
+		uint32_t m = 0, w = 0;
 		if (k == K_FLOAD)
-			m = 1u << d->rd;
+			m = w = 1u << d->rd;
 		else if (k == K_FSTORE)
 			m = 1u << d->rs2;
-		else if (k == K_HELP && !jit_fp_native(d, &m))
+		else if (k == K_HELP && !jit_fp_native(d, &m, &w))
 			return;
+		written |= w;
 		for (; m; m &= m - 1)
 			cnt[__builtin_ctz(m)]++;
 	}
@@ -931,6 +935,20 @@ static void choose_fregs(struct gen *g, const struct insn *const *ins, unsigned 
 		g->fhost[best] = (uint8_t)x;
 		g->fmapped |= 1u << best;
 	}
+	g->loop_fdirty = g->fmapped & written;
+}
+
+/* The x registers the block may write (more is harmless: a loop block's
+ * exits write back these of its mapped ones; the others never change). */
+static uint32_t x_written(const struct insn *const *ins, unsigned n)
+{
+	uint32_t w = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = form_of(ins[i]->fn)->kind;
+		if (k != K_STORE && k != K_FSTORE && k != K_BR && k != K_FENCE && k != K_FLOAD)
+			w |= 1u << ins[i]->rd; /* helpers: rd may name an f register */
+	}
+	return w & ~1u;
 }
 
 /*
@@ -1004,8 +1022,9 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 			hreg(&g, r);
 		for (unsigned r = 0; r < 32; r++)
 			fhreg(&g, r);
-		g.dirty = g.mapped;
-		g.fdirty = g.fmapped;
+		g.loop_dirty = g.mapped & x_written(ins, n);
+		g.dirty = g.loop_dirty;
+		g.fdirty = g.loop_fdirty;
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}

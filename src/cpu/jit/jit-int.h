@@ -112,13 +112,13 @@ struct x86_buf *jit_gen_buf(struct gen *g);
 uint32_t *jit_gen_fpstate(struct gen *g);
 /*
  * jit_fp_native: will jit_fp_gen emit native code for d? *fregs = the f
- * registers it reads or writes. jit_gen_freg: the XMM register holding
+ * registers it reads or writes, *fwritten those it writes. jit_gen_freg: the XMM register holding
  * f[r] (loaded here on first use), or 0 when f[r] is used in h->f.
  * jit_gen_fdst: the XMM register f[r] is written to, or 0 (then write
  * h->f[r]); call it only after the op's last jump to its slow path (the
  * slow path must see the inputs untouched).
  */
-bool jit_fp_native(const struct insn *d, uint32_t *fregs);
+bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten);
 /*
  * A loop block checks the block-wide FP state its passes rely on once,
  * before its head: jit_fp_needs = the state d's native code (or fld/fsd)
