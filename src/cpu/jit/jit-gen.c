@@ -172,7 +172,7 @@ struct gen {
 	uint8_t fhost[32];
 	uint32_t fmapped, fdirty, floaded;
 	uint32_t split_fdirty;
-	unsigned ncold;
+	unsigned ncold, nside;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
 	 * of their instruction; last:
@@ -186,6 +186,13 @@ struct gen {
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
 		uint32_t fdirty_split, fdirty_fast, floaded_fast;
 	} cold[JIT_MAX_INSNS];
+	/* taken forward branches: their exits, emitted after the body too */
+	struct side {
+		uint8_t *field;
+		uint64_t target;
+		unsigned pending;
+		uint32_t dirty, fdirty;
+	} side[JIT_MAX_INSNS];
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -702,10 +709,36 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 		ldx(g, X86_RAX, d->rs1);
 		op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
 	}
+	uint64_t target = pc + (uint64_t)(int64_t)d->imm;
+	if (target > pc) {
+		/* forward: mostly not taken (a loop's exit, a skipped case), so
+		 * its exit goes after the body and the hot path falls through
+		 * instead of jumping over it */
+		struct side *s = &g->side[g->nside++];
+		s->field = x86_jcc(b, (enum x86_cc)f->a);
+		s->target = target;
+		s->pending = ++g->pending;
+		s->dirty = g->dirty;
+		s->fdirty = g->fdirty;
+		return;
+	}
 	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
 	g->pending++;
-	exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+	exit_const(g, target, g->pending, true);
 	x86_patch_rel32(fall, b->p);
+}
+
+/* The exits of the block's taken forward branches (gen_branch). */
+static void gen_side(struct gen *g)
+{
+	for (unsigned i = 0; i < g->nside; i++) {
+		struct side *s = &g->side[i];
+		x86_patch_rel32(s->field, g->b.p);
+		g->pending = s->pending;
+		g->dirty = s->dirty;
+		g->fdirty = s->fdirty;
+		exit_const(g, s->target, s->pending, true);
+	}
 }
 
 /* Integer ops that only touch registers. */
@@ -1036,6 +1069,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	}
 	if (open)
 		exit_const(&g, pc, g.pending, true);
+	gen_side(&g);
 	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
