@@ -270,16 +270,23 @@ static void boxed(struct fctx *c, unsigned r)
  * = the bottom two (zero, subnormals, the smallest normal binade). */
 enum { CONST_D = 0, CONST_S = 16 };
 
+/* AVX forms in use: 2 yes, 1 no (set with the constants, before any
+ * translation; RINGVM_JIT_NOAVX=1 selects the SSE-only code of hosts
+ * without AVX, so tests cover it too) */
+static int avx_state;
+
 void jit_fp_consts(uint8_t *at)
 {
 	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
 	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
 	memcpy(at, k, sizeof(k));
+	int v = __builtin_cpu_supports("avx") && !getenv("RINGVM_JIT_NOAVX") ? 2 : 1;
+	__atomic_store_n(&avx_state, v, __ATOMIC_RELAXED);
 }
 
 static bool host_avx(void)
 {
-	return __builtin_cpu_supports("avx");
+	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 2;
 }
 
 /*
