@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The guest-cpu suite: the benchmark kernels of perf/guest-bench run inside
 # the same guest under ringvm and qemu-system-riscv64, and natively on the
-# host (the physical limit). Prints one line per kernel with QEMU as the
-# anchor and the native time alongside, plus the geometric means.
+# host (the physical limit). RINGVM_PERF_RUNS rounds (default 3), each
+# running QEMU, ringvm and native one after the other, so that load on a
+# shared machine hits all three alike; each figure is the median over the
+# rounds. Prints one line per kernel with QEMU as the anchor and the native
+# time alongside, then the geometric means of ringvm's speedup over QEMU
+# and of its slowdown against native.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${RINGVM_BUILD:?set RINGVM_BUILD}
 guest=$("$root/guest/build.sh" | tail -n 1)
 accels=${RINGVM_PERF_ACCELS:-}
+runs=${RINGVM_PERF_RUNS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -16,44 +21,66 @@ run_guest() { # emu outfile [accel]
   python3 "$here/../lib/guestrun.py" --emu "$1" --build "$build" --guest "$guest" \
     --run bench-cpu --timeout 1800 ${3:+--accel "$3"} >"$2" || true
 }
-run_guest qemu "$tmp/qemu.json"
-run_guest ringvm "$tmp/ringvm.json"
-for a in $accels; do run_guest ringvm "$tmp/ringvm-$a.json" "$a"; done
-"$build/perf/guest-bench/ringvm-bench" all >"$tmp/native.jsonl"
+for i in $(seq "$runs"); do
+  run_guest qemu "$tmp/qemu.$i.json"
+  run_guest ringvm "$tmp/ringvm.$i.json"
+  for a in $accels; do run_guest ringvm "$tmp/ringvm-$a.$i.json" "$a"; done
+  "$build/perf/guest-bench/ringvm-bench" all >"$tmp/native.$i.jsonl"
+done
 
-python3 - "$tmp" $accels <<'PY'
-import json, math, os, sys
-tmp, accels = sys.argv[1], sys.argv[2:]
-def guest(name):
+python3 - "$tmp" "$runs" $accels <<'PY'
+import json, math, os, statistics, sys
+tmp, runs, accels = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def guest_round(path):
     try:
-        d = json.load(open(os.path.join(tmp, name)))
+        d = json.load(open(path))
     except (OSError, ValueError):
         return {}
     return {r["metric"]: r for r in d.get("results", []) if r.get("suite") == "guest-cpu"}
-qemu, native = guest("qemu.json"), {}
-for line in open(os.path.join(tmp, "native.jsonl")):
-    r = json.loads(line)
-    native[r["metric"]] = r
+def native_round(path):
+    return {r["metric"]: r for r in map(json.loads, open(path))}
+def median_of(rounds):
+    """metric -> median value over the rounds that have it ("FAIL" if any
+    round's checksum was wrong)"""
+    out = {}
+    for k in {k for r in rounds for k in r}:
+        got = [r[k] for r in rounds if k in r]
+        if any(g.get("check") == "FAIL" for g in got):
+            out[k] = "FAIL"
+        else:
+            out[k] = round(statistics.median(g["value"] for g in got), 6)
+    return out
+qemu = median_of([guest_round(os.path.join(tmp, "qemu.%d.json" % i)) for i in range(1, runs + 1)])
+native = median_of([native_round(os.path.join(tmp, "native.%d.jsonl" % i))
+                    for i in range(1, runs + 1)])
+def geomean(v):
+    return round(math.exp(sum(math.log(x) for x in v) / len(v)), 3) if v else None
 def report(label, ours):
-    ratios = []
+    vs_qemu, vs_native = [], []
     for k in sorted(native):
-        o, q, n = ours.get(k), qemu.get(k), native[k]
-        if o and o.get("check") == "FAIL":
+        v, qv, nv = ours.get(k), qemu.get(k), native[k]
+        if v == "FAIL":
             print(json.dumps({"suite": "guest-cpu", "metric": k + label, "error": "checksum FAIL"}))
             continue
-        v = o["value"] if o else None
-        qv = q["value"] if q else None
+        qv = None if qv == "FAIL" else qv
         print(json.dumps({"suite": "guest-cpu", "metric": k + label, "value": v, "unit": "s",
                           "anchor": "qemu-system-riscv64", "anchor_value": qv,
-                          "native_value": n["value"]}))
+                          "native_value": nv, "runs": runs}))
         if v and qv:
-            ratios.append(qv / v)
-    if ratios:
-        g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+            vs_qemu.append(qv / v)
+        if v and nv:
+            vs_native.append(v / nv)
+    if vs_qemu:
         print(json.dumps({"suite": "guest-cpu", "metric": "geomean_speedup_vs_qemu" + label,
-                          "value": round(g, 3), "unit": "x", "anchor": "qemu-system-riscv64",
+                          "value": geomean(vs_qemu), "unit": "x",
+                          "anchor": "qemu-system-riscv64", "anchor_value": 1.0}))
+    if vs_native:
+        print(json.dumps({"suite": "guest-cpu", "metric": "geomean_slowdown_vs_native" + label,
+                          "value": geomean(vs_native), "unit": "x", "anchor": "native",
                           "anchor_value": 1.0}))
-report("", guest("ringvm.json"))
+report("", median_of([guest_round(os.path.join(tmp, "ringvm.%d.json" % i))
+                      for i in range(1, runs + 1)]))
 for a in accels:
-    report("_" + a, guest("ringvm-%s.json" % a))
+    report("_" + a, median_of([guest_round(os.path.join(tmp, "ringvm-%s.%d.json" % (a, i)))
+                               for i in range(1, runs + 1)]))
 PY

@@ -11,8 +11,15 @@
  * Off/Clean/Dirty (illegal-instruction traps, dirty tracking). The stream
  * runs three times in a loop on two harts, one interpreting and one under
  * the JIT; every register, fflags, frm, mstatus, the trap CSRs, instret
- * and the scratch memory must end equal. A fixed seed set;
- * RINGVM_FUZZ_SEEDS=n runs more.
+ * and the scratch memory must end equal. Every other seed is a short
+ * stream without block-ending instructions (no mstatus access; fflags,
+ * frm and fcsr accesses do not end blocks) that loops many times: one
+ * loop block, with f registers kept in host registers across passes and
+ * the FP state checked once before its head (FS, frm and NX start out
+ * random there, so that check fails too; with an fflags/frm/fcsr access
+ * the ops check instead). Half the seeds use only instructions with
+ * native code, whose blocks keep f registers in host registers. A fixed
+ * seed set; RINGVM_FUZZ_SEEDS=n runs more.
  */
 #include <stdlib.h>
 
@@ -60,11 +67,16 @@ static uint32_t enc_b(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
 	       rs2 << 20 | (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
 }
 
+/* A stream with only instructions that have native code (no fclass, no
+ * static rounding other than RNE): its blocks keep f registers in host
+ * registers (a block that calls a helper does not). */
+static bool native_only;
+
 /* Mostly dynamic and RNE (the native paths), every other mode too. */
 static uint32_t rm(void)
 {
 	static const uint8_t t[] = { 7, 7, 7, 7, 0, 0, 0, 1, 1, 2, 3, 4 };
-	return t[t_rand() % sizeof(t)];
+	return t[t_rand() % (native_only ? 7 : sizeof(t))];
 }
 
 static uint64_t rnd_double(void)
@@ -159,7 +171,7 @@ static uint32_t gen_opfp(void)
 	case 10: /* fcvt.{s,d}.{w,wu,l,lu} */
 		return enc_r(0x53, rd, rm(), xrs(), (uint32_t)(t_rand() % 4), 0x1a << 2 | fmt);
 	case 11: /* fmv.x.{w,d}, fclass */
-		f3 = t_rand() % 3 ? 0 : 1;
+		f3 = t_rand() % 3 || native_only ? 0 : 1;
 		return enc_r(0x53, xrd(), f3, rs1, 0, 0x1c << 2 | fmt);
 	case 12: return enc_r(0x53, rd, 0, xrs(), 0, 0x1e << 2 | fmt);    /* fmv.{w,d}.x */
 	default: { /* fmadd fmsub fnmsub fnmadd */
@@ -170,11 +182,13 @@ static uint32_t gen_opfp(void)
 	}
 }
 
-/* CSR traffic: frm (reserved values too), fflags reads/writes, FS. */
-static uint32_t gen_csr(void)
+/* CSR traffic: frm (reserved values too), fflags reads/writes, FS
+ * (fp_only: no mstatus access, which would end a loop block). */
+static uint32_t gen_csr(bool fp_only)
 {
 	uint32_t csr = 1 + (uint32_t)(t_rand() % 3); /* fflags, frm, fcsr */
-	switch (t_rand() % 11) {
+	static const uint8_t fp_cases[] = { 0, 1, 2, 3, 8, 9, 10 };
+	switch (fp_only ? fp_cases[t_rand() % 7] : t_rand() % 11) {
 	case 8: /* csrrw/csrrs/csrrc with a register (x0 too) */
 		return 0x73 | (1 + (uint32_t)(t_rand() % 3)) << 12 | xrs() << 15 | csr << 20 |
 		       (t_rand() % 2 ? xrd() << 7 : 0);
@@ -202,10 +216,14 @@ static uint32_t gen_csr(void)
 
 struct item { uint32_t raw; int8_t skip; };
 
-static struct item gen_one(void)
+static struct item gen_one(bool loop)
 {
 	struct item it = { 0, -1 };
 	unsigned k = (unsigned)(t_rand() % 100);
+	if (loop && k >= 81 && k < 87) { /* fflags/frm/fcsr only: no end of block */
+		it.raw = gen_csr(true);
+		return it;
+	}
 	uint32_t w = t_rand() % 2 ? 3 : 2;
 	int32_t off = (int32_t)(t_rand() % 256) * 8;
 	if (k < 70)
@@ -215,7 +233,7 @@ static struct item gen_one(void)
 	else if (k < 81)
 		it.raw = enc_s(0x27, w, 8, fr(), off);       /* fsd / fsw */
 	else if (k < 87)
-		it.raw = gen_csr();
+		it.raw = gen_csr(false);
 	else if (k < 93) { /* forward branch: more blocks */
 		static const uint32_t f3s[] = { 0, 1, 4, 5, 6, 7 };
 		it.raw = enc_b(f3s[t_rand() % 6], xrs(), xrs(), 0);
@@ -228,21 +246,22 @@ static struct item gen_one(void)
 	return it;
 }
 
-static void make_prog(uint8_t *ram)
+static void make_prog(uint8_t *ram, bool loop)
 {
 	/* M-mode handler at BASE: skip the 4-byte trapping instruction */
 	static const uint32_t handler[] = { 0x34102ff3, 0x004f8f93, 0x341f9073, 0x30200073 };
 	memcpy(ram, handler, sizeof(handler));
 	struct item it[NINS];
-	for (int i = 0; i < NINS; i++)
-		it[i] = gen_one();
+	int n = loop ? 8 + (int)(t_rand() % 40) : NINS;
+	for (int i = 0; i < n; i++)
+		it[i] = gen_one(loop);
 	uint32_t a = PROG;
-	for (int i = 0; i < NINS; i++, a += 4) {
+	for (int i = 0; i < n; i++, a += 4) {
 		uint32_t raw = it[i].raw;
 		if (it[i].skip >= 0) {
 			int t = i + 1 + it[i].skip;
 			raw = enc_b(raw >> 12 & 7, raw >> 15 & 31, raw >> 20 & 31,
-				    4 * ((t > NINS ? NINS : t) - i));
+				    4 * ((t > n ? n : t) - i));
 		}
 		memcpy(ram + a, &raw, 4);
 	}
@@ -257,7 +276,7 @@ static void make_prog(uint8_t *ram)
 }
 
 static struct hart *start(uint8_t *ram, bool jit, const uint64_t *x, const uint64_t *f,
-			  uint32_t fflags)
+			  uint32_t fflags, uint64_t fs, uint32_t frm)
 {
 	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
 	struct hart *h = cpu_hart_new(&bus, 0);
@@ -267,8 +286,9 @@ static struct hart *start(uint8_t *ram, bool jit, const uint64_t *x, const uint6
 		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
 	memcpy(h->x, x, sizeof(h->x));
 	memcpy(h->f, f, sizeof(h->f));
-	h->mstatus |= MS_FS;
+	h->mstatus = (h->mstatus & ~MS_FS) | fs;
 	h->fflags = fflags;
+	h->frm = frm;
 	h->mtvec = BASE;
 	return h;
 }
@@ -316,7 +336,9 @@ int main(void)
 	for (unsigned seed = 1; seed <= nseeds; seed++) {
 		t_seed(seed + 7000);
 		memset(ra, 0, RAM);
-		make_prog(ra);
+		bool loop = seed % 2 == 0;
+		native_only = seed % 4 < 2;
+		make_prog(ra, loop);
 		memcpy(rb, ra, RAM);
 		uint64_t x[32], f[32];
 		for (int i = 0; i < 32; i++) {
@@ -325,13 +347,19 @@ int main(void)
 		}
 		x[0] = 0;
 		x[8] = BASE + SCRATCH;
-		x[27] = 3;
+		x[27] = loop ? 40 : 3;
 		x[28] = 0x2000;
 		x[29] = 0x6000;
 		static const uint32_t fl0[] = { 0, 1, 1, 1, 31, 16 };
 		uint32_t fflags = fl0[t_rand() % 6];
-		struct hart *a = start(ra, false, x, f, fflags);
-		struct hart *b = start(rb, true, x, f, fflags);
+		/* FS Dirty and frm RNE mostly (the native paths); loop seeds also
+		 * start with FS Off/Initial/Clean and other rounding modes */
+		static const uint64_t fs0[] = { MS_FS, MS_FS, MS_FS, 0, 1ull << 13, 2ull << 13 };
+		static const uint32_t frm0[] = { 0, 0, 0, 0, 1, 3, 5 };
+		uint64_t fs = loop ? fs0[t_rand() % 6] : MS_FS;
+		uint32_t frm = loop ? frm0[t_rand() % 7] : 0;
+		struct hart *a = start(ra, false, x, f, fflags, fs, frm);
+		struct hart *b = start(rb, true, x, f, fflags, fs, frm);
 		run(a);
 		run(b);
 		total += a->instret;

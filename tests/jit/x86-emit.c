@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 31);
+	unsigned form = (unsigned)(t_rand() % 35);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -149,7 +149,7 @@ static void one(struct x86_buf *b, FILE *s)
 			fprintf(s, "%s%c %d(%%%s), %%%s\n", alu[op], q, d, r64[base], rn[a]);
 		} else {
 			unsigned x = gpr_not_rsp();
-			x86_alu_rmx(b, op, w, a, base, x, d);
+			x86_alu_rm_ix(b, op, w, a, base, x, d);
 			fprintf(s, "%s%c %d(%%%s,%%%s,1), %%%s\n", alu[op], q, d, r64[base], r64[x],
 				rn[a]);
 		}
@@ -287,11 +287,89 @@ static void one(struct x86_buf *b, FILE *s)
 						    X86_VFNMSUB231 };
 		static const char *names[] = { "vfmadd231", "vfmsub231", "vfnmadd231", "vfnmsub231" };
 		unsigned k = (unsigned)(t_rand() % 4);
-		x86_vfma_rm(b, ops[k], w, a, c, base, d);
-		fprintf(s, "%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss", d,
-			r64[base], c, a);
+		if (t_rand() % 2) {
+			x86_vfma_rm(b, ops[k], w, a, c, base, d);
+			fprintf(s, "%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				d, r64[base], c, a);
+		} else {
+			unsigned r = (unsigned)(t_rand() % 16);
+			x86_vfma_rr(b, ops[k], w, a, c, r);
+			fprintf(s, "%s%s %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				r, c, a);
+		}
 		break;
 	}
+	case 30:
+		if (t_rand() % 2) {
+			x86_movapd(b, a, c);
+			fprintf(s, "movapd %%xmm%u, %%xmm%u\n", c, a);
+		} else {
+			x86_cvts2s(b, w, a, c);
+			fprintf(s, "%s %%xmm%u, %%xmm%u\n", w ? "cvtsd2ss" : "cvtss2sd", c, a);
+		}
+		break;
+	case 31: { /* [base + index + disp] */
+		unsigned ix = gpr_not_rsp();
+		char m[64];
+		snprintf(m, sizeof(m), "%d(%%%s,%%%s)", d, r64[base], r64[ix]);
+		switch (t_rand() % 5) {
+		case 0: {
+			bool sign = t_rand() % 2;
+			x86_load_ix(b, size, sign, a, base, ix, d);
+			const char *op = size == 8 ? "movq" : size == 4 ? (sign ? "movslq" : "movl") :
+					 size == 2 ? (sign ? "movswq" : "movzwl") :
+						     (sign ? "movsbq" : "movzbl");
+			fprintf(s, "%s %s, %%%s\n", op, m,
+				(size == 8 || sign) ? r64[a] : r32[a]);
+			break;
+		}
+		case 1: {
+			x86_store_ix(b, size, a, base, ix, d);
+			const char **n = size == 8 ? r64 : size == 4 ? r32 : size == 2 ? r16 : r8;
+			char sfx = size == 8 ? 'q' : size == 4 ? 'l' : size == 2 ? 'w' : 'b';
+			fprintf(s, "mov%c %%%s, %s\n", sfx, n[a], m);
+			break;
+		}
+		case 2: {
+			static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_AND, X86_SUB,
+							    X86_XOR, X86_CMP };
+			enum x86_alu op = ops[t_rand() % 6];
+			x86_alu_rm_ix(b, op, w, a, base, ix, d);
+			fprintf(s, "%s%c %s, %%%s\n", alu[op], q, m, rn[a]);
+			break;
+		}
+		default: {
+			bool st = t_rand() % 2;
+			x86_movs_ix(b, st, w, a, base, ix, d);
+			if (st)
+				fprintf(s, "%s %%xmm%u, %s\n", w ? "movsd" : "movss", a, m);
+			else
+				fprintf(s, "%s %s, %%xmm%u\n", w ? "movsd" : "movss", m, a);
+			break;
+		}
+		}
+		break;
+	}
+	case 32: { /* AVX 3-operand scalar ops */
+		static const enum x86_sse ops[] = { X86_SQRT, X86_ADDS, X86_MULS, X86_SUBS,
+						    X86_DIVS };
+		static const char *names[] = { "sqrt", "add", "mul", "sub", "div" };
+		unsigned k = (unsigned)(t_rand() % 5), s1 = (unsigned)(t_rand() % 16);
+		if (t_rand() % 2) {
+			x86_vsse_rr(b, ops[k], w, a, s1, c);
+			fprintf(s, "v%s%s %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss", c,
+				s1, a);
+		} else {
+			x86_vsse_rm(b, ops[k], w, a, s1, base, d);
+			fprintf(s, "v%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+				d, r64[base], s1, a);
+		}
+		break;
+	}
+	case 33: /* vptest disp(%rip), xmm */
+		x86_vptest_rip(b, a, d);
+		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);
+		break;
 	default: {
 		unsigned r = gpr_not_rsp();
 		if (t_rand() % 2) {

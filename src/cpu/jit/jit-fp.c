@@ -30,9 +30,13 @@
  *    store to mstatus (nothing in a block can make FS clean again: that is
  *    a CSR write, which ends the block). Per-block state bits (struct
  *    gen's fp word): FPB_FS_OK = FS != Off known, FPB_DIRTY = FS == Dirty.
+ *  - registers: an operand is in its XMM register when jit-gen.c mapped
+ *    it (jit_gen_freg), else in h->f; a result goes to the destination
+ *    only after the op's last jump to its slow path (fset), so the slow
+ *    path sees its inputs untouched.
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
- * quiet comparisons with frflags/fsflags), which end the block like every
- * CSR access but leave it through a chainable exit, not a helper call.
+ * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
+ * do not end the block (a write clears the state bits it may undo).
  * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
@@ -41,6 +45,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define OFF(f) ((int32_t)offsetof(struct hart, f))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
@@ -138,8 +143,9 @@ static void fs_dirty(struct fctx *c)
 
 /*
  * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
- * either, and they end the block, so once a guard passed the rest of the
- * block needs no other. Its failure path calls the handler and then leaves
+ * either (those not done here end the block; gen_csr forgets what its
+ * write may undo), so once a guard passed the rest of the block needs no
+ * other. Its failure path calls the handler and then leaves
  * the block (rejoining would run later ops without their guard), and so
  * must the op's slow-path jumps emitted before it (the FS guard): they
  * skip it too.
@@ -184,26 +190,131 @@ static void nx_set(struct fctx *c)
 	guard(c, FPB_NX, X86_CC_E);
 }
 
+/* ---- f register operands: in an XMM register (jit-gen.c maps the block's
+ * hot ones) or in h->f ---- */
+
+/* xmm = f[r], all 64 bits (a single's NaN box too) */
+static void fget(struct fctx *c, unsigned xmm, unsigned r)
+{
+	unsigned h = jit_gen_freg(c->g, r);
+	if (h)
+		x86_movapd(c->b, xmm, h);
+	else
+		x86_movs_load(c->b, true, xmm, X86_RBX, FO(r));
+}
+
+/* An XMM register holding f[r] to read: its own, or scratch loaded. */
+static unsigned fsrc(struct fctx *c, unsigned scratch, unsigned r)
+{
+	unsigned h = jit_gen_freg(c->g, r);
+	if (h)
+		return h;
+	x86_movs_load(c->b, true, scratch, X86_RBX, FO(r));
+	return scratch;
+}
+
+static void fget_gpr(struct fctx *c, unsigned gpr, unsigned r)
+{
+	unsigned h = jit_gen_freg(c->g, r);
+	if (h)
+		x86_movq_rx(c->b, gpr, h);
+	else
+		x86_load(c->b, 8, false, gpr, X86_RBX, FO(r));
+}
+
+/* f[r] = the low 64 bits of xmm / gpr: after the op's last slow jump */
+static void fset(struct fctx *c, unsigned r, unsigned xmm)
+{
+	unsigned h = jit_gen_fdst(c->g, r);
+	if (h)
+		x86_movapd(c->b, h, xmm);
+	else
+		x86_movs_store(c->b, true, xmm, X86_RBX, FO(r));
+}
+
+static void fset_gpr(struct fctx *c, unsigned r, unsigned gpr)
+{
+	unsigned h = jit_gen_fdst(c->g, r);
+	if (h)
+		x86_movq_xr(c->b, h, gpr);
+	else
+		x86_store(c->b, 8, gpr, X86_RBX, FO(r));
+}
+
+/* op xmm, f[r] */
+static void fop_src(struct fctx *c, enum x86_sse op, bool dbl, unsigned xmm, unsigned r)
+{
+	unsigned h = jit_gen_freg(c->g, r);
+	if (h)
+		x86_sse_rr(c->b, op, dbl, xmm, h);
+	else
+		x86_sse_rm(c->b, op, dbl, xmm, X86_RBX, FO(r));
+}
+
 /* A single operand must be NaN-boxed (else it reads as the canonical NaN). */
 static void boxed(struct fctx *c, unsigned r)
 {
-	x86_alu_mi(c->b, X86_CMP, false, X86_RBX, FO(r) + 4, -1);
+	unsigned h = jit_gen_freg(c->g, r);
+	if (h) {
+		x86_movq_rx(c->b, X86_RCX, h);
+		x86_shift_ri(c->b, X86_SHR, true, X86_RCX, 32);
+		x86_alu_ri(c->b, X86_CMP, false, X86_RCX, -1);
+	} else {
+		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, FO(r) + 4, -1);
+	}
 	to_slow(c, X86_CC_NE);
 }
 
+/* Exponent masks without the exponent's lowest bit, for vptest: all its
+ * bits set = the top two binades (infinity and NaN among them), none set
+ * = the bottom two (zero, subnormals, the smallest normal binade). */
+enum { CONST_D = 0, CONST_S = 16 };
+
+/* AVX forms in use: 2 yes, 1 no (set with the constants, before any
+ * translation; RINGVM_JIT_NOAVX=1 selects the SSE-only code of hosts
+ * without AVX, so tests cover it too) */
+static int avx_state;
+
+void jit_fp_consts(uint8_t *at)
+{
+	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
+	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
+	memcpy(at, k, sizeof(k));
+	int v = __builtin_cpu_supports("avx") && !getenv("RINGVM_JIT_NOAVX") ? 2 : 1;
+	__atomic_store_n(&avx_state, v, __ATOMIC_RELAXED);
+}
+
+static bool host_avx(void)
+{
+	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 2;
+}
+
 /*
- * RAX = a result's bits. Leave for the slow path when its exponent is all
- * ones (NaN, infinity) or, with tiny, below emin + 1 (zero, subnormal,
- * the smallest normal binade): the only results that can carry flags
- * other than NX.
+ * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
+ * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
+ * + 1 (zero, subnormal, the smallest normal binade): the only results
+ * that can carry flags other than NX. With AVX one vptest against a
+ * constant does it, also sending the (rare) binade below the all-ones
+ * exponent to the slow path; else RCX is clobbered.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny)
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
-	x86_mov_rr(b, dbl, X86_RCX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 52 : 23);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, (int32_t)emax);
+	if (xmm && host_avx()) {
+		x86_vptest_at(b, 0, jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S));
+		to_slow(c, tiny ? X86_CC_BE : X86_CC_B); /* CF: all set; ZF: none */
+		return;
+	}
+	if (xmm && dbl)
+		x86_movq_rx(b, X86_RCX, 0);
+	else if (xmm)
+		x86_movd_rx(b, X86_RCX, 0);
+	else
+		x86_mov_rr(b, dbl, X86_RCX, X86_RAX);
+	/* the exponent: shift out the sign, then the fraction */
+	x86_alu_rr(b, X86_ADD, dbl, X86_RCX, X86_RCX);
+	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 53 : 24);
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
@@ -216,7 +327,7 @@ static void result_check(struct fctx *c, bool dbl, bool tiny)
 
 static bool host_fma(void)
 {
-	return __builtin_cpu_supports("avx") && __builtin_cpu_supports("fma");
+	return host_avx() && __builtin_cpu_supports("fma");
 }
 
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
@@ -237,22 +348,32 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		if (fma)
 			boxed(c, d->rs3);
 	}
-	if (fma) { /* xmm0 = rs3 (the addend, boxed), xmm1 = rs1 */
-		x86_movs_load(b, true, 0, X86_RBX, FO(d->rs3));
-		x86_movs_load(b, true, 1, X86_RBX, FO(d->rs1));
-		x86_vfma_rm(b, o->a, dbl, 0, 1, X86_RBX, FO(d->rs2));
+	if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
+		fget(c, 0, d->rs3);
+		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
+		if (h2)
+			x86_vfma_rr(b, o->a, dbl, 0, s1, h2);
+		else
+			x86_vfma_rm(b, o->a, dbl, 0, s1, X86_RBX, FO(d->rs2));
+	} else if (host_avx() && jit_gen_freg(c->g, d->rs1)) {
+		/* xmm0 = rs1 op rs2, the bits above (a single's box) from rs1 */
+		unsigned h1 = jit_gen_freg(c->g, d->rs1);
+		unsigned h2 = o->a == X86_SQRT ? h1 : jit_gen_freg(c->g, d->rs2);
+		if (h2)
+			x86_vsse_rr(b, o->a, dbl, 0, h1, h2);
+		else
+			x86_vsse_rm(b, o->a, dbl, 0, h1, X86_RBX, FO(d->rs2));
 	} else {
-		x86_movs_load(b, true, 0, X86_RBX, FO(d->rs1)); /* 8 bytes: the box too */
+		fget(c, 0, d->rs1); /* 64 bits: the box too */
 		if (o->a == X86_SQRT)
 			x86_sse_rr(b, X86_SQRT, dbl, 0, 0);
 		else
-			x86_sse_rm(b, o->a, dbl, 0, X86_RBX, FO(d->rs2));
+			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
-	x86_movq_rx(b, X86_RAX, 0);
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum);
+	result_check(c, dbl, fma || !sum, true);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
-	x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+	fset(c, d->rd, 0);
 	fs_dirty(c);
 	return true;
 }
@@ -267,9 +388,20 @@ static bool gen_sgnj(struct fctx *c, const struct fop *o)
 		boxed(c, d->rs2);
 	}
 	uint64_t sign = o->dbl ? 1ull << 63 : 1ull << 31;
-	x86_load(b, 8, false, X86_RAX, X86_RBX, FO(d->rs1));
+	if (d->rs1 == d->rs2 && o->a == 0) { /* fmv: a copy */
+		unsigned h = jit_gen_freg(c->g, d->rs1);
+		if (h)
+			fset(c, d->rd, h);
+		else {
+			fget_gpr(c, X86_RAX, d->rs1);
+			fset_gpr(c, d->rd, X86_RAX);
+		}
+		fs_dirty(c);
+		return true;
+	}
+	fget_gpr(c, X86_RAX, d->rs1);
 	if (d->rs1 != d->rs2 || o->a == 1) {
-		x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
+		fget_gpr(c, X86_RCX, d->rs2);
 		x86_mov_imm(b, X86_RDX, sign);
 		x86_alu_rr(b, X86_AND, true, X86_RCX, X86_RDX); /* rs2's sign */
 		if (o->a == 1)
@@ -282,8 +414,8 @@ static bool gen_sgnj(struct fctx *c, const struct fop *o)
 	} else if (o->a == 2) { /* fabs */
 		x86_mov_imm(b, X86_RDX, ~sign);
 		x86_alu_rr(b, X86_AND, true, X86_RAX, X86_RDX);
-	} /* else fmv: a copy */
-	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	}
+	fset_gpr(c, d->rd, X86_RAX);
 	fs_dirty(c);
 	return true;
 }
@@ -296,7 +428,15 @@ static bool gen_mv(struct fctx *c, const struct fop *o)
 	if (o->kind == A_MVXF) {
 		if (!d->rd)
 			return true;
-		x86_load(b, o->dbl ? 8 : 4, !o->dbl, X86_RAX, X86_RBX, FO(d->rs1));
+		unsigned h = jit_gen_freg(c->g, d->rs1);
+		if (h && o->dbl) {
+			x86_movq_rx(b, X86_RAX, h);
+		} else if (h) {
+			x86_movd_rx(b, X86_RAX, h);
+			x86_extend_rr(b, 4, true, X86_RAX, X86_RAX);
+		} else {
+			x86_load(b, o->dbl ? 8 : 4, !o->dbl, X86_RAX, X86_RBX, FO(d->rs1));
+		}
 		jit_gen_stx(c->g, d->rd, X86_RAX);
 		return true;
 	}
@@ -306,7 +446,7 @@ static bool gen_mv(struct fctx *c, const struct fop *o)
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
 	}
-	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	fset_gpr(c, d->rd, X86_RAX);
 	fs_dirty(c);
 	return true;
 }
@@ -320,8 +460,11 @@ static bool gen_cmp(struct fctx *c, const struct fop *o)
 		boxed(c, d->rs1);
 		boxed(c, d->rs2);
 	}
-	x86_movs_load(b, o->dbl, 0, X86_RBX, FO(d->rs1));
-	x86_ucomis_rm(b, o->dbl, 0, X86_RBX, FO(d->rs2));
+	unsigned s1 = fsrc(c, 0, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
+	if (h2)
+		x86_ucomis(b, o->dbl, s1, h2);
+	else
+		x86_ucomis_rm(b, o->dbl, s1, X86_RBX, FO(d->rs2));
 	to_slow(c, X86_CC_P);
 	if (d->rd) {
 		x86_setcc(b, o->a, X86_RAX);
@@ -341,8 +484,8 @@ static bool gen_minmax(struct fctx *c, const struct fop *o)
 		boxed(c, d->rs1);
 		boxed(c, d->rs2);
 	}
-	x86_load(b, 8, false, X86_RAX, X86_RBX, FO(d->rs1));
-	x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
+	fget_gpr(c, X86_RAX, d->rs1);
+	fget_gpr(c, X86_RDX, d->rs2);
 	x86_movq_xr(b, 0, X86_RAX);
 	x86_movq_xr(b, 1, X86_RDX);
 	x86_ucomis(b, dbl, 0, 1);
@@ -353,7 +496,7 @@ static bool gen_minmax(struct fctx *c, const struct fop *o)
 	x86_patch_rel32(eq, b->p);
 	x86_alu_rr(b, max ? X86_AND : X86_OR, true, X86_RAX, X86_RDX);
 	x86_patch_rel32(done, b->p);
-	x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+	fset_gpr(c, d->rd, X86_RAX);
 	fs_dirty(c);
 	return true;
 }
@@ -367,19 +510,27 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 		if (!rm_rne(c))
 			return false;
 		nx_set(c);
-		x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
+		unsigned h = jit_gen_freg(c->g, d->rs1);
+		if (h)
+			x86_cvts2s(b, true, 0, h);
+		else
+			x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
+		result_check(c, false, true, true);
 		x86_movd_rx(b, X86_RAX, 0);
-		result_check(c, false, true);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
-		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		fset_gpr(c, d->rd, X86_RAX);
 	} else {
 		rm_valid(c);
 		boxed(c, d->rs1);
-		x86_cvts2s_rm(b, false, 0, X86_RBX, FO(d->rs1));
+		unsigned h = jit_gen_freg(c->g, d->rs1);
+		if (h)
+			x86_cvts2s(b, false, 0, h);
+		else
+			x86_cvts2s_rm(b, false, 0, X86_RBX, FO(d->rs1));
 		x86_ucomis(b, true, 0, 0);
 		to_slow(c, X86_CC_P); /* NaN: canonical, NV for sNaN */
-		x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+		fset(c, d->rd, 0);
 	}
 	fs_dirty(c);
 	return true;
@@ -401,8 +552,12 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		return false;
 	if (!dbl)
 		boxed(c, d->rs1);
-	x86_movs_load(b, dbl, 0, X86_RBX, FO(d->rs1));
-	x86_cvts2si(b, dbl, trunc, X86_RAX, 0);
+	unsigned s1 = jit_gen_freg(c->g, d->rs1);
+	if (!s1) {
+		x86_movs_load(b, dbl, 0, X86_RBX, FO(d->rs1));
+		s1 = 0;
+	}
+	x86_cvts2si(b, dbl, trunc, X86_RAX, s1);
 	switch (type) {
 	case 0: /* w: fits in int32 */
 		x86_extend_rr(b, 4, true, X86_RCX, X86_RAX);
@@ -424,7 +579,7 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		break;
 	}
 	x86_cvtsi2s(b, dbl, 1, X86_RAX);
-	x86_ucomis(b, dbl, 0, 1);
+	x86_ucomis(b, dbl, s1, 1);
 	uint8_t *exact = x86_jcc(b, X86_CC_E);
 	x86_alu_mi(b, X86_OR, false, X86_RBX, OFF(fflags), 1);
 	x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
@@ -466,12 +621,12 @@ static bool gen_fromint(struct fctx *c, const struct fop *o)
 	}
 	x86_cvtsi2s(b, dbl, 0, X86_RAX);
 	if (dbl) {
-		x86_movs_store(b, true, 0, X86_RBX, FO(d->rd));
+		fset(c, d->rd, 0);
 	} else {
 		x86_movd_rx(b, X86_RAX, 0);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
-		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		fset_gpr(c, d->rd, X86_RAX);
 	}
 	fs_dirty(c);
 	return true;
@@ -520,6 +675,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 			x86_store(b, 4, X86_RDX, X86_RBX, OFF(frm));
 		}
 		fs_dirty(c);
+		/* the block goes on: what the write may have undone is checked
+		 * again by the next op that needs it */
+		*c->st &= ~jit_fp_undoes(d);
 	}
 	if (d->rd)
 		jit_gen_stx(c->g, d->rd, X86_RAX);
@@ -534,21 +692,111 @@ static const struct fop *fop_of(insn_fn fn)
 	return NULL;
 }
 
-bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
+/* The op's table entry when it has native code (else NULL): decided from
+ * the insn alone, before anything is emitted. */
+static const struct fop *native_op(const struct insn *d)
 {
 	const struct fop *o = fop_of(d->fn);
 	if (!o)
-		return false;
-	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
-	/* Decide first whether the op is native: nothing may be emitted for a
-	 * helper-only op (the caller emits the call). */
+		return NULL;
 	bool fma_ok = o->kind != A_FMA || host_fma();
 	bool rm_ok = d->rm == DYN || d->rm == RNE ||
 		     (o->kind == A_TOINT && d->rm == RTZ) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
 	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
+		return NULL;
+	return o;
+}
+
+bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
+{
+	const struct fop *o = native_op(d);
+	if (!o)
 		return false;
+	uint32_t m = 0;
+	switch (o->kind) {
+	case A_FMA: m = 1u << d->rs3; /* fall through */
+	case A_ARITH:
+	case A_SGNJ:
+	case A_MINMAX: m |= 1u << d->rd | 1u << d->rs1 | 1u << d->rs2; break;
+	case A_CMP: m = 1u << d->rs1 | 1u << d->rs2; break;
+	case A_MVXF:
+	case A_TOINT: m = 1u << d->rs1; break;
+	case A_MVFX:
+	case A_FROMINT: m = 1u << d->rd; break;
+	case A_S_D:
+	case A_D_S: m = 1u << d->rd | 1u << d->rs1; break;
+	default: break; /* A_CSR */
+	}
+	if (o->kind == A_ARITH && o->a == X86_SQRT) /* rs2 is not an operand */
+		m = 1u << d->rd | 1u << d->rs1;
+	*fregs = m;
+	*fwritten = o->kind == A_CMP || o->kind == A_MVXF || o->kind == A_TOINT ||
+				    o->kind == A_CSR ? 0 : 1u << d->rd;
+	return true;
+}
+
+bool jit_fp_csr(const struct insn *d)
+{
+	const struct fop *o = native_op(d);
+	return o && o->kind == A_CSR;
+}
+
+uint32_t jit_fp_undoes(const struct insn *d)
+{
+	const struct fop *o = native_op(d);
+	if (!o || o->kind != A_CSR || (o->a != 0 && d->rs1 == 0))
+		return 0; /* not a native CSR write (set/clear with x0 or 0 only read) */
+	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RNE : 0);
+}
+
+uint32_t jit_fp_needs(const struct insn *d)
+{
+	if (d->fn == op_fld || d->fn == op_flw)
+		return FPB_FS_OK | FPB_DIRTY;
+	if (d->fn == op_fsd || d->fn == op_fsw)
+		return FPB_FS_OK;
+	const struct fop *o = native_op(d);
+	if (!o || o->kind == A_CSR) /* its own guard; writes: see jit_fp_undoes */
+		return 0;
+	bool rounds = o->kind == A_ARITH || o->kind == A_FMA || o->kind == A_S_D;
+	uint32_t m = FPB_FS_OK;
+	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT)
+		m |= FPB_DIRTY;
+	if (d->rm == DYN && (rounds || o->kind == A_TOINT))
+		m |= FPB_RNE;
+	if (rounds)
+		m |= FPB_NX;
+	return m;
+}
+
+unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail)
+{
+	unsigned n = 0;
+	uint8_t *j = jit_fp_fs_guard(b, st, need & FPB_DIRTY);
+	if (j)
+		fail[n++] = j;
+	if ((need & FPB_RNE) && !(*st & FPB_RNE)) {
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
+		fail[n++] = x86_jcc(b, X86_CC_NE);
+	}
+	if ((need & FPB_NX) && !(*st & FPB_NX)) {
+		x86_test_mi(b, 1, X86_RBX, OFF(fflags), 1);
+		fail[n++] = x86_jcc(b, X86_CC_E);
+	}
+	*st |= need;
+	return n;
+}
+
+bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
+{
+	/* Decide first whether the op is native: nothing may be emitted for a
+	 * helper-only op (the caller emits the call). */
+	const struct fop *o = native_op(d);
+	if (!o)
+		return false;
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
 	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
 	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
 			     o->kind != A_CSR);

@@ -12,7 +12,9 @@
  * RCX, RDX are scratch (and carry the helper stub's arguments); the
  * jump-cache probe also clobbers RSI, after the exit's write-back
  * (Linux's copy loops use eleven registers: with eight, three lived in
- * memory).
+ * memory). XMM2-XMM15 hold f registers in the same way (choose_fregs;
+ * all of them are reloaded after a call: no XMM register is callee-saved),
+ * XMM0-XMM1 are jit-fp.c's scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
  * else calls the interpreter's handler with a copy of its struct insn
@@ -138,9 +140,11 @@ static const struct form *form_of(insn_fn fn)
 	}
 }
 
-bool jit_ends_block(insn_fn fn)
+bool jit_ends_block(const struct insn *d)
 {
-	unsigned k = form_of(fn)->kind;
+	unsigned k = form_of(d->fn)->kind;
+	if (k == K_END && jit_fp_csr(d))
+		return false; /* fflags/frm/fcsr: native, the block goes on */
 	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
@@ -161,10 +165,18 @@ struct gen {
 	uint32_t loaded;  /* mapped registers whose host copy is live here */
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
+	uint32_t loop_dirty, loop_fdirty; /* ... and the mapped registers it
+					   * writes: at its head all count dirty */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
+	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
+	 * 0; every call clobbers all of them (SysV), so they are written back
+	 * before and reloaded after each helper */
+	uint8_t fhost[32];
+	uint32_t fmapped, fdirty, floaded;
+	uint32_t split_fdirty;
 	unsigned ndref; /* entries of dref[], after cold[] */
-	unsigned ncold;
+	unsigned ncold, nside;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
 	 * of their instruction; last:
@@ -176,11 +188,19 @@ struct gen {
 		uint64_t pc;
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
+		uint32_t fdirty_split, fdirty_fast, floaded_fast;
 	} cold[JIT_MAX_INSNS];
 	/* helper calls' insn operands: lea rip fields, pointed at copies of
 	 * the insns that end the block's code (near the code: the stub's
 	 * load of d->len and d->fn hits a line that is warm) */
 	struct dref { uint8_t *field; const struct insn *d; } dref[3 * JIT_MAX_INSNS];
+	/* taken forward branches: their exits, emitted after the body too */
+	struct side {
+		uint8_t *field;
+		uint64_t target;
+		unsigned pending;
+		uint32_t dirty, fdirty;
+	} side[JIT_MAX_INSNS];
 };
 
 /* The host register of x[r], loaded on first use; 0 when not mapped. */
@@ -229,12 +249,29 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
 }
 
-/* Mapped registers written in this block go back to h->x (flags kept). */
+/* The XMM register of f[r], loaded on first use; 0 when not mapped. */
+static unsigned fhreg(struct gen *g, unsigned r)
+{
+	if (!g->fhost[r])
+		return 0;
+	if (!(g->floaded & (1u << r))) {
+		x86_movs_load(&g->b, true, g->fhost[r], X86_RBX, FO(r));
+		g->floaded |= 1u << r;
+	}
+	return g->fhost[r];
+}
+
+/* Mapped registers written in this block go back to h->x and h->f
+ * (flags kept). */
 static void writeback(struct gen *g)
 {
 	for (uint32_t m = g->dirty & ~1u; m; m &= m - 1) {
 		unsigned r = (unsigned)__builtin_ctz(m);
 		x86_store(&g->b, 8, g->host[r], X86_RBX, XO(r));
+	}
+	for (uint32_t m = g->fdirty; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_movs_store(&g->b, true, g->fhost[r], X86_RBX, FO(r));
 	}
 }
 
@@ -281,8 +318,8 @@ static void exit_probe(struct gen *g)
 /*
  * A jump back to the start of a loop block: the check flag and the budget
  * are tested as at a block entry, then the body runs again with every
- * mapped register still in its host register (all loaded, all counted
- * dirty: see jit_gen_block). RBP: the unretired part of this pass is
+ * mapped register still in its host register (all loaded; those the
+ * block writes anywhere counted dirty: see jit_gen_block). RBP: the unretired part of this pass is
  * given back and the next pass charged, sub pending in all.
  */
 static void back_edge(struct gen *g)
@@ -292,18 +329,18 @@ static void back_edge(struct gen *g)
 	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
-	uint8_t *low = x86_jcc(b, X86_CC_L);
-	x86_patch_rel32(x86_jmp(b), g->head);
-	x86_patch_rel32(low, b->p);
+	x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
 	uint8_t *out = x86_jmp(b);
 	x86_patch_rel32(chk, b->p);
 	settle_budget(g);
 	x86_patch_rel32(out, b->p);
-	uint32_t dirty = g->dirty;
-	g->dirty = g->mapped;
+	uint32_t dirty = g->dirty, fdirty = g->fdirty;
+	g->dirty = g->loop_dirty;
+	g->fdirty = g->loop_fdirty;
 	writeback(g);
 	g->dirty = dirty;
+	g->fdirty = fdirty;
 	x86_mov_imm(b, X86_RAX, va);
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
@@ -359,6 +396,10 @@ static void reload_after_call(struct gen *g, unsigned rd)
 		if (r == rd || !(g->keep_ok & (1u << r)))
 			x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
 	}
+	for (uint32_t m = g->floaded; m; m &= m - 1) {
+		unsigned r = (unsigned)__builtin_ctz(m);
+		x86_movs_load(&g->b, true, g->fhost[r], X86_RBX, FO(r));
+	}
 }
 
 /*
@@ -377,6 +418,7 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 	struct x86_buf *b = &g->b;
 	writeback(g);
 	g->dirty = 0; /* on this path memory is current; exits below need nothing */
+	g->fdirty = 0;
 	if (g->ndref < sizeof(g->dref) / sizeof(g->dref[0]))
 		g->dref[g->ndref++] = (struct dref){ x86_lea_rip(b, X86_RAX), d };
 	else
@@ -395,42 +437,51 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 }
 
 /*
- * RAX = effective address; on a TLB hit RAX becomes the host pointer.
- * Returns the jcc field that goes to the slow path. The tag compared is
- * that of the access's last byte, in the entry of its first byte's page:
- * an access that crosses the page cannot hit (the entry holds its own
- * page, never the next one: they have different indices), so one compare
- * checks both while misaligned accesses within a page stay fast (sending
- * every misaligned access to the slow path made such code 2.5x slower).
+ * The TLB fast path of an access to x[rs1] + imm. Returns the register
+ * holding x[rs1] (its host register, or RDX, loaded here: every other
+ * register may hold a guest register); on a hit RAX = the entry's host_off
+ * and the access goes to [RAX + that + imm] (two instructions fewer than
+ * forming the address first). The jcc field that goes to the slow path is
+ * slow[0]. The tag compared is that of the access's last byte, in the
+ * entry of its first byte's page: an access that crosses the page cannot
+ * hit (the entry holds its own page, never the next one: they have
+ * different indices), so one compare checks both while misaligned accesses
+ * within a page stay fast (sending every misaligned access to the slow
+ * path made such code 2.5x slower).
  */
-static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
-		       uint8_t *slow[1])
+static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
+			   uint8_t **slow)
 {
 	struct x86_buf *b = &g->b;
 	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
-	unsigned h1 = hreg(g, d->rs1);
-	if (h1 && d->imm) {
-		x86_lea(b, X86_RAX, h1, d->imm);
-	} else {
-		ldx(g, X86_RAX, d->rs1);
-		if (d->imm)
-			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
+	unsigned base = hreg(g, d->rs1);
+	bool mapped = base != 0;
+	if (!mapped) { /* RAX holds it until host_off is loaded, then RDX */
+		base = X86_RAX;
+		ldx(g, base, d->rs1);
 	}
-	if (size > 1)
-		x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
+	if (d->imm + (int32_t)size - 1)
+		x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
 	else
-		x86_mov_rr(b, true, X86_RDX, X86_RAX);
+		x86_mov_rr(b, true, X86_RDX, base);
+	if (d->imm)
+		x86_lea(b, X86_RCX, base, d->imm);
+	else
+		x86_mov_rr(b, false, X86_RCX, base);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* the index bits are in the low 32 */
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
-	x86_alu_rmx(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
+	x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
-	x86_alu_rmx(b, X86_ADD, true, X86_RAX, X86_RBX, X86_RCX,
+	if (!mapped) {
+		x86_mov_rr(b, true, X86_RDX, X86_RAX);
+		base = X86_RDX;
+	}
+	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX,
 		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
+	return base;
 }
-
 
 /*
  * Queue the slow path of the instruction just emitted: slow[] (n entries,
@@ -439,7 +490,7 @@ static void tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned
  * it after the block's body; it rejoins here, at the fast path's end.
  */
 static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		     unsigned n, uint32_t at_split, uint32_t dirty_split)
+		     unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split)
 {
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
@@ -454,6 +505,9 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->dirty_fast = g->dirty;
 	c->loaded_fast = g->loaded;
 	c->at_split = at_split;
+	c->fdirty_split = fdirty_split;
+	c->fdirty_fast = g->fdirty;
+	c->floaded_fast = g->floaded;
 }
 static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
@@ -461,36 +515,51 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
-	uint32_t at_split = g->loaded, dirty_split = g->dirty;
+	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
 	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
 		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
-	tlb_lookup(g, d, store, f->a, slow);
+	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
 		/* a live LR reservation needs the slow path's snoop */
 		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
 		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
 		slow[2] = x86_jcc(b, X86_CC_NE);
-		if (fp)
-			x86_load(b, 8, false, X86_RDX, X86_RBX, FO(d->rs2));
-		else
-			ldx(g, X86_RDX, d->rs2);
-		x86_store(b, f->a, X86_RDX, X86_RAX, 0);
+		if (fp && fhreg(g, d->rs2)) {
+			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], X86_RAX, ix, d->imm);
+		} else {
+			/* RCX: RDX may be the base (tlb_lookup) */
+			if (fp)
+				x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
+			else
+				ldx(g, X86_RCX, d->rs2);
+			x86_store_ix(b, f->a, X86_RCX, X86_RAX, ix, d->imm);
+		}
+	} else if (fp && f->a == 8 && g->fhost[d->rd]) {
+		x86_movs_ix(b, false, true, g->fhost[d->rd], X86_RAX, ix, d->imm);
+		g->floaded |= 1u << d->rd;
+		g->fdirty |= 1u << d->rd;
 	} else if (fp) {
-		x86_load(b, f->a, false, X86_RAX, X86_RAX, 0);
+		x86_load_ix(b, f->a, false, X86_RAX, X86_RAX, ix, d->imm);
 		if (f->a == 4) { /* NaN-box the single */
 			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
 		}
-		x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		if (g->fhost[d->rd]) {
+			x86_movq_xr(b, g->fhost[d->rd], X86_RAX);
+			g->floaded |= 1u << d->rd;
+			g->fdirty |= 1u << d->rd;
+		} else {
+			x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
+		}
 	} else if (d->rd && g->host[d->rd]) {
-		x86_load(b, f->a, f->s, g->host[d->rd], X86_RAX, 0);
+		x86_load_ix(b, f->a, f->s, g->host[d->rd], X86_RAX, ix, d->imm);
 		g->loaded |= 1u << d->rd;
 		g->dirty |= 1u << d->rd;
 	} else {
-		x86_load(b, f->a, f->s, X86_RAX, X86_RAX, 0);
+		x86_load_ix(b, f->a, f->s, X86_RAX, X86_RAX, ix, d->imm);
 		stx(g, d->rd, X86_RAX);
 	}
-	add_cold(g, d, pc, slow, 4, at_split, dirty_split);
+	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);
 	g->pending++;
 }
 
@@ -511,10 +580,13 @@ static void gen_cold(struct gen *g)
 		g->pending = c->pending;
 		g->dirty = c->dirty_split;
 		g->loaded = c->loaded_fast;
+		g->fdirty = c->fdirty_split;
+		g->floaded = c->floaded_fast;
 		g->keep_ok = c->at_split;
 		call_helper(g, c->d, c->pc, false, true);
 		g->keep_ok = UINT32_MAX;
 		g->dirty = c->dirty_fast;
+		g->fdirty = c->fdirty_fast;
 		x86_patch_rel32(x86_jmp(b), c->done);
 		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
 			continue;
@@ -526,6 +598,8 @@ static void gen_cold(struct gen *g)
 		g->pending = c->pending;
 		g->dirty = c->dirty_split;
 		g->loaded = c->loaded_fast;
+		g->fdirty = c->fdirty_split;
+		g->floaded = c->floaded_fast;
 		call_helper(g, c->d, c->pc, true, false);
 	}
 }
@@ -594,10 +668,36 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 		ldx(g, X86_RAX, d->rs1);
 		op_rs2(g, X86_CMP, true, X86_RAX, d->rs2);
 	}
+	uint64_t target = pc + (uint64_t)(int64_t)d->imm;
+	if (target > pc) {
+		/* forward: mostly not taken (a loop's exit, a skipped case), so
+		 * its exit goes after the body and the hot path falls through
+		 * instead of jumping over it */
+		struct side *s = &g->side[g->nside++];
+		s->field = x86_jcc(b, (enum x86_cc)f->a);
+		s->target = target;
+		s->pending = ++g->pending;
+		s->dirty = g->dirty;
+		s->fdirty = g->fdirty;
+		return;
+	}
 	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
 	g->pending++;
-	exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+	exit_const(g, target, g->pending, true);
 	x86_patch_rel32(fall, b->p);
+}
+
+/* The exits of the block's taken forward branches (gen_branch). */
+static void gen_side(struct gen *g)
+{
+	for (unsigned i = 0; i < g->nside; i++) {
+		struct side *s = &g->side[i];
+		x86_patch_rel32(s->field, g->b.p);
+		g->pending = s->pending;
+		g->dirty = s->dirty;
+		g->fdirty = s->fdirty;
+		exit_const(g, s->target, s->pending, true);
+	}
 }
 
 /* Integer ops that only touch registers. */
@@ -738,6 +838,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	case K_HELP:
 		g->split_loaded = g->loaded;
 		g->split_dirty = g->dirty;
+		g->split_fdirty = g->fdirty;
 		if (jit_fp_gen(g, d, pc)) /* F/D ops with a native fast path */
 			return true;
 		call_helper(g, d, pc, false, false);
@@ -745,10 +846,9 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	case K_END:
 		g->split_loaded = g->loaded;
 		g->split_dirty = g->dirty;
-		if (jit_fp_gen(g, d, pc)) { /* fflags/frm/fcsr accesses */
-			exit_const(g, pc + d->len, g->pending, true);
-			return false;
-		}
+		g->split_fdirty = g->fdirty;
+		if (jit_fp_gen(g, d, pc)) /* fflags/frm/fcsr accesses */
+			return true;
 		call_helper(g, d, pc, true, false);
 		return false;
 	case K_FENCE: /* the interpreter's fence is a host full barrier too */
@@ -833,6 +933,89 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 	}
 }
 
+/*
+ * The f registers the block's native F/D code and fld/fsd use most go to
+ * XMM2-XMM15 (in a loop block, any they use). Not in a block that calls a
+ * helper on its way (other than its slow paths and a final CSR access or
+ * system instruction): every call writes them all back and reloads them.
+ */
+static void choose_fregs(struct gen *g, const struct insn *const *ins,
+			 const struct form *const *fs, unsigned n, bool loop)
+{
+	unsigned cnt[32] = { 0 }, best;
+	uint32_t written = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct insn *d = ins[i];
+		unsigned k = fs[i]->kind;
+		uint32_t m = 0, w = 0;
+		if (k == K_FLOAD)
+			m = w = 1u << d->rd;
+		else if (k == K_FSTORE)
+			m = 1u << d->rs2;
+		else if (k == K_HELP && !jit_fp_native(d, &m, &w))
+			return;
+		written |= w;
+		for (; m; m &= m - 1)
+			cnt[__builtin_ctz(m)]++;
+	}
+	for (unsigned x = 2; x < 16; x++) {
+		best = 32;
+		for (unsigned r = 0; r < 32; r++)
+			if (!g->fhost[r] && cnt[r] >= (loop ? 1u : 2u) &&
+			    (best == 32 || cnt[r] > cnt[best]))
+				best = r;
+		if (best == 32)
+			break;
+		g->fhost[best] = (uint8_t)x;
+		g->fmapped |= 1u << best;
+	}
+	g->loop_fdirty = g->fmapped & written;
+}
+
+/* The x registers the block may write (more is harmless: a loop block's
+ * exits write back these of its mapped ones; the others never change). */
+static uint32_t x_written(const struct insn *const *ins, const struct form *const *fs,
+			  unsigned n)
+{
+	uint32_t w = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = fs[i]->kind;
+		if (k != K_STORE && k != K_FSTORE && k != K_BR && k != K_FENCE && k != K_FLOAD)
+			w |= 1u << ins[i]->rd; /* helpers: rd may name an f register */
+	}
+	return w & ~1u;
+}
+
+/*
+ * Before a loop block's head: the FP state its ops check (FS, frm, NX) is
+ * checked once here, not on every pass. When it does not hold, the first
+ * instruction runs by its handler and the block is left: the rest of the
+ * code runs as another block whose ops check for themselves (their
+ * handlers mark FS dirty and set NX, so the next entry usually passes).
+ */
+static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n)
+{
+	uint32_t need = 0, undone = 0;
+	uint8_t *fail[3];
+	for (unsigned i = 0; i < n; i++) {
+		need |= jit_fp_needs(ins[i]);
+		undone |= jit_fp_undoes(ins[i]);
+	}
+	need &= ~undone; /* an fflags/frm write may undo it in a pass: ops check */
+	unsigned k = need ? jit_fp_prologue(&g->b, &g->fp, need, fail) : 0;
+	if (!k)
+		return;
+	uint8_t *ok = x86_jmp(&g->b);
+	for (unsigned i = 0; i < k; i++)
+		x86_patch_rel32(fail[i], g->b.p);
+	uint32_t dirty = g->dirty, fdirty = g->fdirty;
+	call_helper(g, ins[0], g->j->blocks[g->bi].va, true, false);
+	g->dirty = dirty;
+	g->fdirty = fdirty;
+	g->pending = 0;
+	x86_patch_rel32(ok, g->b.p);
+}
+
 /* Does a branch or jal of the block go back to its first instruction?
  * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
 static bool loops_to_start(const struct insn *const *ins, const struct form *const *fs,
@@ -893,10 +1076,16 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		fs[i] = form_of(ins[i]->fn);
 	bool loop = !j->check && loops_to_start(ins, fs, n, blk->va);
 	choose_regs(&g, ins, fs, n, loop);
+	choose_fregs(&g, ins, fs, n, loop);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
-		g.dirty = g.mapped;
+		for (unsigned r = 0; r < 32; r++)
+			fhreg(&g, r);
+		g.loop_dirty = g.mapped & x_written(ins, fs, n);
+		g.dirty = g.loop_dirty;
+		g.fdirty = g.loop_fdirty;
+		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}
 	uint64_t pc = blk->va;
@@ -907,6 +1096,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	}
 	if (open)
 		exit_const(&g, pc, g.pending, true);
+	gen_side(&g);
 	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
@@ -1038,7 +1228,8 @@ void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
 	forms_init();
-	x86_init(&b, j->code, JIT_TRAMP_BYTES);
+	/* the last JIT_FP_CONST_BYTES of the area: jit-fp.c's constants */
+	x86_init(&b, j->code, JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES);
 	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
 	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
 	 * calls */
@@ -1067,14 +1258,27 @@ void jit_gen_trampolines(struct jit *j)
 	if (b.overflow)
 		abort(); /* cannot happen: the trampolines and stubs are ~460 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
+	j->fp_consts = j->code + JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES;
+	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;
 }
 
 /* ---- for jit-fp.c (see jit-int.h) ---- */
 struct x86_buf *jit_gen_buf(struct gen *g) { return &g->b; }
+const uint8_t *jit_gen_fp_consts(struct gen *g) { return g->j->fp_consts; }
 uint32_t *jit_gen_fpstate(struct gen *g) { return &g->fp; }
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r) { ldx(g, host, r); }
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host) { stx(g, r, host); }
+unsigned jit_gen_freg(struct gen *g, unsigned r) { return fhreg(g, r); }
+
+unsigned jit_gen_fdst(struct gen *g, unsigned r)
+{
+	if (g->fhost[r]) {
+		g->floaded |= 1u << r;
+		g->fdirty |= 1u << r;
+	}
+	return g->fhost[r];
+}
 
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
 		       unsigned n, uint8_t *const *leave, unsigned nleave)
@@ -1082,7 +1286,7 @@ void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t
 	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
 		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
 	if (n || nleave) {
-		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty);
+		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty, g->split_fdirty);
 		for (unsigned k = 0; k < nleave; k++)
 			g->cold[g->ncold - 1].leave[k] = leave[k];
 	}

@@ -19,6 +19,7 @@
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
 #define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
+#define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
 #define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
@@ -71,6 +72,7 @@ struct jit {
 	uint8_t *exit;
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
+	uint8_t *fp_consts;                 /* 16-byte aligned, see jit_fp_consts */
 	struct jit_block *blocks;
 	uint32_t nblocks;
 	struct jit_exit *exits;
@@ -110,7 +112,7 @@ void jit_gen_trampolines(struct jit *j);
 /*
  * jit-fp.c: native code for the hot F/D instructions and fflags/frm/fcsr
  * accesses (false: not handled, the caller calls the interpreter's
- * handler; a handled CSR access still ends the block). It uses these from
+ * handler; a handled CSR access does not end the block). It uses these from
  * jit-gen.c: the block's emitter buffer and its per-block FP state word;
  * ldx/stx of guest x registers (mapped or in memory); and slow_path,
  * which ends a fast path: the n jcc fields go to a call of d's handler
@@ -122,6 +124,33 @@ struct gen;
 bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
 struct x86_buf *jit_gen_buf(struct gen *g);
 uint32_t *jit_gen_fpstate(struct gen *g);
+/*
+ * jit_fp_native: will jit_fp_gen emit native code for d? *fregs = the f
+ * registers it reads or writes, *fwritten those it writes. jit_gen_freg: the XMM register holding
+ * f[r] (loaded here on first use), or 0 when f[r] is used in h->f.
+ * jit_gen_fdst: the XMM register f[r] is written to, or 0 (then write
+ * h->f[r]); call it only after the op's last jump to its slow path (the
+ * slow path must see the inputs untouched).
+ */
+bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten);
+/*
+ * A loop block checks the block-wide FP state its passes rely on once,
+ * before its head: jit_fp_needs = the state d's native code (or fld/fsd)
+ * would check; jit_fp_prologue emits the checks of need (the union) into
+ * b, sets them known in the block's state word *st and returns the jcc
+ * fields (at most 3) taken when one does not hold. Only CSR writes undo
+ * that state: other CSR accesses end the block, and what a native
+ * fflags/frm/fcsr write in the block may undo (jit_fp_undoes) is left to
+ * the ops, so what the prologue checked holds for every pass.
+ */
+uint32_t jit_fp_needs(const struct insn *d);
+/* jit-fp.c: write its JIT_FP_CONST_BYTES of constants (read RIP-relative
+ * by generated code) at at; jit-gen.c: where they are */
+void jit_fp_consts(uint8_t *at);
+const uint8_t *jit_gen_fp_consts(struct gen *g);
+unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
+unsigned jit_gen_freg(struct gen *g, unsigned r);
+unsigned jit_gen_fdst(struct gen *g, unsigned r);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
@@ -148,7 +177,12 @@ uint64_t jit_check_lines(const struct hart *h);
  * interrupt (its current state may be at the trap vector). */
 void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);
 void jit_check_interp(struct hart *h, uint64_t k);
-/* jit-gen.c: true when translation stops after an insn with this handler */
-bool jit_ends_block(insn_fn fn);
+/* jit-gen.c: true when translation stops after d */
+bool jit_ends_block(const struct insn *d);
+/* jit-fp.c: d is an fflags/frm/fcsr access with native code (it does not
+ * end the block); jit_fp_undoes: the state bits (see jit_fp_needs) such a
+ * write may undo, which the block checks anew after it (0: not one) */
+bool jit_fp_csr(const struct insn *d);
+uint32_t jit_fp_undoes(const struct insn *d);
 
 #endif

@@ -171,7 +171,7 @@ static unsigned decode_block(struct hart *h, uint64_t pa, struct insn *buf,
 		*c = *d;
 		ins[n++] = c;
 		pa += c->len;
-		if (jit_ends_block(c->fn))
+		if (jit_ends_block(c))
 			break;
 	}
 	return n;

@@ -121,6 +121,76 @@ static inline void x86_modrm_mem(struct x86_buf *b, unsigned reg, unsigned base,
 		x86_u32(b, (uint32_t)disp);
 }
 
+/* ---- [base + index + disp] operands (index: any register but RSP) ------ */
+
+/* REX with X (extends SIB.index); B extends SIB.base. */
+static inline void x86_rex_ix(struct x86_buf *b, bool w, unsigned reg, unsigned index,
+			      unsigned base, bool force)
+{
+	uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+		      ((base & 8) ? 1 : 0);
+	if (rex != 0x40 || force)
+		x86_byte(b, rex);
+}
+
+/* ModRM + SIB (scale 1) + disp for [base + index + disp]. */
+static inline void x86_modrm_ix(struct x86_buf *b, unsigned reg, unsigned base, unsigned index,
+				int32_t disp)
+{
+	unsigned mod = (disp == 0 && (base & 7) != X86_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+	x86_byte(b, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)disp);
+	else if (mod == 2)
+		x86_u32(b, (uint32_t)disp);
+}
+
+/* x86_load from [base + index + disp] */
+static inline void x86_load_ix(struct x86_buf *b, unsigned size, bool sign, unsigned dst,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	x86_rex_ix(b, size == 8 || sign, dst, index, base, false);
+	if (size < 4) {
+		x86_byte(b, 0x0f);
+		x86_byte(b, (uint8_t)((sign ? 0xbe : 0xb6) + (size == 2)));
+	} else {
+		x86_byte(b, size == 4 && sign ? 0x63 : 0x8b);
+	}
+	x86_modrm_ix(b, dst, base, index, disp);
+}
+
+/* x86_store to [base + index + disp] */
+static inline void x86_store_ix(struct x86_buf *b, unsigned size, unsigned src, unsigned base,
+				unsigned index, int32_t disp)
+{
+	if (size == 2)
+		x86_byte(b, 0x66);
+	x86_rex_ix(b, size == 8, src, index, base, size == 1 && src >= 4 && src < 8);
+	x86_byte(b, size == 1 ? 0x88 : 0x89);
+	x86_modrm_ix(b, src, base, index, disp);
+}
+
+/* op dst, [base + index + disp] */
+static inline void x86_alu_rm_ix(struct x86_buf *b, enum x86_alu op, bool w, unsigned dst,
+				 unsigned base, unsigned index, int32_t disp)
+{
+	x86_rex_ix(b, w, dst, index, base, false);
+	x86_byte(b, (uint8_t)((op << 3) | 3));
+	x86_modrm_ix(b, dst, base, index, disp);
+}
+
+/* movsd/movss xmm, [base + index + disp] (store: the other way) */
+static inline void x86_movs_ix(struct x86_buf *b, bool store, bool dbl, unsigned xmm,
+			       unsigned base, unsigned index, int32_t disp)
+{
+	x86_byte(b, dbl ? 0xf2 : 0xf3);
+	x86_rex_ix(b, false, xmm, index, base, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, store ? 0x11 : 0x10);
+	x86_modrm_ix(b, xmm, base, index, disp);
+}
+
 /* ---- moves ------------------------------------------------------------ */
 
 /* mov dst, src (64-bit, or 32-bit zero-extending when !w) */
@@ -290,24 +360,6 @@ static inline void x86_alu_rm(struct x86_buf *b, enum x86_alu op, bool w, unsign
 	x86_rex(b, w, dst, base, false);
 	x86_byte(b, (uint8_t)((op << 3) | 3));
 	x86_modrm_mem(b, dst, base, disp);
-}
-
-/* op dst, [base + index + disp] (scale 1; index must not be RSP). */
-static inline void x86_alu_rmx(struct x86_buf *b, enum x86_alu op, bool w, unsigned dst,
-			       unsigned base, unsigned index, int32_t disp)
-{
-	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((dst & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
-				((base & 8) ? 1 : 0));
-	if (rex != 0x40)
-		x86_byte(b, rex);
-	x86_byte(b, (uint8_t)((op << 3) | 3));
-	unsigned mod = (disp == 0 && (base & 7) != X86_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
-	x86_byte(b, (uint8_t)((mod << 6) | ((dst & 7) << 3) | 4));
-	x86_byte(b, (uint8_t)(((index & 7) << 3) | (base & 7)));
-	if (mod == 1)
-		x86_byte(b, (uint8_t)disp);
-	else if (mod == 2)
-		x86_u32(b, (uint32_t)disp);
 }
 
 /* shift dst by imm (masked by the CPU to 5 or 6 bits) */
@@ -600,6 +652,19 @@ static inline void x86_cvts2s_rm(struct x86_buf *b, bool from_dbl, unsigned xmm,
 	x86_sse_op(b, from_dbl ? 0xf2 : 0xf3, false, 0x5a, xmm, base, true, disp);
 }
 
+/* movapd dst, src: a whole-register copy (no merge with dst's old bits,
+ * so it does not wait for them) */
+static inline void x86_movapd(struct x86_buf *b, unsigned dst, unsigned src)
+{
+	x86_sse_op(b, 0x66, false, 0x28, dst, src, false, 0);
+}
+
+/* cvtsd2ss (from_dbl) / cvtss2sd dst, src */
+static inline void x86_cvts2s(struct x86_buf *b, bool from_dbl, unsigned dst, unsigned src)
+{
+	x86_sse_op(b, from_dbl ? 0xf2 : 0xf3, false, 0x5a, dst, src, false, 0);
+}
+
 /* movd r32, xmm (zero-extends into the 64-bit register) */
 static inline void x86_movd_rx(struct x86_buf *b, unsigned r, unsigned xmm)
 {
@@ -629,6 +694,68 @@ static inline void x86_vfma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, uns
 	x86_byte(b, 0xc4); /* 3-byte VEX: map 0F38, pp = 66, L = 0, W = double */
 	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((base & 8) ? 0 : 0x20) | 0x02));
 	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src & 15) << 3) | 0x01));
+	x86_byte(b, op);
+	x86_modrm_mem(b, dst, base, disp);
+}
+
+/* The same with a register operand: dst = +-(src * rm) +- dst. */
+static inline void x86_vfma_rr(struct x86_buf *b, enum x86_fma op, bool dbl, unsigned dst,
+			       unsigned src, unsigned rm)
+{
+	x86_byte(b, 0xc4);
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((rm & 8) ? 0 : 0x20) | 0x02));
+	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src & 15) << 3) | 0x01));
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, rm);
+}
+
+/* VEX prefix for map 0F, W0, L0 (pp: 1 = 66, 2 = F3, 3 = F2): the 2-byte
+ * form when rm needs no extension bit, as assemblers pick it. */
+static inline void x86_vex_0f(struct x86_buf *b, unsigned pp, unsigned reg, unsigned vvvv,
+			      unsigned rm)
+{
+	if (!(rm & 8)) {
+		x86_byte(b, 0xc5);
+		x86_byte(b, (uint8_t)(((reg & 8) ? 0 : 0x80) | ((~vvvv & 15) << 3) | pp));
+	} else {
+		x86_byte(b, 0xc4);
+		x86_byte(b, (uint8_t)(((reg & 8) ? 0 : 0x80) | 0x40 | 0x01));
+		x86_byte(b, (uint8_t)(((~vvvv & 15) << 3) | pp));
+	}
+}
+
+/* vptest xmm, [target] (RIP-relative: target within 2 GiB of the code):
+ * ZF = (xmm & m) == 0, CF = (~xmm & m) == 0 over 128 bits. */
+static inline void x86_vptest_rip(struct x86_buf *b, unsigned xmm, int32_t disp)
+{
+	x86_byte(b, 0xc4); /* 3-byte VEX: map 0F38, pp = 66 */
+	x86_byte(b, (uint8_t)(((xmm & 8) ? 0 : 0x80) | 0x60 | 0x02));
+	x86_byte(b, 0x79);
+	x86_byte(b, 0x17);
+	x86_byte(b, (uint8_t)(((xmm & 7) << 3) | 5)); /* mod 00, rm 101: [rip + disp32] */
+	x86_u32(b, (uint32_t)disp);
+}
+
+static inline void x86_vptest_at(struct x86_buf *b, unsigned xmm, const void *target)
+{
+	x86_vptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + 9)));
+}
+
+/* AVX 3-operand scalar forms (VEX.128, so the upper YMM halves stay clean
+ * and legacy SSE code pays no transition): dst = src1 op src2, bits above
+ * the scalar from src1. vsqrt: sqrt of src2 (src1 gives the upper bits). */
+static inline void x86_vsse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned dst,
+			       unsigned src1, unsigned src2)
+{
+	x86_vex_0f(b, dbl ? 3 : 2, dst, src1, src2);
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, src2);
+}
+
+static inline void x86_vsse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned dst,
+			       unsigned src1, unsigned base, int32_t disp)
+{
+	x86_vex_0f(b, dbl ? 3 : 2, dst, src1, base);
 	x86_byte(b, op);
 	x86_modrm_mem(b, dst, base, disp);
 }
