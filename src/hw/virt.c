@@ -81,8 +81,17 @@ static void plic_out(void *opaque, unsigned ctx, bool level)
 {
 	struct virt_machine *m = opaque;
 
+	/* Under the PLIC lock: atomics only; plic_wake_hart does the wake. */
 	if (m->hart)
-		cpu_set_irq(m->hart, ctx == 0 ? CPU_IRQ_MEIP : CPU_IRQ_SEIP, level);
+		cpu_set_irq_nowake(m->hart, ctx == 0 ? CPU_IRQ_MEIP : CPU_IRQ_SEIP, level);
+}
+
+static void plic_wake_hart(void *opaque)
+{
+	struct virt_machine *m = opaque;
+
+	if (m->hart)
+		cpu_wake(m->hart);
 }
 
 static void clint_out(void *opaque, uint32_t bit, bool level)
@@ -398,7 +407,7 @@ static void reset_devices(struct virt_machine *m)
 
 static int create_devices(struct virt_machine *m)
 {
-	const struct plic_ctx_out po = { plic_out, m };
+	const struct plic_ctx_out po = { plic_out, m, plic_wake_hart };
 	const struct clint_out co = { clint_out, m };
 	const struct rtc_irq ri = { rtc_irq, m };
 
@@ -577,7 +586,13 @@ static void virtio_irq(void *opaque, int level)
 {
 	struct virt_slot *s = opaque;
 
-	plic_set_irq(s->m->plic, s->irq, level != 0);
+	/* Under the device's lock: the wake comes in virtio_irq_wake. */
+	plic_set_irq_nowake(s->m->plic, s->irq, level != 0);
+}
+
+static void virtio_irq_wake(void *opaque)
+{
+	plic_wake(((struct virt_slot *)opaque)->m->plic);
 }
 
 int virt_virtio_free_slot(const struct virt_machine *m)
@@ -593,7 +608,7 @@ void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host 
 	*h = (struct virtio_host){
 		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
 		.loop = m->loop, .set_irq = virtio_irq,
-		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT],
+		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT], .wake_irq = virtio_irq_wake,
 	};
 }
 

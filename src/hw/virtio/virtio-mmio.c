@@ -147,14 +147,28 @@ void virtio_put(struct virtio_mmio *d)
 
 /* ---- interrupts --------------------------------------------------------- */
 
+/* The hart wake-up (a futex wake when it sleeps) after the device lock is
+ * released: the vCPU reads InterruptStatus under that lock right after
+ * it wakes. */
+static void wake_after_raise(struct virtio_mmio *d)
+{
+	if (d->host.wake_irq)
+		d->host.wake_irq(d->host.irq_opaque);
+}
+
 void virtio_raise(struct virtio_mmio *d, uint32_t bit, uint32_t e)
 {
+	bool raised = false;
+
 	pthread_mutex_lock(&d->lock);
 	if (atomic_load(&d->epoch) == e && !d->reset_pending) {
 		d->isr |= bit;
 		d->host.set_irq(d->host.irq_opaque, 1);
+		raised = true;
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (raised)
+		wake_after_raise(d);
 }
 
 void virtio_needs_reset(struct virtio_mmio *d, const char *why)
@@ -175,6 +189,8 @@ void virtio_needs_reset(struct virtio_mmio *d, const char *why)
 	if (raise)
 		d->host.set_irq(d->host.irq_opaque, 1);
 	pthread_mutex_unlock(&d->lock);
+	if (raise)
+		wake_after_raise(d);
 }
 
 /* ---- notify (vCPU -> reactor) ------------------------------------------- */
