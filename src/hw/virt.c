@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sched.h>
 
 #include "char/char.h"
 #include "cpu/cpu.h"
@@ -36,6 +37,9 @@
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a) - 1, a)
 #define RUN_BUDGET (1u << 22)
+/* Off by default: on the shared 2-core test host, polling did not beat
+ * sleeping (perf/disk, rr1 and dd; see docs/virtio.md). */
+#define VIRT_HALT_POLL_DEFAULT_NS 0ull
 
 enum { REQ_NONE, REQ_POWEROFF, REQ_RESET, REQ_STOP };
 
@@ -73,7 +77,34 @@ struct virt_machine {
 
 	atomic_int request;
 	int exit_code;
+
+	/* WFI halt-polling (see wfi_idle): a device completion usually comes
+	 * back within tens of microseconds, and waking a sleeping vCPU thread
+	 * costs about that much again on a loaded or virtualized host. */
+	atomic_uint irq_seq;      /* bumped whenever an interrupt line rises */
+	uint64_t poll_ns;         /* [vCPU] current poll window */
+	uint64_t poll_max_ns;     /* [main] its cap; 0 disables polling */
 };
+
+/* WFI poll cap: RINGVM_HALT_POLL_NS (0 = never spin), else the default.
+ * A bad value gets one line and the default (an environment knob is not
+ * worth refusing to start for). */
+static uint64_t halt_poll_max(void)
+{
+	const char *e = getenv("RINGVM_HALT_POLL_NS");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return VIRT_HALT_POLL_DEFAULT_NS;
+	v = strtoull(e, &end, 10);
+	if (*end || v > 10000000ull) {
+		fprintf(stderr, "ringvm: RINGVM_HALT_POLL_NS=%s is not a number of "
+			"nanoseconds up to 10000000; using the default\n", e);
+		return VIRT_HALT_POLL_DEFAULT_NS;
+	}
+	return v;
+}
 
 /* ---- interrupt wiring --------------------------------------------------- */
 
@@ -82,6 +113,8 @@ static void plic_out(void *opaque, unsigned ctx, bool level)
 	struct virt_machine *m = opaque;
 
 	/* Under the PLIC lock: atomics only; plic_wake_hart does the wake. */
+	if (level)
+		atomic_fetch_add(&m->irq_seq, 1);
 	if (m->hart)
 		cpu_set_irq_nowake(m->hart, ctx == 0 ? CPU_IRQ_MEIP : CPU_IRQ_SEIP, level);
 }
@@ -98,6 +131,8 @@ static void clint_out(void *opaque, uint32_t bit, bool level)
 {
 	struct virt_machine *m = opaque;
 
+	if (level)
+		atomic_fetch_add(&m->irq_seq, 1);
 	if (m->hart)
 		cpu_set_irq(m->hart, bit, level);
 }
@@ -449,6 +484,7 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 		m->slots[i].irq = VIRT_IRQ_VIRTIO0 + i;
 	}
 	atomic_init(&m->request, REQ_NONE);
+	m->poll_max_ns = halt_poll_max();
 	r = 0;
 	if (cfg->bios)
 		r = read_image(&m->bios, "firmware", cfg->bios, cfg->ram_size, err, errlen);
@@ -555,6 +591,50 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The hart idles in WFI: spin up to poll_ns for an interrupt line to rise
+ * (or a machine request), then sleep in cpu_wfi_wait. The window adapts
+ * like KVM's halt-polling: a sleep that ended within poll_max_ns grows it
+ * (the next wait of that kind is caught by the spin), a longer one (an
+ * idle guest waiting for its timer) halves it, so an idle guest does not
+ * spin. Costs up to poll_max_ns of one core per short wait.
+ */
+static void wfi_idle(struct virt_machine *m)
+{
+	unsigned seq = atomic_load(&m->irq_seq);
+	uint64_t start = mono_ns(), until = start + m->poll_ns, waited;
+
+	if (!m->poll_max_ns) {
+		/* A kick ends the wait; the deadline is only a safety net. */
+		cpu_wfi_wait(m->hart, start + 1000000000ull);
+		return;
+	}
+	if (m->poll_ns) {
+		for (uint64_t now = start; now < until; now = mono_ns()) {
+			for (int i = 0; i < 32; i++) {
+				if (atomic_load_explicit(&m->irq_seq, memory_order_acquire) != seq ||
+				    atomic_load_explicit(&m->request, memory_order_relaxed) != REQ_NONE)
+					return; /* cpu_run takes the interrupt */
+#if defined(__x86_64__) || defined(__i386__)
+				__builtin_ia32_pause();
+#endif
+			}
+			sched_yield(); /* a loaded host: let the reactor have the core */
+		}
+	}
+	cpu_wfi_wait(m->hart, start + 1000000000ull);
+	waited = mono_ns() - start;
+	if (waited <= m->poll_max_ns) {
+		uint64_t grown = m->poll_ns ? 2 * m->poll_ns : 10000;
+
+		m->poll_ns = grown < m->poll_max_ns ? grown : m->poll_max_ns;
+	} else {
+		m->poll_ns /= 2;
+		if (m->poll_ns < 10000)
+			m->poll_ns = 0;
+	}
+}
+
 enum virt_exit virt_run(struct virt_machine *m, int *code)
 {
 	*code = 0;
@@ -575,8 +655,7 @@ enum virt_exit virt_run(struct virt_machine *m, int *code)
 		}
 		if (cpu_run(m->hart, RUN_BUDGET) == CPU_EXIT_WFI &&
 		    atomic_load(&m->request) == REQ_NONE)
-			/* A kick ends the wait; the deadline is only a safety net. */
-			cpu_wfi_wait(m->hart, mono_ns() + 1000000000ull);
+			wfi_idle(m);
 	}
 }
 
