@@ -141,7 +141,13 @@ static void uart_irq(void *opaque, bool level)
 {
 	const struct uart_line *l = opaque;
 
-	plic_set_irq(l->m->plic, VIRT_UART_IRQ(l->idx), level);
+	/* Under the UART lock: uart_wake does the hart wake-up after it. */
+	plic_set_irq_nowake(l->m->plic, VIRT_UART_IRQ(l->idx), level);
+}
+
+static void uart_wake(void *opaque)
+{
+	plic_wake(((const struct uart_line *)opaque)->m->plic);
 }
 
 static void rtc_irq(void *opaque, bool level)
@@ -452,7 +458,7 @@ static int create_devices(struct virt_machine *m)
 	    rtc_new(&m->rtc, m->loop, &ri) < 0)
 		return -ENOMEM;
 	for (unsigned i = 0; i < m->n_uarts; i++) {
-		const struct uart_irq ui = { uart_irq, &m->uart_line[i] };
+		const struct uart_irq ui = { uart_irq, &m->uart_line[i], uart_wake };
 
 		m->uart_line[i] = (struct uart_line){ m, i };
 		if (uart_new(&m->uart[i], m->loop, &ui) < 0)
