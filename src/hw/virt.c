@@ -10,6 +10,9 @@
  *
  * Threading: construction on main; MMIO dispatch and virt_run on the vCPU
  * thread; device callbacks from either. The request word is atomic.
+ * Interrupt lines: the PLIC/CLINT callbacks flip the hart's mip bits with
+ * atomics under the device's lock; the futex wake of a sleeping hart comes
+ * after that lock is released (plic_wake_hart, uart_wake, virtio_irq_wake).
  */
 #include <errno.h>
 #include <libfdt.h>
