@@ -78,6 +78,7 @@ int main(void)
 	CHECK_EQ(samples(text, "irq_to_driver"), 3);
 	CHECK_EQ(samples(text, "driver_to_next_notify"), 2);
 	CHECK(strstr(text, "\"suite\":\"virtio-hops\"") != NULL);
+	CHECK(strstr(text, "\"mean_us\":") != NULL);
 
 	unsetenv("RINGVM_VIRTIO_STATS");
 	run_captured("off.raw", text, sizeof(text));

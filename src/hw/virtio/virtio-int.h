@@ -123,6 +123,7 @@ struct virtio_dev_ops {
  * With several requests in flight the hops overlap: the figures are
  * exact at queue depth 1 and indicative above.
  */
+#define VIRTIO_HOPS_BUCKETS 256
 struct virtio_hops {
 	bool on;                        /* [init] */
 	_Atomic uint64_t t_notify;      /* [vCPU] a QueueNotify posted */
@@ -130,6 +131,9 @@ struct virtio_hops {
 	uint64_t t_done;                /* [reactor] a request completed */
 	uint64_t t_isr;                 /* [vCPU] the driver read InterruptStatus */
 	uint64_t sum[6], n[6];          /* per enum virtio_hop, ns */
+	/* Log-linear histogram per hop (4 buckets per power of two of ns):
+	 * the median, which an idle gap (one hop of seconds) cannot move. */
+	uint32_t hist[6][VIRTIO_HOPS_BUCKETS];
 };
 enum virtio_hop {
 	VIRTIO_HOP_REACTOR,  /* [reactor] notify -> the reactor drains the queue */
@@ -213,6 +217,16 @@ static inline void *virtio_gpa(const struct virtio_mmio *d, uint64_t gpa, uint64
 uint64_t virtio_hops_now(void);
 /* Read RINGVM_VIRTIO_STATS at init. */
 void virtio_hops_init(struct virtio_mmio *d);
+/* Bucket of a duration: 4 per power of two (error <= 19%). */
+static inline unsigned virtio_hops_bucket(uint64_t ns)
+{
+	unsigned lg;
+
+	if (ns < 4)
+		return (unsigned)ns;
+	lg = 63u - (unsigned)__builtin_clzll(ns);
+	return 4 * (lg - 1) + (unsigned)((ns >> (lg - 2)) & 3);
+}
 /* Add one sample of hop h from t0 (0 = no start seen: ignored). */
 static inline void virtio_hops_add(struct virtio_mmio *d, enum virtio_hop h, uint64_t t0,
 				   uint64_t now)
@@ -220,9 +234,10 @@ static inline void virtio_hops_add(struct virtio_mmio *d, enum virtio_hop h, uin
 	if (t0 && now >= t0) {
 		d->hops.sum[h] += now - t0;
 		d->hops.n[h]++;
+		d->hops.hist[h][virtio_hops_bucket(now - t0)]++;
 	}
 }
-/* Print the means as JSON lines on stderr (at free; no-op when off). */
+/* Print median and mean per hop as JSON lines on stderr (at free; no-op when off). */
 void virtio_hops_print(struct virtio_mmio *d);
 
 /* ---- split virtqueue (virtqueue.c), reactor thread ---------------------- */
