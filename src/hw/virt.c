@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include "char/char.h"
 #include "cpu/cpu.h"
@@ -35,6 +36,7 @@
 #include "hw/uart.h"
 #include "hw/virt.h"
 #include "hw/virtio/virtio-mmio.h"
+#include "loop/loop.h"
 
 #define FDT_BUF_SIZE 0x10000u  /* 64 KiB: content plus room for firmware */
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -107,6 +109,51 @@ static uint64_t halt_poll_max(void)
 		return VIRT_HALT_POLL_DEFAULT_NS;
 	}
 	return v;
+}
+
+/*
+ * The reactor's priority. Its work comes in short bursts (a doorbell, a
+ * completion) while the vCPU thread and whatever else shares the host run
+ * flat out, and every guest request waits for it twice; at equal priority
+ * a waking reactor often waits milliseconds for a core. Measured on the
+ * loaded 2-core test host (RINGVM_VIRTIO_STATS, dd of 1 MiB O_DIRECT
+ * reads): nice -10 cut the mean QueueNotify -> reactor hop from 190-580 us
+ * to 60-350 us and raised dd by 15-60% in 4 of 4 interleaved pairs. It
+ * uses little CPU, so it takes little from anyone. Lowering nice needs
+ * CAP_SYS_NICE or RLIMIT_NICE: without them the reactor keeps the
+ * process's priority (best effort, silent). RINGVM_IO_NICE overrides the
+ * change (-20..0; 0 = leave it alone).
+ */
+#define VIRT_IO_NICE_DEFAULT (-10)
+
+static int io_nice(void)
+{
+	const char *e = getenv("RINGVM_IO_NICE");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return VIRT_IO_NICE_DEFAULT;
+	v = strtol(e, &end, 10);
+	if (*end || v < -20 || v > 0) {
+		fprintf(stderr, "ringvm: RINGVM_IO_NICE=%s is not a number from -20 to 0; "
+			"using the default\n", e);
+		return VIRT_IO_NICE_DEFAULT;
+	}
+	return (int)v;
+}
+
+/* Runs once on the reactor thread (posted by virt_new): add arg (< 0) to
+ * this thread's nice (PRIO_PROCESS with 0 is the calling thread). */
+static void io_thread_nice(void *arg)
+{
+	int delta = (int)(intptr_t)arg, cur;
+
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, 0);
+	if (cur == -1 && errno)
+		return;
+	(void)setpriority(PRIO_PROCESS, 0, cur + delta < -20 ? -20 : cur + delta);
 }
 
 /* ---- interrupt wiring --------------------------------------------------- */
@@ -474,7 +521,7 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 	     struct loop *loop, char *err, size_t errlen)
 {
 	struct virt_machine *m;
-	int r;
+	int nice, r;
 
 	if (!cfg->ram_size || cfg->ram_size > VIRT_RAM_MAX || cfg->ram_size % 4096)
 		return fail(err, errlen, -EINVAL, "the RAM size must be a non-zero multiple "
@@ -494,6 +541,9 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 	}
 	atomic_init(&m->request, REQ_NONE);
 	m->poll_max_ns = halt_poll_max();
+	nice = loop ? io_nice() : 0;
+	if (nice) /* on ENOMEM the reactor keeps its priority */
+		(void)loop_post(loop, io_thread_nice, (void *)(intptr_t)nice);
 	r = 0;
 	if (cfg->bios)
 		r = read_image(&m->bios, "firmware", cfg->bios, cfg->ram_size, err, errlen);
