@@ -653,10 +653,11 @@ static uint64_t mono_ns(void)
 /*
  * The hart idles in WFI: spin up to poll_ns for an interrupt line to rise
  * (or a machine request), then sleep in cpu_wfi_wait. The window adapts
- * like KVM's halt-polling: a sleep that ended within poll_max_ns grows it
- * (the next wait of that kind is caught by the spin), a longer one (an
- * idle guest waiting for its timer) halves it, so an idle guest does not
- * spin. Costs up to poll_max_ns of one core per short wait.
+ * like KVM's halt-polling: a sleep that ended within poll_max_ns doubles it
+ * (from 10 us; the next wait of that kind is caught by the spin), a longer
+ * one (a slow disk, an idle guest waiting for its timer) resets it to 0,
+ * so long waits cost at most one short spin. Costs up to poll_max_ns of
+ * one core per short wait.
  */
 static void wfi_idle(struct virt_machine *m)
 {
@@ -688,9 +689,7 @@ static void wfi_idle(struct virt_machine *m)
 
 		m->poll_ns = grown < m->poll_max_ns ? grown : m->poll_max_ns;
 	} else {
-		m->poll_ns /= 2;
-		if (m->poll_ns < 10000)
-			m->poll_ns = 0;
+		m->poll_ns = 0; /* a long wait (disk, idle): polling was waste */
 	}
 }
 
