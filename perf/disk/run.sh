@@ -14,6 +14,11 @@
 # median over rounds and "ratio" (ringvm/QEMU) and qcow2_vs_raw are medians
 # of per-round ratios.
 # Each ringvm figure carries QEMU's as its anchor and the host's as "host".
+# ringvm runs with RINGVM_VIRTIO_STATS=1 (a clock read per hop): where its
+# requests' time goes (QueueNotify -> reactor, host I/O, completion ->
+# interrupt, interrupt -> the guest driver, guest CPU until the next
+# request) is printed per case and format as suite "disk-hops" (medians
+# over rounds of each run's mean, microseconds).
 # Env: RINGVM_BUILD (required), RINGVM_PERF_DIR (where the images live: the
 # host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
 # (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
@@ -45,7 +50,8 @@ guest_run() { # guest_run EMU FMT CASE -> one JSON line (guestrun.py's)
   [ "$1" = ringvm ] && extra+=(--accel "$accel")
   # ringvm adds a virtio-rng by default; give QEMU the same device set.
   [ "$1" = qemu ] && extra+=(--emu-arg=-device --emu-arg=virtio-rng-device)
-  python3 "$src/perf/lib/guestrun.py" --emu "$1" --build "$build" --guest "$guest" \
+  local stats=0; [ "$1" = ringvm ] && stats=1
+  RINGVM_VIRTIO_STATS=$stats python3 "$src/perf/lib/guestrun.py" --emu "$1" --build "$build" --guest "$guest" \
     --run disk-bench --args "$secs,/dev/vda,$3" --mem 512M --timeout 600 "${extra[@]}" || true
 }
 
@@ -118,6 +124,13 @@ for r in res:
         continue
     slot[r["emu"]] = m[0]["value"]
     units[r["case"]] = m[0]["unit"]
+hops = {}  # (fmt, case, hop) -> [per-run mean us]
+for r in res:
+    if r.get("host") or r.get("emu") != "ringvm":
+        continue
+    for x in r.get("results", []):
+        if x.get("suite") == "virtio-hops" and x["metric"].startswith("virtio-blk_"):
+            hops.setdefault((r["fmt"], r["case"], x["metric"][len("virtio-blk_"):-3]), []).append(x["value"])
 def med(xs):
     xs = [x for x in xs if x is not None]
     return round(statistics.median(xs), 3) if xs else None
@@ -133,6 +146,10 @@ for (fmt, case), by_round in rounds.items():
                       "host_ratio": round(med(rv) / med(hs), 3) if med(rv) and med(hs) else None,
                       "host_tool": "fio io_uring O_DIRECT", "rounds": len(by_round),
                       "ringvm_runs": rv, "qemu_runs": qm, "host_runs": hs}))
+for (fmt, case, hop), xs in sorted(hops.items()):
+    print(json.dumps({"suite": "disk-hops", "metric": "%s_%s_%s" % (metric[case], fmt, hop),
+                      "value": med(xs), "unit": "us", "anchor": None, "anchor_value": None,
+                      "runs": xs}))
 # qcow2 against raw, per emulator: median of per-round ratios (same rounds).
 for case in metric:
     q, w = rounds.get(("qcow2", case), {}), rounds.get(("raw", case), {})

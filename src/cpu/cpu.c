@@ -124,15 +124,25 @@ static void wake(struct hart *h)
 			NULL, 0);
 }
 
-void cpu_set_irq(struct hart *h, uint32_t mip_bit, bool level)
+void cpu_set_irq_nowake(struct hart *h, uint32_t mip_bit, bool level)
 {
 	if (level)
 		__atomic_fetch_or(&h->mip_hw, (uint64_t)mip_bit, __ATOMIC_SEQ_CST);
 	else
 		__atomic_fetch_and(&h->mip_hw, ~(uint64_t)mip_bit, __ATOMIC_SEQ_CST);
 	hart_request_check(h);
+}
+
+void cpu_set_irq(struct hart *h, uint32_t mip_bit, bool level)
+{
+	cpu_set_irq_nowake(h, mip_bit, level);
 	if (level)
 		wake(h);
+}
+
+void cpu_wake(struct hart *h)
+{
+	wake(h);
 }
 
 void cpu_kick(struct hart *h)

@@ -73,6 +73,16 @@ void cpu_wfi_wait(struct hart *h, uint64_t deadline_ns);
 /* Raise (level=true) or lower a machine-driven mip bit. Any thread. */
 void cpu_set_irq(struct hart *h, uint32_t mip_bit, bool level);
 
+/*
+ * cpu_set_irq without the wake-up: atomics only, no system call, so a
+ * device may call it under a lock the vCPU also takes. Follow a raise with
+ * cpu_wake() once the lock is released. Any thread.
+ */
+void cpu_set_irq_nowake(struct hart *h, uint32_t mip_bit, bool level);
+
+/* Wake the hart if it sleeps in cpu_wfi_wait (a futex wake only then). */
+void cpu_wake(struct hart *h);
+
 /* Ask the hart to leave cpu_run() soon and wake it from WFI. Any thread. */
 void cpu_kick(struct hart *h);
 

@@ -62,31 +62,51 @@ static unsigned best_source(const struct plic *p, unsigned ctx)
 	return best_prio > p->threshold[ctx] ? best : 0;
 }
 
-static void update(struct plic *p)
+/* Recompute the context outputs. Lock held. Returns true if one rose. */
+static bool update(struct plic *p)
 {
+	bool rose = false;
+
 	for (unsigned ctx = 0; ctx < PLIC_NCTX; ctx++) {
 		bool level = best_source(p, ctx) != 0;
 
 		if (level != p->ctx_level[ctx]) {
 			p->ctx_level[ctx] = level;
+			rose |= level;
 			if (p->out.set)
 				p->out.set(p->out.opaque, ctx, level);
 		}
 	}
+	return rose;
 }
 
-void plic_set_irq(struct plic *p, unsigned src, bool level)
+void plic_wake(struct plic *p)
 {
+	if (p->out.wake)
+		p->out.wake(p->out.opaque);
+}
+
+bool plic_set_irq_nowake(struct plic *p, unsigned src, bool level)
+{
+	bool rose;
+
 	if (src == 0 || src >= PLIC_NSRC)
-		return;
+		return false;
 	pthread_mutex_lock(&p->lock);
 	set_bit(p->level, src, level);
 	if (level && !bit(p->claimed, src))
 		set_bit(p->pending, src, true);
 	else if (!level)
 		set_bit(p->pending, src, false); /* level-triggered: follows the line */
-	update(p);
+	rose = update(p);
 	pthread_mutex_unlock(&p->lock);
+	return rose;
+}
+
+void plic_set_irq(struct plic *p, unsigned src, bool level)
+{
+	if (plic_set_irq_nowake(p, src, level))
+		plic_wake(p);
 }
 
 static uint32_t claim(struct plic *p, unsigned ctx)
@@ -163,6 +183,7 @@ int plic_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
 {
 	struct plic *p = opaque;
 	uint32_t lo = 0, hi = 0;
+	bool rose;
 	int r;
 
 	if (size < 4)
@@ -171,8 +192,10 @@ int plic_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
 	r = read32(p, off, &lo);
 	if (!r && size == 8)
 		r = read32(p, off + 4, &hi);
-	update(p);
+	rose = update(p);
 	pthread_mutex_unlock(&p->lock);
+	if (rose)
+		plic_wake(p);
 	*val = lo | (uint64_t)hi << 32;
 	return r;
 }
@@ -180,6 +203,7 @@ int plic_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
 int plic_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	struct plic *p = opaque;
+	bool rose;
 	int r;
 
 	if (size < 4)
@@ -188,8 +212,10 @@ int plic_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	r = write32(p, off, (uint32_t)val);
 	if (!r && size == 8)
 		r = write32(p, off + 4, (uint32_t)(val >> 32));
-	update(p);
+	rose = update(p);
 	pthread_mutex_unlock(&p->lock);
+	if (rose)
+		plic_wake(p);
 	return r;
 }
 
@@ -201,7 +227,7 @@ void plic_reset(struct plic *p)
 	memset(p->enable, 0, sizeof(p->enable));
 	memset(p->threshold, 0, sizeof(p->threshold));
 	memcpy(p->pending, p->level, sizeof(p->pending));
-	update(p);
+	update(p); /* nothing is enabled after a reset: no output rises */
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -8,8 +8,11 @@
  * complete 0x200004 + 0x1000*ctx.
  *
  * Threading: plic_set_irq from any thread (devices on the reactor, the
- * UART on the vCPU); plic_mmio_* on the vCPU thread. One mutex per PLIC;
- * the context callback runs under it.
+ * UART on the vCPU); plic_mmio_* on the vCPU thread. One mutex per PLIC,
+ * held for a few instructions: the context callback `set` runs under it
+ * and only flips atomics; waking the hart (a system call when it sleeps)
+ * is the `wake` callback, made after the mutex is released, so the vCPU
+ * never waits on the PLIC while the other thread is in the kernel.
  */
 #ifndef RINGVM_HW_PLIC_H
 #define RINGVM_HW_PLIC_H
@@ -24,10 +27,13 @@
 
 struct plic;
 
-/* Called when a context's external interrupt output changes; machine-filled. */
+/* Machine-filled. set: a context's external interrupt output changed
+ * (called under the PLIC mutex: must not block or make system calls).
+ * wake: some output rose; called with no PLIC lock held (may be NULL). */
 struct plic_ctx_out {
 	void (*set)(void *opaque, unsigned ctx, bool level);
 	void *opaque;
+	void (*wake)(void *opaque);
 };
 
 /* Returns 0 and *out, or -ENOMEM. */
@@ -36,6 +42,12 @@ void plic_free(struct plic *p);
 
 /* Drive source line src (1..PLIC_NSRC-1). Any thread. */
 void plic_set_irq(struct plic *p, unsigned src, bool level);
+
+/* The same without the wake: for a caller holding its own lock (virtio's
+ * device lock). Returns true when an output rose: the caller then calls
+ * plic_wake() after releasing its lock. */
+bool plic_set_irq_nowake(struct plic *p, unsigned src, bool level);
+void plic_wake(struct plic *p);
 
 /* 32-bit accesses (a 64-bit access is split into two). Return 0 or -1. */
 int plic_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val);

@@ -94,6 +94,7 @@ struct uart {
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, lsr_err, msr_delta;
 	bool thr_pending, irq_level, fifo_on;
+	bool wake_owed;          /* [lock] a rise owes a hart wake-up at unlock */
 	uint8_t rx[UART_RX_RING];
 	unsigned rx_head, rx_count; /* ring; the FIFO is its first rx_fifo */
 	unsigned rx_fifo;           /* bytes the guest sees (<= 16) */
@@ -148,6 +149,7 @@ static bool rx_gate_open(const struct uart *u)
 
 static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag);
 static void update_irq(struct uart *u);
+static void uart_unlock(struct uart *u);
 static void cti_kick(struct uart *u);
 
 /* Move ring bytes into the FIFO as far as it, the gate and the burst
@@ -182,7 +184,7 @@ static void pause_timer_fn(void *arg)
 	u->rx_burst = 0;
 	fifo_refill(u);
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	cti_kick(u); /* what now shows may be below the trigger level */
 }
 
@@ -241,7 +243,21 @@ static void update_irq(struct uart *u)
 		}
 		if (u->irq.set)
 			u->irq.set(u->irq.opaque, level);
+		u->wake_owed |= level;
 	}
+}
+
+/* Release the lock, then make the hart wake-up a rise in it owes (a
+ * system call when the hart sleeps: never under the lock the woken vCPU
+ * takes first). */
+static void uart_unlock(struct uart *u)
+{
+	bool wake = u->wake_owed;
+
+	u->wake_owed = false;
+	pthread_mutex_unlock(&u->lock);
+	if (wake && u->irq.wake)
+		u->irq.wake(u->irq.opaque);
 }
 
 static void post_once(struct uart *u, struct loop_post_node *node, atomic_bool *flag)
@@ -439,7 +455,7 @@ int uart_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
 	pthread_mutex_lock(&u->lock);
 	*val = off < 8 ? reg_read(u, (unsigned)off) : 0;
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	return 0;
 }
 
@@ -451,7 +467,7 @@ int uart_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	if (off < 8)
 		reg_write(u, (unsigned)off, (uint8_t)val);
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	return 0;
 }
 
@@ -464,7 +480,7 @@ static size_t fe_can_receive(void *opaque)
 
 	pthread_mutex_lock(&u->lock);
 	n = (u->mcr & MCR_LOOP) ? 0 : UART_RX_RING - u->rx_count;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	return n;
 }
 
@@ -497,7 +513,7 @@ static void cti_timer_fn(void *arg)
 	pthread_mutex_lock(&u->lock);
 	deadline = cti_check(u);
 	u->cti_armed = deadline != 0;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	if (deadline)
 		loop_timer_arm(u->loop, &u->cti_timer, deadline);
 }
@@ -511,7 +527,7 @@ static void cti_kick(struct uart *u)
 	start = cti_waiting(u) && (!u->cti_armed || !loop_timer_armed(&u->cti_timer));
 	if (start)
 		u->cti_armed = true;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	if (start && u->loop && u->chr)
 		cti_timer_fn(u); /* checks at once, arms for the deadline */
 }
@@ -525,7 +541,7 @@ static void fe_receive(void *opaque, const uint8_t *buf, size_t len)
 	for (size_t i = 0; i < len && u->rx_count < UART_RX_RING; i++)
 		rx_push(u, buf[i]);
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	cti_kick(u);
 }
 
@@ -541,7 +557,7 @@ static uint64_t tx_drain(struct uart *u)
 		pthread_mutex_lock(&u->lock);
 		used = u->tx_head - u->tx_tail;
 		idx = u->tx_tail % UART_TX_RING;
-		pthread_mutex_unlock(&u->lock);
+		uart_unlock(u);
 		if (!used)
 			return moved;
 		chunk = used < UART_TX_RING - idx ? used : UART_TX_RING - idx;
@@ -559,7 +575,7 @@ static uint64_t tx_drain(struct uart *u)
 			update_irq(u);
 		}
 		u->tx_blocked = n < chunk;
-		pthread_mutex_unlock(&u->lock);
+		uart_unlock(u);
 		if (n < chunk)
 			return moved; /* fe_write_ready resumes */
 	}
@@ -586,7 +602,7 @@ static void tx_linger(struct uart *u, uint64_t moved)
 	if (moved < UART_FIFO_SIZE && u->tx_head == u->tx_tail)
 		stop = true;
 	u->tx_lingering = !stop;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	if (!stop && !loop_timer_armed(&u->tx_timer))
 		loop_timer_arm(u->loop, &u->tx_timer, loop_now_ns() + TX_LINGER_NS);
 }
@@ -623,7 +639,7 @@ static void rx_post_fn(void *arg)
 	pthread_mutex_lock(&u->lock);
 	paused = u->rx_paused;
 	pause = u->rx_burst_ns > RX_PAUSE_NS ? u->rx_burst_ns : RX_PAUSE_NS;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	if (pause > 50 * RX_PAUSE_NS)
 		pause = 50 * RX_PAUSE_NS; /* 5 ms: the vCPU was descheduled */
 	if (paused && u->chr && !loop_timer_armed(&u->pause_timer))
@@ -640,7 +656,7 @@ void uart_poll(struct uart *u)
 		pause_timer_fn(u);
 		pthread_mutex_lock(&u->lock);
 		u->cti_armed = cti_check(u) != 0;
-		pthread_mutex_unlock(&u->lock);
+		uart_unlock(u);
 	}
 }
 
@@ -663,7 +679,7 @@ void uart_attach(struct uart *u, struct chr_dev *chr)
 		loop_timer_cancel(u->loop, &u->tx_timer);
 		pthread_mutex_lock(&u->lock);
 		u->cti_armed = u->tx_lingering = false;
-		pthread_mutex_unlock(&u->lock);
+		uart_unlock(u);
 	}
 	if (chr) {
 		chr_attach(chr, &fe);
@@ -684,7 +700,7 @@ void uart_flush(struct uart *u)
 			chr_write_sync(u->chr, u->tx + idx, chunk);
 		u->tx_tail += chunk;
 	}
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 }
 
 void uart_reset(struct uart *u)
@@ -701,7 +717,7 @@ void uart_reset(struct uart *u)
 	u->rx_paused = false; /* a pending pause timer finds nothing to do */
 	u->thr_pending = false;
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 	if (atomic_load(&u->attached)) /* the FIFO emptied: take held input */
 		post_once(u, &u->rx_post, &u->rx_posted);
 }
@@ -725,7 +741,7 @@ void uart_set_clock(struct uart *u, uint32_t clock_hz, uint64_t (*now)(void *opa
 		u->clock_hz = clock_hz;
 	u->now = now ? now : default_now;
 	u->now_opaque = opaque;
-	pthread_mutex_unlock(&u->lock);
+	uart_unlock(u);
 }
 
 int uart_new(struct uart **out, struct loop *loop, const struct uart_irq *irq)

@@ -30,10 +30,13 @@ struct uart;
 #define UART_RX_RING 16384 /* guest-bound buffering behind the FIFO */
 #define UART_CLOCK_HZ 3686400u /* the input clock unless set (virt's) */
 
-/* The interrupt line; filled by the machine. Called under the UART lock. */
+/* The interrupt line; filled by the machine. set is called under the UART
+ * lock (no blocking, no system call); wake (may be NULL) follows a rise
+ * once the lock is released and wakes the hart. */
 struct uart_irq {
 	void (*set)(void *opaque, bool level);
 	void *opaque;
+	void (*wake)(void *opaque);
 };
 
 /*

@@ -80,6 +80,7 @@ struct vblk_req {
 	struct vblk *b;
 	struct virtq *q;
 	uint32_t epoch;
+	uint64_t t_submit;      /* hop statistics only */
 	uint16_t head;
 	uint8_t *status;        /* last writable byte of the chain */
 	uint32_t used_len;
@@ -163,7 +164,12 @@ static void vblk_finish(struct vblk_req *r, uint8_t st)
 static void vblk_done(struct blk_req *br, int res)
 {
 	struct vblk_req *r = (struct vblk_req *)br;
+	struct virtio_mmio *d = &r->b->dev;
 
+	if (d->hops.on) {
+		d->hops.t_done = virtio_hops_now();
+		virtio_hops_add(d, VIRTIO_HOP_IO, r->t_submit, d->hops.t_done);
+	}
 	vblk_finish(r, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
 }
 
@@ -368,6 +374,8 @@ static void vblk_start(struct vblk *b, struct virtq *q, const struct virtq_elem 
 				vblk_sub_done(&r->sub[i], -EIO);
 		return;
 	}
+	if (d->hops.on)
+		r->t_submit = virtio_hops_now();
 	if (blk_submit(b->blk, &r->br) < 0)
 		vblk_finish(r, VIRTIO_BLK_S_IOERR);
 }

@@ -116,6 +116,34 @@ struct virtio_dev_ops {
 	void (*free)(struct virtio_mmio *d);
 };
 
+/*
+ * Where a request's time goes (RINGVM_VIRTIO_STATS=1; virtio-stats.c),
+ * printed as JSON lines when the device is freed. Each field says which
+ * thread writes it; the totals are read after both threads stopped.
+ * With several requests in flight the hops overlap: the figures are
+ * exact at queue depth 1 and indicative above.
+ */
+#define VIRTIO_HOPS_BUCKETS 256
+struct virtio_hops {
+	bool on;                        /* [init] */
+	_Atomic uint64_t t_notify;      /* [vCPU] a QueueNotify posted */
+	_Atomic uint64_t t_raise;       /* [reactor] an interrupt raised */
+	uint64_t t_done;                /* [reactor] a request completed */
+	uint64_t t_isr;                 /* [vCPU] the driver read InterruptStatus */
+	uint64_t sum[6], n[6];          /* per enum virtio_hop, ns */
+	/* Log-linear histogram per hop (4 buckets per power of two of ns):
+	 * the median, which an idle gap (one hop of seconds) cannot move. */
+	uint32_t hist[6][VIRTIO_HOPS_BUCKETS];
+};
+enum virtio_hop {
+	VIRTIO_HOP_REACTOR,  /* [reactor] notify -> the reactor drains the queue */
+	VIRTIO_HOP_IO,       /* [reactor] submit -> completion (device model) */
+	VIRTIO_HOP_IRQ,      /* [reactor] completion -> interrupt raised */
+	VIRTIO_HOP_WAKE,     /* [vCPU] raised -> the driver reads InterruptStatus */
+	VIRTIO_HOP_GUEST,    /* [vCPU] that read -> the next notify (guest CPU) */
+	VIRTIO_HOP_NHOPS,
+};
+
 struct virtio_mmio {
 	const struct virtio_dev_ops *ops;
 	struct virtio_host host;
@@ -139,6 +167,7 @@ struct virtio_mmio {
 	atomic_int inflight;
 	uint32_t r_epoch;         /* [reactor] the epoch its state belongs to */
 	unsigned warned;          /* [reactor] guest errors logged so far */
+	struct virtio_hops hops;
 };
 
 /* ---- transport (virtio-mmio.c) ------------------------------------------ */
@@ -181,6 +210,35 @@ static inline void *virtio_gpa(const struct virtio_mmio *d, uint64_t gpa, uint64
 		return NULL;
 	return d->host.ram + off;
 }
+
+/* ---- hop statistics (virtio-stats.c) ------------------------------------ */
+
+/* Monotonic ns, only read when d->hops.on. */
+uint64_t virtio_hops_now(void);
+/* Read RINGVM_VIRTIO_STATS at init. */
+void virtio_hops_init(struct virtio_mmio *d);
+/* Bucket of a duration: 4 per power of two (error <= 19%). */
+static inline unsigned virtio_hops_bucket(uint64_t ns)
+{
+	unsigned lg;
+
+	if (ns < 4)
+		return (unsigned)ns;
+	lg = 63u - (unsigned)__builtin_clzll(ns);
+	return 4 * (lg - 1) + (unsigned)((ns >> (lg - 2)) & 3);
+}
+/* Add one sample of hop h from t0 (0 = no start seen: ignored). */
+static inline void virtio_hops_add(struct virtio_mmio *d, enum virtio_hop h, uint64_t t0,
+				   uint64_t now)
+{
+	if (t0 && now >= t0) {
+		d->hops.sum[h] += now - t0;
+		d->hops.n[h]++;
+		d->hops.hist[h][virtio_hops_bucket(now - t0)]++;
+	}
+}
+/* Print median and mean per hop as JSON lines on stderr (at free; no-op when off). */
+void virtio_hops_print(struct virtio_mmio *d);
 
 /* ---- split virtqueue (virtqueue.c), reactor thread ---------------------- */
 

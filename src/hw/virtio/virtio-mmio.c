@@ -71,6 +71,7 @@ int virtio_dev_init(struct virtio_mmio *d, const struct virtio_dev_ops *ops,
 		q->notify_node.fn = notify_cb;
 		q->notify_node.arg = q;
 	}
+	virtio_hops_init(d);
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&d->lock, &a);
@@ -147,14 +148,35 @@ void virtio_put(struct virtio_mmio *d)
 
 /* ---- interrupts --------------------------------------------------------- */
 
+/* The hart wake-up (a futex wake when it sleeps) after the device lock is
+ * released: the vCPU reads InterruptStatus under that lock right after
+ * it wakes. */
+static void wake_after_raise(struct virtio_mmio *d)
+{
+	if (d->host.wake_irq)
+		d->host.wake_irq(d->host.irq_opaque);
+}
+
 void virtio_raise(struct virtio_mmio *d, uint32_t bit, uint32_t e)
 {
+	bool raised = false;
+
 	pthread_mutex_lock(&d->lock);
 	if (atomic_load(&d->epoch) == e && !d->reset_pending) {
 		d->isr |= bit;
 		d->host.set_irq(d->host.irq_opaque, 1);
+		raised = true;
+		if (d->hops.on) {
+			uint64_t now = virtio_hops_now();
+
+			virtio_hops_add(d, VIRTIO_HOP_IRQ, d->hops.t_done, now);
+			d->hops.t_done = 0;
+			atomic_store(&d->hops.t_raise, now);
+		}
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (raised)
+		wake_after_raise(d);
 }
 
 void virtio_needs_reset(struct virtio_mmio *d, const char *why)
@@ -175,6 +197,8 @@ void virtio_needs_reset(struct virtio_mmio *d, const char *why)
 	if (raise)
 		d->host.set_irq(d->host.irq_opaque, 1);
 	pthread_mutex_unlock(&d->lock);
+	if (raise)
+		wake_after_raise(d);
 }
 
 /* ---- notify (vCPU -> reactor) ------------------------------------------- */
@@ -186,6 +210,9 @@ static void notify_cb(void *arg)
 
 	/* Clear first: a notify racing with the drain below posts again. */
 	atomic_store(&q->notify_pending, false);
+	if (d->hops.on)
+		virtio_hops_add(d, VIRTIO_HOP_REACTOR, atomic_exchange(&d->hops.t_notify, 0),
+				virtio_hops_now());
 	virtio_sync_epoch(d);
 	if (!virtio_hold(d))
 		return;
@@ -201,6 +228,14 @@ static void notify(struct virtio_mmio *d, uint32_t qi)
 	if (qi >= d->nq)
 		return;
 	q = &d->q[qi];
+	if (d->hops.on) {
+		uint64_t now = virtio_hops_now();
+
+		virtio_hops_add(d, VIRTIO_HOP_GUEST, d->hops.t_isr, now);
+		d->hops.t_isr = 0;
+		if (!atomic_load(&q->notify_pending))
+			atomic_store(&d->hops.t_notify, now);
+	}
 	if (!atomic_exchange(&q->notify_pending, true))
 		loop_post_node(d->host.loop, &q->notify_node);
 }
@@ -230,7 +265,14 @@ static uint32_t reg_read_locked(struct virtio_mmio *d, uint64_t off)
 		return d->dev_feat_sel < 2 ? (uint32_t)(d->features >> (32 * d->dev_feat_sel)) : 0;
 	case R_QUEUE_NUM_MAX: return r ? d->q[d->queue_sel].max : 0;
 	case R_QUEUE_READY: return r ? r->ready : 0;
-	case R_ISR: return d->isr;
+	case R_ISR:
+		if (d->hops.on) {
+			uint64_t now = virtio_hops_now();
+
+			virtio_hops_add(d, VIRTIO_HOP_WAKE, atomic_exchange(&d->hops.t_raise, 0), now);
+			d->hops.t_isr = now;
+		}
+		return d->isr;
 	case R_STATUS: return d->status;
 	case R_SHM_LEN_LO: case R_SHM_LEN_HI: return 0xffffffffu; /* no regions */
 	case R_SHM_BASE_LO: case R_SHM_BASE_HI: return 0xffffffffu;
@@ -386,6 +428,7 @@ void virtio_mmio_free(struct virtio_mmio *d)
 	while (busy(d))
 		if (loop_run_once(d->host.loop, 100000000) < 0)
 			break;
+	virtio_hops_print(d);
 	for (unsigned i = 0; i < d->nq; i++)
 		free(d->q[i].scratch);
 	pthread_mutex_destroy(&d->lock);

@@ -16,7 +16,8 @@
  *     and QueueNotify only posts the queue's node to the reactor.
  *   - set_irq: called from either thread (the reactor on completions, the
  *     vCPU on InterruptACK/reset), always with the device lock held, so
- *     calls for one device are serialized.
+ *     calls for one device are serialized; wake_irq follows a raise once
+ *     that lock is released.
  *   - constructors and virtio_mmio_free: the loop's thread (or before the
  *     loop runs / after it stopped, from the thread that owns the loop).
  *
@@ -41,9 +42,13 @@ struct virtio_host {
 	uint64_t ram_base;   /* guest-physical address of ram[0] */
 	uint64_t ram_size;   /* bytes */
 	struct loop *loop;   /* the reactor that runs the device back halves */
-	/* Drive the slot's interrupt line (PLIC source) to level 0/1. */
+	/* Drive the slot's interrupt line (PLIC source) to level 0/1. Called
+	 * under the device lock: must not block or make system calls. */
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;
+	/* After a raise, once the device lock is released: wake the hart
+	 * (may make a system call). May be NULL. Same opaque as set_irq. */
+	void (*wake_irq)(void *opaque);
 };
 
 /* Guest register access for the slot; off < VIRTIO_MMIO_SLOT_SIZE. Registers
