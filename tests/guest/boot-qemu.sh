@@ -1,7 +1,8 @@
 # tests/guest/boot-qemu.sh - sourced by the guest tests: builds (or takes from the
 # cache) the test guest and boots it under Debian's qemu-system-riscv64.
-# guest_boot RUN ARGS TIMEOUT LOG: boots (firmware: $FW, default fw_jump) with ringvm.run=RUN, leaves the console
-# output in LOG and returns QEMU's exit status (124 on timeout).
+# guest_boot RUN ARGS TIMEOUT LOG: boots (firmware: $FW, default fw_jump; harts:
+# $SMP, default 2) with ringvm.run=RUN, leaves the console output in LOG and
+# returns QEMU's exit status (124 on timeout).
 set -euo pipefail
 src=${RINGVM_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
@@ -23,7 +24,7 @@ guest_boot() {
 	local run=$1 args=$2 limit=$3 log=$4 append="console=ttyS0 ringvm.run=$1"
 	[ -z "$args" ] || append="$append ringvm.args=$args"
 	set +e
-	timeout "$limit" qemu-system-riscv64 -M virt -m 256M -smp 2 -nographic -no-reboot \
+	timeout "$limit" qemu-system-riscv64 -M virt -m 256M -smp "${SMP:-2}" -nographic -no-reboot \
 		-bios "$(guest_bios)" -kernel "$guest/Image" -initrd "$guest/initramfs.cpio.gz" \
 		-append "$append" </dev/null >"$log" 2>&1
 	local rc=$?
