@@ -89,8 +89,8 @@ if [ ! -f "$out/stamp" ]; then
 	trap - EXIT
 	echo "guest: built $out in $(($(date +%s) - start)) s"
 	# Each edit of a test script makes a new entry; keep the cache bounded.
-	guest_prune "$cache/guest/[0-9a-f]*" 8
-	guest_prune "$cache/parts/kernel-*" 2
-	guest_prune "$cache/parts/busybox-*" 2
+	guest_prune "$cache/guest" "[0-9a-f]*" 8
+	guest_prune "$cache/parts" "kernel-*" 2
+	guest_prune "$cache/parts" "busybox-*" 2
 fi
 echo "$out" >&3

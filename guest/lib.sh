@@ -67,18 +67,18 @@ guest_busybox_src_version() {
 # Marks a cache entry directory as just used: its mtime is its age for pruning.
 guest_mark_used() { touch "$1" 2>/dev/null || true; }
 
-# Removes cache entries (directories matching GLOB) beyond the KEEP most recently
-# used, but never one used within the last day: another checkout's test run may
-# still be reading it. Called with the build lock held.
+# guest_prune DIR PATTERN KEEP: removes the directories in DIR whose names
+# match PATTERN beyond the KEEP most recently used, but never one used within
+# the last day: another checkout's test run may still be reading it. Called
+# with the build lock held. (Paths may hold spaces: RINGVM_CACHE is the user's.)
 guest_prune() {
-	local glob=$1 keep=$2 d n=0
-	# shellcheck disable=SC2086 # GLOB is meant to expand
-	for d in $(ls -dt $glob 2>/dev/null); do
+	local dir=$1 pat=$2 keep=$3 d n=0
+	while IFS= read -r d; do
 		n=$((n + 1))
 		[ "$n" -le "$keep" ] && continue
-		[ -d "$d" ] || continue
 		[ -n "$(find "$d" -maxdepth 0 -mtime -1)" ] && continue
 		echo "guest: pruning old cache entry $d" >&2
 		rm -rf "$d"
-	done
+	done < <(find "$dir" -mindepth 1 -maxdepth 1 -type d -name "$pat" -printf '%T@ %p\n' |
+		sort -rn | cut -d' ' -f2-)
 }
