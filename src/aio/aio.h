@@ -158,8 +158,9 @@ unsigned aio_inflight(const struct aio_engine *e);
  * Register fd with the engine's ring: requests on fd then name a fixed
  * file slot (no file lookup and reference count per request). Call
  * aio_unregister_file before closing fd: a slot keeps its file open, and a
- * new file could get the same fd number. Returns 0 or -errno (-ENOSPC: the
- * table is full; -EBUSY: another engine on this loop owns the ring's table).
+ * new file could get the same fd number. The ring's table is shared by all
+ * engines on the loop (loop_ring_file_add). Returns 0 or -errno (-ENOSPC:
+ * the table is full; -ENOSYS: the kernel has no sparse file tables).
  */
 int aio_register_file(struct aio_engine *e, int fd);
 void aio_unregister_file(struct aio_engine *e, int fd);

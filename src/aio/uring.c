@@ -15,9 +15,11 @@
  * IOPS (perf/block, docs/ringvm-img.md). Large requests (>= URING_EAGER_MAX)
  * keep the one-enter batch, whose block-layer plug merges sequential ones.
  *
- * Registered (fixed) files and buffers are optional (aio.h): a small table
- * of fds and one set of buffer areas per engine, looked up per request by
- * a linear scan (a handful of entries).
+ * Registered (fixed) files and buffers are optional (aio.h). The ring has
+ * one file table, shared by all engines on it (src/loop/ring-files.c); an
+ * engine remembers which fds it added so its close gives them back. Buffer
+ * areas: one set per ring, held by the engine that registered it. Both are
+ * looked up per request by a linear scan (a handful of entries).
  */
 #include "aio-int.h"
 
@@ -31,11 +33,8 @@ enum { URING_FILES = 64, URING_BUFS = 16, URING_EAGER_MAX = 128 << 10 };
 
 struct uring_priv {
 	struct io_uring_probe *probe;
-	bool files_table;       /* we registered the ring's (sparse) file table */
-	bool files_failed;      /* the ring refused it: do not try again */
-	unsigned nfiles;        /* slots in use */
-	unsigned top_slot;      /* slots at or above are free */
-	int file_fd[URING_FILES];    /* fd in each slot, -1 = free */
+	unsigned nfiles;             /* fds this engine added to the ring's table */
+	int file_fd[URING_FILES];
 	unsigned nbufs;
 	struct iovec bufs[URING_BUFS];
 };
@@ -58,21 +57,20 @@ static int uring_open(struct aio_engine *e)
 	if (!p)
 		return -ENOMEM;
 	p->probe = io_uring_get_probe_ring(ring); /* NULL before 5.6: assume all */
-	for (unsigned i = 0; i < URING_FILES; i++)
-		p->file_fd[i] = -1;
 	e->priv = p;
 	return 0;
 }
 
 static void uring_unregister_buffers(struct aio_engine *e);
+static void uring_unregister_file(struct aio_engine *e, int fd);
 
 static void uring_close(struct aio_engine *e)
 {
 	struct uring_priv *p = e->priv;
 	/* the ring outlives the engine: give its tables back */
 	uring_unregister_buffers(e);
-	if (p->files_table)
-		io_uring_unregister_files(loop_ring(e->loop));
+	while (p->nfiles)
+		uring_unregister_file(e, p->file_fd[p->nfiles - 1]);
 	if (p->probe)
 		io_uring_free_probe(p->probe);
 	free(p);
@@ -93,11 +91,10 @@ static void uring_done(struct loop_ring_op *op, int res, uint32_t flags)
 
 /* ---- registered files and buffers --------------------------------------- */
 
-static int file_slot(const struct uring_priv *p, int fd)
+/* Index of fd in this engine's own list, or -1. */
+static int own_file(const struct uring_priv *p, int fd)
 {
-	if (!p->nfiles)
-		return -1;
-	for (unsigned i = 0; i < p->top_slot; i++)
+	for (unsigned i = 0; i < p->nfiles; i++)
 		if (p->file_fd[i] == fd)
 			return (int)i;
 	return -1;
@@ -106,48 +103,27 @@ static int file_slot(const struct uring_priv *p, int fd)
 static int uring_register_file(struct aio_engine *e, int fd)
 {
 	struct uring_priv *p = e->priv;
-	struct io_uring *ring = loop_ring(e->loop);
 	if (fd < 0)
 		return -EBADF;
-	if (file_slot(p, fd) >= 0)
+	if (own_file(p, fd) >= 0)
 		return 0;
-	if (!p->files_table) {
-		if (p->files_failed)
-			return -EBUSY;
-		int r = io_uring_register_files_sparse(ring, URING_FILES); /* 5.19+ */
-		if (r < 0) { /* -EBUSY: another engine on this ring has one */
-			p->files_failed = true;
-			return r;
-		}
-		p->files_table = true;
-	}
-	int slot = -1;
-	for (unsigned i = 0; slot < 0 && i < URING_FILES; i++)
-		if (p->file_fd[i] < 0)
-			slot = (int)i;
-	if (slot < 0)
+	if (p->nfiles == URING_FILES)
 		return -ENOSPC;
-	int r = io_uring_register_files_update(ring, (unsigned)slot, &fd, 1);
+	int r = loop_ring_file_add(e->loop, fd);
 	if (r < 0)
 		return r;
-	p->file_fd[slot] = fd;
-	p->nfiles++;
-	if ((unsigned)slot >= p->top_slot)
-		p->top_slot = (unsigned)slot + 1;
+	p->file_fd[p->nfiles++] = fd;
 	return 0;
 }
 
 static void uring_unregister_file(struct aio_engine *e, int fd)
 {
 	struct uring_priv *p = e->priv;
-	int slot = file_slot(p, fd);
-	if (slot < 0)
+	int i = own_file(p, fd);
+	if (i < 0)
 		return;
-	/* requests in flight keep their own reference to the file */
-	int none = -1;
-	(void)io_uring_register_files_update(loop_ring(e->loop), (unsigned)slot, &none, 1);
-	p->file_fd[slot] = -1;
-	p->nfiles--;
+	loop_ring_file_remove(e->loop, fd);
+	p->file_fd[i] = p->file_fd[--p->nfiles];
 }
 
 static int uring_register_buffers(struct aio_engine *e, const struct iovec *iov, unsigned n)
@@ -272,7 +248,7 @@ static int uring_submit(struct aio_engine *e, struct aio_req *r)
 		io_uring_sqe_set_data(sqe, NULL);
 		return -EINVAL;
 	}
-	int slot = file_slot(p, r->fd);
+	int slot = p->nfiles ? loop_ring_file_slot(e->loop, r->fd) : -1;
 	if (slot >= 0) {
 		sqe->fd = slot;
 		sqe->flags |= IOSQE_FIXED_FILE;

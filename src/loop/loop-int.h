@@ -64,6 +64,7 @@ struct loop {
 	uint64_t wake_buf;
 	unsigned sq_pending; /* SQEs taken since the last submit */
 	unsigned watch_ops_live;
+	struct loop_ring_files *files; /* fixed-file table (ring-files.c), lazily */
 
 	/* epoll poller: watches grouped per fd (epoll takes one entry per fd) */
 	int epfd;
@@ -76,6 +77,9 @@ struct loop_fd_slot {
 	struct loop_watch *head;
 	uint32_t mask;
 };
+
+/* ring-files.c: with the ring, on the loop thread */
+void loop_ring_files_free(struct loop *loop);
 
 /* Called by a poller when the wake fd fired (after draining it). */
 void loop_woken(struct loop *loop);

@@ -200,4 +200,16 @@ struct io_uring_sqe *loop_ring_sqe(struct loop *loop, struct loop_ring_op *op);
 /* Push queued SQEs to the kernel now (normally the loop does it). */
 int loop_ring_flush(struct loop *loop);
 
+/*
+ * The ring's fixed-file table, one per ring and shared by all its users.
+ * loop_ring_file_add registers fd (or takes another reference to its slot)
+ * and returns the slot, or -errno: -ENOSYS no ring or no sparse tables
+ * (kernel < 5.19), -ENOSPC table full. Each add needs one remove before fd
+ * is closed: a slot keeps its file open, and a new file could get the same
+ * fd number. loop_ring_file_slot gives fd's slot, or -1.
+ */
+int loop_ring_file_add(struct loop *loop, int fd);
+void loop_ring_file_remove(struct loop *loop, int fd);
+int loop_ring_file_slot(const struct loop *loop, int fd);
+
 #endif

@@ -96,6 +96,7 @@ static void uring_fini(struct loop *loop)
 	/* Let removed watches hear their last completion so nothing leaks. */
 	for (int i = 0; i < 100 && loop->watch_ops_live; i++)
 		uring_wait(loop, 1000000);
+	loop_ring_files_free(loop);
 	io_uring_queue_exit(loop->ring);
 	free(loop->ring);
 	loop->ring = NULL;

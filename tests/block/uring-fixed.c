@@ -5,7 +5,8 @@
  * number reused by another file reaches the new file, not the old slot;
  * buffers outside the registered area still work; other engines say
  * -ENOTSUP; a raw image opened twice on one engine (two slots) reads and
- * writes correctly, before and after the first one closes.
+ * writes correctly, before and after the first one closes; two engines on
+ * one loop (one per virtio drive) share the ring's one file table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,8 +143,47 @@ static void two_blks(void)
 	tb_fini(&t);
 }
 
+static ssize_t rw_on(struct loop *loop, struct aio_engine *e, int fd, void *buf, size_t len)
+{
+	struct tb t = { loop, e };
+	return rw(&t, fd, buf, len, 0, false);
+}
+
+/* Two engines on one loop: each gets fixed slots for its files; a file
+ * both register keeps its slot until the last one lets go. */
+static void two_engines(void)
+{
+	struct tb t;
+	tb_init(&t, AIO_ENGINE_URING);
+	struct aio_engine *e2 = NULL;
+	REQUIRE(aio_engine_open(&e2, t.loop, AIO_ENGINE_URING) == 0);
+	int fa = make_file(tb_path("ea"), 0xa1), fb = make_file(tb_path("eb"), 0xb2);
+	uint8_t buf[4096];
+	int r = aio_register_file(t.e, fa);
+	if (r == -EINVAL || r == -ENOSYS)
+		t_skip("kernel without sparse file tables");
+	CHECK_EQ(r, 0);
+	CHECK_EQ(aio_register_file(e2, fb), 0); /* the second engine gets a slot too */
+	CHECK_EQ(aio_register_file(e2, fa), 0);
+	int sa = loop_ring_file_slot(t.loop, fa), sb = loop_ring_file_slot(t.loop, fb);
+	CHECK(sa >= 0 && sb >= 0 && sa != sb);
+	CHECK(rw_on(t.loop, e2, fb, buf, 4096) == 4096 && buf[0] == 0xb2);
+	CHECK(rw_on(t.loop, e2, fa, buf, 4096) == 4096 && buf[0] == 0xa1);
+	aio_unregister_file(t.e, fa); /* e2 still holds fa */
+	CHECK_EQ(loop_ring_file_slot(t.loop, fa), sa);
+	CHECK(rw_on(t.loop, e2, fa, buf, 4096) == 4096 && buf[4095] == 0xa1);
+	aio_engine_close(e2); /* gives back both of its files */
+	CHECK_EQ(loop_ring_file_slot(t.loop, fa), -1);
+	CHECK_EQ(loop_ring_file_slot(t.loop, fb), -1);
+	CHECK(rw_on(t.loop, t.e, fa, buf, 4096) == 4096 && buf[0] == 0xa1); /* plain fd */
+	close(fa);
+	close(fb);
+	tb_fini(&t);
+}
+
 int main(void)
 {
+	two_engines();
 	other_engine();
 	two_blks();
 	fixed_aio();
