@@ -7,7 +7,7 @@ build=(build-essential cmake pkg-config liburing-dev libaio-dev zlib1g-dev libzs
 test=(clang libclang-rt-14-dev qemu-utils e2fsprogs genisoimage iproute2 device-tree-compiler qemu-system-misc)
 guest=(gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf linux-source-6.1 opensbi qemu-system-misc bc flex bison
        libssl-dev libelf-dev cpio xz-utils dpkg-dev kmod)
-perf=(fio qemu-system-misc qemu-utils python3)
+perf=(fio qemu-system-misc qemu-utils python3 linux-perf binutils)
 
 want=()
 for set in "${@:-build}"; do

@@ -10,6 +10,7 @@
 # Interleaved: for each case, RINGVM_PERF_ROUNDS rounds of (ringvm raw, QEMU
 # raw, ringvm qcow2, QEMU qcow2, host fio on the raw file: O_DIRECT io_uring,
 # the same block size and queue depth; 1 MiB QD1 reads for hdparm and dd).
+# Both images are written anew at the start (see below).
 # The shared disk drifts many-fold within minutes, so each figure is the
 # median over rounds and "ratio" (ringvm/QEMU) and qcow2_vs_raw are medians
 # of per-round ratios.
@@ -36,11 +37,14 @@ accel=${RINGVM_ACCEL:-jit}
 guest=${RINGVM_GUEST_DIR:-$("$src/guest/build.sh" | tail -n1)}
 mkdir -p "$dir"
 raw="$dir/disk-512m.raw" qcow="$dir/disk-512m.qcow2" res="$dir/disk-results.jsonl"
-# Real data everywhere: reads of holes never reach the host disk.
-if [ ! -f "$raw" ] || [ "$(stat -c %s "$raw")" -ne $((512 << 20)) ]; then
-  head -c $((512 << 20)) /dev/urandom | dd of="$raw" bs=1M iflag=fullblock oflag=direct status=none
-fi
-rm -f "$qcow"
+# Real data everywhere: reads of holes never reach the host disk. Both
+# images are written anew on every run, one right after the other: the
+# shared host's storage reads data written minutes ago several times faster
+# than data written hours ago (fio, same minute: 800-1500 MiB/s against
+# 60-220 MiB/s), so a raw image kept from an earlier run against a qcow2
+# converted just now made qcow2 look 1.7-2.2x faster than raw.
+rm -f "$raw" "$qcow"
+head -c $((512 << 20)) /dev/urandom | dd of="$raw" bs=1M iflag=fullblock oflag=direct status=none
 "$build/ringvm-img" convert -f raw -O qcow2 "$raw" "$qcow"
 
 guest_run() { # guest_run EMU FMT CASE -> one JSON line (guestrun.py's)
@@ -74,7 +78,11 @@ print(round(d["bw"]/1024, 1) if sys.argv[1] in ("hdparm","dd") else round(d["iop
 : >"$res"
 for c in $cases; do
   for ((r = 1; r <= rounds; r++)); do
-    for fmt in $formats; do
+    # Odd rounds in the given order, even rounds reversed: neither image is
+    # always the one read first (the host warms to a file as it is read).
+    order=$formats
+    ((r % 2)) || order=$(printf '%s\n' $formats | tac)
+    for fmt in $order; do
       for emu in ringvm qemu; do
         guest_run "$emu" "$fmt" "$c" | python3 -c 'import json,sys
 d=json.load(sys.stdin); d.update(fmt=sys.argv[1], case=sys.argv[2], round=int(sys.argv[3]))
