@@ -16,7 +16,8 @@
  *    any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
- *    canonical NaN. Sums are never tiny and inexact, so add/sub/sqrt only
+ *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
+ *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre). Sums are never tiny and inexact, so add/sub/sqrt only
  *    leave for NaN/infinity. Conversions to integers detect inexactness
  *    exactly (convert back and compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
@@ -103,6 +104,7 @@ struct fctx {
 	uint8_t *slow[MAX_SLOW];
 	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
 	unsigned n, nleave;
+	uint8_t *pre, *resume; /* the result check's jump, see jit_fp_pre */
 };
 
 static void to_slow(struct fctx *c, enum x86_cc cc)
@@ -289,6 +291,18 @@ static bool host_avx(void)
 	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 2;
 }
 
+/* The result check's jump: with zero (fmul/fdiv), out of line first to
+ * jit_fp_pre's test for an exact zero, which resumes right after it. */
+static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
+{
+	if (!zero) {
+		to_slow(c, cc);
+		return;
+	}
+	c->pre = x86_jcc(c->b, cc);
+	c->resume = c->b->p;
+}
+
 /*
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
  * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
@@ -297,13 +311,13 @@ static bool host_avx(void)
  * constant does it, also sending the (rare) binade below the all-ones
  * exponent to the slow path; else RCX is clobbered.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
 	if (xmm && host_avx()) {
 		x86_vptest_at(b, 0, jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S));
-		to_slow(c, tiny ? X86_CC_BE : X86_CC_B); /* CF: all set; ZF: none */
+		check_jump(c, tiny ? X86_CC_BE : X86_CC_B, zero); /* CF: all set; ZF: none */
 		return;
 	}
 	if (xmm && dbl)
@@ -318,7 +332,7 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
-		to_slow(c, X86_CC_A);
+		check_jump(c, X86_CC_A, zero);
 	} else {
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
 		to_slow(c, X86_CC_E);
@@ -371,7 +385,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum, true);
+	result_check(c, dbl, fma || !sum, true, o->a == X86_MULS || o->a == X86_DIVS);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
 	fset(c, d->rd, 0);
 	fs_dirty(c);
@@ -515,7 +529,7 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 			x86_cvts2s(b, true, 0, h);
 		else
 			x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
-		result_check(c, false, true, true);
+		result_check(c, false, true, true, false);
 		x86_movd_rx(b, X86_RAX, 0);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
@@ -817,6 +831,48 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	}
 	if (!ok)
 		abort(); /* cannot happen: the checks above match the generators' */
-	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave);
+	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave, c.pre, c.resume);
 	return true;
+}
+
+/* RCX = f[r]'s bits shifted left once (the sign out; a single's in the
+ * upper half), ZF set when that is zero: f[r] is +-0 */
+static void zero_test(struct fctx *c, bool dbl, unsigned r)
+{
+	fget_gpr(c, X86_RCX, r);
+	if (!dbl)
+		x86_shift_ri(c->b, X86_SHL, true, X86_RCX, 32);
+	x86_alu_rr(c->b, X86_ADD, true, X86_RCX, X86_RCX);
+}
+
+/*
+ * The out-of-line half of fmul/fdiv's result check (a result with the
+ * top or bottom exponents in XMM0): a +-0 result is exact and raises no
+ * flag when it comes from a zero factor (fmul: the other one is then
+ * finite, else the result is NaN) or from a zero dividend or an infinite
+ * divisor (fdiv). Then resume the fast path with it; else (underflow to
+ * zero, tiny or huge results, NaN) fall through to the handler. Matrix
+ * code multiplies zeros often enough for the handler's cost to show.
+ */
+void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume)
+{
+	const struct fop *o = fop_of(d->fn);
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d };
+	struct x86_buf *b = c.b;
+	bool dbl = o->dbl;
+	if (dbl)
+		x86_movq_rx(b, X86_RAX, 0);
+	else
+		x86_movd_rx(b, X86_RAX, 0);
+	x86_alu_rr(b, X86_ADD, dbl, X86_RAX, X86_RAX);
+	uint8_t *not_zero = x86_jcc(b, X86_CC_NE);
+	zero_test(&c, dbl, d->rs1);
+	x86_patch_rel32(x86_jcc(b, X86_CC_E), resume);
+	zero_test(&c, dbl, d->rs2);
+	if (o->a == X86_DIVS) { /* the divisor: +-inf, shifted as zero_test did */
+		x86_mov_imm(b, X86_RAX, dbl ? 0xffe0000000000000ull : 0xff00000000000000ull);
+		x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RAX);
+	}
+	x86_patch_rel32(x86_jcc(b, X86_CC_E), resume);
+	x86_patch_rel32(not_zero, b->p);
 }
