@@ -22,7 +22,7 @@ static const char *r8[] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
 			    "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
 static const char *cc[] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
 			    "s", "ns", "p", "np", "l", "ge", "le", "g" };
-static const char *alu[] = { "add", "or", "", "", "and", "sub", "xor", "cmp" };
+static const char *alu[] = { "add", "or", "adc", "", "and", "sub", "xor", "cmp" };
 static const char *shift[] = { "rol", "ror", "", "", "shl", "shr", "", "sar" };
 static const char *unary[] = { "", "", "not", "neg", "mul", "imul", "div", "idiv" };
 
@@ -132,8 +132,9 @@ static void one(struct x86_buf *b, FILE *s)
 	case 8:
 	case 9:
 	case 10: {
-		static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_AND, X86_SUB, X86_XOR, X86_CMP };
-		enum x86_alu op = ops[t_rand() % 6];
+		static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_ADC, X86_AND, X86_SUB,
+						    X86_XOR, X86_CMP };
+		enum x86_alu op = ops[t_rand() % 7];
 		int32_t v = imm32();
 		if (form == 7) {
 			x86_alu_rr(b, op, w, a, c);

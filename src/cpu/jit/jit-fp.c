@@ -38,7 +38,7 @@
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
- * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
+ * Not native (helper): RMM/RDN/RUP rounding, FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
  */
@@ -56,7 +56,7 @@ enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
 enum { RNE = 0, RTZ = 1, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
-	     A_TOINT, A_FROMINT, A_CSR };
+	     A_TOINT, A_FROMINT, A_CSR, A_CLASS };
 
 /* a: x86 SSE op / FMA op / sgnj variant / compare kind / max */
 struct fop { insn_fn fn; uint8_t kind, dbl, a; };
@@ -86,6 +86,7 @@ static const struct fop fops[] = {
 	{ op_fcvt_s_d, A_S_D, 0, 0 }, { op_fcvt_d_s, A_D_S, 1, 0 },
 	{ op_fcvt_int_s, A_TOINT, 0, 0 }, { op_fcvt_int_d, A_TOINT, 1, 0 },
 	{ op_fcvt_s_int, A_FROMINT, 0, 0 }, { op_fcvt_d_int, A_FROMINT, 1, 0 },
+	{ op_fclass_s, A_CLASS, 0, 0 }, { op_fclass_d, A_CLASS, 1, 0 },
 	/* fflags/frm/fcsr accesses (others: helper); dbl = immediate form,
 	 * a = 0 write, 1 set, 2 clear */
 	{ op_csrrw, A_CSR, 0, 0 }, { op_csrrs, A_CSR, 0, 1 }, { op_csrrc, A_CSR, 0, 2 },
@@ -647,6 +648,47 @@ static bool gen_fromint(struct fctx *c, const struct fop *o)
 }
 
 /*
+ * fclass: the class's bit index is k = 0..3 (infinity, normal, subnormal,
+ * zero) for negative values and 7 - k for positive ones; k is the sum of
+ * three tests on the encoding without its sign (finite, exponent zero,
+ * all zero). NaNs (and unboxed singles, which read as the canonical
+ * NaN) are left to the handler.
+ */
+static bool gen_fclass(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl;
+	if (!dbl)
+		boxed(c, d->rs1);
+	fget_gpr(c, X86_RCX, d->rs1);
+	if (!dbl) /* the single where a double's sign, exponent and fraction start */
+		x86_shift_ri(b, X86_SHL, true, X86_RCX, 32);
+	x86_mov_rr(b, true, X86_RAX, X86_RCX);
+	x86_shift_ri(b, X86_SHR, true, X86_RAX, 63);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RCX); /* the sign out */
+	x86_mov_imm(b, X86_RDX, dbl ? 0xffe0000000000000ull : 0xff00000000000000ull);
+	x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RDX);
+	to_slow(c, X86_CC_A); /* NaN */
+	x86_setcc(b, X86_CC_B, X86_RDX); /* finite */
+	x86_extend_rr(b, 1, false, X86_RDX, X86_RDX);
+	x86_alu_ri(b, X86_CMP, true, X86_RCX, 1);
+	x86_alu_ri(b, X86_ADC, false, X86_RDX, 0); /* zero */
+	x86_shift_ri(b, X86_SHR, true, X86_RCX, dbl ? 53 : 56);
+	x86_alu_ri(b, X86_CMP, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_ADC, false, X86_RDX, 0); /* exponent zero */
+	x86_alu_ri(b, X86_SUB, false, X86_RAX, 1); /* positive: 7 - k = k ^ 7 */
+	x86_alu_ri(b, X86_AND, false, X86_RAX, 7);
+	x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RDX);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_mov_imm(b, X86_RAX, 1);
+	x86_shift_rcl(b, X86_SHL, false, X86_RAX);
+	if (d->rd)
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	return true;
+}
+
+/*
  * csrrw/csrrs/csrrc(i) on fflags (1), frm (2), fcsr (3), as csr.c does
  * them: FS Off is illegal (the helper raises it); set/clear with x0 or a
  * zero immediate do not write; a write marks FS dirty.
@@ -736,6 +778,7 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
 	case A_MINMAX: m |= 1u << d->rd | 1u << d->rs1 | 1u << d->rs2; break;
 	case A_CMP: m = 1u << d->rs1 | 1u << d->rs2; break;
 	case A_MVXF:
+	case A_CLASS:
 	case A_TOINT: m = 1u << d->rs1; break;
 	case A_MVFX:
 	case A_FROMINT: m = 1u << d->rd; break;
@@ -747,7 +790,7 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
 		m = 1u << d->rd | 1u << d->rs1;
 	*fregs = m;
 	*fwritten = o->kind == A_CMP || o->kind == A_MVXF || o->kind == A_TOINT ||
-				    o->kind == A_CSR ? 0 : 1u << d->rd;
+				    o->kind == A_CSR || o->kind == A_CLASS ? 0 : 1u << d->rd;
 	return true;
 }
 
@@ -776,7 +819,7 @@ uint32_t jit_fp_needs(const struct insn *d)
 		return 0;
 	bool rounds = o->kind == A_ARITH || o->kind == A_FMA || o->kind == A_S_D;
 	uint32_t m = FPB_FS_OK;
-	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT)
+	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT && o->kind != A_CLASS)
 		m |= FPB_DIRTY;
 	if (d->rm == DYN && (rounds || o->kind == A_TOINT))
 		m |= FPB_RNE;
@@ -813,7 +856,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
 	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
 	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
-			     o->kind != A_CSR);
+			     o->kind != A_CSR && o->kind != A_CLASS);
 	bool ok;
 	switch (o->kind) {
 	case A_ARITH:
@@ -827,6 +870,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	case A_D_S: ok = gen_fcvt_ff(&c, o); break;
 	case A_TOINT: ok = gen_toint(&c, o); break;
 	case A_CSR: ok = gen_csr(&c, o); break;
+	case A_CLASS: ok = gen_fclass(&c, o); break;
 	default: ok = gen_fromint(&c, o); break;
 	}
 	if (!ok)

@@ -33,7 +33,8 @@ enum x86_cc {
 };
 
 /* Group-1 ALU operations: the /n of 81/83 and (n << 3) | 1 as r/m,r opcode. */
-enum x86_alu { X86_ADD = 0, X86_OR = 1, X86_AND = 4, X86_SUB = 5, X86_XOR = 6, X86_CMP = 7 };
+enum x86_alu { X86_ADD = 0, X86_OR = 1, X86_ADC = 2, X86_AND = 4, X86_SUB = 5, X86_XOR = 6,
+	       X86_CMP = 7 };
 
 /* Group-2 shifts: the /n of C1/D3. */
 enum x86_shift { X86_ROL = 0, X86_ROR = 1, X86_SHL = 4, X86_SHR = 5, X86_SAR = 7 };
