@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 35);
+	unsigned form = (unsigned)(t_rand() % 36);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -365,6 +365,18 @@ static void one(struct x86_buf *b, FILE *s)
 			fprintf(s, "v%s%s %d(%%%s), %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
 				d, r64[base], s1, a);
 		}
+		break;
+	}
+	case 34: { /* AVX-512 scalar ops with static rounding */
+		static const enum x86_sse ops[] = { X86_SQRT, X86_ADDS, X86_MULS, X86_SUBS,
+						    X86_DIVS };
+		static const char *names[] = { "sqrt", "add", "mul", "sub", "div" };
+		static const char *rcs[] = { "rn", "rd", "ru", "rz" };
+		unsigned k = (unsigned)(t_rand() % 5), s1 = (unsigned)(t_rand() % 16);
+		unsigned rc = (unsigned)(t_rand() % 4);
+		x86_evex_sse_rr(b, ops[k], w, rc, a, s1, c);
+		fprintf(s, "v%s%s {%s-sae}, %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+			rcs[rc], c, s1, a);
 		break;
 	}
 	case 33: /* vptest disp(%rip), xmm */

@@ -38,7 +38,10 @@
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
- * Not native (helper): RMM/RDN/RUP rounding, FMA without host FMA3.
+ * Static RTZ/RDN/RUP add/sub/mul/div/sqrt use AVX-512 embedded rounding
+ * where the host has it (the same checks as RNE: gen_directed).
+ * Not native (helper): RMM; dynamic rounding with frm other than RNE;
+ * directed FMA and conversions; FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
  */
@@ -53,7 +56,7 @@
 
 /* per-block state bits: what holds from here to the block's end */
 enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
-enum { RNE = 0, RTZ = 1, DYN = 7 };
+enum { RNE = 0, RTZ = 1, RUP = 3, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
 	     A_TOINT, A_FROMINT, A_CSR, A_CLASS };
@@ -345,15 +348,44 @@ static bool host_fma(void)
 	return host_avx() && __builtin_cpu_supports("fma");
 }
 
+/* AVX-512 embedded rounding: static RTZ/RDN/RUP arithmetic is native. */
+static bool host_evex(void)
+{
+	return host_avx() && __builtin_cpu_supports("avx512f");
+}
+
+/* A static RTZ/RDN/RUP add/sub/mul/div/sqrt (native with host_evex). */
+static bool rm_directed(const struct insn *d)
+{
+	return d->rm >= RTZ && d->rm <= RUP;
+}
+
+/*
+ * xmm0 = rs1 op rs2 rounded as d->rm (RTZ, RDN, RUP) says, by EVEX
+ * embedded rounding, which also leaves MXCSR's flags alone; the bits
+ * above the scalar (a single's box) come from rs1. The result check is
+ * the same as for RNE: overflow gives infinity or the largest finite
+ * value (top binades), results that may be tiny are in the bottom ones.
+ */
+static void gen_directed(struct fctx *c, const struct fop *o)
+{
+	static const uint8_t rc[4] = { 0, 3, 1, 2 }; /* RISC-V rm -> EVEX RC */
+	const struct insn *d = c->d;
+	unsigned h1 = fsrc(c, 0, d->rs1); /* XMM0 when in memory */
+	unsigned h2 = o->a == X86_SQRT ? h1 : fsrc(c, 1, d->rs2);
+	x86_evex_sse_rr(c->b, o->a, o->dbl, rc[d->rm], 0, h1, h2);
+}
+
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
 static bool gen_arith(struct fctx *c, const struct fop *o)
 {
 	struct x86_buf *b = c->b;
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, fma = o->kind == A_FMA;
+	bool directed = !fma && rm_directed(d) && host_evex();
 	if (fma && !host_fma())
 		return false;
-	if (!rm_rne(c))
+	if (!directed && !rm_rne(c))
 		return false;
 	nx_set(c);
 	if (!dbl) {
@@ -363,7 +395,9 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		if (fma)
 			boxed(c, d->rs3);
 	}
-	if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
+	if (directed) {
+		gen_directed(c, o);
+	} else if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
 		fget(c, 0, d->rs3);
 		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
 		if (h2)
@@ -758,6 +792,7 @@ static const struct fop *native_op(const struct insn *d)
 	bool fma_ok = o->kind != A_FMA || host_fma();
 	bool rm_ok = d->rm == DYN || d->rm == RNE ||
 		     (o->kind == A_TOINT && d->rm == RTZ) ||
+		     (o->kind == A_ARITH && rm_directed(d) && host_evex()) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
 	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))

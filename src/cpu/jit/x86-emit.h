@@ -753,6 +753,26 @@ static inline void x86_vsse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, uns
 	x86_modrm_rr(b, dst, src2);
 }
 
+/*
+ * AVX-512 (EVEX) scalar op dst = src1 op src2 (XMM0-15) with a static
+ * rounding mode that also suppresses exceptions: rc 0 = {rn-sae}, 1 =
+ * {rd-sae}, 2 = {ru-sae}, 3 = {rz-sae}. The bits above the scalar come
+ * from src1, as with VEX.
+ */
+static inline void x86_evex_sse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned rc,
+				   unsigned dst, unsigned src1, unsigned src2)
+{
+	x86_byte(b, 0x62);
+	/* R X B R' (inverted: R = dst bit 3, B = src2 bit 3), 00, map 0F */
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((src2 & 8) ? 0 : 0x20) | 0x10 | 1));
+	/* W, vvvv (inverted), 1, pp (F2 sd, F3 ss) */
+	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src1 & 15) << 3) | 4 | (dbl ? 3 : 2)));
+	/* z = 0, L'L = rc, b = 1 (static rounding), V' (inverted) = 1, aaa = 0 */
+	x86_byte(b, (uint8_t)((rc & 3) << 5 | 0x10 | 0x08));
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, src2);
+}
+
 static inline void x86_vsse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned dst,
 			       unsigned src1, unsigned base, int32_t disp)
 {
