@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 36);
+	unsigned form = (unsigned)(t_rand() % 37);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -379,6 +379,10 @@ static void one(struct x86_buf *b, FILE *s)
 			rcs[rc], c, s1, a);
 		break;
 	}
+	case 35: /* ptest disp(%rip), xmm */
+		x86_ptest_rip(b, a, d);
+		fprintf(s, "ptest %d(%%rip), %%xmm%u\n", d, a);
+		break;
 	case 33: /* vptest disp(%rip), xmm */
 		x86_vptest_rip(b, a, d);
 		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);

@@ -276,9 +276,10 @@ static void boxed(struct fctx *c, unsigned r)
  * = the bottom two (zero, subnormals, the smallest normal binade). */
 enum { CONST_D = 0, CONST_S = 16 };
 
-/* AVX forms in use: 2 yes, 1 no (set with the constants, before any
- * translation; RINGVM_JIT_NOAVX=1 selects the SSE-only code of hosts
- * without AVX, so tests cover it too) */
+/* Host forms in use: 3 AVX, 2 SSE4.1 (ptest), 1 SSE2 only (set with the
+ * constants, before any translation; RINGVM_JIT_NOAVX=1 selects the code
+ * of hosts without AVX, =sse2 that of hosts without SSE4.1 too, so tests
+ * cover both) */
 static int avx_state;
 
 void jit_fp_consts(uint8_t *at)
@@ -286,11 +287,20 @@ void jit_fp_consts(uint8_t *at)
 	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
 	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
 	memcpy(at, k, sizeof(k));
-	int v = __builtin_cpu_supports("avx") && !getenv("RINGVM_JIT_NOAVX") ? 2 : 1;
+	const char *no = getenv("RINGVM_JIT_NOAVX");
+	int v = __builtin_cpu_supports("avx") && !no ? 3 : 1;
+	if (v == 1 && __builtin_cpu_supports("sse4.1") && !(no && strcmp(no, "sse2") == 0))
+		v = 2;
 	__atomic_store_n(&avx_state, v, __ATOMIC_RELAXED);
 }
 
 static bool host_avx(void)
+{
+	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 3;
+}
+
+/* SSE4.1 (ptest) without AVX: RINGVM_JIT_NOAVX=sse2 turns it off too */
+static bool host_sse41(void)
 {
 	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 2;
 }
@@ -311,16 +321,20 @@ static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
  * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
  * + 1 (zero, subnormal, the smallest normal binade): the only results
- * that can carry flags other than NX. With AVX one vptest against a
- * constant does it, also sending the (rare) binade below the all-ones
- * exponent to the slow path; else RCX is clobbered.
+ * that can carry flags other than NX. With AVX (SSE4.1) one vptest
+ * (ptest) against a constant does it, also sending the (rare) binade
+ * below the all-ones exponent to the slow path; else RCX is clobbered.
  */
 static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
-	if (xmm && host_avx()) {
-		x86_vptest_at(b, 0, jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S));
+	if (xmm && (host_avx() || host_sse41())) {
+		const uint8_t *mask = jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S);
+		if (host_avx())
+			x86_vptest_at(b, 0, mask);
+		else
+			x86_ptest_at(b, 0, mask);
 		check_jump(c, tiny ? X86_CC_BE : X86_CC_B, zero); /* CF: all set; ZF: none */
 		return;
 	}

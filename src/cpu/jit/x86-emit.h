@@ -742,6 +742,25 @@ static inline void x86_vptest_at(struct x86_buf *b, unsigned xmm, const void *ta
 	x86_vptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + 9)));
 }
 
+/* ptest xmm, [rip + disp] (SSE4.1; the operand 16-byte aligned): flags
+ * as vptest. */
+static inline void x86_ptest_rip(struct x86_buf *b, unsigned xmm, int32_t disp)
+{
+	x86_byte(b, 0x66);
+	if (xmm & 8)
+		x86_byte(b, 0x44); /* REX.R */
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0x38);
+	x86_byte(b, 0x17);
+	x86_byte(b, (uint8_t)(((xmm & 7) << 3) | 5));
+	x86_u32(b, (uint32_t)disp);
+}
+
+static inline void x86_ptest_at(struct x86_buf *b, unsigned xmm, const void *target)
+{
+	x86_ptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + (xmm & 8 ? 10 : 9))));
+}
+
 /* AVX 3-operand scalar forms (VEX.128, so the upper YMM halves stay clean
  * and legacy SSE code pays no transition): dst = src1 op src2, bits above
  * the scalar from src1. vsqrt: sqrt of src2 (src1 gives the upper bits). */
