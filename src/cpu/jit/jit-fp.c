@@ -12,14 +12,17 @@
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
  *    already set in fflags (a guard, once per block as for frm; the flag
- *    is sticky, so after the first inexact op of a program this holds);
- *    any result that could carry
+ *    is sticky, so after the first inexact op of a program this holds;
+ *    while it does not - a program whose results were all exact so far -
+ *    each block runs its first rounding op by the handler and is left,
+ *    which is about interpreter speed); any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
  *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
- *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre). Sums are never tiny and inexact, so add/sub/sqrt only
- *    leave for NaN/infinity. Conversions to integers detect inexactness
- *    exactly (convert back and compare) and set NX themselves.
+ *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
+ *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
+ *    NaN/infinity. Conversions to integers detect inexactness exactly
+ *    (convert back and compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
