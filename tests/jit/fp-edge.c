@@ -6,7 +6,7 @@
  * dynamic rounding modes (reserved frm traps), conversions to integers
  * with saturation, mstatus.FS (Off traps, Clean stays clean when
  * nothing is written or raised, Dirty otherwise; fld/fsd too), and the
- * JIT's once-per-block frm/NX guards.
+ * JIT's once-per-block frm/NX guards, fclass of every class.
  */
 #include <stdlib.h>
 
@@ -326,6 +326,55 @@ static void block_guards(bool jit)
 	cpu_hart_free(h);
 }
 
+/* fclass of every class, doubles and singles (boxed or not), with the
+ * register in a host register (a block of native ops) and in memory (a
+ * block that calls a helper first); it raises nothing and writes no f
+ * register, so FS stays Clean. */
+static void fclass_all(bool jit)
+{
+	const char *name = "fclass";
+	static const struct { uint64_t v; unsigned dbl, bit; } t[] = {
+		{ 0xfff0000000000000ull, 1, 0 }, { 0xbff0000000000000ull, 1, 1 },
+		{ 0x800fffffffffffffull, 1, 2 }, { 1ull << 63, 1, 3 }, { 0, 1, 4 },
+		{ 1, 1, 5 }, { 0x0010000000000000ull, 1, 6 }, { 0x7fefffffffffffffull, 1, 6 },
+		{ 0x7ff0000000000000ull, 1, 7 }, { 0x7ff0000000000001ull, 1, 8 },
+		{ 0xfff4000000000000ull, 1, 8 }, { 0x7ff8000000000000ull, 1, 9 },
+		{ 0xfff8000000000123ull, 1, 9 }, { 0x800fffffffffffffull, 1, 2 },
+		{ BOX(0xff800000u), 0, 0 }, { BOX(0xbf800000u), 0, 1 }, { BOX(0x807fffffu), 0, 2 },
+		{ BOX(0x80000000u), 0, 3 }, { BOX(0), 0, 4 }, { BOX(1), 0, 5 },
+		{ BOX(0x00800000u), 0, 6 }, { BOX(0x7f7fffffu), 0, 6 }, { BOX(0x7f800000u), 0, 7 },
+		{ BOX(0x7f800001u), 0, 8 }, { BOX(0xffa00000u), 0, 8 }, { BOX(0x7fc00000u), 0, 9 },
+		{ 0x3f800000u, 0, 9 }, { 0xffffffff, 0, 9 }, /* not boxed: canonical NaN */
+		{ 0x7ff0000000000000ull, 0, 9 },
+	};
+	struct setup s = { .fflags = 0, .fs = 2ull << 13 /* Clean */ };
+	for (unsigned k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		s.f[1] = t[k].v;
+		uint32_t fclass = r4(0x1c, t[k].dbl, 10, 1, 1, 0);
+		const uint32_t native[] = { fclass, FEQ(1, 11, 2, 2), r4(0x1c, t[k].dbl, 0, 1, 1, 0) };
+		const uint32_t helper[] = { FCVT_INT(1, 11, 2, 0, RMM), fclass };
+		for (int mem = 0; mem < 2; mem++) {
+			struct hart *h = mem ? run(jit, helper, 2, &s, ram)
+					     : run(jit, native, 3, &s, ram);
+			if (h->x[10] != 1u << t[k].bit)
+				fprintf(stderr, "value %#llx (%s, %s):\n",
+					(unsigned long long)t[k].v, t[k].dbl ? "d" : "s",
+					mem ? "memory" : "register");
+			EXPECT("class", h->x[10], 1u << t[k].bit);
+			EXPECT("fflags", h->fflags, 0);
+			EXPECT("FS", h->mstatus & MS_FS, 2ull << 13);
+			cpu_hart_free(h);
+		}
+	}
+	s.fs = 0; /* Off: illegal, rd untouched */
+	s.x[10] = 77;
+	const uint32_t off[] = { r4(0x1c, 1, 10, 1, 1, 0) };
+	struct hart *h = run(jit, off, 1, &s, ram);
+	EXPECT("mcause (fclass, Off)", h->mcause, EXC_ILLEGAL);
+	EXPECT("x10 (fclass, Off)", h->x[10], 77);
+	cpu_hart_free(h);
+}
+
 int main(void)
 {
 	t_timeout(30);
@@ -340,6 +389,7 @@ int main(void)
 		fs_state(jit);
 		fs_loads(jit);
 		block_guards(jit);
+		fclass_all(jit);
 	}
 	free(ram);
 	return t_finish();

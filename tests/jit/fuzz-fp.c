@@ -67,8 +67,8 @@ static uint32_t enc_b(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
 	       rs2 << 20 | (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
 }
 
-/* A stream with only instructions that have native code (no fclass, no
- * static rounding other than RNE): its blocks keep f registers in host
+/* A stream with only instructions that have native code (no static
+ * rounding other than RNE): its blocks keep f registers in host
  * registers (a block that calls a helper does not). */
 static bool native_only;
 
@@ -171,7 +171,7 @@ static uint32_t gen_opfp(void)
 	case 10: /* fcvt.{s,d}.{w,wu,l,lu} */
 		return enc_r(0x53, rd, rm(), xrs(), (uint32_t)(t_rand() % 4), 0x1a << 2 | fmt);
 	case 11: /* fmv.x.{w,d}, fclass */
-		f3 = t_rand() % 3 || native_only ? 0 : 1;
+		f3 = t_rand() % 3 ? 0 : 1;
 		return enc_r(0x53, xrd(), f3, rs1, 0, 0x1c << 2 | fmt);
 	case 12: return enc_r(0x53, rd, 0, xrs(), 0, 0x1e << 2 | fmt);    /* fmv.{w,d}.x */
 	default: { /* fmadd fmsub fnmsub fnmadd */

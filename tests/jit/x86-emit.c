@@ -22,7 +22,7 @@ static const char *r8[] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
 			    "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
 static const char *cc[] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
 			    "s", "ns", "p", "np", "l", "ge", "le", "g" };
-static const char *alu[] = { "add", "or", "", "", "and", "sub", "xor", "cmp" };
+static const char *alu[] = { "add", "or", "adc", "", "and", "sub", "xor", "cmp" };
 static const char *shift[] = { "rol", "ror", "", "", "shl", "shr", "", "sar" };
 static const char *unary[] = { "", "", "not", "neg", "mul", "imul", "div", "idiv" };
 
@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 35);
+	unsigned form = (unsigned)(t_rand() % 37);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -132,8 +132,9 @@ static void one(struct x86_buf *b, FILE *s)
 	case 8:
 	case 9:
 	case 10: {
-		static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_AND, X86_SUB, X86_XOR, X86_CMP };
-		enum x86_alu op = ops[t_rand() % 6];
+		static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_ADC, X86_AND, X86_SUB,
+						    X86_XOR, X86_CMP };
+		enum x86_alu op = ops[t_rand() % 7];
 		int32_t v = imm32();
 		if (form == 7) {
 			x86_alu_rr(b, op, w, a, c);
@@ -366,6 +367,22 @@ static void one(struct x86_buf *b, FILE *s)
 		}
 		break;
 	}
+	case 34: { /* AVX-512 scalar ops with static rounding */
+		static const enum x86_sse ops[] = { X86_SQRT, X86_ADDS, X86_MULS, X86_SUBS,
+						    X86_DIVS };
+		static const char *names[] = { "sqrt", "add", "mul", "sub", "div" };
+		static const char *rcs[] = { "rn", "rd", "ru", "rz" };
+		unsigned k = (unsigned)(t_rand() % 5), s1 = (unsigned)(t_rand() % 16);
+		unsigned rc = (unsigned)(t_rand() % 4);
+		x86_evex_sse_rr(b, ops[k], w, rc, a, s1, c);
+		fprintf(s, "v%s%s {%s-sae}, %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
+			rcs[rc], c, s1, a);
+		break;
+	}
+	case 35: /* ptest disp(%rip), xmm */
+		x86_ptest_rip(b, a, d);
+		fprintf(s, "ptest %d(%%rip), %%xmm%u\n", d, a);
+		break;
 	case 33: /* vptest disp(%rip), xmm */
 		x86_vptest_rip(b, a, d);
 		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);

@@ -12,13 +12,17 @@
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
  *    already set in fflags (a guard, once per block as for frm; the flag
- *    is sticky, so after the first inexact op of a program this holds);
- *    any result that could carry
+ *    is sticky, so after the first inexact op of a program this holds;
+ *    while it does not - a program whose results were all exact so far -
+ *    each block runs its first rounding op by the handler and is left,
+ *    which is about interpreter speed); any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
- *    canonical NaN. Sums are never tiny and inexact, so add/sub/sqrt only
- *    leave for NaN/infinity. Conversions to integers detect inexactness
- *    exactly (convert back and compare) and set NX themselves.
+ *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
+ *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
+ *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
+ *    NaN/infinity. Conversions to integers detect inexactness exactly
+ *    (convert back and compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
@@ -37,7 +41,10 @@
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
- * Not native (helper): fclass, RMM/RDN/RUP rounding, FMA without host FMA3.
+ * Static RTZ/RDN/RUP add/sub/mul/div/sqrt use AVX-512 embedded rounding
+ * where the host has it (the same checks as RNE: gen_directed).
+ * Not native (helper): RMM; dynamic rounding with frm other than RNE;
+ * directed FMA and conversions; FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
  */
@@ -52,10 +59,10 @@
 
 /* per-block state bits: what holds from here to the block's end */
 enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
-enum { RNE = 0, RTZ = 1, DYN = 7 };
+enum { RNE = 0, RTZ = 1, RUP = 3, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
-	     A_TOINT, A_FROMINT, A_CSR };
+	     A_TOINT, A_FROMINT, A_CSR, A_CLASS };
 
 /* a: x86 SSE op / FMA op / sgnj variant / compare kind / max */
 struct fop { insn_fn fn; uint8_t kind, dbl, a; };
@@ -85,6 +92,7 @@ static const struct fop fops[] = {
 	{ op_fcvt_s_d, A_S_D, 0, 0 }, { op_fcvt_d_s, A_D_S, 1, 0 },
 	{ op_fcvt_int_s, A_TOINT, 0, 0 }, { op_fcvt_int_d, A_TOINT, 1, 0 },
 	{ op_fcvt_s_int, A_FROMINT, 0, 0 }, { op_fcvt_d_int, A_FROMINT, 1, 0 },
+	{ op_fclass_s, A_CLASS, 0, 0 }, { op_fclass_d, A_CLASS, 1, 0 },
 	/* fflags/frm/fcsr accesses (others: helper); dbl = immediate form,
 	 * a = 0 write, 1 set, 2 clear */
 	{ op_csrrw, A_CSR, 0, 0 }, { op_csrrs, A_CSR, 0, 1 }, { op_csrrc, A_CSR, 0, 2 },
@@ -103,6 +111,7 @@ struct fctx {
 	uint8_t *slow[MAX_SLOW];
 	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
 	unsigned n, nleave;
+	uint8_t *pre, *resume; /* the result check's jump, see jit_fp_pre */
 };
 
 static void to_slow(struct fctx *c, enum x86_cc cc)
@@ -270,9 +279,10 @@ static void boxed(struct fctx *c, unsigned r)
  * = the bottom two (zero, subnormals, the smallest normal binade). */
 enum { CONST_D = 0, CONST_S = 16 };
 
-/* AVX forms in use: 2 yes, 1 no (set with the constants, before any
- * translation; RINGVM_JIT_NOAVX=1 selects the SSE-only code of hosts
- * without AVX, so tests cover it too) */
+/* Host forms in use: 3 AVX, 2 SSE4.1 (ptest), 1 SSE2 only (set with the
+ * constants, before any translation; RINGVM_JIT_NOAVX=1 selects the code
+ * of hosts without AVX, =sse2 that of hosts without SSE4.1 too, so tests
+ * cover both) */
 static int avx_state;
 
 void jit_fp_consts(uint8_t *at)
@@ -280,30 +290,55 @@ void jit_fp_consts(uint8_t *at)
 	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
 	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
 	memcpy(at, k, sizeof(k));
-	int v = __builtin_cpu_supports("avx") && !getenv("RINGVM_JIT_NOAVX") ? 2 : 1;
+	const char *no = getenv("RINGVM_JIT_NOAVX");
+	int v = __builtin_cpu_supports("avx") && !no ? 3 : 1;
+	if (v == 1 && __builtin_cpu_supports("sse4.1") && !(no && strcmp(no, "sse2") == 0))
+		v = 2;
 	__atomic_store_n(&avx_state, v, __ATOMIC_RELAXED);
 }
 
 static bool host_avx(void)
 {
+	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 3;
+}
+
+/* SSE4.1 (ptest) without AVX: RINGVM_JIT_NOAVX=sse2 turns it off too */
+static bool host_sse41(void)
+{
 	return __atomic_load_n(&avx_state, __ATOMIC_RELAXED) == 2;
+}
+
+/* The result check's jump: with zero (fmul/fdiv), out of line first to
+ * jit_fp_pre's test for an exact zero, which resumes right after it. */
+static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
+{
+	if (!zero) {
+		to_slow(c, cc);
+		return;
+	}
+	c->pre = x86_jcc(c->b, cc);
+	c->resume = c->b->p;
 }
 
 /*
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
  * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
  * + 1 (zero, subnormal, the smallest normal binade): the only results
- * that can carry flags other than NX. With AVX one vptest against a
- * constant does it, also sending the (rare) binade below the all-ones
- * exponent to the slow path; else RCX is clobbered.
+ * that can carry flags other than NX. With AVX (SSE4.1) one vptest
+ * (ptest) against a constant does it, also sending the (rare) binade
+ * below the all-ones exponent to the slow path; else RCX is clobbered.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
-	if (xmm && host_avx()) {
-		x86_vptest_at(b, 0, jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S));
-		to_slow(c, tiny ? X86_CC_BE : X86_CC_B); /* CF: all set; ZF: none */
+	if (xmm && (host_avx() || host_sse41())) {
+		const uint8_t *mask = jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S);
+		if (host_avx())
+			x86_vptest_at(b, 0, mask);
+		else
+			x86_ptest_at(b, 0, mask);
+		check_jump(c, tiny ? X86_CC_BE : X86_CC_B, zero); /* CF: all set; ZF: none */
 		return;
 	}
 	if (xmm && dbl)
@@ -318,7 +353,7 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm)
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
-		to_slow(c, X86_CC_A);
+		check_jump(c, X86_CC_A, zero);
 	} else {
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
 		to_slow(c, X86_CC_E);
@@ -330,15 +365,44 @@ static bool host_fma(void)
 	return host_avx() && __builtin_cpu_supports("fma");
 }
 
+/* AVX-512 embedded rounding: static RTZ/RDN/RUP arithmetic is native. */
+static bool host_evex(void)
+{
+	return host_avx() && __builtin_cpu_supports("avx512f");
+}
+
+/* A static RTZ/RDN/RUP add/sub/mul/div/sqrt (native with host_evex). */
+static bool rm_directed(const struct insn *d)
+{
+	return d->rm >= RTZ && d->rm <= RUP;
+}
+
+/*
+ * xmm0 = rs1 op rs2 rounded as d->rm (RTZ, RDN, RUP) says, by EVEX
+ * embedded rounding, which also leaves MXCSR's flags alone; the bits
+ * above the scalar (a single's box) come from rs1. The result check is
+ * the same as for RNE: overflow gives infinity or the largest finite
+ * value (top binades), results that may be tiny are in the bottom ones.
+ */
+static void gen_directed(struct fctx *c, const struct fop *o)
+{
+	static const uint8_t rc[4] = { 0, 3, 1, 2 }; /* RISC-V rm -> EVEX RC */
+	const struct insn *d = c->d;
+	unsigned h1 = fsrc(c, 0, d->rs1); /* XMM0 when in memory */
+	unsigned h2 = o->a == X86_SQRT ? h1 : fsrc(c, 1, d->rs2);
+	x86_evex_sse_rr(c->b, o->a, o->dbl, rc[d->rm], 0, h1, h2);
+}
+
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
 static bool gen_arith(struct fctx *c, const struct fop *o)
 {
 	struct x86_buf *b = c->b;
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, fma = o->kind == A_FMA;
+	bool directed = !fma && rm_directed(d) && host_evex();
 	if (fma && !host_fma())
 		return false;
-	if (!rm_rne(c))
+	if (!directed && !rm_rne(c))
 		return false;
 	nx_set(c);
 	if (!dbl) {
@@ -348,7 +412,9 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		if (fma)
 			boxed(c, d->rs3);
 	}
-	if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
+	if (directed) {
+		gen_directed(c, o);
+	} else if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
 		fget(c, 0, d->rs3);
 		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
 		if (h2)
@@ -371,7 +437,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum, true);
+	result_check(c, dbl, fma || !sum, true, o->a == X86_MULS || o->a == X86_DIVS);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
 	fset(c, d->rd, 0);
 	fs_dirty(c);
@@ -515,7 +581,7 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 			x86_cvts2s(b, true, 0, h);
 		else
 			x86_cvts2s_rm(b, true, 0, X86_RBX, FO(d->rs1));
-		result_check(c, false, true, true);
+		result_check(c, false, true, true, false);
 		x86_movd_rx(b, X86_RAX, 0);
 		x86_mov_imm(b, X86_RCX, 0xffffffff00000000ull);
 		x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RCX);
@@ -633,6 +699,47 @@ static bool gen_fromint(struct fctx *c, const struct fop *o)
 }
 
 /*
+ * fclass: the class's bit index is k = 0..3 (infinity, normal, subnormal,
+ * zero) for negative values and 7 - k for positive ones; k is the sum of
+ * three tests on the encoding without its sign (finite, exponent zero,
+ * all zero). NaNs (and unboxed singles, which read as the canonical
+ * NaN) are left to the handler.
+ */
+static bool gen_fclass(struct fctx *c, const struct fop *o)
+{
+	struct x86_buf *b = c->b;
+	const struct insn *d = c->d;
+	bool dbl = o->dbl;
+	if (!dbl)
+		boxed(c, d->rs1);
+	fget_gpr(c, X86_RCX, d->rs1);
+	if (!dbl) /* the single where a double's sign, exponent and fraction start */
+		x86_shift_ri(b, X86_SHL, true, X86_RCX, 32);
+	x86_mov_rr(b, true, X86_RAX, X86_RCX);
+	x86_shift_ri(b, X86_SHR, true, X86_RAX, 63);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RCX); /* the sign out */
+	x86_mov_imm(b, X86_RDX, dbl ? 0xffe0000000000000ull : 0xff00000000000000ull);
+	x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RDX);
+	to_slow(c, X86_CC_A); /* NaN */
+	x86_setcc(b, X86_CC_B, X86_RDX); /* finite */
+	x86_extend_rr(b, 1, false, X86_RDX, X86_RDX);
+	x86_alu_ri(b, X86_CMP, true, X86_RCX, 1);
+	x86_alu_ri(b, X86_ADC, false, X86_RDX, 0); /* zero */
+	x86_shift_ri(b, X86_SHR, true, X86_RCX, dbl ? 53 : 56);
+	x86_alu_ri(b, X86_CMP, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_ADC, false, X86_RDX, 0); /* exponent zero */
+	x86_alu_ri(b, X86_SUB, false, X86_RAX, 1); /* positive: 7 - k = k ^ 7 */
+	x86_alu_ri(b, X86_AND, false, X86_RAX, 7);
+	x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RDX);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_mov_imm(b, X86_RAX, 1);
+	x86_shift_rcl(b, X86_SHL, false, X86_RAX);
+	if (d->rd)
+		jit_gen_stx(c->g, d->rd, X86_RAX);
+	return true;
+}
+
+/*
  * csrrw/csrrs/csrrc(i) on fflags (1), frm (2), fcsr (3), as csr.c does
  * them: FS Off is illegal (the helper raises it); set/clear with x0 or a
  * zero immediate do not write; a write marks FS dirty.
@@ -702,6 +809,7 @@ static const struct fop *native_op(const struct insn *d)
 	bool fma_ok = o->kind != A_FMA || host_fma();
 	bool rm_ok = d->rm == DYN || d->rm == RNE ||
 		     (o->kind == A_TOINT && d->rm == RTZ) ||
+		     (o->kind == A_ARITH && rm_directed(d) && host_evex()) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
 	if (!fma_ok || !rm_ok || (o->kind == A_CSR && (d->csr < 1 || d->csr > 3)))
@@ -722,6 +830,7 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
 	case A_MINMAX: m |= 1u << d->rd | 1u << d->rs1 | 1u << d->rs2; break;
 	case A_CMP: m = 1u << d->rs1 | 1u << d->rs2; break;
 	case A_MVXF:
+	case A_CLASS:
 	case A_TOINT: m = 1u << d->rs1; break;
 	case A_MVFX:
 	case A_FROMINT: m = 1u << d->rd; break;
@@ -733,7 +842,7 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten)
 		m = 1u << d->rd | 1u << d->rs1;
 	*fregs = m;
 	*fwritten = o->kind == A_CMP || o->kind == A_MVXF || o->kind == A_TOINT ||
-				    o->kind == A_CSR ? 0 : 1u << d->rd;
+				    o->kind == A_CSR || o->kind == A_CLASS ? 0 : 1u << d->rd;
 	return true;
 }
 
@@ -762,7 +871,7 @@ uint32_t jit_fp_needs(const struct insn *d)
 		return 0;
 	bool rounds = o->kind == A_ARITH || o->kind == A_FMA || o->kind == A_S_D;
 	uint32_t m = FPB_FS_OK;
-	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT)
+	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT && o->kind != A_CLASS)
 		m |= FPB_DIRTY;
 	if (d->rm == DYN && (rounds || o->kind == A_TOINT))
 		m |= FPB_RNE;
@@ -799,7 +908,7 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
 	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
 	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
-			     o->kind != A_CSR);
+			     o->kind != A_CSR && o->kind != A_CLASS);
 	bool ok;
 	switch (o->kind) {
 	case A_ARITH:
@@ -813,10 +922,53 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	case A_D_S: ok = gen_fcvt_ff(&c, o); break;
 	case A_TOINT: ok = gen_toint(&c, o); break;
 	case A_CSR: ok = gen_csr(&c, o); break;
+	case A_CLASS: ok = gen_fclass(&c, o); break;
 	default: ok = gen_fromint(&c, o); break;
 	}
 	if (!ok)
 		abort(); /* cannot happen: the checks above match the generators' */
-	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave);
+	jit_gen_slow_path(g, d, pc, c.slow, c.n, c.leave, c.nleave, c.pre, c.resume);
 	return true;
+}
+
+/* RCX = f[r]'s bits shifted left once (the sign out; a single's in the
+ * upper half), ZF set when that is zero: f[r] is +-0 */
+static void zero_test(struct fctx *c, bool dbl, unsigned r)
+{
+	fget_gpr(c, X86_RCX, r);
+	if (!dbl)
+		x86_shift_ri(c->b, X86_SHL, true, X86_RCX, 32);
+	x86_alu_rr(c->b, X86_ADD, true, X86_RCX, X86_RCX);
+}
+
+/*
+ * The out-of-line half of fmul/fdiv's result check (a result with the
+ * top or bottom exponents in XMM0): a +-0 result is exact and raises no
+ * flag when it comes from a zero factor (fmul: the other one is then
+ * finite, else the result is NaN) or from a zero dividend or an infinite
+ * divisor (fdiv). Then resume the fast path with it; else (underflow to
+ * zero, tiny or huge results, NaN) fall through to the handler. Matrix
+ * code multiplies zeros often enough for the handler's cost to show.
+ */
+void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume)
+{
+	const struct fop *o = fop_of(d->fn);
+	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d };
+	struct x86_buf *b = c.b;
+	bool dbl = o->dbl;
+	if (dbl)
+		x86_movq_rx(b, X86_RAX, 0);
+	else
+		x86_movd_rx(b, X86_RAX, 0);
+	x86_alu_rr(b, X86_ADD, dbl, X86_RAX, X86_RAX);
+	uint8_t *not_zero = x86_jcc(b, X86_CC_NE);
+	zero_test(&c, dbl, d->rs1);
+	x86_patch_rel32(x86_jcc(b, X86_CC_E), resume);
+	zero_test(&c, dbl, d->rs2);
+	if (o->a == X86_DIVS) { /* the divisor: +-inf, shifted as zero_test did */
+		x86_mov_imm(b, X86_RAX, dbl ? 0xffe0000000000000ull : 0xff00000000000000ull);
+		x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RAX);
+	}
+	x86_patch_rel32(x86_jcc(b, X86_CC_E), resume);
+	x86_patch_rel32(not_zero, b->p);
 }

@@ -184,6 +184,7 @@ struct gen {
 	struct cold {
 		uint8_t *slow[COLD_JUMPS], *done;
 		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
+		uint8_t *pre, *resume; /* jit-fp.c's result check: see jit_fp_pre */
 		const struct insn *d;
 		uint64_t pc;
 		unsigned pending;
@@ -497,6 +498,7 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 		c->slow[k] = k < n ? slow[k] : NULL;
 	for (unsigned k = 0; k < COLD_LEAVE; k++)
 		c->leave[k] = NULL;
+	c->pre = c->resume = NULL;
 	c->done = g->b.p;
 	c->d = d;
 	c->pc = pc;
@@ -574,14 +576,18 @@ static void gen_cold(struct gen *g)
 	struct x86_buf *b = &g->b;
 	for (unsigned i = 0; i < g->ncold; i++) {
 		struct cold *c = &g->cold[i];
-		for (int k = 0; k < COLD_JUMPS; k++)
-			if (c->slow[k])
-				x86_patch_rel32(c->slow[k], b->p);
 		g->pending = c->pending;
 		g->dirty = c->dirty_split;
 		g->loaded = c->loaded_fast;
 		g->fdirty = c->fdirty_split;
 		g->floaded = c->floaded_fast;
+		if (c->pre) { /* falls through to the handler unless it resumes */
+			x86_patch_rel32(c->pre, b->p);
+			jit_fp_pre(g, c->d, c->resume);
+		}
+		for (int k = 0; k < COLD_JUMPS; k++)
+			if (c->slow[k])
+				x86_patch_rel32(c->slow[k], b->p);
 		g->keep_ok = c->at_split;
 		call_helper(g, c->d, c->pc, false, true);
 		g->keep_ok = UINT32_MAX;
@@ -1281,14 +1287,17 @@ unsigned jit_gen_fdst(struct gen *g, unsigned r)
 }
 
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n, uint8_t *const *leave, unsigned nleave)
+		       unsigned n, uint8_t *const *leave, unsigned nleave, uint8_t *pre,
+		       uint8_t *resume)
 {
 	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
 		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
-	if (n || nleave) {
+	if (n || nleave || pre) {
 		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty, g->split_fdirty);
 		for (unsigned k = 0; k < nleave; k++)
 			g->cold[g->ncold - 1].leave[k] = leave[k];
+		g->cold[g->ncold - 1].pre = pre;
+		g->cold[g->ncold - 1].resume = resume;
 	}
 	g->pending++;
 }

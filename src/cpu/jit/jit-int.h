@@ -118,7 +118,10 @@ void jit_gen_trampolines(struct jit *j);
  * which ends a fast path: the n jcc fields go to a call of d's handler
  * (the inputs are untouched there), both paths join, and the insn counts;
  * the nleave ones go to a call of the handler that then leaves the block
- * (the guards of state the rest of the block relies on).
+ * (the guards of state the rest of the block relies on); pre (or NULL),
+ * the result check's jcc, goes first to out-of-line code jit_fp_pre
+ * emits, which jumps back to resume (in the fast path, right after pre)
+ * when the result needs no handler, else falls through to the call.
  */
 struct gen;
 bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc);
@@ -154,7 +157,12 @@ unsigned jit_gen_fdst(struct gen *g, unsigned r);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
 void jit_gen_stx(struct gen *g, unsigned r, unsigned host);
 void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		       unsigned n, uint8_t *const *leave, unsigned nleave);
+		       unsigned n, uint8_t *const *leave, unsigned nleave, uint8_t *pre,
+		       uint8_t *resume);
+/* jit-fp.c: the out-of-line part of d's result check (see above), emitted
+ * with the generator in the fast path's state at its end (d's sources
+ * loaded); it may clobber RAX, RCX, RDX and XMM1, not XMM0 (the result). */
+void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume);
 /*
  * mstatus.FS guard of an F/D instruction (jit-fp.c; fld/fsd use it too):
  * dirty = the instruction writes an f register, so its fast path needs FS

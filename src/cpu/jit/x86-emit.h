@@ -33,7 +33,8 @@ enum x86_cc {
 };
 
 /* Group-1 ALU operations: the /n of 81/83 and (n << 3) | 1 as r/m,r opcode. */
-enum x86_alu { X86_ADD = 0, X86_OR = 1, X86_AND = 4, X86_SUB = 5, X86_XOR = 6, X86_CMP = 7 };
+enum x86_alu { X86_ADD = 0, X86_OR = 1, X86_ADC = 2, X86_AND = 4, X86_SUB = 5, X86_XOR = 6,
+	       X86_CMP = 7 };
 
 /* Group-2 shifts: the /n of C1/D3. */
 enum x86_shift { X86_ROL = 0, X86_ROR = 1, X86_SHL = 4, X86_SHR = 5, X86_SAR = 7 };
@@ -741,6 +742,25 @@ static inline void x86_vptest_at(struct x86_buf *b, unsigned xmm, const void *ta
 	x86_vptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + 9)));
 }
 
+/* ptest xmm, [rip + disp] (SSE4.1; the operand 16-byte aligned): flags
+ * as vptest. */
+static inline void x86_ptest_rip(struct x86_buf *b, unsigned xmm, int32_t disp)
+{
+	x86_byte(b, 0x66);
+	if (xmm & 8)
+		x86_byte(b, 0x44); /* REX.R */
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0x38);
+	x86_byte(b, 0x17);
+	x86_byte(b, (uint8_t)(((xmm & 7) << 3) | 5));
+	x86_u32(b, (uint32_t)disp);
+}
+
+static inline void x86_ptest_at(struct x86_buf *b, unsigned xmm, const void *target)
+{
+	x86_ptest_rip(b, xmm, (int32_t)((const uint8_t *)target - (b->p + (xmm & 8 ? 10 : 9))));
+}
+
 /* AVX 3-operand scalar forms (VEX.128, so the upper YMM halves stay clean
  * and legacy SSE code pays no transition): dst = src1 op src2, bits above
  * the scalar from src1. vsqrt: sqrt of src2 (src1 gives the upper bits). */
@@ -748,6 +768,26 @@ static inline void x86_vsse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, uns
 			       unsigned src1, unsigned src2)
 {
 	x86_vex_0f(b, dbl ? 3 : 2, dst, src1, src2);
+	x86_byte(b, op);
+	x86_modrm_rr(b, dst, src2);
+}
+
+/*
+ * AVX-512 (EVEX) scalar op dst = src1 op src2 (XMM0-15) with a static
+ * rounding mode that also suppresses exceptions: rc 0 = {rn-sae}, 1 =
+ * {rd-sae}, 2 = {ru-sae}, 3 = {rz-sae}. The bits above the scalar come
+ * from src1, as with VEX.
+ */
+static inline void x86_evex_sse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, unsigned rc,
+				   unsigned dst, unsigned src1, unsigned src2)
+{
+	x86_byte(b, 0x62);
+	/* R X B R' (inverted: R = dst bit 3, B = src2 bit 3), 00, map 0F */
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((src2 & 8) ? 0 : 0x20) | 0x10 | 1));
+	/* W, vvvv (inverted), 1, pp (F2 sd, F3 ss) */
+	x86_byte(b, (uint8_t)((dbl ? 0x80 : 0) | ((~src1 & 15) << 3) | 4 | (dbl ? 3 : 2)));
+	/* z = 0, L'L = rc, b = 1 (static rounding), V' (inverted) = 1, aaa = 0 */
+	x86_byte(b, (uint8_t)((rc & 3) << 5 | 0x10 | 0x08));
 	x86_byte(b, op);
 	x86_modrm_rr(b, dst, src2);
 }
