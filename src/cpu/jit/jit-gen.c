@@ -175,6 +175,21 @@ struct gen {
 	uint8_t fhost[32];
 	uint32_t fmapped, fdirty, floaded;
 	uint32_t split_fdirty;
+	unsigned cur;     /* index of the instruction being translated */
+	/* runs of accesses off one base register (plan_runs): run_of[i] =
+	 * run index + 1 of instruction i, 0 = none */
+	uint8_t run_of[JIT_MAX_INSNS];
+	struct run {
+		unsigned head, last, n; /* first and last member, members */
+		int32_t lo, hi;         /* bytes touched: x[base] + lo .. + hi */
+		bool load, store;
+		uint8_t reg;            /* host register holding host_off, or 0: */
+		int32_t slot;           /* ... its h->jit_run[] offset */
+	} runs[JIT_MAX_INSNS];
+	unsigned nruns;
+	/* RAX holds the host_off of run rax_run - 1 right after instruction
+	 * rax_at (a slot run's member that left it there) */
+	unsigned rax_run, rax_at;
 	unsigned ndref; /* entries of dref[], after cold[] */
 	unsigned ncold, nside;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
@@ -185,11 +200,12 @@ struct gen {
 		uint8_t *slow[COLD_JUMPS], *done;
 		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
 		const struct insn *d;
+		const struct form *f; /* a run head's fallback (see gen_mem_run), or NULL */
 		uint64_t pc;
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
-		uint32_t fdirty_split, fdirty_fast, floaded_fast;
-	} cold[JIT_MAX_INSNS];
+		uint32_t fdirty_split, fdirty_fast, floaded_fast, floaded_split;
+	} cold[3 * JIT_MAX_INSNS]; /* a run head's: guard, fallback, its miss */
 	/* helper calls' insn operands: lea rip fields, pointed at copies of
 	 * the insns that end the block's code (near the code: the stub's
 	 * load of d->len and d->fn hits a line that is warm) */
@@ -499,6 +515,7 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 		c->leave[k] = NULL;
 	c->done = g->b.p;
 	c->d = d;
+	c->f = NULL;
 	c->pc = pc;
 	c->pending = g->pending;
 	c->dirty_split = dirty_split;
@@ -508,38 +525,34 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->fdirty_split = fdirty_split;
 	c->fdirty_fast = g->fdirty;
 	c->floaded_fast = g->floaded;
+	c->floaded_split = g->floaded;
 }
-static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
+/*
+ * The access itself at [hb + ix + imm]: hb holds the page's host_off, ix
+ * x[rs1]. Stores take their value in RCX (RAX and RDX may be hb and ix).
+ */
+static void mem_access(struct gen *g, const struct form *f, const struct insn *d, unsigned hb,
+		       unsigned ix)
 {
 	struct x86_buf *b = &g->b;
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
-	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
-	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
-	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
-		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
-	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
 	if (store) {
-		/* a live LR reservation needs the slow path's snoop */
-		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
-		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
-		slow[2] = x86_jcc(b, X86_CC_NE);
 		if (fp && fhreg(g, d->rs2)) {
-			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], X86_RAX, ix, d->imm);
+			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], hb, ix, d->imm);
 		} else {
-			/* RCX: RDX may be the base (tlb_lookup) */
 			if (fp)
 				x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
 			else
 				ldx(g, X86_RCX, d->rs2);
-			x86_store_ix(b, f->a, X86_RCX, X86_RAX, ix, d->imm);
+			x86_store_ix(b, f->a, X86_RCX, hb, ix, d->imm);
 		}
 	} else if (fp && f->a == 8 && g->fhost[d->rd]) {
-		x86_movs_ix(b, false, true, g->fhost[d->rd], X86_RAX, ix, d->imm);
+		x86_movs_ix(b, false, true, g->fhost[d->rd], hb, ix, d->imm);
 		g->floaded |= 1u << d->rd;
 		g->fdirty |= 1u << d->rd;
 	} else if (fp) {
-		x86_load_ix(b, f->a, false, X86_RAX, X86_RAX, ix, d->imm);
+		x86_load_ix(b, f->a, false, X86_RAX, hb, ix, d->imm);
 		if (f->a == 4) { /* NaN-box the single */
 			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
 			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
@@ -552,15 +565,173 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 			x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
 		}
 	} else if (d->rd && g->host[d->rd]) {
-		x86_load_ix(b, f->a, f->s, g->host[d->rd], X86_RAX, ix, d->imm);
+		x86_load_ix(b, f->a, f->s, g->host[d->rd], hb, ix, d->imm);
 		g->loaded |= 1u << d->rd;
 		g->dirty |= 1u << d->rd;
 	} else {
-		x86_load_ix(b, f->a, f->s, X86_RAX, X86_RAX, ix, d->imm);
+		x86_load_ix(b, f->a, f->s, X86_RAX, hb, ix, d->imm);
 		stx(g, d->rd, X86_RAX);
 	}
+}
+
+/* One access with its own TLB lookup; guard: the FS guard's jcc or NULL.
+ * The slow path calls d's handler and rejoins. */
+static void gen_mem_full(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc,
+			 uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
+			 uint32_t fdirty_split)
+{
+	struct x86_buf *b = &g->b;
+	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
+	uint8_t *slow[4] = { NULL, NULL, NULL, guard };
+	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
+	if (store) {
+		/* a live LR reservation needs the slow path's snoop */
+		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
+		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
+		slow[2] = x86_jcc(b, X86_CC_NE);
+	}
+	mem_access(g, f, d, X86_RAX, ix);
 	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);
+}
+
+/*
+ * A run head's check (RAX = host_off after it): the run's lowest and
+ * highest byte in one page, that page in the read TLB (a run with loads)
+ * and the write TLB (with stores; a live LR reservation fails too, as its
+ * stores need the snoop), both entries with one host_off. Index from the
+ * lowest byte, tag from the highest, as in tlb_lookup. Returns the number
+ * of jcc fields in fail[] (at most 5) taken when it does not hold.
+ */
+static unsigned run_check(struct gen *g, const struct run *r, const struct insn *d, unsigned ix,
+			  uint8_t **fail)
+{
+	struct x86_buf *b = &g->b;
+	unsigned base = ix, nf = 0;
+	if (!base) {
+		base = X86_RAX;
+		ldx(g, base, d->rs1);
+	}
+	x86_lea(b, X86_RDX, base, r->hi);
+	x86_lea(b, X86_RCX, base, r->lo);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
+	if (r->load) {
+		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_r));
+		fail[nf++] = x86_jcc(b, X86_CC_NE);
+	}
+	if (r->store) {
+		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_w));
+		fail[nf++] = x86_jcc(b, X86_CC_NE);
+		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
+		fail[nf++] = x86_jcc(b, X86_CC_NE);
+	}
+	int32_t ho = (int32_t)offsetof(struct tlb_ent, host_off);
+	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX, (r->load ? OFF(tlb_r) : OFF(tlb_w)) + ho);
+	if (r->load && r->store) {
+		x86_alu_rm_ix(b, X86_CMP, true, X86_RAX, X86_RBX, X86_RCX, OFF(tlb_w) + ho);
+		fail[nf++] = x86_jcc(b, X86_CC_NE);
+	}
+	return nf;
+}
+
+/*
+ * A member of a run (plan_runs): the head checks the whole run's bytes
+ * once and keeps host_off in the run's register (or h->jit_run slot); the
+ * other members use it with no check: the base register is not written
+ * between them, nothing that may change a mapping runs between them (a
+ * helper other than a slow path ends the run), and the block cannot be
+ * entered in the middle. When the check fails (a miss, a page crossing,
+ * MMIO, a write-protected code page - stores to pages with translated code
+ * have no write TLB entry -, an LR reservation), the head takes the full
+ * path and the block is left right after it, so no member runs without a
+ * checked host_off; the rest of the block runs as another block (with its
+ * own runs). An FS guard that fails at the head also leaves the block.
+ */
+static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc,
+			const struct run *r, uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
+			uint32_t fdirty_split)
+{
+	struct x86_buf *b = &g->b;
+	bool head = r->head == g->cur;
+	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
+	unsigned ix = hreg(g, d->rs1);
+	/* loaded before the split, so the fallback starts in the same state */
+	if (f->kind == K_STORE)
+		hreg(g, d->rs2);
+	else if (f->kind == K_FSTORE)
+		fhreg(g, d->rs2);
+	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
+	uint8_t *fail[5];
+	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
+	if (head) {
+		nf = run_check(g, r, d, ix, fail);
+		if (r->reg)
+			x86_mov_rr(b, true, r->reg, X86_RAX);
+		else
+			x86_store(b, 8, X86_RAX, X86_RBX, r->slot);
+	} else if (!r->reg && !(g->rax_run == g->run_of[g->cur] && g->rax_at + 1 == g->cur)) {
+		x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
+	}
+	if (!ix) {
+		ix = X86_RDX;
+		ldx(g, ix, d->rs1);
+	}
+	mem_access(g, f, d, hb, ix);
+	/* RAX still holds host_off unless the access loaded into it (the
+	 * guard's handler path rejoins with RAX clobbered) */
+	bool into_rax = f->kind == K_STORE || f->kind == K_FSTORE ? false
+		      : fp ? !(f->a == 8 && g->fhost[d->rd]) : !(d->rd && g->host[d->rd]);
+	g->rax_run = hb == X86_RAX && !into_rax && !guard ? g->run_of[g->cur] : 0;
+	g->rax_at = g->cur;
+	if (guard) {
+		add_cold(g, d, pc, head ? NULL : &guard, head ? 0 : 1, at_split, dirty_split,
+			 fdirty_split);
+		if (head)
+			g->cold[g->ncold - 1].leave[0] = guard;
+	}
+	if (head) {
+		add_cold(g, d, pc, fail, nf, fb_loaded, dirty_split, fdirty_split);
+		g->cold[g->ncold - 1].f = f;
+		g->cold[g->ncold - 1].floaded_split = fb_floaded;
+	}
+}
+
+static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
+{
+	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
+	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
+	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
+	/* FS Off, or not Dirty for fld: the handler's business */
+	uint8_t *guard = fp ? jit_fp_fs_guard(&g->b, &g->fp, !store) : NULL;
+	unsigned ri = g->run_of[g->cur];
+	if (ri)
+		gen_mem_run(g, f, d, pc, &g->runs[ri - 1], guard, at_split, dirty_split,
+			    fdirty_split);
+	else
+		gen_mem_full(g, f, d, pc, guard, at_split, dirty_split, fdirty_split);
 	g->pending++;
+}
+
+/*
+ * A run head's fallback (c->f set): the state is that of the split; the
+ * head runs its full path (its miss calls the handler), then the block is
+ * left for the next instruction.
+ */
+static void gen_run_fallback(struct gen *g, const struct cold *c)
+{
+	for (int k = 0; k < COLD_JUMPS; k++)
+		if (c->slow[k])
+			x86_patch_rel32(c->slow[k], g->b.p);
+	g->pending = c->pending;
+	g->loaded = c->at_split;
+	g->dirty = c->dirty_split;
+	g->floaded = c->floaded_split;
+	g->fdirty = c->fdirty_split;
+	gen_mem_full(g, c->f, c->d, c->pc, NULL, c->at_split, c->dirty_split, c->fdirty_split);
+	g->pending++;
+	exit_const(g, c->pc + c->d->len, g->pending, true);
 }
 
 /*
@@ -572,22 +743,31 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 static void gen_cold(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
-	for (unsigned i = 0; i < g->ncold; i++) {
+	for (unsigned i = 0; i < g->ncold; i++) { /* a run fallback adds one */
 		struct cold *c = &g->cold[i];
+		if (c->f) {
+			gen_run_fallback(g, c);
+			continue;
+		}
+		bool any = false;
 		for (int k = 0; k < COLD_JUMPS; k++)
-			if (c->slow[k])
+			if (c->slow[k]) {
 				x86_patch_rel32(c->slow[k], b->p);
-		g->pending = c->pending;
-		g->dirty = c->dirty_split;
-		g->loaded = c->loaded_fast;
-		g->fdirty = c->fdirty_split;
-		g->floaded = c->floaded_fast;
-		g->keep_ok = c->at_split;
-		call_helper(g, c->d, c->pc, false, true);
-		g->keep_ok = UINT32_MAX;
-		g->dirty = c->dirty_fast;
-		g->fdirty = c->fdirty_fast;
-		x86_patch_rel32(x86_jmp(b), c->done);
+				any = true;
+			}
+		if (any) {
+			g->pending = c->pending;
+			g->dirty = c->dirty_split;
+			g->loaded = c->loaded_fast;
+			g->fdirty = c->fdirty_split;
+			g->floaded = c->floaded_fast;
+			g->keep_ok = c->at_split;
+			call_helper(g, c->d, c->pc, false, true);
+			g->keep_ok = UINT32_MAX;
+			g->dirty = c->dirty_fast;
+			g->fdirty = c->fdirty_fast;
+			x86_patch_rel32(x86_jmp(b), c->done);
+		}
 		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
 			continue;
 		/* a failed guard of block-wide state: the rest of the block
@@ -893,27 +1073,33 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	}
 }
 
+/* The host registers guest registers may live in, in order of choice
+ * (runs take the ones left: plan_runs) */
+static const uint8_t regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
+				  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
+
 /* The (up to) ten registers the block's native code uses most (in a
- * loop block, any it uses: they stay in host registers across passes). */
+ * loop block, any it uses: they stay in host registers across passes;
+ * uses in its shortest pass, the first pass instructions, weigh 8: the
+ * rest of a loop block is mostly its rarer paths). */
 static void choose_regs(struct gen *g, const struct insn *const *ins,
-			const struct form *const *fs, unsigned n, bool loop)
+			const struct form *const *fs, unsigned n, unsigned pass)
 {
 	unsigned cnt[32] = { 0 };
+	bool loop = pass != 0;
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = fs[i]->kind;
+		unsigned k = fs[i]->kind, w = i < pass ? 8 : 1;
 		if (k == K_HELP || k == K_END)
 			continue;
-		cnt[ins[i]->rs1]++;
+		cnt[ins[i]->rs1] += w;
 		if (k == K_FLOAD || k == K_FSTORE)
 			continue; /* rd/rs2 name f registers */
 		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
 		    k == K_MUL || k == K_MULH || k == K_DIV)
-			cnt[ins[i]->rs2]++;
-		cnt[ins[i]->rd]++;
+			cnt[ins[i]->rs2] += w;
+		cnt[ins[i]->rd] += w;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
-					  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 	/* the candidates by count, most used first, ties by register number */
 	uint8_t cand[31];
 	unsigned nc = 0;
@@ -930,6 +1116,95 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 	for (unsigned k = 0; k < nc && k < 10; k++) {
 		g->host[cand[k]] = regs[k];
 		g->mapped |= 1u << cand[k];
+	}
+}
+
+/* The x register d writes (0: none); helpers other than native F/D ops
+ * are not asked (they end every run). */
+static unsigned x_dest(const struct form *f, const struct insn *d)
+{
+	switch (f->kind) {
+	case K_STORE: case K_FSTORE: case K_FLOAD: case K_BR: case K_FENCE:
+		return 0;
+	default:
+		return d->rd; /* a native F/D op's rd may name an x register */
+	}
+}
+
+/*
+ * Runs: the accesses off one base register x[b] from one that starts the
+ * run to the last before x[b] is written, a helper (other than native
+ * F/D ops: their slow paths, like those of other accesses, only do what
+ * one instruction does) or the end; the bytes they touch span under 2 KiB
+ * (else a new run starts). A run of two or more gets a host register no
+ * guest register uses (else an h->jit_run slot) from its head to its last
+ * member; with none free it stays a set of single accesses.
+ */
+static void plan_runs(struct gen *g, const struct insn *const *ins,
+		      const struct form *const *fs, unsigned n)
+{
+	int open[32];
+	memset(open, -1, sizeof(open));
+	for (unsigned i = 0; i < n; i++) {
+		const struct insn *d = ins[i];
+		unsigned k = fs[i]->kind;
+		uint32_t m, w;
+		if ((k == K_LOAD || k == K_STORE || k == K_FLOAD || k == K_FSTORE) && d->rs1) {
+			int32_t lo = d->imm, hi = d->imm + fs[i]->a - 1;
+			int o = open[d->rs1];
+			struct run *r = o >= 0 ? &g->runs[o] : NULL;
+			if (r && (hi > r->hi ? hi : r->hi) - (lo < r->lo ? lo : r->lo) < 2048) {
+				r->lo = lo < r->lo ? lo : r->lo;
+				r->hi = hi > r->hi ? hi : r->hi;
+			} else {
+				o = open[d->rs1] = (int)g->nruns++;
+				r = &g->runs[o];
+				*r = (struct run){ .head = i, .lo = lo, .hi = hi };
+			}
+			r->last = i;
+			r->n++;
+			if (k == K_STORE || k == K_FSTORE)
+				r->store = true;
+			else
+				r->load = true;
+			g->run_of[i] = (uint8_t)(o + 1);
+		}
+		if ((k == K_HELP && !jit_fp_native(d, &m, &w)) || k == K_END || k == K_JAL ||
+		    k == K_JALR)
+			memset(open, -1, sizeof(open));
+		else if (x_dest(fs[i], d))
+			open[x_dest(fs[i], d)] = -1;
+	}
+	/* host registers and slots, each free after its run's last member */
+	int reg_end[10], slot_end[4];
+	for (unsigned k = 0; k < 10; k++)
+		reg_end[k] = -1;
+	for (unsigned k = 0; k < 4; k++)
+		slot_end[k] = -1;
+	for (unsigned r = 1; r < 32; r++)
+		for (unsigned k = 0; k < 10; k++)
+			if (g->host[r] == regs[k])
+				reg_end[k] = INT32_MAX; /* a guest register's */
+	for (unsigned o = 0; o < g->nruns; o++) {
+		struct run *r = &g->runs[o];
+		int at = (int)r->head;
+		if (r->n >= 2) {
+			for (unsigned k = 0; k < 10 && !r->reg; k++)
+				if (reg_end[k] < at) {
+					r->reg = regs[k];
+					reg_end[k] = (int)r->last;
+				}
+			for (unsigned k = 0; k < 4 && !r->reg && !r->slot; k++)
+				if (slot_end[k] < at) {
+					r->slot = OFF(jit_run) + 8 * (int32_t)k;
+					slot_end[k] = (int)r->last;
+				}
+		}
+		if (r->reg || r->slot)
+			continue;
+		for (unsigned i = r->head; i <= r->last; i++)
+			if (g->run_of[i] == o + 1)
+				g->run_of[i] = 0;
 	}
 }
 
@@ -1016,19 +1291,21 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 	x86_patch_rel32(ok, g->b.p);
 }
 
-/* Does a branch or jal of the block go back to its first instruction?
- * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
-static bool loops_to_start(const struct insn *const *ins, const struct form *const *fs,
-			   unsigned n, uint64_t va)
+/* 1 + the index of the first branch or jal of the block that goes back
+ * to its first instruction, 0 when none does: the instructions up to it
+ * are the loop's shortest pass. (Check mode keeps one pass per block: the
+ * shadow re-runs one pass.) */
+static unsigned loops_to_start(const struct insn *const *ins, const struct form *const *fs,
+			       unsigned n, uint64_t va)
 {
 	uint64_t pc = va;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind;
 		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
-			return true;
+			return i + 1;
 		pc += ins[i]->len;
 	}
-	return false;
+	return 0;
 }
 
 /* The insns helper calls pass, after the block's code (one copy each). */
@@ -1074,9 +1351,11 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
 		fs[i] = form_of(ins[i]->fn);
-	bool loop = !j->check && loops_to_start(ins, fs, n, blk->va);
-	choose_regs(&g, ins, fs, n, loop);
+	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va);
+	bool loop = pass != 0;
+	choose_regs(&g, ins, fs, n, pass);
 	choose_fregs(&g, ins, fs, n, loop);
+	plan_runs(&g, ins, fs, n);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
@@ -1091,6 +1370,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
+		g.cur = i;
 		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}
