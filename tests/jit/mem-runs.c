@@ -5,7 +5,7 @@
  * their own translated block, are misaligned, or repeat in a loop block
  * across a page boundary up to a fault. Each runs on the interpreter, the
  * JIT and the JIT in check mode (every block translated on its first
- * visit); registers, pc, instret, the trap CSRs, all of RAM and the MMIO
+ * visit), and store runs between LR and SC; registers, pc, instret, the trap CSRs, all of RAM and the MMIO
  * log must be the same, and each program's own expectations (values, the
  * trapping pc and address) must hold.
  */
@@ -347,5 +347,17 @@ int main(void)
 	CHECK_EQ(r.x[A0], rd_le(DATA + 0xc00, 8));
 	CHECK_EQ(r.x[A1], rd_le(DATA + 0xc08, 8));
 	CHECK_EQ(r.x[27], 0);
+	/* 9. an LR reservation: a store run over the reserved word makes the
+	 * SC fail, one beside it does not */
+#define LR_W(rd, rs1) (0x1000202fu | (rd) << 7 | (rs1) << 15)
+#define SC_W(rd, rs2, rs1) (0x1800202fu | (rd) << 7 | (rs1) << 15 | (rs2) << 20)
+	struct prog resv = { "lr-sc", { LR_W(A3, S1), ST(2, T0, S1, 16), ST(2, T1, S1, 0),
+					SC_W(A4, T2, S1), LR_W(A3, S1), ST(2, T0, S1, 16),
+					ST(2, T1, S1, 24), SC_W(A2, T2, S1), LD(2, A0, S1, 0) },
+			     9, false, { [S1] = BASE + DATA + 0x100, [T0] = 1, [T1] = 2, [T2] = 3 } };
+	run_all(&resv, &r);
+	CHECK_EQ(r.x[A4], 1);
+	CHECK_EQ(r.x[A2], 0);
+	CHECK_EQ(r.x[A0], 3);
 	return t_finish();
 }

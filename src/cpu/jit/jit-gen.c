@@ -487,7 +487,9 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
+	/* stores: wkey misses while an LR reservation is live (the slow path
+	 * snoops it) */
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, store ? OFF(wkey) : OFF(dkey));
 	x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
 	if (!mapped) {
@@ -580,16 +582,9 @@ static void gen_mem_full(struct gen *g, const struct form *f, const struct insn 
 			 uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
 			 uint32_t fdirty_split)
 {
-	struct x86_buf *b = &g->b;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	uint8_t *slow[4] = { NULL, NULL, NULL, guard };
 	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
-	if (store) {
-		/* a live LR reservation needs the slow path's snoop */
-		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
-		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
-		slow[2] = x86_jcc(b, X86_CC_NE);
-	}
 	mem_access(g, f, d, X86_RAX, ix);
 	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);
 }
@@ -598,9 +593,10 @@ static void gen_mem_full(struct gen *g, const struct form *f, const struct insn 
  * A run head's check (RAX = host_off after it): the run's lowest and
  * highest byte in one page, that page in the read TLB (a run with loads)
  * and the write TLB (with stores; a live LR reservation fails too, as its
- * stores need the snoop), both entries with one host_off. Index from the
- * lowest byte, tag from the highest, as in tlb_lookup. Returns the number
- * of jcc fields in fail[] (at most 5) taken when it does not hold.
+ * stores need the snoop: wkey, or a test in a run with both), both entries
+ * with one host_off. Index from the lowest byte, tag from the highest, as
+ * in tlb_lookup. Returns the number of jcc fields in fail[] (at most 4)
+ * taken when it does not hold.
  */
 static unsigned run_check(struct gen *g, const struct run *r, const struct insn *d, unsigned ix,
 			  uint8_t **fail)
@@ -616,7 +612,7 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, r->load ? OFF(dkey) : OFF(wkey));
 	if (r->load) {
 		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_r));
 		fail[nf++] = x86_jcc(b, X86_CC_NE);
@@ -624,6 +620,9 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
 	if (r->store) {
 		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_w));
 		fail[nf++] = x86_jcc(b, X86_CC_NE);
+	}
+	if (r->load && r->store) {
+		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
 		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
 		fail[nf++] = x86_jcc(b, X86_CC_NE);
 	}
@@ -663,7 +662,7 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	else if (f->kind == K_FSTORE)
 		fhreg(g, d->rs2);
 	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
-	uint8_t *fail[5];
+	uint8_t *fail[4];
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
 	if (head) {
 		nf = run_check(g, r, d, ix, fail);
