@@ -159,7 +159,7 @@ struct hart {
 	int64_t jit_budget;
 	/* host_off of a run of accesses (jit-gen.c) when the block has no
 	 * free host register for it; valid only inside the block that set it */
-	uint64_t jit_run[4];
+	uint64_t jit_run[16];
 	/* check mode: the real hart's RAM stores are logged (with the bytes
 	 * they replace) so the shadow can re-run a block on the same RAM; no
 	 * write TLB entries are made, so every store takes the slow path */

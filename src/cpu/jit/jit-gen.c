@@ -185,7 +185,14 @@ struct gen {
 		bool load, store;
 		uint8_t reg;            /* host register holding host_off, or 0: */
 		int32_t slot;           /* ... its h->jit_run[] offset */
+		/* cached: in a loop block, host_off is kept across passes with
+		 * the page number it is for (~0 at block entry: no page), in
+		 * preg or at pslot, and the head only compares that page */
+		bool cached;
+		uint8_t preg;
+		int32_t pslot;
 	} runs[JIT_MAX_INSNS];
+	unsigned pass;    /* a loop block's shortest pass (loops_to_start) */
 	unsigned nruns;
 	/* RAX holds the host_off of run rax_run - 1 right after instruction
 	 * rax_at (a slot run's member that left it there) */
@@ -201,11 +208,14 @@ struct gen {
 		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
 		const struct insn *d;
 		const struct form *f; /* a run head's fallback (see gen_mem_run), or NULL */
+		const struct run *miss; /* a cached run head's miss (see gen_run_miss), or NULL */
+		uint8_t *hit;
+		unsigned ix;
 		uint64_t pc;
 		unsigned pending;
 		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
 		uint32_t fdirty_split, fdirty_fast, floaded_fast, floaded_split;
-	} cold[3 * JIT_MAX_INSNS]; /* a run head's: guard, fallback, its miss */
+	} cold[4 * JIT_MAX_INSNS]; /* a run head's: guard, miss, fallback, its miss */
 	/* helper calls' insn operands: lea rip fields, pointed at copies of
 	 * the insns that end the block's code (near the code: the stub's
 	 * load of d->len and d->fn hits a line that is warm) */
@@ -510,6 +520,8 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
 		     unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split)
 {
+	if (g->ncold == sizeof(g->cold) / sizeof(g->cold[0]))
+		abort(); /* cannot happen: at most 4 per instruction */
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
 		c->slow[k] = k < n ? slow[k] : NULL;
@@ -518,6 +530,7 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->done = g->b.p;
 	c->d = d;
 	c->f = NULL;
+	c->miss = NULL;
 	c->pc = pc;
 	c->pending = g->pending;
 	c->dirty_split = dirty_split;
@@ -662,9 +675,31 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	else if (f->kind == K_FSTORE)
 		fhreg(g, d->rs2);
 	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
-	uint8_t *fail[4];
+	uint8_t *fail[4], *miss[2] = { NULL, NULL };
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
-	if (head) {
+	if (head && r->cached) {
+		/* lo and hi in one page, the cached one (else gen_run_miss) */
+		unsigned base = ix;
+		if (!base) {
+			base = X86_RAX;
+			ldx(g, base, d->rs1);
+		}
+		x86_lea(b, X86_RDX, base, r->lo);
+		if (r->hi != r->lo) {
+			x86_lea(b, X86_RCX, base, r->hi);
+			x86_alu_rr(b, X86_XOR, true, X86_RCX, X86_RDX);
+			x86_alu_ri(b, X86_CMP, true, X86_RCX, 0xfff);
+			miss[1] = x86_jcc(b, X86_CC_A);
+		}
+		x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+		if (r->preg)
+			x86_alu_rr(b, X86_CMP, true, X86_RDX, r->preg);
+		else
+			x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RBX, r->pslot);
+		miss[0] = x86_jcc(b, X86_CC_NE);
+		if (!r->reg)
+			x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
+	} else if (head) {
 		nf = run_check(g, r, d, ix, fail);
 		if (r->reg)
 			x86_mov_rr(b, true, r->reg, X86_RAX);
@@ -673,6 +708,8 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	} else if (!r->reg && !(g->rax_run == g->run_of[g->cur] && g->rax_at + 1 == g->cur)) {
 		x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
 	}
+	unsigned ix0 = ix;
+	uint8_t *hit = b->p; /* a cached run's miss path comes back here */
 	if (!ix) {
 		ix = X86_RDX;
 		ldx(g, ix, d->rs1);
@@ -690,10 +727,17 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 		if (head)
 			g->cold[g->ncold - 1].leave[0] = guard;
 	}
-	if (head) {
-		add_cold(g, d, pc, fail, nf, fb_loaded, dirty_split, fdirty_split);
-		g->cold[g->ncold - 1].f = f;
-		g->cold[g->ncold - 1].floaded_split = fb_floaded;
+	if (head) { /* a cached run's miss makes it (gen_run_miss) */
+		add_cold(g, d, pc, r->cached ? miss : fail, r->cached ? 2 : nf, fb_loaded,
+			 dirty_split, fdirty_split);
+		struct cold *c = &g->cold[g->ncold - 1];
+		c->f = f;
+		c->floaded_split = fb_floaded;
+		if (r->cached) {
+			c->miss = r;
+			c->hit = hit;
+			c->ix = ix0;
+		}
 	}
 }
 
@@ -739,11 +783,55 @@ static void gen_run_fallback(struct gen *g, const struct cold *c)
  * be written back) and rejoins the fast path in that path's state: what
  * the fast path has loaded is loaded here too.
  */
+/*
+ * A cached run head's miss (c->miss): the full check; on success the
+ * page and host_off are cached and the head goes on at c->hit (RAX =
+ * host_off there when the run has no register); on failure, the fallback
+ * (a new cold entry: c's state at the split).
+ */
+static void gen_run_miss(struct gen *g, struct cold *c)
+{
+	struct x86_buf *b = &g->b;
+	const struct run *r = c->miss;
+	for (int k = 0; k < COLD_JUMPS; k++)
+		if (c->slow[k])
+			x86_patch_rel32(c->slow[k], b->p);
+	uint8_t *fail[4];
+	unsigned nf = run_check(g, r, c->d, c->ix, fail);
+	if (r->reg)
+		x86_mov_rr(b, true, r->reg, X86_RAX);
+	else
+		x86_store(b, 8, X86_RAX, X86_RBX, r->slot);
+	unsigned base = c->ix;
+	if (!base) { /* RAX is host_off now */
+		base = X86_RDX;
+		ldx(g, base, c->d->rs1);
+	}
+	x86_lea(b, X86_RDX, base, r->lo);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	if (r->preg)
+		x86_mov_rr(b, true, r->preg, X86_RDX);
+	else
+		x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+	x86_patch_rel32(x86_jmp(b), c->hit);
+	if (g->ncold == sizeof(g->cold) / sizeof(g->cold[0]))
+		abort(); /* cannot happen: at most 4 per instruction */
+	struct cold *fb = &g->cold[g->ncold++];
+	*fb = *c;
+	fb->miss = NULL;
+	for (int k = 0; k < COLD_JUMPS; k++)
+		fb->slow[k] = k < (int)nf ? fail[k] : NULL;
+}
+
 static void gen_cold(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
 	for (unsigned i = 0; i < g->ncold; i++) { /* a run fallback adds one */
 		struct cold *c = &g->cold[i];
+		if (c->miss) {
+			gen_run_miss(g, c);
+			continue;
+		}
 		if (c->f) {
 			gen_run_fallback(g, c);
 			continue;
@@ -1130,6 +1218,37 @@ static unsigned x_dest(const struct form *f, const struct insn *d)
 	}
 }
 
+#define JIT_RUN_SLOTS 16 /* h->jit_run[] */
+_Static_assert(sizeof(((struct hart *)0)->jit_run) == 8 * JIT_RUN_SLOTS, "jit_run slots");
+
+/* A free host register (else slot) from instruction at to end: true when
+ * one was free. */
+static bool take_res(int *reg_end, int *slot_end, int at, int end, uint8_t *reg, int32_t *slot)
+{
+	for (unsigned k = 0; k < 10; k++)
+		if (reg_end[k] < at) {
+			*reg = regs[k];
+			reg_end[k] = end;
+			return true;
+		}
+	for (unsigned k = 0; k < JIT_RUN_SLOTS; k++)
+		if (slot_end[k] < at) {
+			*slot = OFF(jit_run) + 8 * (int32_t)k;
+			slot_end[k] = end;
+			return true;
+		}
+	return false;
+}
+
+static void release_res(int *reg_end, int *slot_end, uint8_t reg, int32_t slot)
+{
+	for (unsigned k = 0; k < 10; k++)
+		if (reg && regs[k] == reg)
+			reg_end[k] = -1;
+	if (!reg)
+		slot_end[(slot - OFF(jit_run)) / 8] = -1;
+}
+
 /*
  * Runs: the accesses off one base register x[b] from one that starts the
  * run to the last before x[b] is written, a helper (other than native
@@ -1143,6 +1262,7 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 		      const struct form *const *fs, unsigned n)
 {
 	int open[32];
+	bool cache = g->pass != 0;
 	memset(open, -1, sizeof(open));
 	for (unsigned i = 0; i < n; i++) {
 		const struct insn *d = ins[i];
@@ -1168,17 +1288,20 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 				r->load = true;
 			g->run_of[i] = (uint8_t)(o + 1);
 		}
+		if (k == K_HELP && !jit_fp_native(d, &m, &w))
+			cache = false; /* a helper may take an LR reservation */
 		if ((k == K_HELP && !jit_fp_native(d, &m, &w)) || k == K_END || k == K_JAL ||
-		    k == K_JALR)
+		    k == K_JALR || i + 1 == g->pass)
 			memset(open, -1, sizeof(open));
 		else if (x_dest(fs[i], d))
 			open[x_dest(fs[i], d)] = -1;
 	}
-	/* host registers and slots, each free after its run's last member */
-	int reg_end[10], slot_end[4];
+	/* host registers and slots, each free after its run's last member
+	 * (a cached run's: never) */
+	int reg_end[10], slot_end[JIT_RUN_SLOTS];
 	for (unsigned k = 0; k < 10; k++)
 		reg_end[k] = -1;
-	for (unsigned k = 0; k < 4; k++)
+	for (unsigned k = 0; k < JIT_RUN_SLOTS; k++)
 		slot_end[k] = -1;
 	for (unsigned r = 1; r < 32; r++)
 		for (unsigned k = 0; k < 10; k++)
@@ -1187,19 +1310,16 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 	for (unsigned o = 0; o < g->nruns; o++) {
 		struct run *r = &g->runs[o];
 		int at = (int)r->head;
-		if (r->n >= 2) {
-			for (unsigned k = 0; k < 10 && !r->reg; k++)
-				if (reg_end[k] < at) {
-					r->reg = regs[k];
-					reg_end[k] = (int)r->last;
-				}
-			for (unsigned k = 0; k < 4 && !r->reg && !r->slot; k++)
-				if (slot_end[k] < at) {
-					r->slot = OFF(jit_run) + 8 * (int32_t)k;
-					slot_end[k] = (int)r->last;
-				}
+		if (cache && r->head < g->pass && take_res(reg_end, slot_end, at, INT32_MAX, &r->reg,
+							    &r->slot)) {
+			r->cached = take_res(reg_end, slot_end, at, INT32_MAX, &r->preg, &r->pslot);
+			if (r->cached)
+				continue;
+			release_res(reg_end, slot_end, r->reg, r->slot);
+			r->reg = 0;
+			r->slot = 0;
 		}
-		if (r->reg || r->slot)
+		if (r->n >= 2 && take_res(reg_end, slot_end, at, (int)r->last, &r->reg, &r->slot))
 			continue;
 		for (unsigned i = r->head; i <= r->last; i++)
 			if (g->run_of[i] == o + 1)
@@ -1352,6 +1472,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		fs[i] = form_of(ins[i]->fn);
 	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va);
 	bool loop = pass != 0;
+	g.pass = pass;
 	choose_regs(&g, ins, fs, n, pass);
 	choose_fregs(&g, ins, fs, n, loop);
 	plan_runs(&g, ins, fs, n);
@@ -1363,6 +1484,13 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		g.loop_dirty = g.mapped & x_written(ins, fs, n);
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
+		for (unsigned o = 0; o < g.nruns; o++) { /* no page cached yet */
+			const struct run *r = &g.runs[o];
+			if (r->cached && r->preg)
+				x86_mov_imm(b, r->preg, UINT64_MAX);
+			else if (r->cached)
+				x86_store_imm(b, 8, X86_RBX, r->pslot, -1);
+		}
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}
