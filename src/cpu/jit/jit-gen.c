@@ -555,6 +555,8 @@ static void mem_access(struct gen *g, const struct form *f, const struct insn *d
 	if (store) {
 		if (fp && fhreg(g, d->rs2)) {
 			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], hb, ix, d->imm);
+		} else if (!fp && hreg(g, d->rs2)) { /* straight from its host register */
+			x86_store_ix(b, f->a, g->host[d->rs2], hb, ix, d->imm);
 		} else {
 			if (fp)
 				x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
