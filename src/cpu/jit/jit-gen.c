@@ -1024,6 +1024,10 @@ static bool gen_move(struct gen *g, const struct form *f, const struct insn *d)
 		src = d->rs1;
 	else
 		return false;
+	if (!g->host[d->rd] && d->rd && src > 0 && !f->w32 && hreg(g, (unsigned)src)) {
+		x86_store(&g->b, 8, g->host[src], X86_RBX, XO(d->rd)); /* in memory from a host register */
+		return true;
+	}
 	unsigned dst = g->host[d->rd] ? g->host[d->rd] : X86_RAX;
 	if (src < 0) {
 		x86_mov_imm(&g->b, dst, (uint64_t)(int64_t)d->imm); /* 12 bits: w changes nothing */
@@ -1066,15 +1070,29 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_shift_rcl(b, f->a, w, X86_RAX);
 		break;
 	case K_SLT_RR:
-	case K_SLT_RI:
-		ldx(g, X86_RCX, d->rs1);
-		x86_mov_imm(b, X86_RAX, 0); /* before the compare: xor clobbers flags */
+	case K_SLT_RI: {
+		/* straight into rd's host register when it is not an operand */
+		unsigned h1 = hreg(g, d->rs1), hd = g->host[d->rd];
+		bool direct = hd && d->rd != d->rs1 && (f->kind == K_SLT_RI || d->rd != d->rs2);
+		unsigned dst = direct ? hd : X86_RAX;
+		if (!h1) {
+			h1 = X86_RCX;
+			ldx(g, h1, d->rs1);
+		}
+		if (f->kind == K_SLT_RR)
+			hreg(g, d->rs2); /* its load, if any, before the zeroing below */
+		x86_mov_imm(b, dst, 0); /* before the compare: xor clobbers flags */
 		if (f->kind == K_SLT_RI)
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, d->imm);
+			x86_alu_ri(b, X86_CMP, true, h1, d->imm);
 		else
-			op_rs2(g, X86_CMP, true, X86_RCX, d->rs2);
-		x86_setcc(b, f->a, X86_RAX);
-		break;
+			op_rs2(g, X86_CMP, true, h1, d->rs2);
+		x86_setcc(b, f->a, dst);
+		if (!direct)
+			break;
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
+		return;
+	}
 	case K_LUI:
 		x86_mov_imm(b, X86_RAX, (uint64_t)(int64_t)d->imm);
 		break;
