@@ -209,6 +209,7 @@ struct gen {
 		const struct insn *d;
 		const struct form *f; /* a run head's fallback (see gen_mem_run), or NULL */
 		const struct run *miss; /* a cached run head's miss (see gen_run_miss), or NULL */
+		const struct run *run;  /* a fallback's run */
 		uint8_t *hit;
 		unsigned ix;
 		uint64_t pc;
@@ -735,10 +736,11 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 		struct cold *c = &g->cold[g->ncold - 1];
 		c->f = f;
 		c->floaded_split = fb_floaded;
+		c->run = r;
+		c->ix = ix0;
 		if (r->cached) {
 			c->miss = r;
 			c->hit = hit;
-			c->ix = ix0;
 		}
 	}
 }
@@ -759,16 +761,45 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 	g->pending++;
 }
 
+/* After a run_check that held (RAX = host_off): keep host_off for the
+ * members, and a cached run's page (ix: the base's host register or 0). */
+static void run_fill(struct gen *g, const struct run *r, const struct insn *d, unsigned ix)
+{
+	struct x86_buf *b = &g->b;
+	if (r->reg)
+		x86_mov_rr(b, true, r->reg, X86_RAX);
+	else
+		x86_store(b, 8, X86_RAX, X86_RBX, r->slot);
+	if (!r->cached)
+		return;
+	unsigned base = ix;
+	if (!base) { /* RAX is host_off now */
+		base = X86_RDX;
+		ldx(g, base, d->rs1);
+	}
+	x86_lea(b, X86_RDX, base, r->lo);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	if (r->preg)
+		x86_mov_rr(b, true, r->preg, X86_RDX);
+	else
+		x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+}
+
 /*
  * A run head's fallback (c->f set): the state is that of the split; the
- * head runs its full path (its miss calls the handler), then the block is
- * left for the next instruction.
+ * head runs its full path (its miss calls the handler, which fills the
+ * TLB), then the run is checked again - its base is not written by the
+ * head of a run with other members - and the block goes on when it holds
+ * (a first touch), else it is left for the next instruction (MMIO, a
+ * page crossing...), so no member runs unchecked. A run of one (a loop
+ * block's cached access) just goes on.
  */
 static void gen_run_fallback(struct gen *g, const struct cold *c)
 {
+	struct x86_buf *b = &g->b;
 	for (int k = 0; k < COLD_JUMPS; k++)
 		if (c->slow[k])
-			x86_patch_rel32(c->slow[k], g->b.p);
+			x86_patch_rel32(c->slow[k], b->p);
 	g->pending = c->pending;
 	g->loaded = c->at_split;
 	g->dirty = c->dirty_split;
@@ -776,7 +807,17 @@ static void gen_run_fallback(struct gen *g, const struct cold *c)
 	g->fdirty = c->fdirty_split;
 	gen_mem_full(g, c->f, c->d, c->pc, NULL, c->at_split, c->dirty_split, c->fdirty_split);
 	g->pending++;
-	exit_const(g, c->pc + c->d->len, g->pending, true);
+	if (c->run->n > 1) {
+		uint8_t *fail[4];
+		unsigned nf = run_check(g, c->run, c->d, c->ix, fail);
+		run_fill(g, c->run, c->d, c->ix);
+		x86_patch_rel32(x86_jmp(b), c->done);
+		for (unsigned k = 0; k < nf; k++)
+			x86_patch_rel32(fail[k], b->p);
+		exit_const(g, c->pc + c->d->len, g->pending, true);
+	} else {
+		x86_patch_rel32(x86_jmp(b), c->done);
+	}
 }
 
 /*
@@ -800,21 +841,7 @@ static void gen_run_miss(struct gen *g, struct cold *c)
 			x86_patch_rel32(c->slow[k], b->p);
 	uint8_t *fail[4];
 	unsigned nf = run_check(g, r, c->d, c->ix, fail);
-	if (r->reg)
-		x86_mov_rr(b, true, r->reg, X86_RAX);
-	else
-		x86_store(b, 8, X86_RAX, X86_RBX, r->slot);
-	unsigned base = c->ix;
-	if (!base) { /* RAX is host_off now */
-		base = X86_RDX;
-		ldx(g, base, c->d->rs1);
-	}
-	x86_lea(b, X86_RDX, base, r->lo);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	if (r->preg)
-		x86_mov_rr(b, true, r->preg, X86_RDX);
-	else
-		x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+	run_fill(g, r, c->d, c->ix);
 	x86_patch_rel32(x86_jmp(b), c->hit);
 	if (g->ncold == sizeof(g->cold) / sizeof(g->cold[0]))
 		abort(); /* cannot happen: at most 4 per instruction */
