@@ -181,6 +181,7 @@ struct gen {
 	uint8_t run_of[JIT_MAX_INSNS];
 	struct run {
 		unsigned head, last, n; /* first and last member, members */
+		unsigned base;          /* the base register */
 		int32_t lo, hi;         /* bytes touched: x[base] + lo .. + hi */
 		bool load, store;
 		uint8_t reg;            /* host register holding host_off, or 0: */
@@ -1310,7 +1311,24 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 {
 	int open[32];
 	bool cache = g->pass != 0;
+	/* registers a loop block's passes move by at most 255 bytes at a time
+	 * (addi to itself) or not at all: a cached page then mostly holds (a
+	 * stride of 1600 - a matrix column - missed every third pass, and a
+	 * miss costs twice a lookup). Passes end at the last back edge: what
+	 * follows it runs once, on the way out. */
+	uint32_t creeping = ~0u;
+	unsigned last_back = 0;
+	for (unsigned i = 0, pc = 0; g->pass && i < n; pc += ins[i]->len, i++)
+		if ((fs[i]->kind == K_BR || fs[i]->kind == K_JAL) && (int64_t)pc + ins[i]->imm == 0)
+			last_back = i;
 	memset(open, -1, sizeof(open));
+	for (unsigned i = 0; i <= last_back; i++) {
+		const struct insn *d = ins[i];
+		unsigned xd = x_dest(fs[i], d);
+		if (xd && !(fs[i]->kind == K_ALU_RI && fs[i]->a == X86_ADD && !fs[i]->w32 &&
+			    d->rs1 == xd && d->imm > -256 && d->imm < 256))
+			creeping &= ~(1u << xd);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct insn *d = ins[i];
 		unsigned k = fs[i]->kind;
@@ -1325,7 +1343,7 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 			} else {
 				o = open[d->rs1] = (int)g->nruns++;
 				r = &g->runs[o];
-				*r = (struct run){ .head = i, .lo = lo, .hi = hi };
+				*r = (struct run){ .head = i, .lo = lo, .hi = hi, .base = d->rs1 };
 			}
 			r->last = i;
 			r->n++;
@@ -1357,7 +1375,7 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 	for (unsigned o = 0; o < g->nruns; o++) {
 		struct run *r = &g->runs[o];
 		int at = (int)r->head;
-		if (cache && r->head < g->pass && take_res(reg_end, slot_end, at, INT32_MAX, &r->reg,
+		if (cache && r->head < g->pass && (creeping >> r->base & 1) && take_res(reg_end, slot_end, at, INT32_MAX, &r->reg,
 							    &r->slot)) {
 			r->cached = take_res(reg_end, slot_end, at, INT32_MAX, &r->preg, &r->pslot);
 			if (r->cached)
