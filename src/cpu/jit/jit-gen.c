@@ -661,9 +661,15 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
  * entered in the middle. When the check fails (a miss, a page crossing,
  * MMIO, a write-protected code page - stores to pages with translated code
  * have no write TLB entry -, an LR reservation), the head takes the full
- * path and the block is left right after it, so no member runs without a
- * checked host_off; the rest of the block runs as another block (with its
- * own runs). An FS guard that fails at the head also leaves the block.
+ * path (gen_run_fallback), so no member runs without a checked host_off.
+ * An FS guard that fails at the head leaves the block.
+ *
+ * A cached run's head (a loop block's) only checks that its bytes lie in
+ * one page, the one whose host_off it kept from an earlier pass: within
+ * one entry of such a block nothing can change a mapping, make a page
+ * code (only translation does) or take an LR reservation (no helpers),
+ * and every exit drops the cache (the block's entry sets no page). A
+ * miss runs the full check (gen_run_miss).
  */
 static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc,
 			const struct run *r, uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
@@ -1298,30 +1304,20 @@ static void release_res(int *reg_end, int *slot_end, uint8_t reg, int32_t slot)
 }
 
 /*
- * Runs: the accesses off one base register x[b] from one that starts the
- * run to the last before x[b] is written, a helper (other than native
- * F/D ops: their slow paths, like those of other accesses, only do what
- * one instruction does) or the end; the bytes they touch span under 2 KiB
- * (else a new run starts). A run of two or more gets a host register no
- * guest register uses (else an h->jit_run slot) from its head to its last
- * member; with none free it stays a set of single accesses.
+ * The registers a loop block's passes move by at most 255 bytes at a time
+ * (addi to itself) or not at all: a cached page then mostly holds (a
+ * stride of 1600 - a matrix column - missed every third pass, and a miss
+ * costs twice a lookup). Passes end at the last back edge: what follows
+ * it runs once, on the way out.
  */
-static void plan_runs(struct gen *g, const struct insn *const *ins,
-		      const struct form *const *fs, unsigned n)
+static uint32_t creeping_regs(const struct insn *const *ins, const struct form *const *fs,
+			      unsigned n)
 {
-	int open[32];
-	bool cache = g->pass != 0;
-	/* registers a loop block's passes move by at most 255 bytes at a time
-	 * (addi to itself) or not at all: a cached page then mostly holds (a
-	 * stride of 1600 - a matrix column - missed every third pass, and a
-	 * miss costs twice a lookup). Passes end at the last back edge: what
-	 * follows it runs once, on the way out. */
 	uint32_t creeping = ~0u;
 	unsigned last_back = 0;
-	for (unsigned i = 0, pc = 0; g->pass && i < n; pc += ins[i]->len, i++)
+	for (unsigned i = 0, pc = 0; i < n; pc += ins[i]->len, i++)
 		if ((fs[i]->kind == K_BR || fs[i]->kind == K_JAL) && (int64_t)pc + ins[i]->imm == 0)
 			last_back = i;
-	memset(open, -1, sizeof(open));
 	for (unsigned i = 0; i <= last_back; i++) {
 		const struct insn *d = ins[i];
 		unsigned xd = x_dest(fs[i], d);
@@ -1329,6 +1325,65 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 			    d->rs1 == xd && d->imm > -256 && d->imm < 256))
 			creeping &= ~(1u << xd);
 	}
+	return creeping;
+}
+
+/*
+ * Host registers and slots for the runs, each free after its run's last
+ * member (a cached run's never: cacheable = the base registers a run of
+ * the loop's shortest pass may be cached for). A run left without one
+ * stays a set of single accesses.
+ */
+static void assign_runs(struct gen *g, uint32_t cacheable)
+{
+	int reg_end[10], slot_end[JIT_RUN_SLOTS];
+	for (unsigned k = 0; k < 10; k++)
+		reg_end[k] = -1;
+	for (unsigned k = 0; k < JIT_RUN_SLOTS; k++)
+		slot_end[k] = -1;
+	for (unsigned r = 1; r < 32; r++)
+		for (unsigned k = 0; k < 10; k++)
+			if (g->host[r] == regs[k])
+				reg_end[k] = INT32_MAX; /* a guest register's */
+	for (unsigned o = 0; o < g->nruns; o++) {
+		struct run *r = &g->runs[o];
+		int at = (int)r->head;
+		if (r->head < g->pass && (cacheable >> r->base & 1) &&
+		    take_res(reg_end, slot_end, at, INT32_MAX, &r->reg, &r->slot)) {
+			r->cached = take_res(reg_end, slot_end, at, INT32_MAX, &r->preg, &r->pslot);
+			if (r->cached)
+				continue;
+			release_res(reg_end, slot_end, r->reg, r->slot);
+			r->reg = 0;
+			r->slot = 0;
+		}
+		if (r->n >= 2 && take_res(reg_end, slot_end, at, (int)r->last, &r->reg, &r->slot))
+			continue;
+		for (unsigned i = r->head; i <= r->last; i++)
+			if (g->run_of[i] == o + 1)
+				g->run_of[i] = 0;
+	}
+}
+
+/*
+ * Runs: the accesses off one base register x[b] from one that starts the
+ * run to the last before x[b] is written, a helper (other than native
+ * F/D ops: their slow paths, like those of other accesses, only do what
+ * one instruction does), a loop block's first back edge (its shortest
+ * pass apart from the rarer paths after it) or the end; the bytes they
+ * touch span under 2 KiB (else a new run starts). A run of two or more
+ * gets a host register no guest register uses (else an h->jit_run slot)
+ * from its head to its last member; with none free it stays a set of
+ * single accesses. In a loop block with no helper (one could take an LR
+ * reservation), a run of the shortest pass whose base creeps is cached
+ * across passes (even a run of one): see gen_mem_run.
+ */
+static void plan_runs(struct gen *g, const struct insn *const *ins,
+		      const struct form *const *fs, unsigned n)
+{
+	int open[32];
+	bool cache = g->pass != 0;
+	memset(open, -1, sizeof(open));
 	for (unsigned i = 0; i < n; i++) {
 		const struct insn *d = ins[i];
 		unsigned k = fs[i]->kind;
@@ -1361,35 +1416,7 @@ static void plan_runs(struct gen *g, const struct insn *const *ins,
 		else if (x_dest(fs[i], d))
 			open[x_dest(fs[i], d)] = -1;
 	}
-	/* host registers and slots, each free after its run's last member
-	 * (a cached run's: never) */
-	int reg_end[10], slot_end[JIT_RUN_SLOTS];
-	for (unsigned k = 0; k < 10; k++)
-		reg_end[k] = -1;
-	for (unsigned k = 0; k < JIT_RUN_SLOTS; k++)
-		slot_end[k] = -1;
-	for (unsigned r = 1; r < 32; r++)
-		for (unsigned k = 0; k < 10; k++)
-			if (g->host[r] == regs[k])
-				reg_end[k] = INT32_MAX; /* a guest register's */
-	for (unsigned o = 0; o < g->nruns; o++) {
-		struct run *r = &g->runs[o];
-		int at = (int)r->head;
-		if (cache && r->head < g->pass && (creeping >> r->base & 1) && take_res(reg_end, slot_end, at, INT32_MAX, &r->reg,
-							    &r->slot)) {
-			r->cached = take_res(reg_end, slot_end, at, INT32_MAX, &r->preg, &r->pslot);
-			if (r->cached)
-				continue;
-			release_res(reg_end, slot_end, r->reg, r->slot);
-			r->reg = 0;
-			r->slot = 0;
-		}
-		if (r->n >= 2 && take_res(reg_end, slot_end, at, (int)r->last, &r->reg, &r->slot))
-			continue;
-		for (unsigned i = r->head; i <= r->last; i++)
-			if (g->run_of[i] == o + 1)
-				g->run_of[i] = 0;
-	}
+	assign_runs(g, cache ? creeping_regs(ins, fs, n) : 0);
 }
 
 /*
