@@ -51,7 +51,7 @@ void cpu_hart_reset(struct hart *h, uint64_t reset_pc)
 	h->pc = h->npc = reset_pc;
 	h->priv = PRV_M;
 	h->instret = 0;
-	h->resv_valid = false;
+	hart_set_resv(h, false);
 	h->wfi_exit = false;
 	csr_reset(h);
 	/* full clears: start from epoch 0 with empty arrays */

@@ -163,7 +163,7 @@ OP(lr_w)
 	if (!p)
 		return h->npc;
 	int32_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-	h->resv_valid = true;
+	hart_set_resv(h, true);
 	h->resv_pa = pa;
 	h->resv_val = (uint32_t)v;
 	X(rd) = (uint64_t)(int64_t)v;
@@ -176,7 +176,7 @@ OP(lr_d)
 	if (!p)
 		return h->npc;
 	uint64_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-	h->resv_valid = true;
+	hart_set_resv(h, true);
 	h->resv_pa = pa;
 	h->resv_val = v;
 	X(rd) = v;
@@ -196,7 +196,7 @@ OP(sc_w)
 	if (!p)
 		return h->npc;
 	bool ok = h->resv_valid && h->resv_pa == pa;
-	h->resv_valid = false;
+	hart_set_resv(h, false);
 	if (ok) {
 		uint32_t expect = (uint32_t)h->resv_val;
 		ok = __atomic_compare_exchange_n(p, &expect, (uint32_t)X(rs2), false,
@@ -212,7 +212,7 @@ OP(sc_d)
 	if (!p)
 		return h->npc;
 	bool ok = h->resv_valid && h->resv_pa == pa;
-	h->resv_valid = false;
+	hart_set_resv(h, false);
 	if (ok) {
 		uint64_t expect = h->resv_val;
 		ok = __atomic_compare_exchange_n(p, &expect, X(rs2), false,

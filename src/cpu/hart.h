@@ -52,6 +52,7 @@ enum {
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID UINT64_MAX
+#define TLB_RESV_KEY (1ull << 55)
 #define DC_BITS 15
 #define DC_SIZE (1u << DC_BITS)
 #define DC_PA_MASK ((1ull << 56) - 1)
@@ -101,6 +102,10 @@ struct hart {
 	uint64_t instret;
 	unsigned priv;
 	uint64_t dkey, xkey; /* TLB keys for data and fetch, pre-shifted */
+	/* the write TLB's: dkey, plus TLB_RESV_KEY (a bit no tag holds) while
+	 * an LR reservation is live, so every store misses and takes the slow
+	 * path, which snoops it (hart_set_resv keeps the two in step) */
+	uint64_t wkey;
 	uint64_t tlb_epoch;  /* 0..14, bits 60..63 of every live TLB tag */
 	uint64_t dc_epoch;   /* 0..254 << 56, ORed into decode cache tags */
 	/* per address half (va bit 63): the span [lo, hi] (hi inclusive) of
@@ -152,6 +157,9 @@ struct hart {
 	/* JIT (src/cpu/jit): NULL when interpreting; budget left in jit_run. */
 	struct jit *jit;
 	int64_t jit_budget;
+	/* host_off of a run of accesses (jit-gen.c) when the block has no
+	 * free host register for it; valid only inside the block that set it */
+	uint64_t jit_run[16];
 	/* check mode: the real hart's RAM stores are logged (with the bytes
 	 * they replace) so the shadow can re-run a block on the same RAM; no
 	 * write TLB entries are made, so every store takes the slow path */
@@ -262,12 +270,10 @@ DEFINE_LOAD(ld_u64, uint64_t)
 	static inline bool name(struct hart *h, uint64_t va, type v)           \
 	{                                                                      \
 		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
-		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
+		if (likely(e->tag == hart_xtag(va, h->wkey) &&                 \
 			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
 			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
 			       sizeof(type));                                  \
-			if (unlikely(h->resv_valid))                           \
-				mmu_resv_store(h, va + e->pa_off, sizeof(type)); \
 			return true;                                           \
 		}                                                              \
 		return mmu_store_slow(h, va, sizeof(type), v);                 \
@@ -276,6 +282,13 @@ DEFINE_STORE(st_u8, uint8_t)
 DEFINE_STORE(st_u16, uint16_t)
 DEFINE_STORE(st_u32, uint32_t)
 DEFINE_STORE(st_u64, uint64_t)
+
+/* Take or drop the LR reservation (see wkey). */
+static inline void hart_set_resv(struct hart *h, bool live)
+{
+	h->resv_valid = live;
+	h->wkey = h->dkey | (live ? TLB_RESV_KEY : 0);
+}
 
 static inline uint64_t hart_mip(const struct hart *h)
 {

@@ -387,7 +387,7 @@ bool mmu_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *v)
 void mmu_resv_store(struct hart *h, uint64_t pa, unsigned size)
 {
 	if (h->resv_valid && pa < h->resv_pa + 8 && pa + size > h->resv_pa)
-		h->resv_valid = false;
+		hart_set_resv(h, false);
 }
 
 bool mmu_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t v)

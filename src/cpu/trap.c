@@ -13,6 +13,7 @@ void trap_update_keys(struct hart *h)
 		     ((h->mstatus & MS_MXR) ? 8 : 0);
 	h->dkey = k << 56 | h->tlb_epoch << 60;
 	h->xkey = (uint64_t)h->priv << 56 | h->tlb_epoch << 60;
+	h->wkey = h->dkey | (h->resv_valid ? TLB_RESV_KEY : 0);
 }
 
 void trap_take(struct hart *h, uint64_t cause, uint64_t tval)
@@ -20,7 +21,7 @@ void trap_take(struct hart *h, uint64_t cause, uint64_t tval)
 	bool irq = cause >> 63;
 	unsigned code = cause & 63;
 	uint64_t deleg = irq ? h->mideleg : h->medeleg;
-	h->resv_valid = false;
+	hart_set_resv(h, false);
 	if (h->priv <= PRV_S && ((deleg >> code) & 1)) {
 		h->scause = cause;
 		h->sepc = h->pc;

@@ -16,7 +16,8 @@
  * all of them are reloaded after a call: no XMM register is callee-saved),
  * XMM0-XMM1 are jit-fp.c's scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
- * jal/jalr, integer loads/stores with the TLB fast path inline. Everything
+ * jal/jalr, integer loads/stores with the TLB fast path inline (jit-mem.c,
+ * which shares struct gen through jit-gen.h). Everything
  * else calls the interpreter's handler with a copy of its struct insn
  * placed after the block's code (h->pc/h->npc/instret written first,
  * exactly as the interpreter loop does), and leaves the block when the
@@ -36,26 +37,10 @@
  *
  * Threading: vCPU thread (the translating thread owns the code cache).
  */
-#include "cpu/jit/jit-int.h"
+#include "cpu/jit/jit-gen.h"
 
 #include <stddef.h>
 #include <stdlib.h>
-
-#define OFF(f) ((int32_t)offsetof(struct hart, f))
-#define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
-#define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
-
-_Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-byte entries");
-#define TLB_IDX_SHIFT 7 /* (va >> 12) * 32 = va >> 7, masked */
-#define TLB_IDX_MASK ((int32_t)((TLB_SIZE - 1) << 5))
-
-enum kind {
-	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
-	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE, K_FLOAD, K_FSTORE,
-};
-
-/* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
-struct form { insn_fn fn; uint8_t kind, a, w32, s; };
 
 static const struct form forms[] = {
 	{ op_add, K_ALU_RR, X86_ADD, 0, 0 }, { op_sub, K_ALU_RR, X86_SUB, 0, 0 },
@@ -148,97 +133,6 @@ bool jit_ends_block(const struct insn *d)
 	return k == K_END || k == K_JAL || k == K_JALR; /* branches are side exits */
 }
 
-/* Most jumps one instruction's fast path may take to its slow path
- * (jit-fp.c's MAX_SLOW must not exceed it). */
-#define COLD_JUMPS 8
-/* Most jumps to a slow path that leaves the block after the handler. */
-#define COLD_LEAVE 3
-
-struct gen {
-	struct x86_buf b;
-	struct jit *j;
-	uint32_t bi;
-	unsigned n;       /* instructions in the block (charged at entry) */
-	unsigned pending; /* retired so far in this block */
-	uint8_t host[32]; /* guest register -> R12..R15, R8..R11, RSI, RDI; 0 = in memory */
-	uint32_t mapped, dirty;
-	uint32_t loaded;  /* mapped registers whose host copy is live here */
-	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
-	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
-	uint32_t loop_dirty, loop_fdirty; /* ... and the mapped registers it
-					   * writes: at its head all count dirty */
-	uint32_t fp;      /* jit-fp.c's per-block state */
-	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
-	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
-	 * 0; every call clobbers all of them (SysV), so they are written back
-	 * before and reloaded after each helper */
-	uint8_t fhost[32];
-	uint32_t fmapped, fdirty, floaded;
-	uint32_t split_fdirty;
-	unsigned ndref; /* entries of dref[], after cold[] */
-	unsigned ncold, nside;
-	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
-	 * block's body (out of the hot path's way) with the generator state
-	 * of their instruction; last:
-	 * jit_gen_block zeroes everything before it */
-	struct cold {
-		uint8_t *slow[COLD_JUMPS], *done;
-		uint8_t *leave[COLD_LEAVE]; /* to the helper, then out of the block */
-		uint8_t *pre, *resume; /* jit-fp.c's result check: see jit_fp_pre */
-		const struct insn *d;
-		uint64_t pc;
-		unsigned pending;
-		uint32_t dirty_split, dirty_fast, loaded_fast, at_split;
-		uint32_t fdirty_split, fdirty_fast, floaded_fast;
-	} cold[JIT_MAX_INSNS];
-	/* helper calls' insn operands: lea rip fields, pointed at copies of
-	 * the insns that end the block's code (near the code: the stub's
-	 * load of d->len and d->fn hits a line that is warm) */
-	struct dref { uint8_t *field; const struct insn *d; } dref[3 * JIT_MAX_INSNS];
-	/* taken forward branches: their exits, emitted after the body too */
-	struct side {
-		uint8_t *field;
-		uint64_t target;
-		unsigned pending;
-		uint32_t dirty, fdirty;
-	} side[JIT_MAX_INSNS];
-};
-
-/* The host register of x[r], loaded on first use; 0 when not mapped. */
-static unsigned hreg(struct gen *g, unsigned r)
-{
-	if (r == 0 || !g->host[r])
-		return 0;
-	if (!(g->loaded & (1u << r))) {
-		x86_load(&g->b, 8, false, g->host[r], X86_RBX, XO(r));
-		g->loaded |= 1u << r;
-	}
-	return g->host[r];
-}
-
-static void ldx(struct gen *g, unsigned host, unsigned r)
-{
-	if (r == 0)
-		x86_mov_imm(&g->b, host, 0);
-	else if (hreg(g, r))
-		x86_mov_rr(&g->b, true, host, g->host[r]);
-	else
-		x86_load(&g->b, 8, false, host, X86_RBX, XO(r));
-}
-
-static void stx(struct gen *g, unsigned r, unsigned host)
-{
-	if (r == 0)
-		return;
-	if (g->host[r]) {
-		x86_mov_rr(&g->b, true, g->host[r], host);
-		g->dirty |= 1u << r;
-		g->loaded |= 1u << r;
-	} else {
-		x86_store(&g->b, 8, host, X86_RBX, XO(r));
-	}
-}
-
 /* op dst, x[r] */
 static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigned r)
 {
@@ -248,18 +142,6 @@ static void op_rs2(struct gen *g, enum x86_alu op, bool w, unsigned dst, unsigne
 		x86_alu_rr(&g->b, op, w, dst, g->host[r]);
 	else
 		x86_alu_rm(&g->b, op, w, dst, X86_RBX, XO(r));
-}
-
-/* The XMM register of f[r], loaded on first use; 0 when not mapped. */
-static unsigned fhreg(struct gen *g, unsigned r)
-{
-	if (!g->fhost[r])
-		return 0;
-	if (!(g->floaded & (1u << r))) {
-		x86_movs_load(&g->b, true, g->fhost[r], X86_RBX, FO(r));
-		g->floaded |= 1u << r;
-	}
-	return g->fhost[r];
 }
 
 /* Mapped registers written in this block go back to h->x and h->f
@@ -352,7 +234,7 @@ static void back_edge(struct gen *g)
  * count is g->pending. A chainable exit is a jmp to a stub right behind
  * it that stores the pc and returns its struct jit_exit, so the dispatcher
  * can patch the jmp to the target block (the stub is then skipped). */
-static void exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
+void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 {
 	(void)n;
 	struct x86_buf *b = &g->b;
@@ -438,61 +320,16 @@ static void call_helper(struct gen *g, const struct insn *d, uint64_t pc, bool e
 }
 
 /*
- * The TLB fast path of an access to x[rs1] + imm. Returns the register
- * holding x[rs1] (its host register, or RDX, loaded here: every other
- * register may hold a guest register); on a hit RAX = the entry's host_off
- * and the access goes to [RAX + that + imm] (two instructions fewer than
- * forming the address first). The jcc field that goes to the slow path is
- * slow[0]. The tag compared is that of the access's last byte, in the
- * entry of its first byte's page: an access that crosses the page cannot
- * hit (the entry holds its own page, never the next one: they have
- * different indices), so one compare checks both while misaligned accesses
- * within a page stay fast (sending every misaligned access to the slow
- * path made such code 2.5x slower).
- */
-static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
-			   uint8_t **slow)
-{
-	struct x86_buf *b = &g->b;
-	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
-	unsigned base = hreg(g, d->rs1);
-	bool mapped = base != 0;
-	if (!mapped) { /* RAX holds it until host_off is loaded, then RDX */
-		base = X86_RAX;
-		ldx(g, base, d->rs1);
-	}
-	if (d->imm + (int32_t)size - 1)
-		x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
-	else
-		x86_mov_rr(b, true, X86_RDX, base);
-	if (d->imm)
-		x86_lea(b, X86_RCX, base, d->imm);
-	else
-		x86_mov_rr(b, false, X86_RCX, base);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(dkey));
-	x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
-	slow[0] = x86_jcc(b, X86_CC_NE);
-	if (!mapped) {
-		x86_mov_rr(b, true, X86_RDX, X86_RAX);
-		base = X86_RDX;
-	}
-	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX,
-		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
-	return base;
-}
-
-/*
  * Queue the slow path of the instruction just emitted: slow[] (n entries,
  * NULL ones skipped) jump to it from the fast path; at_split/dirty_split
  * are the loaded/dirty sets before the fast path began. gen_cold emits
  * it after the block's body; it rejoins here, at the fast path's end.
  */
-static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
-		     unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split)
+void jit_gen_add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
+		      unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split)
 {
+	if (g->ncold == sizeof(g->cold) / sizeof(g->cold[0]))
+		abort(); /* cannot happen: at most 4 per instruction */
 	struct cold *c = &g->cold[g->ncold++];
 	for (unsigned k = 0; k < COLD_JUMPS; k++)
 		c->slow[k] = k < n ? slow[k] : NULL;
@@ -501,6 +338,8 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->pre = c->resume = NULL;
 	c->done = g->b.p;
 	c->d = d;
+	c->f = NULL;
+	c->miss = NULL;
 	c->pc = pc;
 	c->pending = g->pending;
 	c->dirty_split = dirty_split;
@@ -510,59 +349,7 @@ static void add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *
 	c->fdirty_split = fdirty_split;
 	c->fdirty_fast = g->fdirty;
 	c->floaded_fast = g->floaded;
-}
-static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
-{
-	struct x86_buf *b = &g->b;
-	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
-	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
-	uint8_t *slow[4] = { NULL, NULL, NULL, NULL };
-	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
-	if (fp) /* FS Off, or not Dirty for fld: the handler's business */
-		slow[3] = jit_fp_fs_guard(b, &g->fp, !store);
-	unsigned ix = tlb_lookup(g, d, store, f->a, slow);
-	if (store) {
-		/* a live LR reservation needs the slow path's snoop */
-		_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
-		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
-		slow[2] = x86_jcc(b, X86_CC_NE);
-		if (fp && fhreg(g, d->rs2)) {
-			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], X86_RAX, ix, d->imm);
-		} else {
-			/* RCX: RDX may be the base (tlb_lookup) */
-			if (fp)
-				x86_load(b, 8, false, X86_RCX, X86_RBX, FO(d->rs2));
-			else
-				ldx(g, X86_RCX, d->rs2);
-			x86_store_ix(b, f->a, X86_RCX, X86_RAX, ix, d->imm);
-		}
-	} else if (fp && f->a == 8 && g->fhost[d->rd]) {
-		x86_movs_ix(b, false, true, g->fhost[d->rd], X86_RAX, ix, d->imm);
-		g->floaded |= 1u << d->rd;
-		g->fdirty |= 1u << d->rd;
-	} else if (fp) {
-		x86_load_ix(b, f->a, false, X86_RAX, X86_RAX, ix, d->imm);
-		if (f->a == 4) { /* NaN-box the single */
-			x86_mov_imm(b, X86_RDX, 0xffffffff00000000ull);
-			x86_alu_rr(b, X86_OR, true, X86_RAX, X86_RDX);
-		}
-		if (g->fhost[d->rd]) {
-			x86_movq_xr(b, g->fhost[d->rd], X86_RAX);
-			g->floaded |= 1u << d->rd;
-			g->fdirty |= 1u << d->rd;
-		} else {
-			x86_store(b, 8, X86_RAX, X86_RBX, FO(d->rd));
-		}
-	} else if (d->rd && g->host[d->rd]) {
-		x86_load_ix(b, f->a, f->s, g->host[d->rd], X86_RAX, ix, d->imm);
-		g->loaded |= 1u << d->rd;
-		g->dirty |= 1u << d->rd;
-	} else {
-		x86_load_ix(b, f->a, f->s, X86_RAX, X86_RAX, ix, d->imm);
-		stx(g, d->rd, X86_RAX);
-	}
-	add_cold(g, d, pc, slow, 4, at_split, dirty_split, fdirty_split);
-	g->pending++;
+	c->floaded_split = g->floaded;
 }
 
 /*
@@ -574,26 +361,39 @@ static void gen_mem(struct gen *g, const struct form *f, const struct insn *d, u
 static void gen_cold(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
-	for (unsigned i = 0; i < g->ncold; i++) {
+	for (unsigned i = 0; i < g->ncold; i++) { /* a run fallback adds one */
 		struct cold *c = &g->cold[i];
-		g->pending = c->pending;
-		g->dirty = c->dirty_split;
-		g->loaded = c->loaded_fast;
-		g->fdirty = c->fdirty_split;
-		g->floaded = c->floaded_fast;
-		if (c->pre) { /* falls through to the handler unless it resumes */
-			x86_patch_rel32(c->pre, b->p);
-			jit_fp_pre(g, c->d, c->resume);
+		if (c->miss) {
+			jit_mem_miss(g, c);
+			continue;
 		}
+		if (c->f) {
+			jit_mem_fallback(g, c);
+			continue;
+		}
+		bool any = false;
 		for (int k = 0; k < COLD_JUMPS; k++)
-			if (c->slow[k])
-				x86_patch_rel32(c->slow[k], b->p);
-		g->keep_ok = c->at_split;
-		call_helper(g, c->d, c->pc, false, true);
-		g->keep_ok = UINT32_MAX;
-		g->dirty = c->dirty_fast;
-		g->fdirty = c->fdirty_fast;
-		x86_patch_rel32(x86_jmp(b), c->done);
+			any |= c->slow[k] != NULL;
+		if (any || c->pre) {
+			g->pending = c->pending;
+			g->dirty = c->dirty_split;
+			g->loaded = c->loaded_fast;
+			g->fdirty = c->fdirty_split;
+			g->floaded = c->floaded_fast;
+			if (c->pre) { /* falls through to the handler unless it resumes */
+				x86_patch_rel32(c->pre, b->p);
+				jit_fp_pre(g, c->d, c->resume);
+			}
+			for (int k = 0; k < COLD_JUMPS; k++)
+				if (c->slow[k])
+					x86_patch_rel32(c->slow[k], b->p);
+			g->keep_ok = c->at_split;
+			call_helper(g, c->d, c->pc, false, true);
+			g->keep_ok = UINT32_MAX;
+			g->dirty = c->dirty_fast;
+			g->fdirty = c->fdirty_fast;
+			x86_patch_rel32(x86_jmp(b), c->done);
+		}
 		if (!c->leave[0] && !c->leave[1] && !c->leave[2])
 			continue;
 		/* a failed guard of block-wide state: the rest of the block
@@ -689,7 +489,7 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 	}
 	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
 	g->pending++;
-	exit_const(g, target, g->pending, true);
+	jit_gen_exit_const(g, target, g->pending, true);
 	x86_patch_rel32(fall, b->p);
 }
 
@@ -702,7 +502,7 @@ static void gen_side(struct gen *g)
 		g->pending = s->pending;
 		g->dirty = s->dirty;
 		g->fdirty = s->fdirty;
-		exit_const(g, s->target, s->pending, true);
+		jit_gen_exit_const(g, s->target, s->pending, true);
 	}
 }
 
@@ -761,6 +561,10 @@ static bool gen_move(struct gen *g, const struct form *f, const struct insn *d)
 		src = d->rs1;
 	else
 		return false;
+	if (!g->host[d->rd] && d->rd && src > 0 && !f->w32 && hreg(g, (unsigned)src)) {
+		x86_store(&g->b, 8, g->host[src], X86_RBX, XO(d->rd)); /* in memory from a host register */
+		return true;
+	}
 	unsigned dst = g->host[d->rd] ? g->host[d->rd] : X86_RAX;
 	if (src < 0) {
 		x86_mov_imm(&g->b, dst, (uint64_t)(int64_t)d->imm); /* 12 bits: w changes nothing */
@@ -803,15 +607,29 @@ static void gen_alu(struct gen *g, const struct form *f, const struct insn *d, u
 		x86_shift_rcl(b, f->a, w, X86_RAX);
 		break;
 	case K_SLT_RR:
-	case K_SLT_RI:
-		ldx(g, X86_RCX, d->rs1);
-		x86_mov_imm(b, X86_RAX, 0); /* before the compare: xor clobbers flags */
+	case K_SLT_RI: {
+		/* straight into rd's host register when it is not an operand */
+		unsigned h1 = hreg(g, d->rs1), hd = g->host[d->rd];
+		bool direct = hd && d->rd != d->rs1 && (f->kind == K_SLT_RI || d->rd != d->rs2);
+		unsigned dst = direct ? hd : X86_RAX;
+		if (!h1) {
+			h1 = X86_RCX;
+			ldx(g, h1, d->rs1);
+		}
+		if (f->kind == K_SLT_RR)
+			hreg(g, d->rs2); /* its load, if any, before the zeroing below */
+		x86_mov_imm(b, dst, 0); /* before the compare: xor clobbers flags */
 		if (f->kind == K_SLT_RI)
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, d->imm);
+			x86_alu_ri(b, X86_CMP, true, h1, d->imm);
 		else
-			op_rs2(g, X86_CMP, true, X86_RCX, d->rs2);
-		x86_setcc(b, f->a, X86_RAX);
-		break;
+			op_rs2(g, X86_CMP, true, h1, d->rs2);
+		x86_setcc(b, f->a, dst);
+		if (!direct)
+			break;
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
+		return;
+	}
 	case K_LUI:
 		x86_mov_imm(b, X86_RAX, (uint64_t)(int64_t)d->imm);
 		break;
@@ -865,7 +683,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	case K_STORE:
 	case K_FLOAD:
 	case K_FSTORE:
-		gen_mem(g, f, d, pc);
+		jit_mem_gen(g, f, d, pc);
 		return true;
 	case K_BR:
 		gen_branch(g, f, d, pc);
@@ -876,7 +694,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 			stx(g, d->rd, X86_RAX);
 		}
 		g->pending++;
-		exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+		jit_gen_exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
 		return false;
 	case K_JALR:
 		ldx(g, X86_RAX, d->rs1);
@@ -899,27 +717,33 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	}
 }
 
+/* The host registers guest registers may live in, in order of choice
+ * (runs take the ones left: plan_runs) */
+const uint8_t jit_gen_regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
+				  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
+
 /* The (up to) ten registers the block's native code uses most (in a
- * loop block, any it uses: they stay in host registers across passes). */
+ * loop block, any it uses: they stay in host registers across passes;
+ * uses in its shortest pass, the first pass instructions, weigh 8: the
+ * rest of a loop block is mostly its rarer paths). */
 static void choose_regs(struct gen *g, const struct insn *const *ins,
-			const struct form *const *fs, unsigned n, bool loop)
+			const struct form *const *fs, unsigned n, unsigned pass)
 {
 	unsigned cnt[32] = { 0 };
+	bool loop = pass != 0;
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = fs[i]->kind;
+		unsigned k = fs[i]->kind, w = i < pass ? 8 : 1;
 		if (k == K_HELP || k == K_END)
 			continue;
-		cnt[ins[i]->rs1]++;
+		cnt[ins[i]->rs1] += w;
 		if (k == K_FLOAD || k == K_FSTORE)
 			continue; /* rd/rs2 name f registers */
 		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
 		    k == K_MUL || k == K_MULH || k == K_DIV)
-			cnt[ins[i]->rs2]++;
-		cnt[ins[i]->rd]++;
+			cnt[ins[i]->rs2] += w;
+		cnt[ins[i]->rd] += w;
 	}
 	cnt[0] = 0;
-	static const uint8_t regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
-					  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 	/* the candidates by count, most used first, ties by register number */
 	uint8_t cand[31];
 	unsigned nc = 0;
@@ -934,7 +758,7 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		cand[k] = (uint8_t)r;
 	}
 	for (unsigned k = 0; k < nc && k < 10; k++) {
-		g->host[cand[k]] = regs[k];
+		g->host[cand[k]] = jit_gen_regs[k];
 		g->mapped |= 1u << cand[k];
 	}
 }
@@ -1022,19 +846,21 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 	x86_patch_rel32(ok, g->b.p);
 }
 
-/* Does a branch or jal of the block go back to its first instruction?
- * (Check mode keeps one pass per block: the shadow re-runs one pass.) */
-static bool loops_to_start(const struct insn *const *ins, const struct form *const *fs,
-			   unsigned n, uint64_t va)
+/* 1 + the index of the first branch or jal of the block that goes back
+ * to its first instruction, 0 when none does: the instructions up to it
+ * are the loop's shortest pass. (Check mode keeps one pass per block: the
+ * shadow re-runs one pass.) */
+static unsigned loops_to_start(const struct insn *const *ins, const struct form *const *fs,
+			       unsigned n, uint64_t va)
 {
 	uint64_t pc = va;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind;
 		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
-			return true;
+			return i + 1;
 		pc += ins[i]->len;
 	}
-	return false;
+	return 0;
 }
 
 /* The insns helper calls pass, after the block's code (one copy each). */
@@ -1080,9 +906,12 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
 		fs[i] = form_of(ins[i]->fn);
-	bool loop = !j->check && loops_to_start(ins, fs, n, blk->va);
-	choose_regs(&g, ins, fs, n, loop);
+	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va);
+	bool loop = pass != 0;
+	g.pass = pass;
+	choose_regs(&g, ins, fs, n, pass);
 	choose_fregs(&g, ins, fs, n, loop);
+	jit_mem_plan(&g, ins, fs, n);
 	if (loop) { /* load all mapped registers once; exits write all back */
 		for (unsigned r = 1; r < 32; r++)
 			hreg(&g, r);
@@ -1091,17 +920,25 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		g.loop_dirty = g.mapped & x_written(ins, fs, n);
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
+		for (unsigned o = 0; o < g.nruns; o++) { /* no page cached yet */
+			const struct run *r = &g.runs[o];
+			if (r->cached && r->preg)
+				x86_mov_imm(b, r->preg, UINT64_MAX);
+			else if (r->cached)
+				x86_store_imm(b, 8, X86_RBX, r->pslot, -1);
+		}
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
+		g.cur = i;
 		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}
 	if (open)
-		exit_const(&g, pc, g.pending, true);
+		jit_gen_exit_const(&g, pc, g.pending, true);
 	gen_side(&g);
 	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
@@ -1293,7 +1130,7 @@ void jit_gen_slow_path(struct gen *g, const struct insn *d, uint64_t pc, uint8_t
 	if (n > COLD_JUMPS || nleave > COLD_LEAVE)
 		abort(); /* cannot happen: jit-fp.c's MAX_SLOW/MAX_LEAVE are within */
 	if (n || nleave || pre) {
-		add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty, g->split_fdirty);
+		jit_gen_add_cold(g, d, pc, slow, n, g->split_loaded, g->split_dirty, g->split_fdirty);
 		for (unsigned k = 0; k < nleave; k++)
 			g->cold[g->ncold - 1].leave[k] = leave[k];
 		g->cold[g->ncold - 1].pre = pre;

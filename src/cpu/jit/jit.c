@@ -449,7 +449,10 @@ static void print_stats(const struct jit *j)
 }
 
 /* RINGVM_JIT_PERFMAP=1: name each block in /tmp/perf-PID.map (the file
- * `perf report` reads for JIT code), so profiles show guest block pcs. */
+ * `perf report` reads for JIT code), so profiles show guest block pcs.
+ * RINGVM_JIT_PERFMAP=2: also, at exit, the code cache's bytes go to
+ * /tmp/perf-PID.code (first line: its host address), so the blocks the
+ * profile names can be disassembled (objdump -b binary -m i386:x86-64). */
 static void open_perf_map(struct jit *j)
 {
 	if (!getenv("RINGVM_JIT_PERFMAP"))
@@ -461,6 +464,18 @@ static void open_perf_map(struct jit *j)
 		setvbuf(j->perf_map, NULL, _IOLBF, 0);
 }
 
+static void dump_code(const struct jit *j)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/perf-%d.code", (int)getpid());
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "%lx\n", (unsigned long)(uintptr_t)j->code);
+	fwrite(j->code, 1, j->used, f);
+	fclose(f);
+}
+
 void jit_free(struct hart *h)
 {
 	struct jit *j = h->jit;
@@ -469,6 +484,9 @@ void jit_free(struct hart *h)
 	print_stats(j);
 	if (j->perf_map)
 		fclose(j->perf_map);
+	const char *pm = getenv("RINGVM_JIT_PERFMAP");
+	if (pm && !strcmp(pm, "2") && j->code)
+		dump_code(j);
 	jit_check_free(j);
 	h->store_log = NULL;
 	if (j->code)
