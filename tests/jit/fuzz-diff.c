@@ -293,7 +293,6 @@ int main(void)
 		run(a);
 		run(b);
 		total += a->instret;
-		if (getenv("FUZZ_DEBUG") && a->instret > 5000) fprintf(stderr, "seed %u instret %llu pc %#llx mcause %#llx mepc %#llx priv %u\n", seed, (unsigned long long)a->instret, (unsigned long long)a->pc, (unsigned long long)a->mcause, (unsigned long long)a->mepc, a->priv);
 		if (!same(a, b, ra, rb, seed))
 			t_failures++;
 		cpu_hart_free(a);
