@@ -377,8 +377,14 @@ static unsigned x_dest(const struct form *f, const struct insn *d)
 	switch (f->kind) {
 	case K_STORE: case K_FSTORE: case K_FLOAD: case K_BR: case K_FENCE:
 		return 0;
+	case K_HELP: { /* a native F/D op writes f[rd] or x[rd], never both */
+		uint32_t fregs, fwritten;
+		if (jit_fp_native(d, &fregs, &fwritten) && (fwritten >> d->rd & 1))
+			return 0;
+		return d->rd;
+	}
 	default:
-		return d->rd; /* a native F/D op's rd may name an x register */
+		return d->rd;
 	}
 }
 
