@@ -5,7 +5,8 @@
  * their own translated block, are misaligned, or repeat in a loop block
  * across a page boundary up to a fault. Each runs on the interpreter, the
  * JIT and the JIT in check mode (every block translated on its first
- * visit), and store runs between LR and SC; registers, pc, instret, the trap CSRs, all of RAM and the MMIO
+ * visit), store runs between LR and SC, and a loop's cached run beside
+ * another run; registers, pc, instret, the trap CSRs, all of RAM and the MMIO
  * log must be the same, and each program's own expectations (values, the
  * trapping pc and address) must hold.
  */
@@ -19,6 +20,7 @@
 #define PROG 0x1000u
 #define DATA 0x4000u   /* a data page; DATA + 0x1000 the next one */
 #define VGAP 0x8000u   /* Sv39: this page is unmapped */
+#define ALIAS 0xa000u  /* Sv39: this page maps DATA + 0x1000 (another VA->PA offset) */
 #define PT 0x100000u
 #define DEV 0x10000000ull /* MMIO window of 4 KiB; anything else outside RAM faults */
 
@@ -99,7 +101,8 @@ static void put(uint8_t *ram, uint32_t off, uint32_t v)
 	memcpy(ram + off, &v, 4);
 }
 
-/* Sv39: identity map of the first 2 MiB in 4 KiB pages (VGAP unmapped),
+/* Sv39: identity map of the first 2 MiB in 4 KiB pages (VGAP unmapped,
+ * ALIAS not identity),
  * the rest of the 1 GiB at BASE in 2 MiB pages. */
 static uint64_t build_pt(uint8_t *ram)
 {
@@ -113,6 +116,7 @@ static uint64_t build_pt(uint8_t *ram)
 		uint64_t pa = BASE + ((uint64_t)i << 12);
 		l0[i] = pa == BASE + VGAP ? 0 : (pa >> 12) << 10 | 0xcf; /* V R W X A D */
 	}
+	l0[ALIAS >> 12] = ((BASE + DATA + 0x1000) >> 12) << 10 | 0xcf;
 	return (8ull << 60) | ((BASE + PT) >> 12);
 }
 
@@ -423,6 +427,20 @@ int main(void)
 	CHECK_EQ(r.x[A4], 1);
 	CHECK_EQ(r.x[A2], 0);
 	CHECK_EQ(r.x[A0], 3);
+
+	/* 10. a loop block with a two-member run off a base that moves by a
+	 * register (not cached) and then a cached run off an unmoving base on
+	 * a page with another VA->PA offset: the cached run's host_off must
+	 * not share a slot or register the first run writes in each pass */
+	struct prog share = { "cached-share", { LD(3, A0, S1, 0), LD(3, A1, S1, 8),
+						 ADD(A3, A3, A0), ADD(A3, A3, A1),
+						 LD(3, A2, S2, 0), ADD(A4, A4, A2), ADD(S1, S1, T0),
+						 ADDI(T1, T1, -1), enc_b(1, T1, 0, -32) },
+			      9, true, { [S1] = BASE + DATA + 0x100, [S2] = BASE + ALIAS + 0x40,
+					 [T0] = 16, [T1] = 4 } };
+	run_all(&share, &r);
+	CHECK_EQ(r.x[A4], 4 * rd_le(DATA + 0x1040, 8));
+	CHECK_EQ(r.x[27], 0);
 
 	/* random runs: the same agreement, RINGVM_FUZZ_SEEDS programs */
 	const char *first = getenv("RINGVM_FUZZ_FIRST"); /* to re-run one seed */

@@ -461,18 +461,26 @@ static void assign_runs(struct gen *g, uint32_t cacheable)
 		for (unsigned k = 0; k < 10; k++)
 			if (g->host[r] == jit_gen_regs[k])
 				reg_end[k] = INT32_MAX; /* a guest register's */
+	/* Cached runs first, with resources no other run touches: the passes
+	 * repeat, so one freed before a cached run's head in program order is
+	 * written again by its earlier owner in the next pass. */
 	for (unsigned o = 0; o < g->nruns; o++) {
 		struct run *r = &g->runs[o];
-		int at = (int)r->head;
 		if (r->head < g->pass && (cacheable >> r->base & 1) &&
-		    take_res(reg_end, slot_end, at, INT32_MAX, &r->reg, &r->slot)) {
-			r->cached = take_res(reg_end, slot_end, at, INT32_MAX, &r->preg, &r->pslot);
+		    take_res(reg_end, slot_end, 0, INT32_MAX, &r->reg, &r->slot)) {
+			r->cached = take_res(reg_end, slot_end, 0, INT32_MAX, &r->preg, &r->pslot);
 			if (r->cached)
 				continue;
 			release_res(reg_end, slot_end, r->reg, r->slot);
 			r->reg = 0;
 			r->slot = 0;
 		}
+	}
+	for (unsigned o = 0; o < g->nruns; o++) {
+		struct run *r = &g->runs[o];
+		int at = (int)r->head;
+		if (r->cached)
+			continue;
 		if (r->n >= 2 && take_res(reg_end, slot_end, at, (int)r->last, &r->reg, &r->slot))
 			continue;
 		for (unsigned i = r->head; i <= r->last; i++)
