@@ -282,11 +282,14 @@ static void random_prog(struct prog *p, bool paging)
 	p->code[p->n] = enc_b(1, 20, 0, -(int32_t)(4 * p->n));
 	p->n++;
 	/* bases: near a page boundary in the data, the end of RAM (or the
-	 * unmapped page), MMIO */
-	uint64_t near[4] = { BASE + DATA + 0x1000, paging ? BASE + VGAP : BASE + RAM,
-			     BASE + DATA + 0x2000, DEV + 0x800 };
+	 * unmapped page), MMIO, and with paging inside the page whose VA->PA
+	 * offset differs from the others' (a host_off mixed up between runs
+	 * shows only there) */
+	uint64_t near[5] = { BASE + DATA + 0x1000, paging ? BASE + VGAP : BASE + RAM,
+			     BASE + DATA + 0x2000, DEV + 0x800,
+			     paging ? BASE + ALIAS + 0x800 : BASE + DATA + 0x3000 };
 	for (unsigned k = 0; k < 3; k++)
-		p->x[bases[k]] = near[t_rand() % 4] + (uint64_t)(int64_t)((int)(t_rand() % 64) - 40);
+		p->x[bases[k]] = near[t_rand() % 5] + (uint64_t)(int64_t)((int)(t_rand() % 64) - 40);
 	for (unsigned k = 0; k < sizeof(dst) / sizeof(dst[0]); k++)
 		p->x[dst[k]] = t_rand();
 	p->x[20] = 2 + t_rand() % 4;
