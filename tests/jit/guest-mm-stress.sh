@@ -4,7 +4,7 @@
 # O_DIRECT dd): page allocation, reclaim and free-list moves run as hot
 # loops in translated code. A miscompiled loop block there (once: a cached
 # memory run handed another page's host offset) crashed ringvm or the
-# guest; check mode translates loops differently and did not show it.
+# guest; check mode makes no loop blocks (jit-gen.c), so it did not show it.
 # Passes when both cases finish and ringvm exits 0.
 # Skips when the guest is missing.
 set -u
