@@ -11,30 +11,18 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "rvenc.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
 #define PROG 0x1000u
-#define WFI 0x10500073u
-#define BOX(v) (0xffffffff00000000ull | (v))
 
 enum { NX = 1 };
 enum { RTZ = 1, RDN = 2, RUP = 3, RMM = 4 };
 
-static uint32_t r4(uint32_t f5, uint32_t fmt, uint32_t rd, uint32_t rm, uint32_t rs1, uint32_t rs2)
-{
-	return 0x53 | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | (f5 << 2 | fmt) << 25;
-}
 #define FRFLAGS(rd) (0x73 | (rd) << 7 | 2 << 12 | 0x001u << 20)
 #define FCVT_W_D(rd, a, rm) r4(0x18, 1, rd, rm, a, 0)
 #define ADDI(rd, rs, imm) (0x13 | (rd) << 7 | (rs) << 15 | (uint32_t)((imm) & 0xfff) << 20)
-static uint32_t bne_back(unsigned rs, unsigned n)
-{
-	uint32_t u = (uint32_t)(-(int32_t)(4 * n));
-	return 0x63 | (u >> 11 & 1) << 7 | (u >> 1 & 15) << 8 | 1 << 12 | rs << 15 |
-	       (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
-}
-
 /* op: 0 add, 1 sub, 2 mul, 3 div, 4 sqrt; want[] for RTZ, RDN, RUP
  * (generated with the host's fesetround and checked by the interpreter) */
 struct dcase {

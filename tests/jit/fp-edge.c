@@ -12,6 +12,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "rvenc.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -21,13 +22,8 @@ enum { NX = 1, UF = 2, OF = 4, DZ = 8, NV = 16 };
 enum { RNE, RTZ, RDN, RUP, RMM, DYN = 7 };
 #define D_NAN 0x7ff8000000000000ull
 #define S_NAN 0xffffffff7fc00000ull
-#define BOX(v) (0xffffffff00000000ull | (v))
 #define ONE 0x3ff0000000000000ull
 
-static uint32_t r4(uint32_t f5, uint32_t fmt, uint32_t rd, uint32_t rm, uint32_t rs1, uint32_t rs2)
-{
-	return 0x53 | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | (f5 << 2 | fmt) << 25;
-}
 #define FADD(fmt, rd, a, b, rm) r4(0, fmt, rd, rm, a, b)
 #define FSUB(fmt, rd, a, b, rm) r4(1, fmt, rd, rm, a, b)
 #define FMUL(fmt, rd, a, b, rm) r4(2, fmt, rd, rm, a, b)
@@ -50,7 +46,6 @@ static uint32_t r4(uint32_t f5, uint32_t fmt, uint32_t rd, uint32_t rm, uint32_t
 			    (uint32_t)((imm) >> 5) << 25)
 #define LD(rd, rs1, imm) (0x03 | (rd) << 7 | 3 << 12 | (rs1) << 15 | (uint32_t)(imm) << 20)
 #define DATA 0x3000u
-#define WFI 0x10500073u
 
 struct setup { uint64_t f[32], x[32]; uint32_t fflags; uint64_t fs; };
 

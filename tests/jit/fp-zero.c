@@ -11,35 +11,22 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "rvenc.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
 #define PROG 0x1000u
-#define WFI 0x10500073u
 
 enum { NX = 1, UF = 2, OF = 4, DZ = 8, NV = 16 };
 enum { RNE = 0, RMM = 4, DYN = 7 };
-#define BOX(v) (0xffffffff00000000ull | (v))
 #define D_NAN 0x7ff8000000000000ull
 #define S_NAN BOX(0x7fc00000u)
 
-static uint32_t r4(uint32_t f5, uint32_t fmt, uint32_t rd, uint32_t rm, uint32_t rs1, uint32_t rs2)
-{
-	return 0x53 | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | (f5 << 2 | fmt) << 25;
-}
 #define FADD(fmt, rd, a, b, rm) r4(0, fmt, rd, rm, a, b)
 #define FMUL(fmt, rd, a, b, rm) r4(2, fmt, rd, rm, a, b)
 #define FDIV(fmt, rd, a, b, rm) r4(3, fmt, rd, rm, a, b)
 #define FRFLAGS(rd) (0x73 | (rd) << 7 | 2 << 12 | 0x001u << 20)
 #define ADDI(rd, rs, imm) (0x13 | (rd) << 7 | (rs) << 15 | (uint32_t)((imm) & 0xfff) << 20)
-/* bne rs, x0, back by 4*n bytes */
-static uint32_t bne_back(unsigned rs, unsigned n)
-{
-	uint32_t u = (uint32_t)(-(int32_t)(4 * n));
-	return 0x63 | (u >> 11 & 1) << 7 | (u >> 1 & 15) << 8 | 1 << 12 | rs << 15 |
-	       (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
-}
-
 static uint8_t *ram;
 
 /* Run code on a fresh M-mode hart: f1, f2 = a, b; fflags = NX (so the

@@ -11,6 +11,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "rvenc.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -18,37 +19,6 @@
 #define SCRATCH 0x10000u /* +0x1000: read-only page, +0x2000: unmapped (Sv39) */
 #define PT 0x100000u
 #define NINS 400
-
-static uint32_t enc_r(uint32_t op, uint32_t rd, uint32_t f3, uint32_t rs1, uint32_t rs2,
-		      uint32_t f7)
-{
-	return op | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | f7 << 25;
-}
-
-static uint32_t enc_i(uint32_t op, uint32_t rd, uint32_t f3, uint32_t rs1, int32_t imm)
-{
-	return op | rd << 7 | f3 << 12 | rs1 << 15 | ((uint32_t)imm & 0xfff) << 20;
-}
-
-static uint32_t enc_s(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
-{
-	uint32_t u = (uint32_t)imm;
-	return 0x23 | (u & 31) << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | (u >> 5 & 127) << 25;
-}
-
-static uint32_t enc_b(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
-{
-	uint32_t u = (uint32_t)imm;
-	return 0x63 | (u >> 11 & 1) << 7 | (u >> 1 & 15) << 8 | f3 << 12 | rs1 << 15 |
-	       rs2 << 20 | (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
-}
-
-static uint32_t enc_j(uint32_t rd, int32_t imm)
-{
-	uint32_t u = (uint32_t)imm;
-	return 0x6f | rd << 7 | (u >> 12 & 255) << 12 | (u >> 11 & 1) << 20 |
-	       (u >> 1 & 1023) << 21 | (u >> 20 & 1) << 31;
-}
 
 /* x8 = scratch base, x30 = the page after it, x31 = trap handler's: never rd */
 static unsigned rd_any(void)

@@ -14,6 +14,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "rvenc.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -28,30 +29,6 @@
  * mcause, mepc, mtval; x31 scratch */
 enum { S1 = 9, S2 = 18, A0 = 10, A1, A2, A3, A4, T0 = 5, T1, T2 };
 
-static uint32_t enc_r(uint32_t op, uint32_t rd, uint32_t f3, uint32_t rs1, uint32_t rs2,
-		      uint32_t f7)
-{
-	return op | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | f7 << 25;
-}
-
-static uint32_t enc_i(uint32_t op, uint32_t rd, uint32_t f3, uint32_t rs1, int32_t imm)
-{
-	return op | rd << 7 | f3 << 12 | rs1 << 15 | ((uint32_t)imm & 0xfff) << 20;
-}
-
-static uint32_t enc_s(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
-{
-	uint32_t u = (uint32_t)imm;
-	return 0x23 | (u & 31) << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | (u >> 5 & 127) << 25;
-}
-
-static uint32_t enc_b(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
-{
-	uint32_t u = (uint32_t)imm;
-	return 0x63 | (u >> 11 & 1) << 7 | (u >> 1 & 15) << 8 | f3 << 12 | rs1 << 15 |
-	       rs2 << 20 | (u >> 5 & 63) << 25 | (u >> 12 & 1) << 31;
-}
-
 /* loads: f3 0 lb, 1 lh, 2 lw, 3 ld, 4 lbu, 5 lhu, 6 lwu; stores 0..3 */
 #define LD(f3, rd, rs1, imm) enc_i(0x03, rd, f3, rs1, imm)
 #define ST(f3, rs2, rs1, imm) enc_s(f3, rs1, rs2, imm)
@@ -59,7 +36,6 @@ static uint32_t enc_b(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm)
 #define FSD(rs2, rs1, imm) (enc_s(3, rs1, rs2, imm) | 0x04)
 #define ADDI(rd, rs1, imm) enc_i(0x13, rd, 0, rs1, imm)
 #define ADD(rd, rs1, rs2) enc_r(0x33, rd, 0, rs1, rs2, 0)
-#define WFI 0x10500073u
 
 struct prog {
 	const char *name;
