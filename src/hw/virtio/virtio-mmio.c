@@ -9,7 +9,8 @@
  * up, so a burst of notifies costs one wake-up). Everything else here runs
  * on the reactor.
  *
- * Reset (status = 0): if nothing is in flight the register file is cleared
+ * Reset (status = 0): if nothing is in flight (or status is already 0)
+ * the register file is cleared
  * at once and status reads 0 immediately (drivers such as Linux's do not
  * poll after a reset). Otherwise the reset completes on the reactor when
  * the last request drains, and status keeps its old value until then (the
