@@ -29,14 +29,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define LOG_MAX 256
+/* MMIO accesses and timer reads one checked run may log (more: the run
+ * is not checked, counted in skipped); a loop polling a device register
+ * makes one or two a pass */
+#define LOG_MAX 1024
 
 struct mmio_rec { uint64_t addr, val; uint8_t size, kind; int ret; };
 enum { R_READ, R_WRITE, R_TIME };
 
 /* One logged RAM store: the bytes before, and after the real hart's block. */
 struct store_rec { uint64_t pa; uint8_t n, old[8], now[8]; };
-#define STORE_MAX 1024 /* a block has at most 64 stores, 2 pieces each */
+/* a checked run retires at most JIT_CHECK_BUDGET instructions (a loop
+ * block's passes: see jit_run), each stores at most 2 pieces */
+#define STORE_MAX (2 * JIT_CHECK_BUDGET)
 
 struct jit_check {
 	struct hart *shadow;
@@ -47,7 +52,8 @@ struct jit_check {
 	struct mmio_rec log[LOG_MAX];
 	unsigned n, pos;
 	bool overflow, mismatch;
-	uint64_t blocks;
+	uint64_t blocks, loop_runs, skipped;
+	uint64_t ir0; /* the real hart's instret at the snapshot */
 	uint64_t dc_seen; /* the real hart's decode epoch at the last snapshot */
 };
 
@@ -125,9 +131,13 @@ int jit_check_init(struct hart *h)
 	h->jit->check = c;
 	c->st = calloc(STORE_MAX, sizeof(*c->st));
 	c->orig = h->bus;
+	/* no MMIO for the shadow either when the bus has none (an access
+	 * outside RAM faults on both) */
 	struct cpu_bus sb = { .ram = h->bus.ram, .ram_base = h->bus.ram_base,
-			      .ram_size = h->bus.ram_size, .mmio_read = rep_read,
-			      .mmio_write = rep_write, .read_mtime = rep_time, .opaque = c };
+			      .ram_size = h->bus.ram_size,
+			      .mmio_read = c->orig.mmio_read ? rep_read : NULL,
+			      .mmio_write = c->orig.mmio_write ? rep_write : NULL,
+			      .read_mtime = rep_time, .opaque = c };
 	c->shadow = c->st ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
 	if (!c->shadow)
 		return -1;
@@ -145,6 +155,11 @@ void jit_check_free(struct jit *j)
 	struct jit_check *c = j->check;
 	if (!c)
 		return;
+	if (getenv("RINGVM_JIT_STATS"))
+		fprintf(stderr, "jit check stats: %llu block runs compared (%llu of loop blocks), "
+			"%llu not compared (too many stores or MMIO accesses to replay)\n",
+			(unsigned long long)(c->blocks - c->skipped),
+			(unsigned long long)c->loop_runs, (unsigned long long)c->skipped);
 	if (c->shadow)
 		cpu_hart_free(c->shadow);
 	free(c->st);
@@ -191,6 +206,7 @@ void jit_check_before(struct hart *h)
 	c->overflow = c->mismatch = false;
 	c->nst = 0;
 	c->st_overflow = false;
+	c->ir0 = h->instret;
 }
 
 uint64_t jit_check_lines(const struct hart *h)
@@ -221,6 +237,16 @@ static void undo_stores(struct hart *h, struct jit_check *c)
 		memcpy(h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].old, c->st[i].n);
 }
 
+/* Does an earlier record than i store to the same bytes? (A loop's
+ * stores repeat: each place is reported once.) */
+static bool seen_before(const struct jit_check *c, unsigned i)
+{
+	for (unsigned k = 0; k < i; k++)
+		if (c->st[k].pa == c->st[i].pa && c->st[k].n == c->st[i].n)
+			return true;
+	return false;
+}
+
 /* After the shadow's run: RAM must hold what the real hart stored. */
 static bool compare_stores(const struct hart *h, const struct jit_check *c)
 {
@@ -228,7 +254,7 @@ static bool compare_stores(const struct hart *h, const struct jit_check *c)
 	for (unsigned i = 0; i < c->nst; i++) {
 		const struct store_rec *r = &c->st[i];
 		const uint8_t *p = h->bus.ram + (r->pa - h->bus.ram_base);
-		if (memcmp(p, r->now, r->n)) {
+		if (memcmp(p, r->now, r->n) && !seen_before(c, i)) {
 			uint64_t a = 0, b = 0;
 			memcpy(&a, r->now, r->n);
 			memcpy(&b, p, r->n);
@@ -290,22 +316,49 @@ static uint64_t taken_line(const struct hart *h, uint64_t pc_end)
 	return (h->mip_sw & bit) ? 0 : bit;
 }
 
-/* Step the shadow until it reaches (pc, instret) or (alt, instret). */
-static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir, unsigned max)
+/*
+ * Run the shadow until it reaches (pc, instret) or (alt, instret): first
+ * ir - instret steps in one go (a step retires at most one instruction,
+ * so this cannot pass ir; a loop block's passes are up to
+ * JIT_CHECK_BUDGET instructions), then one step at a time (a trap or an
+ * interrupt moves pc without retiring).
+ */
+static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir)
 {
-	for (unsigned i = 0; i < max && !((s->pc == pc || s->pc == alt) && s->instret == ir); i++)
+	if (ir > s->instret + 1 && ir - s->instret <= JIT_CHECK_BUDGET)
+		cpu_interp(s, ir - s->instret - 1);
+	for (unsigned i = 0; i < JIT_MAX_INSNS + 1 &&
+			     !((s->pc == pc || s->pc == alt) && s->instret == ir); i++)
 		cpu_interp(s, 1);
 }
 
-void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end)
+/* The report's first line: the block, and for a loop block the run. */
+static void report(const struct jit_check *c, const struct jit_block *blk, uint64_t ir_end)
+{
+	fprintf(stderr, "jit check: the %sblock at pc %#llx (block %llu, %u instructions) "
+		"differs from the interpreter%s (items above: jit vs interp)\n",
+		blk->loop ? "loop " : "", (unsigned long long)blk->va,
+		(unsigned long long)c->blocks, blk->n,
+		c->mismatch || c->pos != c->n ? "; MMIO accesses differ too" : "");
+	if (blk->loop)
+		fprintf(stderr, "jit check: the loop block's run retired %llu instructions "
+			"from instret %llu (passes of up to %u)\n",
+			(unsigned long long)(ir_end - c->ir0), (unsigned long long)c->ir0, blk->n);
+}
+
+void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_end,
+		     uint64_t ir_end)
 {
 	struct jit_check *c = h->jit->check;
 	struct hart *s = c->shadow;
 	c->blocks++;
-	if (c->overflow || c->st_overflow)
+	c->loop_runs += blk->loop;
+	if (c->overflow || c->st_overflow) {
+		c->skipped++;
 		return; /* too much to replay: skip this block's check */
+	}
 	undo_stores(h, c);
-	follow(s, pc_end, h->pc, ir_end, JIT_MAX_INSNS + 1);
+	follow(s, pc_end, h->pc, ir_end);
 	if (s->pc == pc_end && h->pc != pc_end) {
 		/* the real hart took an interrupt after the block: offer the
 		 * shadow the same line at the same point */
@@ -318,10 +371,7 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 	bad |= compare_stores(h, c);
 	if (!bad && !c->mismatch && c->pos == c->n)
 		return;
-	fprintf(stderr, "jit check: the block at pc %#llx (block %llu) differs from the "
-		"interpreter%s (items above: jit vs interp)\n", (unsigned long long)start_pc,
-		(unsigned long long)c->blocks,
-		c->mismatch || c->pos != c->n ? "; MMIO accesses differ too" : "");
+	report(c, blk, ir_end);
 	exit(3);
 }
 
