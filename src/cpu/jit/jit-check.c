@@ -45,6 +45,7 @@ struct store_rec { uint64_t pa; uint8_t n, old[8], now[8]; };
 
 struct jit_check {
 	struct hart *shadow;
+	struct hart *snap; /* a loop block's starting state (for find_pass) */
 	struct store_rec *st;
 	unsigned nst;
 	bool st_overflow;
@@ -139,7 +140,8 @@ int jit_check_init(struct hart *h)
 			      .mmio_write = c->orig.mmio_write ? rep_write : NULL,
 			      .read_mtime = rep_time, .opaque = c };
 	c->shadow = c->st ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
-	if (!c->shadow)
+	c->snap = c->shadow ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
+	if (!c->snap)
 		return -1;
 	h->store_log = c;
 	mmu_flush(h); /* no write-TLB entry may outlive the switch */
@@ -162,6 +164,8 @@ void jit_check_free(struct jit *j)
 			(unsigned long long)c->loop_runs, (unsigned long long)c->skipped);
 	if (c->shadow)
 		cpu_hart_free(c->shadow);
+	if (c->snap)
+		cpu_hart_free(c->snap);
 	free(c->st);
 	free(c);
 	j->check = NULL;
@@ -173,7 +177,7 @@ void jit_check_free(struct jit *j)
  * PMP or mappings in code the shadow never ran), and its decode cache
  * whenever the real hart's was (fence.i run outside a block).
  */
-static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h)
+static void copy_arch(struct hart *s, const struct hart *h)
 {
 	memcpy(s->x, h->x, sizeof(h->x));
 	memcpy(s->f, h->f, sizeof(h->f));
@@ -187,6 +191,11 @@ static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h
 	s->ir_off = h->ir_off;
 	s->cy_frozen = h->cy_frozen;
 	s->ir_frozen = h->ir_frozen;
+}
+
+static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h)
+{
+	copy_arch(s, h);
 	s->wfi_exit = false;
 	__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELAXED);
@@ -198,10 +207,12 @@ static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h
 	}
 }
 
-void jit_check_before(struct hart *h)
+void jit_check_before(struct hart *h, const struct jit_block *blk)
 {
 	struct jit_check *c = h->jit->check;
 	copy_state(c, c->shadow, h);
+	if (blk && blk->loop)
+		copy_arch(c->snap, h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
 	c->nst = 0;
@@ -248,20 +259,22 @@ static bool seen_before(const struct jit_check *c, unsigned i)
 }
 
 /* After the shadow's run: RAM must hold what the real hart stored. */
-static bool compare_stores(const struct hart *h, const struct jit_check *c)
+static bool compare_stores(const struct hart *h, const struct jit_check *c, bool say)
 {
 	bool bad = false;
 	for (unsigned i = 0; i < c->nst; i++) {
 		const struct store_rec *r = &c->st[i];
 		const uint8_t *p = h->bus.ram + (r->pa - h->bus.ram_base);
 		if (memcmp(p, r->now, r->n) && !seen_before(c, i)) {
+			bad = true;
+			if (!say)
+				continue;
 			uint64_t a = 0, b = 0;
 			memcpy(&a, r->now, r->n);
 			memcpy(&b, p, r->n);
 			fprintf(stderr, "  mem %#llx (%u bytes) jit %#llx  interp %#llx\n",
 				(unsigned long long)r->pa, r->n, (unsigned long long)a,
 				(unsigned long long)b);
-			bad = true;
 		}
 	}
 	return bad;
@@ -270,14 +283,16 @@ static bool compare_stores(const struct hart *h, const struct jit_check *c)
 #define CMP(field)                                                            \
 	do {                                                                  \
 		if (s->field != h->field) {                                   \
-			fprintf(stderr, "  %-10s jit %#llx  interp %#llx\n", #field, \
-				(unsigned long long)h->field,                 \
-				(unsigned long long)s->field);                \
+			if (say)                                              \
+				fprintf(stderr, "  %-10s jit %#llx  interp %#llx\n", #field, \
+					(unsigned long long)h->field,         \
+					(unsigned long long)s->field);        \
 			bad = true;                                           \
 		}                                                             \
 	} while (0)
 
-static bool compare(const struct hart *h, const struct hart *s)
+/* say: print each differing item */
+static bool compare(const struct hart *h, const struct hart *s, bool say)
 {
 	bool bad = false;
 	CMP(pc); CMP(instret); CMP(priv); CMP(mstatus); CMP(fflags); CMP(frm);
@@ -285,13 +300,15 @@ static bool compare(const struct hart *h, const struct hart *s)
 	CMP(satp); CMP(mie); CMP(mip_sw); CMP(resv_valid);
 	for (unsigned i = 0; i < 32; i++) {
 		if (s->x[i] != h->x[i]) {
-			fprintf(stderr, "  x%-9u jit %#llx  interp %#llx\n", i,
-				(unsigned long long)h->x[i], (unsigned long long)s->x[i]);
+			if (say)
+				fprintf(stderr, "  x%-9u jit %#llx  interp %#llx\n", i,
+					(unsigned long long)h->x[i], (unsigned long long)s->x[i]);
 			bad = true;
 		}
 		if (s->f[i] != h->f[i]) {
-			fprintf(stderr, "  f%-9u jit %#llx  interp %#llx\n", i,
-				(unsigned long long)h->f[i], (unsigned long long)s->f[i]);
+			if (say)
+				fprintf(stderr, "  f%-9u jit %#llx  interp %#llx\n", i,
+					(unsigned long long)h->f[i], (unsigned long long)s->f[i]);
 			bad = true;
 		}
 	}
@@ -346,6 +363,53 @@ static void report(const struct jit_check *c, const struct jit_block *blk, uint6
 			(unsigned long long)(ir_end - c->ir0), (unsigned long long)c->ir0, blk->n);
 }
 
+/*
+ * After a loop block's run differed: the first pass that differs. The
+ * run is repeated from its start (the snapshot, RAM put back from the
+ * store log, MMIO replayed from the log), one pass more each time (a
+ * budget of n more than the instructions the passes before retired), and
+ * compared with the shadow run as far. Best effort, on the way out: a
+ * store only the interpreter made is not undone, and a raised check flag
+ * ends a re-run early (then nothing is said).
+ */
+static void find_pass(struct hart *h, struct jit_check *c, const struct jit_block *blk,
+		      uint64_t ir_end)
+{
+	struct hart *s = c->shadow;
+	h->bus.mmio_read = h->bus.mmio_read ? rep_read : NULL;
+	h->bus.mmio_write = h->bus.mmio_write ? rep_write : NULL;
+	h->bus.read_mtime = rep_time;
+	undo_stores(h, c);
+	uint64_t done = 0;
+	for (unsigned pass = 1; pass <= JIT_CHECK_BUDGET; pass++) {
+		copy_arch(h, c->snap);
+		mmu_flush(h); /* keys for the restored privilege */
+		c->nst = 0;
+		c->pos = 0;
+		h->jit_budget = (int64_t)(blk->n + done);
+		h->jit->enter(h, blk->code);
+		uint64_t pc_k = h->pc, ir_k = h->instret;
+		if (ir_k - c->ir0 <= done && pass > 1)
+			return; /* no further: the check flag */
+		undo_stores(h, c);
+		copy_state(c, s, c->snap);
+		c->pos = 0;
+		follow(s, pc_k, pc_k, ir_k);
+		if (compare(h, s, false) || compare_stores(h, c, false)) {
+			fprintf(stderr, "jit check: the first difference is after pass %u (its "
+				"instructions %llu..%llu of the run):\n", pass,
+				(unsigned long long)done + 1, (unsigned long long)(ir_k - c->ir0));
+			compare(h, s, true);
+			compare_stores(h, c, true);
+			return;
+		}
+		undo_stores(h, c);
+		done = ir_k - c->ir0;
+		if (ir_k >= ir_end)
+			return;
+	}
+}
+
 void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_end,
 		     uint64_t ir_end)
 {
@@ -367,11 +431,13 @@ void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_en
 		hart_request_check(s);
 		cpu_handle_check(s, &why);
 	}
-	bool bad = compare(h, s);
-	bad |= compare_stores(h, c);
+	bool bad = compare(h, s, true);
+	bad |= compare_stores(h, c, true);
 	if (!bad && !c->mismatch && c->pos == c->n)
 		return;
 	report(c, blk, ir_end);
+	if (blk->loop)
+		find_pass(h, c, blk, ir_end);
 	exit(3);
 }
 

@@ -187,7 +187,8 @@ uint8_t *jit_fp_fs_guard(struct x86_buf *b, uint32_t *st, bool dirty);
 /* jit-check.c */
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);
-void jit_check_before(struct hart *h);
+/* the snapshot before blk runs (NULL: the interpreter runs) */
+void jit_check_before(struct hart *h, const struct jit_block *blk);
 /* the interrupt lines (mip_hw) the last jit_check_before snapshot holds */
 uint64_t jit_check_lines(const struct hart *h);
 /* pc_end/ir_end: the real hart after the block blk, before it took any

@@ -393,7 +393,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
 			if (j->check)
-				jit_check_before(h);
+				jit_check_before(h, NULL);
 			why = cpu_interp(h, k);
 			if (j->check)
 				jit_check_interp(h, k);
@@ -403,7 +403,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		}
 		int64_t rest = 0; /* budget held back from a checked block */
 		if (j->check) {
-			jit_check_before(h);
+			jit_check_before(h, blk);
 			if (jit_check_lines(h) != lines)
 				continue; /* a line moved in between: look again */
 			if (h->jit_budget > JIT_CHECK_BUDGET) {
