@@ -15,9 +15,16 @@
  * and replayed to the shadow, MMIO writes are compared, not repeated.
  * The shadow starts every block from a snapshot of the real hart, so
  * instructions the interpreter runs outside blocks need no replay.
+ * Loop blocks are checked as they run: a checked run retires at most
+ * JIT_CHECK_BUDGET instructions (jit_run caps the budget), the shadow
+ * follows all its passes, and when they differ the run is repeated from a
+ * snapshot one pass more each time to name the first pass that differs
+ * (find_pass). Stores take the slow path here, so a loop block's run of
+ * accesses with stores never keeps its host_off in check mode.
  * Limits: the shadow sees the interrupt lines as they were when the block
  * started (and, when the real hart took an interrupt right after it, that
- * interrupt's line: which one was highest when it looked is not known); a DMA write landing between the block and its re-run, on bytes
+ * interrupt's line: which one was highest when it looked is not known);
+ * a DMA write landing between the block and its re-run, on bytes
  * the block read, would be reported as a difference (the guest does not
  * read a buffer the device still owns, so this needs a guest bug).
  *

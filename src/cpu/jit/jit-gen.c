@@ -201,8 +201,9 @@ static void exit_probe(struct gen *g)
 /*
  * RINGVM_JIT_BREAK (tests only: see jit-int.h): a deliberate miscompile on
  * the way into every pass after the first - a kept register (the highest
- * one the block writes, else the highest kept) gets 1 added, or a cached run's host_off 8 -, so
- * tests can show that check mode reports loop-block differences.
+ * one the block writes, else the highest kept) gets 1 added, or the first
+ * cached run's host_off 8 -, so tests can show that check mode reports
+ * loop-block differences.
  */
 static void test_break(struct gen *g)
 {
