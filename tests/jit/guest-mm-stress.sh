@@ -4,7 +4,8 @@
 # O_DIRECT dd): page allocation, reclaim and free-list moves run as hot
 # loops in translated code. A miscompiled loop block there (once: a cached
 # memory run handed another page's host offset) crashed ringvm or the
-# guest; check mode makes no loop blocks (jit-gen.c), so it did not show it.
+# guest; check mode then made no loop blocks, so it did not show it (it
+# does now: jit-check-loop).
 # Passes when both cases finish and ringvm exits 0.
 # Skips when the guest is missing.
 set -u

@@ -15,9 +15,16 @@
  * and replayed to the shadow, MMIO writes are compared, not repeated.
  * The shadow starts every block from a snapshot of the real hart, so
  * instructions the interpreter runs outside blocks need no replay.
+ * Loop blocks are checked as they run: a checked run retires at most
+ * JIT_CHECK_BUDGET instructions (jit_run caps the budget), the shadow
+ * follows all its passes, and when they differ the run is repeated from a
+ * snapshot one pass more each time to name the first pass that differs
+ * (find_pass). Stores take the slow path here, so a loop block's run of
+ * accesses with stores never keeps its host_off in check mode.
  * Limits: the shadow sees the interrupt lines as they were when the block
  * started (and, when the real hart took an interrupt right after it, that
- * interrupt's line: which one was highest when it looked is not known); a DMA write landing between the block and its re-run, on bytes
+ * interrupt's line: which one was highest when it looked is not known);
+ * a DMA write landing between the block and its re-run, on bytes
  * the block read, would be reported as a difference (the guest does not
  * read a buffer the device still owns, so this needs a guest bug).
  *
@@ -29,17 +36,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define LOG_MAX 256
+/* MMIO accesses and timer reads one checked run may log (more: the run
+ * is not checked, counted in skipped); a loop polling a device register
+ * makes one or two a pass */
+#define LOG_MAX 1024
 
 struct mmio_rec { uint64_t addr, val; uint8_t size, kind; int ret; };
 enum { R_READ, R_WRITE, R_TIME };
 
 /* One logged RAM store: the bytes before, and after the real hart's block. */
 struct store_rec { uint64_t pa; uint8_t n, old[8], now[8]; };
-#define STORE_MAX 1024 /* a block has at most 64 stores, 2 pieces each */
+/* a checked run retires at most JIT_CHECK_BUDGET instructions (a loop
+ * block's passes: see jit_run), each stores at most 2 pieces */
+#define STORE_MAX (2 * JIT_CHECK_BUDGET)
 
 struct jit_check {
 	struct hart *shadow;
+	struct hart *snap; /* a loop block's starting state (for find_pass) */
 	struct store_rec *st;
 	unsigned nst;
 	bool st_overflow;
@@ -47,7 +60,8 @@ struct jit_check {
 	struct mmio_rec log[LOG_MAX];
 	unsigned n, pos;
 	bool overflow, mismatch;
-	uint64_t blocks;
+	uint64_t blocks, loop_runs, skipped;
+	uint64_t ir0; /* the real hart's instret at the snapshot */
 	uint64_t dc_seen; /* the real hart's decode epoch at the last snapshot */
 };
 
@@ -125,11 +139,16 @@ int jit_check_init(struct hart *h)
 	h->jit->check = c;
 	c->st = calloc(STORE_MAX, sizeof(*c->st));
 	c->orig = h->bus;
+	/* no MMIO for the shadow either when the bus has none (an access
+	 * outside RAM faults on both) */
 	struct cpu_bus sb = { .ram = h->bus.ram, .ram_base = h->bus.ram_base,
-			      .ram_size = h->bus.ram_size, .mmio_read = rep_read,
-			      .mmio_write = rep_write, .read_mtime = rep_time, .opaque = c };
+			      .ram_size = h->bus.ram_size,
+			      .mmio_read = c->orig.mmio_read ? rep_read : NULL,
+			      .mmio_write = c->orig.mmio_write ? rep_write : NULL,
+			      .read_mtime = rep_time, .opaque = c };
 	c->shadow = c->st ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
-	if (!c->shadow)
+	c->snap = c->shadow ? cpu_hart_new(&sb, (unsigned)h->hartid) : NULL;
+	if (!c->snap)
 		return -1;
 	h->store_log = c;
 	mmu_flush(h); /* no write-TLB entry may outlive the switch */
@@ -145,8 +164,15 @@ void jit_check_free(struct jit *j)
 	struct jit_check *c = j->check;
 	if (!c)
 		return;
+	if (getenv("RINGVM_JIT_STATS"))
+		fprintf(stderr, "jit check stats: %llu block runs compared (%llu of loop blocks), "
+			"%llu not compared (too many stores or MMIO accesses to replay)\n",
+			(unsigned long long)(c->blocks - c->skipped),
+			(unsigned long long)c->loop_runs, (unsigned long long)c->skipped);
 	if (c->shadow)
 		cpu_hart_free(c->shadow);
+	if (c->snap)
+		cpu_hart_free(c->snap);
 	free(c->st);
 	free(c);
 	j->check = NULL;
@@ -158,7 +184,7 @@ void jit_check_free(struct jit *j)
  * PMP or mappings in code the shadow never ran), and its decode cache
  * whenever the real hart's was (fence.i run outside a block).
  */
-static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h)
+static void copy_arch(struct hart *s, const struct hart *h)
 {
 	memcpy(s->x, h->x, sizeof(h->x));
 	memcpy(s->f, h->f, sizeof(h->f));
@@ -172,6 +198,11 @@ static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h
 	s->ir_off = h->ir_off;
 	s->cy_frozen = h->cy_frozen;
 	s->ir_frozen = h->ir_frozen;
+}
+
+static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h)
+{
+	copy_arch(s, h);
 	s->wfi_exit = false;
 	__atomic_store_n(&s->mip_hw, __atomic_load_n(&h->mip_hw, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELAXED);
@@ -183,14 +214,17 @@ static void copy_state(struct jit_check *c, struct hart *s, const struct hart *h
 	}
 }
 
-void jit_check_before(struct hart *h)
+void jit_check_before(struct hart *h, const struct jit_block *blk)
 {
 	struct jit_check *c = h->jit->check;
 	copy_state(c, c->shadow, h);
+	if (blk && blk->loop)
+		copy_arch(c->snap, h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
 	c->nst = 0;
 	c->st_overflow = false;
+	c->ir0 = h->instret;
 }
 
 uint64_t jit_check_lines(const struct hart *h)
@@ -221,21 +255,33 @@ static void undo_stores(struct hart *h, struct jit_check *c)
 		memcpy(h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].old, c->st[i].n);
 }
 
+/* Does an earlier record than i store to the same bytes? (A loop's
+ * stores repeat: each place is reported once.) */
+static bool seen_before(const struct jit_check *c, unsigned i)
+{
+	for (unsigned k = 0; k < i; k++)
+		if (c->st[k].pa == c->st[i].pa && c->st[k].n == c->st[i].n)
+			return true;
+	return false;
+}
+
 /* After the shadow's run: RAM must hold what the real hart stored. */
-static bool compare_stores(const struct hart *h, const struct jit_check *c)
+static bool compare_stores(const struct hart *h, const struct jit_check *c, bool say)
 {
 	bool bad = false;
 	for (unsigned i = 0; i < c->nst; i++) {
 		const struct store_rec *r = &c->st[i];
 		const uint8_t *p = h->bus.ram + (r->pa - h->bus.ram_base);
-		if (memcmp(p, r->now, r->n)) {
+		if (memcmp(p, r->now, r->n) && !seen_before(c, i)) {
+			bad = true;
+			if (!say)
+				continue;
 			uint64_t a = 0, b = 0;
 			memcpy(&a, r->now, r->n);
 			memcpy(&b, p, r->n);
 			fprintf(stderr, "  mem %#llx (%u bytes) jit %#llx  interp %#llx\n",
 				(unsigned long long)r->pa, r->n, (unsigned long long)a,
 				(unsigned long long)b);
-			bad = true;
 		}
 	}
 	return bad;
@@ -244,14 +290,16 @@ static bool compare_stores(const struct hart *h, const struct jit_check *c)
 #define CMP(field)                                                            \
 	do {                                                                  \
 		if (s->field != h->field) {                                   \
-			fprintf(stderr, "  %-10s jit %#llx  interp %#llx\n", #field, \
-				(unsigned long long)h->field,                 \
-				(unsigned long long)s->field);                \
+			if (say)                                              \
+				fprintf(stderr, "  %-10s jit %#llx  interp %#llx\n", #field, \
+					(unsigned long long)h->field,         \
+					(unsigned long long)s->field);        \
 			bad = true;                                           \
 		}                                                             \
 	} while (0)
 
-static bool compare(const struct hart *h, const struct hart *s)
+/* say: print each differing item */
+static bool compare(const struct hart *h, const struct hart *s, bool say)
 {
 	bool bad = false;
 	CMP(pc); CMP(instret); CMP(priv); CMP(mstatus); CMP(fflags); CMP(frm);
@@ -259,13 +307,15 @@ static bool compare(const struct hart *h, const struct hart *s)
 	CMP(satp); CMP(mie); CMP(mip_sw); CMP(resv_valid);
 	for (unsigned i = 0; i < 32; i++) {
 		if (s->x[i] != h->x[i]) {
-			fprintf(stderr, "  x%-9u jit %#llx  interp %#llx\n", i,
-				(unsigned long long)h->x[i], (unsigned long long)s->x[i]);
+			if (say)
+				fprintf(stderr, "  x%-9u jit %#llx  interp %#llx\n", i,
+					(unsigned long long)h->x[i], (unsigned long long)s->x[i]);
 			bad = true;
 		}
 		if (s->f[i] != h->f[i]) {
-			fprintf(stderr, "  f%-9u jit %#llx  interp %#llx\n", i,
-				(unsigned long long)h->f[i], (unsigned long long)s->f[i]);
+			if (say)
+				fprintf(stderr, "  f%-9u jit %#llx  interp %#llx\n", i,
+					(unsigned long long)h->f[i], (unsigned long long)s->f[i]);
 			bad = true;
 		}
 	}
@@ -290,22 +340,96 @@ static uint64_t taken_line(const struct hart *h, uint64_t pc_end)
 	return (h->mip_sw & bit) ? 0 : bit;
 }
 
-/* Step the shadow until it reaches (pc, instret) or (alt, instret). */
-static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir, unsigned max)
+/*
+ * Run the shadow until it reaches (pc, instret) or (alt, instret): first
+ * ir - instret steps in one go (a step retires at most one instruction,
+ * so this cannot pass ir; a loop block's passes are up to
+ * JIT_CHECK_BUDGET instructions), then one step at a time (a trap or an
+ * interrupt moves pc without retiring).
+ */
+static void follow(struct hart *s, uint64_t pc, uint64_t alt, uint64_t ir)
 {
-	for (unsigned i = 0; i < max && !((s->pc == pc || s->pc == alt) && s->instret == ir); i++)
+	if (ir > s->instret + 1 && ir - s->instret <= JIT_CHECK_BUDGET)
+		cpu_interp(s, ir - s->instret - 1);
+	for (unsigned i = 0; i < JIT_MAX_INSNS + 1 &&
+			     !((s->pc == pc || s->pc == alt) && s->instret == ir); i++)
 		cpu_interp(s, 1);
 }
 
-void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end)
+/* The report's first line: the block, and for a loop block the run. */
+static void report(const struct jit_check *c, const struct jit_block *blk, uint64_t ir_end)
+{
+	fprintf(stderr, "jit check: the %sblock at pc %#llx (block %llu, %u instructions) "
+		"differs from the interpreter%s (items above: jit vs interp)\n",
+		blk->loop ? "loop " : "", (unsigned long long)blk->va,
+		(unsigned long long)c->blocks, blk->n,
+		c->mismatch || c->pos != c->n ? "; MMIO accesses differ too" : "");
+	if (blk->loop)
+		fprintf(stderr, "jit check: the loop block's run retired %llu instructions "
+			"from instret %llu (passes of up to %u)\n",
+			(unsigned long long)(ir_end - c->ir0), (unsigned long long)c->ir0, blk->n);
+}
+
+/*
+ * After a loop block's run differed: the first pass that differs. The
+ * run is repeated from its start (the snapshot, RAM put back from the
+ * store log, MMIO replayed from the log), one pass more each time (a
+ * budget of n more than the instructions the passes before retired), and
+ * compared with the shadow run as far. Best effort, on the way out: a
+ * store only the interpreter made is not undone, and a raised check flag
+ * ends a re-run early (then nothing is said).
+ */
+static void find_pass(struct hart *h, struct jit_check *c, const struct jit_block *blk,
+		      uint64_t ir_end)
+{
+	struct hart *s = c->shadow;
+	h->bus.mmio_read = h->bus.mmio_read ? rep_read : NULL;
+	h->bus.mmio_write = h->bus.mmio_write ? rep_write : NULL;
+	h->bus.read_mtime = rep_time;
+	undo_stores(h, c);
+	uint64_t done = 0;
+	for (unsigned pass = 1; pass <= JIT_CHECK_BUDGET; pass++) {
+		copy_arch(h, c->snap);
+		mmu_flush(h); /* keys for the restored privilege */
+		c->nst = 0;
+		c->pos = 0;
+		h->jit_budget = (int64_t)(blk->n + done);
+		h->jit->enter(h, blk->code);
+		uint64_t pc_k = h->pc, ir_k = h->instret;
+		if (ir_k - c->ir0 <= done && pass > 1)
+			return; /* no further: the check flag */
+		undo_stores(h, c);
+		copy_state(c, s, c->snap);
+		c->pos = 0;
+		follow(s, pc_k, pc_k, ir_k);
+		if (compare(h, s, false) || compare_stores(h, c, false)) {
+			fprintf(stderr, "jit check: the first difference is after pass %u (its "
+				"instructions %llu..%llu of the run):\n", pass,
+				(unsigned long long)done + 1, (unsigned long long)(ir_k - c->ir0));
+			compare(h, s, true);
+			compare_stores(h, c, true);
+			return;
+		}
+		undo_stores(h, c);
+		done = ir_k - c->ir0;
+		if (ir_k >= ir_end)
+			return;
+	}
+}
+
+void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_end,
+		     uint64_t ir_end)
 {
 	struct jit_check *c = h->jit->check;
 	struct hart *s = c->shadow;
 	c->blocks++;
-	if (c->overflow || c->st_overflow)
+	c->loop_runs += blk->loop;
+	if (c->overflow || c->st_overflow) {
+		c->skipped++;
 		return; /* too much to replay: skip this block's check */
+	}
 	undo_stores(h, c);
-	follow(s, pc_end, h->pc, ir_end, JIT_MAX_INSNS + 1);
+	follow(s, pc_end, h->pc, ir_end);
 	if (s->pc == pc_end && h->pc != pc_end) {
 		/* the real hart took an interrupt after the block: offer the
 		 * shadow the same line at the same point */
@@ -314,14 +438,13 @@ void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_
 		hart_request_check(s);
 		cpu_handle_check(s, &why);
 	}
-	bool bad = compare(h, s);
-	bad |= compare_stores(h, c);
+	bool bad = compare(h, s, true);
+	bad |= compare_stores(h, c, true);
 	if (!bad && !c->mismatch && c->pos == c->n)
 		return;
-	fprintf(stderr, "jit check: the block at pc %#llx (block %llu) differs from the "
-		"interpreter%s (items above: jit vs interp)\n", (unsigned long long)start_pc,
-		(unsigned long long)c->blocks,
-		c->mismatch || c->pos != c->n ? "; MMIO accesses differ too" : "");
+	report(c, blk, ir_end);
+	if (blk->loop)
+		find_pass(h, c, blk, ir_end);
 	exit(3);
 }
 

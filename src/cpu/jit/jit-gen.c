@@ -199,6 +199,34 @@ static void exit_probe(struct gen *g)
 }
 
 /*
+ * RINGVM_JIT_BREAK (tests only: see jit-int.h): a deliberate miscompile on
+ * the way into every pass after the first - a kept register (the highest
+ * one the block writes, else the highest kept) gets 1 added, or the first
+ * cached run's host_off 8 -, so tests can show that check mode reports
+ * loop-block differences.
+ */
+static void test_break(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	if (g->j->test_break == JIT_BREAK_RUN) {
+		for (unsigned o = 0; o < g->nruns; o++) {
+			const struct run *r = &g->runs[o];
+			if (!r->cached)
+				continue;
+			if (r->reg)
+				x86_alu_ri(b, X86_ADD, true, r->reg, 8);
+			else
+				x86_alu_mi(b, X86_ADD, true, X86_RBX, r->slot, 8);
+			return;
+		}
+		return;
+	}
+	uint32_t m = g->loop_dirty ? g->loop_dirty : g->mapped;
+	if (m) /* the highest: an accumulator more often than a temporary */
+		x86_alu_ri(b, X86_ADD, true, g->host[31 - __builtin_clz(m)], 1);
+}
+
+/*
  * A jump back to the start of a loop block: the check flag and the budget
  * are tested as at a block entry, then the body runs again with every
  * mapped register still in its host register (all loaded; those the
@@ -212,7 +240,14 @@ static void back_edge(struct gen *g)
 	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
 	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
-	x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
+	if (g->j->test_break) {
+		uint8_t *no = x86_jcc(b, X86_CC_L);
+		test_break(g);
+		x86_patch_rel32(x86_jmp(b), g->head);
+		x86_patch_rel32(no, b->p);
+	} else {
+		x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
+	}
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
 	uint8_t *out = x86_jmp(b);
 	x86_patch_rel32(chk, b->p);
@@ -848,8 +883,8 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 
 /* 1 + the index of the first branch or jal of the block that goes back
  * to its first instruction, 0 when none does: the instructions up to it
- * are the loop's shortest pass. (Check mode keeps one pass per block: the
- * shadow re-runs one pass.) */
+ * are the loop's shortest pass. (Check mode makes loop blocks too: the
+ * shadow re-runs as many instructions as all the passes retired.) */
 static unsigned loops_to_start(const struct insn *const *ins, const struct form *const *fs,
 			       unsigned n, uint64_t va)
 {
@@ -906,7 +941,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
 		fs[i] = form_of(ins[i]->fn);
-	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va);
+	unsigned pass = loops_to_start(ins, fs, n, blk->va);
 	bool loop = pass != 0;
 	g.pass = pass;
 	choose_regs(&g, ins, fs, n, pass);
@@ -930,6 +965,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}
+	blk->loop = loop;
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {

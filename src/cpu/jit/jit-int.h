@@ -13,6 +13,9 @@
 #include "cpu/jit/x86-emit.h"
 
 #define JIT_MAX_INSNS 64           /* per block */
+/* check mode: the most instructions one checked run of a block (a loop
+ * block's passes) may retire; the store log holds 2 pieces for each */
+#define JIT_CHECK_BUDGET 512
 #define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
 #define JIT_MAX_EXITS (1u << 18)
@@ -55,7 +58,10 @@ struct jit_block {
 	uint32_t page_next; /* next block index on the same RAM page */
 	uint32_t hash_next; /* next block index in the same hash bucket */
 	bool valid;         /* false once its page was written */
+	bool loop;          /* a loop block (it jumps back to its start) */
 };
+
+enum { JIT_BREAK_NONE, JIT_BREAK_REG, JIT_BREAK_RUN };
 
 /* A direct exit whose jmp rel32 may be patched to the target block. */
 struct jit_exit {
@@ -86,6 +92,9 @@ struct jit {
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
+	/* RINGVM_JIT_BREAK=reg|run (tests only): loop blocks are miscompiled
+	 * on purpose (see test_break in jit-gen.c), to show check mode sees it */
+	uint8_t test_break;
 	/* fence.i: a page's blocks are revalidated (hash of the page's bytes
 	 * against the hash when its first block was made) the first time the
 	 * page is entered after a fence.i; this catches code written behind
@@ -178,12 +187,14 @@ uint8_t *jit_fp_fs_guard(struct x86_buf *b, uint32_t *st, bool dirty);
 /* jit-check.c */
 int jit_check_init(struct hart *h);
 void jit_check_free(struct jit *j);
-void jit_check_before(struct hart *h);
+/* the snapshot before blk runs (NULL: the interpreter runs) */
+void jit_check_before(struct hart *h, const struct jit_block *blk);
 /* the interrupt lines (mip_hw) the last jit_check_before snapshot holds */
 uint64_t jit_check_lines(const struct hart *h);
-/* pc_end/ir_end: the real hart after the block, before it took any
+/* pc_end/ir_end: the real hart after the block blk, before it took any
  * interrupt (its current state may be at the trap vector). */
-void jit_check_after(struct hart *h, uint64_t start_pc, uint64_t pc_end, uint64_t ir_end);
+void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_end,
+		     uint64_t ir_end);
 void jit_check_interp(struct hart *h, uint64_t k);
 /* jit-gen.c: true when translation stops after d */
 bool jit_ends_block(const struct insn *d);

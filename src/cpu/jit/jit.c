@@ -393,7 +393,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
 			if (j->check)
-				jit_check_before(h);
+				jit_check_before(h, NULL);
 			why = cpu_interp(h, k);
 			if (j->check)
 				jit_check_interp(h, k);
@@ -401,21 +401,26 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 				return why;
 			continue;
 		}
-		uint64_t pc0 = h->pc;
+		int64_t rest = 0; /* budget held back from a checked block */
 		if (j->check) {
-			jit_check_before(h);
+			jit_check_before(h, blk);
 			if (jit_check_lines(h) != lines)
 				continue; /* a line moved in between: look again */
+			if (h->jit_budget > JIT_CHECK_BUDGET) {
+				rest = h->jit_budget - JIT_CHECK_BUDGET;
+				h->jit_budget = JIT_CHECK_BUDGET;
+			}
 		}
 		struct jit_exit *x = j->enter(h, blk->code);
 		if (j->check) {
+			h->jit_budget += rest;
 			/* the interpreter takes a pending interrupt right after the
 			 * instruction that raised the flag: so does the compared run */
 			uint64_t pc_end = h->pc, ir_end = h->instret;
 			bool stop = __atomic_load_n(&h->check, __ATOMIC_RELAXED) &&
 				    cpu_handle_check(h, &why);
 			/* no chaining: one block per check */
-			jit_check_after(h, pc0, pc_end, ir_end);
+			jit_check_after(h, blk, pc_end, ir_end);
 			if (stop)
 				return why;
 			if (tail)
@@ -535,6 +540,9 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	jit_gen_trampolines(j);
 	open_perf_map(j);
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
+	const char *brk = getenv("RINGVM_JIT_BREAK");
+	j->test_break = !brk ? JIT_BREAK_NONE : !strcmp(brk, "run") ? JIT_BREAK_RUN
+		      : !strcmp(brk, "reg") ? JIT_BREAK_REG : JIT_BREAK_NONE;
 	j->start_ns = now_ns();
 	j->start_ticks = ticks();
 	flush_all(j, h);
