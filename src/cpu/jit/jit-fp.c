@@ -59,6 +59,8 @@
 
 /* per-block state bits: what holds from here to the block's end */
 enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
+/* the stubs of inexact tracking after the constants: see emit_stubs */
+enum { FPS_ARM = 32, FPS_FLUSH = 96, FPS_REARM = 160, FPS_END = 224 };
 enum { RNE = 0, RTZ = 1, RUP = 3, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
@@ -190,13 +192,19 @@ static void rm_valid(struct fctx *c)
 	}
 }
 
-/* An inexact result may be left unflagged only when NX is already set. */
-static void nx_set(struct fctx *c)
+/* An inexact result may be left unflagged only when NX is already set or
+ * tracked (see emit_stubs); once per block, before any jump to the op's
+ * slow path (whose handler rejoins: the rest of the block relies on it). */
+static void nx_arm(struct gen *g, uint32_t *st)
 {
-	if (*c->st & FPB_NX)
+	if (*st & FPB_NX)
 		return;
-	x86_test_mi(c->b, 1, X86_RBX, OFF(fflags), 1);
-	guard(c, FPB_NX, X86_CC_E);
+	struct x86_buf *b = jit_gen_buf(g);
+	x86_test_mi(b, 1, X86_RBX, OFF(fflags), 1);
+	uint8_t *set = x86_jcc(b, X86_CC_NE);
+	x86_call(b, jit_gen_fp_consts(g) + FPS_ARM, X86_RCX);
+	x86_patch_rel32(set, b->p);
+	*st |= FPB_NX;
 }
 
 /* ---- f register operands: in an XMM register (jit-gen.c maps the block's
@@ -285,11 +293,106 @@ enum { CONST_D = 0, CONST_S = 16 };
  * cover both) */
 static int avx_state;
 
+/*
+ * Inexact tracking. The fast paths may leave an inexact result unflagged
+ * only while fflags.NX is set. While it is clear, generated code keeps
+ * h->jit_nx = 1 and lets MXCSR.PE (cleared when tracking starts) collect
+ * the inexactness of the native ops it runs: every host op that can set
+ * PE is the guest op itself (or, for EVEX directed ops, which suppress
+ * flags, the same op in RNE run beside it: inexactness does not depend on
+ * the rounding mode), and a slow path taken after the host op is for a
+ * result the handler flags NX too (overflow, tiny or inexact); conversions
+ * to integers, whose out-of-range results are NV only, round with PE
+ * suppressed. PE moves to NX before any C code runs (the helper stub,
+ * the exit trampoline: C code may clobber MXCSR) and before generated
+ * code reads fflags; stmxcsr is slow (~20 cycles on AMD hosts), so this
+ * happens at those points only, and only while tracking. Tracking stops
+ * once NX is set (the fast paths need nothing more) or fflags is written.
+ * Per block state: FPB_NX = NX set or tracking from here to the end.
+ * Stubs (called with the hart in RBX; they clobber only the flags), in
+ * 64-byte slots after the constants:
+ *  - arm: NX was seen clear; start tracking unless it runs already.
+ *  - flush: NX |= PE (stmxcsr); tracking ends when NX is set.
+ *  - rearm: after a helper call: tracking ends when NX is set, else PE is
+ *    cleared again (the handler's C code may have set it).
+ */
+#define MXCSR_DEFAULT 0x1f80 /* RNE, all exceptions masked, flags clear */
+#define MXCSR_PE 0x20
+
+static void clear_pe(struct x86_buf *b)
+{
+	x86_store_imm(b, 4, X86_RBX, OFF(jit_mxcsr), MXCSR_DEFAULT);
+	x86_ldmxcsr(b, X86_RBX, OFF(jit_mxcsr));
+}
+
+static void emit_stubs(uint8_t *at)
+{
+	struct x86_buf b;
+	x86_init(&b, at + FPS_ARM, FPS_FLUSH - FPS_ARM);
+	x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+	uint8_t *on = x86_jcc(&b, X86_CC_NE);
+	clear_pe(&b);
+	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 1);
+	x86_patch_rel32(on, b.p);
+	x86_ret(&b);
+	bool over = b.overflow;
+
+	x86_init(&b, at + FPS_FLUSH, FPS_REARM - FPS_FLUSH);
+	x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+	uint8_t *set = x86_jcc(&b, X86_CC_NE);
+	x86_stmxcsr(&b, X86_RBX, OFF(jit_mxcsr));
+	x86_test_mi(&b, 1, X86_RBX, OFF(jit_mxcsr), MXCSR_PE);
+	uint8_t *exact = x86_jcc(&b, X86_CC_E);
+	x86_alu_mi(&b, X86_OR, false, X86_RBX, OFF(fflags), 1);
+	x86_patch_rel32(set, b.p);
+	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+	x86_patch_rel32(exact, b.p);
+	x86_ret(&b);
+	over |= b.overflow;
+
+	x86_init(&b, at + FPS_REARM, FPS_END - FPS_REARM);
+	x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+	set = x86_jcc(&b, X86_CC_NE);
+	clear_pe(&b);
+	x86_ret(&b);
+	x86_patch_rel32(set, b.p);
+	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+	x86_ret(&b);
+	if (over || b.overflow)
+		abort(); /* cannot happen: each stub is under 64 bytes */
+}
+
+/* cmp h->jit_nx, 0; je over; call the stub at fp_area + off; over: */
+static void call_if_tracking(struct x86_buf *b, const uint8_t *fp_area, int off,
+			     unsigned scratch)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+	uint8_t *off_ = x86_jcc(b, X86_CC_E);
+	x86_call(b, fp_area + off, scratch);
+	x86_patch_rel32(off_, b->p);
+}
+
+void jit_fp_call_flush(struct x86_buf *b, const uint8_t *fp_area, bool after)
+{
+	/* before: RDI is free (the stub sets it next); after: RCX (popped) */
+	call_if_tracking(b, fp_area, after ? FPS_REARM : FPS_FLUSH, after ? X86_RCX : X86_RDI);
+}
+
+void jit_fp_exit_flush(struct x86_buf *b, const uint8_t *fp_area)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+	uint8_t *off_ = x86_jcc(b, X86_CC_E);
+	x86_call(b, fp_area + FPS_FLUSH, X86_RCX); /* RAX (the result) stays */
+	x86_store_imm(b, 4, X86_RBX, OFF(jit_nx), 0);
+	x86_patch_rel32(off_, b->p);
+}
+
 void jit_fp_consts(uint8_t *at)
 {
 	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
-	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
+	_Static_assert(sizeof(k) == FPS_ARM && FPS_END == JIT_FP_CONST_BYTES, "see jit-int.h");
 	memcpy(at, k, sizeof(k));
+	emit_stubs(at);
 	const char *no = getenv("RINGVM_JIT_NOAVX");
 	int v = __builtin_cpu_supports("avx") && !no ? 3 : 1;
 	if (v == 1 && __builtin_cpu_supports("sse4.1") && !(no && strcmp(no, "sse2") == 0))
@@ -391,6 +494,19 @@ static void gen_directed(struct fctx *c, const struct fop *o)
 	unsigned h1 = fsrc(c, 0, d->rs1); /* XMM0 when in memory */
 	unsigned h2 = o->a == X86_SQRT ? h1 : fsrc(c, 1, d->rs2);
 	x86_evex_sse_rr(c->b, o->a, o->dbl, rc[d->rm], 0, h1, h2);
+	/* EVEX rounding suppresses MXCSR's flags: the same op in RNE, into
+	 * XMM1, sets PE when the result is inexact (inexact tracking) */
+	unsigned m1 = jit_gen_freg(c->g, d->rs1), m2 = jit_gen_freg(c->g, d->rs2);
+	if (!m1) {
+		x86_movs_load(c->b, true, 1, X86_RBX, FO(d->rs1));
+		m1 = 1;
+	}
+	if (o->a == X86_SQRT)
+		x86_vsse_rr(c->b, o->a, o->dbl, 1, m1, m1);
+	else if (m2)
+		x86_vsse_rr(c->b, o->a, o->dbl, 1, m1, m2);
+	else
+		x86_vsse_rm(c->b, o->a, o->dbl, 1, m1, X86_RBX, FO(d->rs2));
 }
 
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
@@ -404,7 +520,6 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		return false;
 	if (!directed && !rm_rne(c))
 		return false;
-	nx_set(c);
 	if (!dbl) {
 		boxed(c, d->rs1);
 		if (o->a != X86_SQRT)
@@ -575,7 +690,6 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 	if (o->kind == A_S_D) {
 		if (!rm_rne(c))
 			return false;
-		nx_set(c);
 		unsigned h = jit_gen_freg(c->g, d->rs1);
 		if (h)
 			x86_cvts2s(b, true, 0, h);
@@ -623,7 +737,19 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		x86_movs_load(b, dbl, 0, X86_RBX, FO(d->rs1));
 		s1 = 0;
 	}
-	x86_cvts2si(b, dbl, trunc, X86_RAX, s1);
+	/* an out-of-range result is NV only, so the host conversion must not
+	 * set PE before the slow path (inexact tracking): round to an integer
+	 * first with PE suppressed, then convert exactly; without SSE4.1,
+	 * convert only while not tracking */
+	bool rnd = host_avx() || host_sse41();
+	if (rnd) {
+		x86_rounds(b, dbl, 1, s1, (trunc ? 3 : 0) | 8);
+		x86_cvts2si(b, dbl, true, X86_RAX, 1);
+	} else {
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		to_slow(c, X86_CC_NE);
+		x86_cvts2si(b, dbl, trunc, X86_RAX, s1);
+	}
 	switch (type) {
 	case 0: /* w: fits in int32 */
 		x86_extend_rr(b, 4, true, X86_RCX, X86_RAX);
@@ -644,8 +770,9 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		to_slow(c, X86_CC_S);
 		break;
 	}
-	x86_cvtsi2s(b, dbl, 1, X86_RAX);
-	x86_ucomis(b, dbl, s1, 1);
+	if (!rnd)
+		x86_cvtsi2s(b, dbl, 1, X86_RAX);
+	x86_ucomis(b, dbl, s1, 1); /* x against the integer it rounds to */
 	uint8_t *exact = x86_jcc(b, X86_CC_E);
 	x86_alu_mi(b, X86_OR, false, X86_RBX, OFF(fflags), 1);
 	x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
@@ -750,6 +877,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	unsigned csr = d->csr;
 	bool write = o->a == 0 || d->rs1 != 0;
+	/* fflags read (or set/clear): NX |= PE first, if tracking */
+	if (csr != 2 && (d->rd || o->a != 0))
+		call_if_tracking(b, jit_gen_fp_consts(c->g), FPS_FLUSH, X86_RCX);
 	if (o->dbl)
 		x86_mov_imm(b, X86_RCX, d->rs1);
 	else
@@ -774,6 +904,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 			x86_mov_rr(b, false, X86_RCX, X86_RDX);
 			x86_alu_ri(b, X86_AND, false, X86_RCX, 31);
 			x86_store(b, 4, X86_RCX, X86_RBX, OFF(fflags));
+			/* what PE holds is from before the write: stop tracking
+			 * (the next rounding op starts it anew if NX is clear) */
+			x86_store_imm(b, 4, X86_RBX, OFF(jit_nx), 0);
 		}
 		if (csr != 1) {
 			if (csr == 3)
@@ -880,19 +1013,19 @@ uint32_t jit_fp_needs(const struct insn *d)
 	return m;
 }
 
-unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail)
+unsigned jit_fp_prologue(struct gen *g, uint32_t need, uint8_t **fail)
 {
+	struct x86_buf *b = jit_gen_buf(g);
+	uint32_t *st = jit_gen_fpstate(g);
 	unsigned n = 0;
+	if (need & FPB_NX)
+		nx_arm(g, st); /* tracking while NX is clear: no fail path */
 	uint8_t *j = jit_fp_fs_guard(b, st, need & FPB_DIRTY);
 	if (j)
 		fail[n++] = j;
 	if ((need & FPB_RNE) && !(*st & FPB_RNE)) {
 		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
 		fail[n++] = x86_jcc(b, X86_CC_NE);
-	}
-	if ((need & FPB_NX) && !(*st & FPB_NX)) {
-		x86_test_mi(b, 1, X86_RBX, OFF(fflags), 1);
-		fail[n++] = x86_jcc(b, X86_CC_E);
 	}
 	*st |= need;
 	return n;
@@ -906,6 +1039,8 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	if (!o)
 		return false;
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
+	if (jit_fp_needs(d) & FPB_NX)
+		nx_arm(g, c.st);
 	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
 	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
 			     o->kind != A_CSR && o->kind != A_CLASS);

@@ -18,8 +18,8 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
-#define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
+#define JIT_TRAMP_BYTES 1024     /* trampolines and shared stubs at the start of code */
+#define JIT_FP_CONST_BYTES 224   /* ... whose last bytes hold jit-fp.c's constants and stubs */
 #define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
@@ -148,10 +148,22 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten);
  */
 uint32_t jit_fp_needs(const struct insn *d);
 /* jit-fp.c: write its JIT_FP_CONST_BYTES of constants (read RIP-relative
- * by generated code) at at; jit-gen.c: where they are */
+ * by generated code) and stubs at at; jit-gen.c: where they are */
 void jit_fp_consts(uint8_t *at);
 const uint8_t *jit_gen_fp_consts(struct gen *g);
-unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
+unsigned jit_fp_prologue(struct gen *g, uint32_t need, uint8_t **fail);
+/*
+ * Inexact tracking (see jit-fp.c): while h->jit_nx is set, MXCSR.PE holds
+ * the inexactness of the FP ops generated code ran since NX was seen
+ * clear. C code must not run in between: jit_fp_call_flush emits, into the
+ * helper stub, the move of PE into fflags.NX before the call (after:
+ * false) and the restart of tracking after it (after: true);
+ * jit_fp_exit_flush, into the exit trampoline, the move and the end of
+ * tracking. fp_area: where jit_fp_consts wrote (j->fp_consts). They
+ * clobber only the flags and, through a rel32 call, nothing else.
+ */
+void jit_fp_call_flush(struct x86_buf *b, const uint8_t *fp_area, bool after);
+void jit_fp_exit_flush(struct x86_buf *b, const uint8_t *fp_area);
 unsigned jit_gen_freg(struct gen *g, unsigned r);
 unsigned jit_gen_fdst(struct gen *g, unsigned r);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
