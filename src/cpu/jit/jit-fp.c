@@ -11,18 +11,16 @@
  *    conversions to integers. MXCSR stays at RNE (the interpreter restores
  *    it after every op); its sticky flags are never read.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
- *    already set in fflags (a guard, once per block as for frm; the flag
- *    is sticky, so after the first inexact op of a program this holds;
- *    while it does not - a program whose results were all exact so far -
- *    each block runs its first rounding op by the handler and is left,
- *    which is about interpreter speed); any result that could carry
+ *    already set in fflags, or else inexact tracking (once per block, as
+ *    the frm guard: see emit_stubs), which collects them in MXCSR.PE and
+ *    moves that to NX before any C code runs or fflags is read; any result that could carry
  *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
  *    below 2^(emin+1) or zero) takes the slow path, which also produces the
  *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
  *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
  *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
  *    NaN/infinity. Conversions to integers detect inexactness exactly
- *    (convert back and compare) and set NX themselves.
+ *    (round with PE suppressed, then compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
@@ -111,7 +109,7 @@ struct fctx {
 	const struct insn *d;
 	uint32_t *st;
 	uint8_t *slow[MAX_SLOW];
-	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
+	uint8_t *leave[MAX_LEAVE]; /* the guard of FPB_RNE: see guard() */
 	unsigned n, nleave;
 	uint8_t *pre, *resume; /* the result check's jump, see jit_fp_pre */
 };
@@ -153,7 +151,7 @@ static void fs_dirty(struct fctx *c)
 }
 
 /*
- * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
+ * A guard of block-wide state (frm == RNE): only CSR writes change
  * either (those not done here end the block; gen_csr forgets what its
  * write may undo), so once a guard passed the rest of the block needs no
  * other. Its failure path calls the handler and then leaves
