@@ -41,8 +41,10 @@
  * do not end the block (a write clears the state bits it may undo).
  * Static RTZ/RDN/RUP add/sub/mul/div/sqrt use AVX-512 embedded rounding
  * where the host has it (the same checks as RNE: gen_directed).
+ * Conversions to integers with static RDN/RUP round with SSE4.1 roundsd.
  * Not native (helper): RMM; dynamic rounding with frm other than RNE;
- * directed FMA and conversions; FMA without host FMA3.
+ * directed FMA, fcvt.s.d and conversions from integers that round (those
+ * that are exact are native in any mode); FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
  */
@@ -472,6 +474,12 @@ static bool host_evex(void)
 	return host_avx() && __builtin_cpu_supports("avx512f");
 }
 
+/* SSE4.1 roundsd: conversions to integers in any mode but RMM */
+static bool host_round(void)
+{
+	return host_avx() || host_sse41();
+}
+
 /* A static RTZ/RDN/RUP add/sub/mul/div/sqrt (native with host_evex). */
 static bool rm_directed(const struct insn *d)
 {
@@ -715,10 +723,14 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 }
 
 /*
- * Float to integer (type in rs2: w, wu, l, lu). In range, the host's
- * conversion is the answer; NX is exact: convert back (exact: either x
- * was already an integer or |t| < 2^p) and compare. Out of range and NaN
- * (the host's 1 << 63) leave for the helper's saturation and NV.
+ * Float to integer (type in rs2: w, wu, l, lu), static RNE/RTZ/RDN/RUP
+ * (RDN/RUP need SSE4.1: glibc's floor and ceil use them) or dynamic with
+ * frm = RNE. With SSE4.1, roundsd gives the integer x rounds to (PE
+ * suppressed) and a truncating conversion converts it exactly; NX: that
+ * integer differs from x. Without, the host's conversion rounds (RNE or
+ * RTZ) and NX compares its result converted back (exact: either x was
+ * already an integer or |t| < 2^p). Out of range and NaN (the host's
+ * 1 << 63) leave for the helper's saturation and NV.
  */
 static bool gen_toint(struct fctx *c, const struct fop *o)
 {
@@ -726,8 +738,10 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, trunc = d->rm == RTZ;
 	unsigned type = d->rs2;
-	if (!trunc && !rm_rne(c))
+	if (!trunc && !rm_directed(d) && !rm_rne(c))
 		return false;
+	static const uint8_t rc[4] = { 0, 3, 1, 2 }; /* RISC-V rm -> roundsd's mode */
+	unsigned mode = rc[d->rm == DYN ? RNE : d->rm];
 	if (!dbl)
 		boxed(c, d->rs1);
 	unsigned s1 = jit_gen_freg(c->g, d->rs1);
@@ -739,9 +753,9 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 	 * set PE before the slow path (inexact tracking): round to an integer
 	 * first with PE suppressed, then convert exactly; without SSE4.1,
 	 * convert only while not tracking */
-	bool rnd = host_avx() || host_sse41();
+	bool rnd = host_round();
 	if (rnd) {
-		x86_rounds(b, dbl, 1, s1, (trunc ? 3 : 0) | 8);
+		x86_rounds(b, dbl, 1, s1, (uint8_t)(mode | 8));
 		x86_cvts2si(b, dbl, true, X86_RAX, 1);
 	} else {
 		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
@@ -939,7 +953,7 @@ static const struct fop *native_op(const struct insn *d)
 		return NULL;
 	bool fma_ok = o->kind != A_FMA || host_fma();
 	bool rm_ok = d->rm == DYN || d->rm == RNE ||
-		     (o->kind == A_TOINT && d->rm == RTZ) ||
+		     (o->kind == A_TOINT && (d->rm == RTZ || (rm_directed(d) && host_round()))) ||
 		     (o->kind == A_ARITH && rm_directed(d) && host_evex()) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
