@@ -58,9 +58,10 @@
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
 /* per-block state bits: what holds from here to the block's end */
-enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
-/* the stubs of inexact tracking after the constants: see emit_stubs */
-enum { FPS_ARM = 32, FPS_FLUSH = 96, FPS_REARM = 160, FPS_END = 224 };
+enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RM = 4, FPB_NX = 8, FPB_RC0 = 16 };
+/* the stubs after the constants: see emit_stubs */
+enum { FPS_ARM = 32, FPS_FLUSH = 128, FPS_PRE = 224, FPS_POST = 320, FPS_RCSET = 416,
+       FPS_EXIT = 512, FPS_END = 608 };
 enum { RNE = 0, RTZ = 1, RUP = 3, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
@@ -111,7 +112,7 @@ struct fctx {
 	const struct insn *d;
 	uint32_t *st;
 	uint8_t *slow[MAX_SLOW];
-	uint8_t *leave[MAX_LEAVE]; /* the guard of FPB_RNE: see guard() */
+	uint8_t *leave[MAX_LEAVE]; /* the guard of FPB_RM: see guard() */
 	unsigned n, nleave;
 	uint8_t *pre, *resume; /* the result check's jump, see jit_fp_pre */
 };
@@ -153,7 +154,7 @@ static void fs_dirty(struct fctx *c)
 }
 
 /*
- * A guard of block-wide state (frm == RNE): only CSR writes change
+ * A guard of block-wide state (frm <= RUP): only CSR writes change
  * either (those not done here end the block; gen_csr forgets what its
  * write may undo), so once a guard passed the rest of the block needs no
  * other. Its failure path calls the handler and then leaves
@@ -170,23 +171,45 @@ static void guard(struct fctx *c, uint32_t bit, enum x86_cc fail)
 	*c->st |= bit;
 }
 
-/* The op rounds: only RNE here (dynamic: guard frm == RNE). */
+/*
+ * The op rounds in RNE, or dynamically (RNE, RTZ, RDN or RUP: MXCSR.RC is
+ * made frm, see emit_stubs; RMM and invalid modes run the handler and
+ * leave the block). Static RNE needs MXCSR.RC = RNE. false: another static
+ * mode (the caller's business).
+ */
 static bool rm_rne(struct fctx *c)
 {
+	struct x86_buf *b = c->b;
 	if (c->d->rm == DYN) {
-		if (!(*c->st & FPB_RNE)) {
-			x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-			guard(c, FPB_RNE, X86_CC_NE);
+		if (!(*c->st & FPB_RM)) {
+			x86_load(b, 4, false, X86_RAX, X86_RBX, OFF(frm));
+			x86_alu_rm(b, X86_CMP, false, X86_RAX, X86_RBX, OFF(jit_rc));
+			uint8_t *same = x86_jcc(b, X86_CC_E);
+			x86_alu_ri(b, X86_CMP, false, X86_RAX, RUP);
+			guard(c, FPB_RM, X86_CC_A);
+			x86_call(b, jit_gen_fp_consts(c->g) + FPS_RCSET, X86_RCX);
+			x86_patch_rel32(same, b->p);
+			*c->st &= ~(uint32_t)FPB_RC0;
 		}
 		return true;
 	}
-	return c->d->rm == RNE;
+	if (c->d->rm != RNE)
+		return false;
+	if (!(*c->st & FPB_RC0)) {
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+		uint8_t *rne = x86_jcc(b, X86_CC_E);
+		x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RAX);
+		x86_call(b, jit_gen_fp_consts(c->g) + FPS_RCSET, X86_RCX);
+		x86_patch_rel32(rne, b->p);
+		*c->st = (*c->st | FPB_RC0) & ~(uint32_t)FPB_RM;
+	}
+	return true;
 }
 
 /* The op is exact: any valid mode (dynamic: frm 5..7 is illegal). */
 static void rm_valid(struct fctx *c)
 {
-	if (c->d->rm == DYN && !(*c->st & FPB_RNE)) {
+	if (c->d->rm == DYN && !(*c->st & FPB_RM)) {
 		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), 4);
 		to_slow(c, X86_CC_A);
 	}
@@ -309,57 +332,140 @@ static int avx_state;
  * happens at those points only, and only while tracking. Tracking stops
  * once NX is set (the fast paths need nothing more) or fflags is written.
  * Per block state: FPB_NX = NX set or tracking from here to the end.
- * Stubs (called with the hart in RBX; they clobber only the flags), in
- * 64-byte slots after the constants:
+ *
+ * Dynamic rounding: while frm is RTZ, RDN or RUP, generated code runs its
+ * dynamic-mode ops with MXCSR.RC set to it (h->jit_rc = the RISC-V mode
+ * MXCSR rounds in, 0 = RNE); static RNE ops need h->jit_rc = 0. Both are
+ * per block state (FPB_RM: MXCSR.RC = frm, frm <= RUP; FPB_RC0: MXCSR.RC
+ * = RNE), checked by the first op that needs one (a change of RC then
+ * undoes the other). C code runs with RNE: the helper stub resets RC
+ * before the call and restores it after, the exit trampoline resets it.
+ *
+ * Stubs (called with the hart in RBX; they clobber RCX, RDX and the
+ * flags), in 96-byte slots after the constants:
  *  - arm: NX was seen clear; start tracking unless it runs already.
  *  - flush: NX |= PE (stmxcsr); tracking ends when NX is set.
- *  - rearm: after a helper call: tracking ends when NX is set, else PE is
- *    cleared again (the handler's C code may have set it).
+ *  - pre: before a helper call (tracking or RC not RNE): flush, RNE.
+ *  - post: after it: tracking ends when NX is set; MXCSR = RC, no flags.
+ *  - rcset: EAX = frm (0..3): flush, then MXCSR.RC = frm, no flags.
+ *  - exit: flush, end tracking, RNE.
  */
 #define MXCSR_DEFAULT 0x1f80 /* RNE, all exceptions masked, flags clear */
 #define MXCSR_PE 0x20
 
-static void clear_pe(struct x86_buf *b)
+/* MXCSR = the default with RC for the RISC-V mode in ECX (0..3) */
+static void load_mxcsr(struct x86_buf *b)
+{
+	x86_alu_rr(b, X86_ADD, false, X86_RCX, X86_RCX);
+	x86_mov_imm(b, X86_RDX, 0x9c); /* RC for rm 3..0: 10 01 11 00 */
+	x86_shift_rcl(b, X86_SHR, false, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RDX, 3);
+	x86_shift_ri(b, X86_SHL, false, X86_RDX, 13);
+	x86_alu_ri(b, X86_OR, false, X86_RDX, MXCSR_DEFAULT);
+	x86_store(b, 4, X86_RDX, X86_RBX, OFF(jit_mxcsr));
+	x86_ldmxcsr(b, X86_RBX, OFF(jit_mxcsr));
+}
+
+static void load_default(struct x86_buf *b)
 {
 	x86_store_imm(b, 4, X86_RBX, OFF(jit_mxcsr), MXCSR_DEFAULT);
 	x86_ldmxcsr(b, X86_RBX, OFF(jit_mxcsr));
 }
 
-static void emit_stubs(uint8_t *at)
+/* if (h->f) stub, with f one of jit_nx, jit_rc */
+static void call_if(struct x86_buf *b, int32_t field, const uint8_t *stub)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, field, 0);
+	uint8_t *off = x86_jcc(b, X86_CC_E);
+	x86_call(b, stub, X86_RCX);
+	x86_patch_rel32(off, b->p);
+}
+
+/* if (h->jit_rc) MXCSR = default, h->jit_rc = 0 (when clear_rc) */
+static void rne_if(struct x86_buf *b, bool clear_rc)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+	uint8_t *off = x86_jcc(b, X86_CC_E);
+	load_default(b);
+	if (clear_rc)
+		x86_store_imm(b, 4, X86_RBX, OFF(jit_rc), 0);
+	x86_patch_rel32(off, b->p);
+}
+
+static bool emit_stub(uint8_t *at, int off, int end, int which)
 {
 	struct x86_buf b;
-	x86_init(&b, at + FPS_ARM, FPS_FLUSH - FPS_ARM);
-	x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
-	uint8_t *on = x86_jcc(&b, X86_CC_NE);
-	clear_pe(&b);
-	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 1);
-	x86_patch_rel32(on, b.p);
+	x86_init(&b, at + off, (size_t)(end - off));
+	uint8_t *j, *k;
+	switch (which) {
+	case FPS_ARM:
+		x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		j = x86_jcc(&b, X86_CC_NE);
+		x86_load(&b, 4, false, X86_RCX, X86_RBX, OFF(jit_rc));
+		load_mxcsr(&b); /* PE clear, RC kept */
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 1);
+		x86_patch_rel32(j, b.p);
+		break;
+	case FPS_FLUSH:
+		x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+		j = x86_jcc(&b, X86_CC_NE);
+		x86_stmxcsr(&b, X86_RBX, OFF(jit_mxcsr));
+		x86_test_mi(&b, 1, X86_RBX, OFF(jit_mxcsr), MXCSR_PE);
+		k = x86_jcc(&b, X86_CC_E);
+		x86_alu_mi(&b, X86_OR, false, X86_RBX, OFF(fflags), 1);
+		x86_patch_rel32(j, b.p);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(k, b.p);
+		break;
+	case FPS_PRE:
+		call_if(&b, OFF(jit_nx), at + FPS_FLUSH);
+		rne_if(&b, false);
+		break;
+	case FPS_POST:
+		x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+		j = x86_jcc(&b, X86_CC_E);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(j, b.p);
+		x86_load(&b, 4, false, X86_RCX, X86_RBX, OFF(jit_rc));
+		load_mxcsr(&b);
+		break;
+	case FPS_RCSET:
+		call_if(&b, OFF(jit_nx), at + FPS_FLUSH);
+		x86_store(&b, 4, X86_RAX, X86_RBX, OFF(jit_rc));
+		x86_mov_rr(&b, false, X86_RCX, X86_RAX);
+		load_mxcsr(&b);
+		break;
+	default: /* FPS_EXIT */
+		x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		j = x86_jcc(&b, X86_CC_E);
+		x86_call(&b, at + FPS_FLUSH, X86_RCX);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(j, b.p);
+		rne_if(&b, true);
+		break;
+	}
 	x86_ret(&b);
-	bool over = b.overflow;
+	return !b.overflow;
+}
 
-	x86_init(&b, at + FPS_FLUSH, FPS_REARM - FPS_FLUSH);
-	x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
-	uint8_t *set = x86_jcc(&b, X86_CC_NE);
-	x86_stmxcsr(&b, X86_RBX, OFF(jit_mxcsr));
-	x86_test_mi(&b, 1, X86_RBX, OFF(jit_mxcsr), MXCSR_PE);
-	uint8_t *exact = x86_jcc(&b, X86_CC_E);
-	x86_alu_mi(&b, X86_OR, false, X86_RBX, OFF(fflags), 1);
-	x86_patch_rel32(set, b.p);
-	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
-	x86_patch_rel32(exact, b.p);
-	x86_ret(&b);
-	over |= b.overflow;
+static void emit_stubs(uint8_t *at)
+{
+	static const int off[] = { FPS_ARM, FPS_FLUSH, FPS_PRE, FPS_POST, FPS_RCSET, FPS_EXIT,
+				   FPS_END };
+	for (unsigned i = 0; i + 1 < sizeof(off) / sizeof(off[0]); i++)
+		if (!emit_stub(at, off[i], off[i + 1], off[i]))
+			abort(); /* cannot happen: each stub is under 96 bytes */
+}
 
-	x86_init(&b, at + FPS_REARM, FPS_END - FPS_REARM);
-	x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
-	set = x86_jcc(&b, X86_CC_NE);
-	clear_pe(&b);
-	x86_ret(&b);
-	x86_patch_rel32(set, b.p);
-	x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
-	x86_ret(&b);
-	if (over || b.overflow)
-		abort(); /* cannot happen: each stub is under 64 bytes */
+/* if (h->jit_nx | h->jit_rc) call the stub at fp_area + off (RCX and
+ * scratch, RDX, the flags clobbered) */
+static void call_if_active(struct x86_buf *b, const uint8_t *fp_area, int off, unsigned scratch)
+{
+	x86_load(b, 4, false, scratch, X86_RBX, OFF(jit_nx));
+	x86_alu_rm(b, X86_OR, false, scratch, X86_RBX, OFF(jit_rc));
+	uint8_t *idle = x86_jcc(b, X86_CC_E);
+	x86_call(b, fp_area + off, scratch);
+	x86_patch_rel32(idle, b->p);
 }
 
 /* cmp h->jit_nx, 0; je over; call the stub at fp_area + off; over: */
@@ -374,17 +480,14 @@ static void call_if_tracking(struct x86_buf *b, const uint8_t *fp_area, int off,
 
 void jit_fp_call_flush(struct x86_buf *b, const uint8_t *fp_area, bool after)
 {
-	/* before: RDI is free (the stub sets it next); after: RCX (popped) */
-	call_if_tracking(b, fp_area, after ? FPS_REARM : FPS_FLUSH, after ? X86_RCX : X86_RDI);
+	/* before: RDI is free (the stub sets it next); after: RCX and RDX
+	 * (popped next) */
+	call_if_active(b, fp_area, after ? FPS_POST : FPS_PRE, after ? X86_RCX : X86_RDI);
 }
 
 void jit_fp_exit_flush(struct x86_buf *b, const uint8_t *fp_area)
 {
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
-	uint8_t *off_ = x86_jcc(b, X86_CC_E);
-	x86_call(b, fp_area + FPS_FLUSH, X86_RCX); /* RAX (the result) stays */
-	x86_store_imm(b, 4, X86_RBX, OFF(jit_nx), 0);
-	x86_patch_rel32(off_, b->p);
+	call_if_active(b, fp_area, FPS_EXIT, X86_RCX); /* RAX (the result) stays */
 }
 
 void jit_fp_consts(uint8_t *at)
@@ -425,11 +528,11 @@ static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
 
 /*
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
- * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
- * + 1 (zero, subnormal, the smallest normal binade): the only results
- * that can carry flags other than NX. With AVX (SSE4.1) one vptest
- * (ptest) against a constant does it, also sending the (rare) binade
- * below the all-ones exponent to the slow path; else RCX is clobbered.
+ * when its exponent is in the top two binades (NaN, infinity, and the
+ * largest finite value directed rounding gives on overflow) or, with
+ * tiny, below emin + 1 (zero, subnormal, the smallest normal binade): the
+ * only results that can carry flags other than NX. With AVX (SSE4.1) one
+ * vptest (ptest) against a constant does it; else RCX is clobbered.
  */
 static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
 {
@@ -455,11 +558,11 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zer
 	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 53 : 24);
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
-		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 4); /* e < 2 or e >= emax - 1 */
 		check_jump(c, X86_CC_A, zero);
-	} else {
-		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
-		to_slow(c, X86_CC_E);
+	} else { /* the top two binades: directed overflow gives the largest finite value */
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 1);
+		to_slow(c, X86_CC_AE);
 	}
 }
 
@@ -738,10 +841,11 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, trunc = d->rm == RTZ;
 	unsigned type = d->rs2;
-	if (!trunc && !rm_directed(d) && !rm_rne(c))
+	/* MXCSR's mode: dynamic ones, and static RNE without roundsd */
+	if ((d->rm == DYN || (d->rm == RNE && !host_round())) && !rm_rne(c))
 		return false;
 	static const uint8_t rc[4] = { 0, 3, 1, 2 }; /* RISC-V rm -> roundsd's mode */
-	unsigned mode = rc[d->rm == DYN ? RNE : d->rm];
+	unsigned mode = d->rm == DYN ? 4 : rc[d->rm]; /* 4: MXCSR.RC */
 	if (!dbl)
 		boxed(c, d->rs1);
 	unsigned s1 = jit_gen_freg(c->g, d->rs1);
@@ -1000,9 +1104,13 @@ bool jit_fp_csr(const struct insn *d)
 uint32_t jit_fp_undoes(const struct insn *d)
 {
 	const struct fop *o = native_op(d);
-	if (!o || o->kind != A_CSR || (o->a != 0 && d->rs1 == 0))
+	if (o && o->kind != A_CSR) { /* a change of MXCSR.RC undoes the other mode */
+		uint32_t need = jit_fp_needs(d);
+		return (need & FPB_RM ? (uint32_t)FPB_RC0 : 0) | (need & FPB_RC0 ? (uint32_t)FPB_RM : 0);
+	}
+	if (!o || (o->a != 0 && d->rs1 == 0))
 		return 0; /* not a native CSR write (set/clear with x0 or 0 only read) */
-	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RNE : 0);
+	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RM : 0);
 }
 
 uint32_t jit_fp_needs(const struct insn *d)
@@ -1019,7 +1127,9 @@ uint32_t jit_fp_needs(const struct insn *d)
 	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT && o->kind != A_CLASS)
 		m |= FPB_DIRTY;
 	if (d->rm == DYN && (rounds || o->kind == A_TOINT))
-		m |= FPB_RNE;
+		m |= FPB_RM;
+	if (d->rm == RNE && (rounds || (o->kind == A_TOINT && !host_round())))
+		m |= FPB_RC0;
 	if (rounds)
 		m |= FPB_NX;
 	return m;
@@ -1035,9 +1145,24 @@ unsigned jit_fp_prologue(struct gen *g, uint32_t need, uint8_t **fail)
 	uint8_t *j = jit_fp_fs_guard(b, st, need & FPB_DIRTY);
 	if (j)
 		fail[n++] = j;
-	if ((need & FPB_RNE) && !(*st & FPB_RNE)) {
-		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-		fail[n++] = x86_jcc(b, X86_CC_NE);
+	if ((need & FPB_RM) && (need & FPB_RC0))
+		abort(); /* cannot happen: each undoes the other (jit_fp_undoes) */
+	const uint8_t *rcset = jit_gen_fp_consts(g) + FPS_RCSET;
+	if ((need & FPB_RM) && !(*st & FPB_RM)) { /* MXCSR.RC = frm, or leave */
+		x86_load(b, 4, false, X86_RAX, X86_RBX, OFF(frm));
+		x86_alu_rm(b, X86_CMP, false, X86_RAX, X86_RBX, OFF(jit_rc));
+		uint8_t *same = x86_jcc(b, X86_CC_E);
+		x86_alu_ri(b, X86_CMP, false, X86_RAX, RUP);
+		fail[n++] = x86_jcc(b, X86_CC_A);
+		x86_call(b, rcset, X86_RCX);
+		x86_patch_rel32(same, b->p);
+	}
+	if ((need & FPB_RC0) && !(*st & FPB_RC0)) { /* MXCSR.RC = RNE */
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+		uint8_t *rne = x86_jcc(b, X86_CC_E);
+		x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RAX);
+		x86_call(b, rcset, X86_RCX);
+		x86_patch_rel32(rne, b->p);
 	}
 	*st |= need;
 	return n;
