@@ -4,7 +4,8 @@
  * JIT and the interpreter (thread CPU time), next to the same loop with
  * fflags.NX left set (the JIT's fastest case). Variants: clear and read
  * fflags every pass; clear only; results all exact with NX clear (NX
- * never gets set); NX set. Prints JSON lines (perf/README conventions):
+ * never gets set); NX set; NX set with frm = RTZ (a program running under
+ * fesetround(FE_TOWARDZERO): the ops' dynamic mode). Prints JSON lines (perf/README conventions):
  * ns per pass, the interpreter as anchor, and the NX-set loop's figure
  * alongside.
  */
@@ -33,8 +34,9 @@ static uint32_t r4(uint32_t f5, uint32_t rd, uint32_t rs1, uint32_t rs2)
 #define ADDI_S1_M1 0xfff48493u      /* addi s1, s1, -1 */
 #define WFI 0x10500073u
 
-enum variant { V_CLEAR_READ, V_CLEAR, V_EXACT, V_NXSET, V_N };
-static const char *const names[V_N] = { "clear_read", "clear", "exact_nx_clear", "nx_set" };
+enum variant { V_RTZ, V_CLEAR_READ, V_CLEAR, V_EXACT, V_NXSET, V_N };
+static const char *const names[V_N] = { "frm_rtz", "clear_read", "clear", "exact_nx_clear",
+					"nx_set" };
 
 /* The loop: 4 FP ops a pass (f3 += f1 inexact unless V_EXACT, where f1
  * and f3 are small integers, and f2 = 1, f6 = 2: all exact) */
@@ -90,7 +92,8 @@ static double run(enum variant v, bool jit, uint64_t *sum, uint32_t *fl)
 	memcpy(&h->f[6], &f6, 8);
 	h->x[9] = PASSES;
 	h->mstatus |= MS_FS;
-	h->fflags = v == V_NXSET ? 1 : 0;
+	h->fflags = v == V_NXSET || v == V_RTZ ? 1 : 0;
+	h->frm = v == V_RTZ ? 1 : 0; /* fesetround(FE_TOWARDZERO) */
 	double t0 = cpu_seconds();
 	for (int i = 0; i < 100000 && cpu_run(h, 1u << 22) != CPU_EXIT_WFI; i++)
 		;
