@@ -4,12 +4,13 @@
  *
  * Each op is a fast path that handles only the cases where the host
  * instruction's result and the RISC-V flags are known without reading
- * MXCSR (whose flag reads cost ~30 cycles on the host), and a slow path
+ * MXCSR per op (stmxcsr costs ~25 cycles on the host), and a slow path
  * that calls the interpreter's handler with the inputs untouched:
- *  - rounding: static RNE, or dynamic with frm = RNE (a guard, once per
- *    block: failing it leaves the block after the handler); RTZ for
- *    conversions to integers. MXCSR stays at RNE (the interpreter restores
- *    it after every op); its sticky flags are never read.
+ *  - rounding: static RNE, or dynamic with frm RNE, RTZ, RDN or RUP
+ *    (MXCSR.RC set to frm by a guard, once per block: see emit_stubs;
+ *    frm RMM or invalid fails it, which leaves the block after the
+ *    handler); any static mode but RMM for conversions to integers.
+ *    MXCSR is at its default (RNE, no flags read) whenever C code runs.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
  *    already set in fflags, or else inexact tracking (once per block, as
  *    the frm guard: see emit_stubs), which collects them in MXCSR.PE and
@@ -19,7 +20,7 @@
  *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
  *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
  *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
- *    NaN/infinity. Conversions to integers detect inexactness exactly
+ *    the top binades (NaN, infinity, directed overflow). Conversions to integers detect inexactness exactly
  *    (round with PE suppressed, then compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
@@ -42,7 +43,7 @@
  * Static RTZ/RDN/RUP add/sub/mul/div/sqrt use AVX-512 embedded rounding
  * where the host has it (the same checks as RNE: gen_directed).
  * Conversions to integers with static RDN/RUP round with SSE4.1 roundsd.
- * Not native (helper): RMM; dynamic rounding with frm other than RNE;
+ * Not native (helper): RMM (static, or frm); invalid frm; static
  * directed FMA, fcvt.s.d and conversions from integers that round (those
  * that are exact are native in any mode); FMA without host FMA3.
  *
