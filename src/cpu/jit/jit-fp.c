@@ -14,14 +14,15 @@
  *  - fflags: the fast path raises nothing new. Inexact results need NX
  *    already set in fflags, or else inexact tracking (once per block, as
  *    the frm guard: see emit_stubs), which collects them in MXCSR.PE and
- *    moves that to NX before any C code runs or fflags is read; any result that could carry
- *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
- *    below 2^(emin+1) or zero) takes the slow path, which also produces the
- *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
+ *    moves that to NX before any C code runs or fflags is read; any
+ *    result that could carry NV/DZ/OF/UF (NaN, infinity, and for
+ *    mul/div/fma/narrowing a result below 2^(emin+1) or zero) takes the
+ *    slow path, which also produces the canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
  *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
  *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
- *    the top binades (NaN, infinity, directed overflow). Conversions to integers detect inexactness exactly
- *    (round with PE suppressed, then compare) and set NX themselves.
+ *    the top binades (NaN, infinity, directed overflow). Conversions to
+ *    integers detect inexactness exactly (round with PE suppressed, then
+ *    compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep

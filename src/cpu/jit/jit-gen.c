@@ -831,7 +831,9 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 		need |= jit_fp_needs(ins[i]);
 		undone |= jit_fp_undoes(ins[i]);
 	}
-	need &= ~undone; /* an fflags/frm write may undo it in a pass: ops check */
+	/* an fflags/frm write or an MXCSR.RC switch may undo it in a pass:
+	 * the ops check */
+	need &= ~undone;
 	unsigned k = need ? jit_fp_prologue(g, need, fail) : 0;
 	if (!k)
 		return;
