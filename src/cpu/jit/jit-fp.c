@@ -17,8 +17,9 @@
  *    moves that to NX before any C code runs or fflags is read; any
  *    result that could carry NV/DZ/OF/UF (NaN, infinity, and for
  *    mul/div/fma/narrowing a result below 2^(emin+1) or zero) takes the
- *    slow path, which also produces the canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
- *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
+ *    slow path, which also produces the canonical NaN; for fmul/fdiv,
+ *    out-of-line code first keeps the exact zeros (a zero factor or
+ *    dividend, an infinite divisor: jit_fp_pre).
  *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
  *    the top binades (NaN, infinity, directed overflow). Conversions to
  *    integers detect inexactness exactly (round with PE suppressed, then
