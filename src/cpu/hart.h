@@ -160,6 +160,14 @@ struct hart {
 	/* host_off of a run of accesses (jit-gen.c) when the block has no
 	 * free host register for it; valid only inside the block that set it */
 	uint64_t jit_run[16];
+	/* jit-fp.c's inexact tracking: 1 while fflags.NX is clear and MXCSR.PE
+	 * collects the inexactness of generated code's FP ops (moved to NX
+	 * before every helper call, fflags access and exit); jit_rc: the
+	 * rounding mode (RISC-V encoding, 0 = RNE) generated code set in
+	 * MXCSR.RC for dynamic-mode ops while frm is not RNE (0 whenever C code
+	 * runs); jit_mxcsr: their ldmxcsr/stmxcsr scratch. Only the vCPU
+	 * thread's generated code and its stubs touch them. */
+	uint32_t jit_nx, jit_rc, jit_mxcsr;
 	/* check mode: the real hart's RAM stores are logged (with the bytes
 	 * they replace) so the shadow can re-run a block on the same RAM; no
 	 * write TLB entries are made, so every store takes the slow path */

@@ -5,7 +5,9 @@
  * both signs, exact zero sums (-0 under RDN), overflow to the largest
  * finite value or infinity, results that round to or from the smallest
  * normal (tininess after rounding), singles and doubles; f registers in
- * host registers, in memory, and across the passes of a loop block.
+ * host registers, in memory, and across the passes of a loop block; and
+ * the same in dynamic mode (frm = RTZ, RDN, RUP: native by MXCSR.RC on
+ * every host), next to static RNE ops in one block and in a loop.
  */
 #include <stdlib.h>
 
@@ -55,7 +57,8 @@ static const struct dcase cases[] = {
 
 static uint8_t *ram;
 
-static struct hart *run(bool jit, const uint32_t *code, unsigned n, uint64_t a, uint64_t b)
+static struct hart *run(bool jit, const uint32_t *code, unsigned n, uint64_t a, uint64_t b,
+			unsigned frm)
 {
 	memset(ram, 0, RAM);
 	memcpy(ram + PROG, code, 4 * n);
@@ -71,6 +74,7 @@ static struct hart *run(bool jit, const uint32_t *code, unsigned n, uint64_t a, 
 	h->x[5] = 3;
 	h->fflags = NX; /* the JIT's fast paths need NX set: see jit-fp.c */
 	h->mstatus |= MS_FS;
+	h->frm = frm;
 	for (int i = 0; i < 100 && cpu_run(h, 1000) != CPU_EXIT_WFI; i++)
 		;
 	return h;
@@ -99,18 +103,39 @@ static void one(bool jit, const struct dcase *c, unsigned rm)
 	uint32_t op = c->op == 4 ? r4(0x0b, c->dbl, 3, rm, 1, 0) : r4(c->op, c->dbl, 3, rm, 1, 2);
 	/* a block of native ops: f registers in host registers */
 	const uint32_t mapped[] = { op, FRFLAGS(10) };
-	struct hart *h = run(jit, mapped, 2, c->a, c->b);
+	struct hart *h = run(jit, mapped, 2, c->a, c->b, 0);
 	check(jit, "mapped", c, rm, h, h->f[3], h->x[10]);
 	cpu_hart_free(h);
 	/* the block calls a helper first (fcvt with RMM): f registers in memory */
 	const uint32_t mem[] = { FCVT_W_D(11, 0, RMM), op, FRFLAGS(10) };
-	h = run(jit, mem, 3, c->a, c->b);
+	h = run(jit, mem, 3, c->a, c->b, 0);
 	check(jit, "in memory", c, rm, h, h->f[3], h->x[10]);
 	cpu_hart_free(h);
 	const uint32_t loop[] = { op, FRFLAGS(10), ADDI(5, 5, -1), bne_back(5, 3) };
-	h = run(jit, loop, 4, c->a, c->b);
+	h = run(jit, loop, 4, c->a, c->b, 0);
 	check(jit, "loop", c, rm, h, h->f[3], h->x[10]);
 	cpu_hart_free(h);
+	/* dynamic: frm = rm (the JIT sets MXCSR.RC to it), with a static RNE
+	 * op (RC switched back) and the dynamic op again in the same block,
+	 * and in a loop block */
+	uint32_t dyn = c->op == 4 ? r4(0x0b, c->dbl, 3, 7, 1, 0) : r4(c->op, c->dbl, 3, 7, 1, 2);
+	uint32_t rne = c->op == 4 ? r4(0x0b, c->dbl, 4, 0, 1, 0) : r4(c->op, c->dbl, 4, 0, 1, 2);
+	const uint32_t dmapped[] = { dyn, rne, dyn, FRFLAGS(10) };
+	const uint32_t dloop[] = { rne, dyn, FRFLAGS(10), ADDI(5, 5, -1), bne_back(5, 4) };
+	for (int k = 0; k < 2; k++) {
+		h = run(jit, k ? dloop : dmapped, k ? 5 : 4, c->a, c->b, rm);
+		check(jit, k ? "dynamic loop" : "dynamic", c, rm, h, h->f[3], h->x[10]);
+		/* the RNE op's result: as the interpreter's */
+		struct hart *ref = run(false, k ? dloop : dmapped, k ? 5 : 4, c->a, c->b, rm);
+		if (h->f[4] != ref->f[4]) {
+			fprintf(stderr, "%s: static RNE op next to dynamic %s: %#llx, want %#llx\n",
+				jit ? "jit" : "interp", rm == 1 ? "rtz" : rm == 2 ? "rdn" : "rup",
+				(unsigned long long)h->f[4], (unsigned long long)ref->f[4]);
+			t_failures++;
+		}
+		cpu_hart_free(ref);
+		cpu_hart_free(h);
+	}
 }
 
 int main(void)

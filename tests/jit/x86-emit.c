@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 37);
+	unsigned form = (unsigned)(t_rand() % 39);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -377,6 +377,21 @@ static void one(struct x86_buf *b, FILE *s)
 		x86_evex_sse_rr(b, ops[k], w, rc, a, s1, c);
 		fprintf(s, "v%s%s {%s-sae}, %%xmm%u, %%xmm%u, %%xmm%u\n", names[k], w ? "sd" : "ss",
 			rcs[rc], c, s1, a);
+		break;
+	}
+	case 37: /* ldmxcsr / stmxcsr disp(base) */
+		if (t_rand() % 2) {
+			x86_ldmxcsr(b, base, d);
+			fprintf(s, "ldmxcsr %d(%%%s)\n", d, r64[base]);
+		} else {
+			x86_stmxcsr(b, base, d);
+			fprintf(s, "stmxcsr %d(%%%s)\n", d, r64[base]);
+		}
+		break;
+	case 38: { /* roundsd/roundss $imm, xmm, xmm */
+		unsigned imm = (unsigned)(t_rand() % 16);
+		x86_rounds(b, w, a, c, (uint8_t)imm);
+		fprintf(s, "rounds%c $%u, %%xmm%u, %%xmm%u\n", w ? 'd' : 's', imm, c, a);
 		break;
 	}
 	case 35: /* ptest disp(%rip), xmm */

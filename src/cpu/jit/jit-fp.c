@@ -4,25 +4,26 @@
  *
  * Each op is a fast path that handles only the cases where the host
  * instruction's result and the RISC-V flags are known without reading
- * MXCSR (whose flag reads cost ~30 cycles on the host), and a slow path
+ * MXCSR per op (stmxcsr costs ~25 cycles on the host), and a slow path
  * that calls the interpreter's handler with the inputs untouched:
- *  - rounding: static RNE, or dynamic with frm = RNE (a guard, once per
- *    block: failing it leaves the block after the handler); RTZ for
- *    conversions to integers. MXCSR stays at RNE (the interpreter restores
- *    it after every op); its sticky flags are never read.
+ *  - rounding: static RNE, or dynamic with frm RNE, RTZ, RDN or RUP
+ *    (MXCSR.RC set to frm by a guard, once per block: see emit_stubs;
+ *    frm RMM or invalid fails it, which leaves the block after the
+ *    handler); any static mode but RMM for conversions to integers.
+ *    MXCSR is at its default (RNE, no flags read) whenever C code runs.
  *  - fflags: the fast path raises nothing new. Inexact results need NX
- *    already set in fflags (a guard, once per block as for frm; the flag
- *    is sticky, so after the first inexact op of a program this holds;
- *    while it does not - a program whose results were all exact so far -
- *    each block runs its first rounding op by the handler and is left,
- *    which is about interpreter speed); any result that could carry
- *    NV/DZ/OF/UF (NaN, infinity, and for mul/div/fma/narrowing a result
- *    below 2^(emin+1) or zero) takes the slow path, which also produces the
- *    canonical NaN; for fmul/fdiv, out-of-line code first keeps the exact
- *    zeros (a zero factor or dividend, an infinite divisor: jit_fp_pre).
+ *    already set in fflags, or else inexact tracking (once per block, as
+ *    the frm guard: see emit_stubs), which collects them in MXCSR.PE and
+ *    moves that to NX before any C code runs or fflags is read; any
+ *    result that could carry NV/DZ/OF/UF (NaN, infinity, and for
+ *    mul/div/fma/narrowing a result below 2^(emin+1) or zero) takes the
+ *    slow path, which also produces the canonical NaN; for fmul/fdiv,
+ *    out-of-line code first keeps the exact zeros (a zero factor or
+ *    dividend, an infinite divisor: jit_fp_pre).
  *    Sums are never tiny and inexact, so add/sub/sqrt only leave for
- *    NaN/infinity. Conversions to integers detect inexactness exactly
- *    (convert back and compare) and set NX themselves.
+ *    the top binades (NaN, infinity, directed overflow). Conversions to
+ *    integers detect inexactness exactly (round with PE suppressed, then
+ *    compare) and set NX themselves.
  *  - NaN boxing: a single operand whose upper half is not all ones reads
  *    as the canonical NaN: slow path. Single results keep the all-ones
  *    upper half of the first operand's 64-bit load (scalar SSE ops keep
@@ -43,8 +44,10 @@
  * do not end the block (a write clears the state bits it may undo).
  * Static RTZ/RDN/RUP add/sub/mul/div/sqrt use AVX-512 embedded rounding
  * where the host has it (the same checks as RNE: gen_directed).
- * Not native (helper): RMM; dynamic rounding with frm other than RNE;
- * directed FMA and conversions; FMA without host FMA3.
+ * Conversions to integers with static RDN/RUP round with SSE4.1 roundsd.
+ * Not native (helper): RMM (static, or frm); invalid frm; static
+ * directed FMA, fcvt.s.d and conversions from integers that round (those
+ * that are exact are native in any mode); FMA without host FMA3.
  *
  * Threading: translation runs on the hart's vCPU thread.
  */
@@ -58,7 +61,10 @@
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
 /* per-block state bits: what holds from here to the block's end */
-enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RNE = 4, FPB_NX = 8 };
+enum { FPB_FS_OK = 1, FPB_DIRTY = 2, FPB_RM = 4, FPB_NX = 8, FPB_RC0 = 16 };
+/* the stubs after the constants: see emit_stubs */
+enum { FPS_ARM = 32, FPS_FLUSH = 128, FPS_PRE = 224, FPS_POST = 320, FPS_RCSET = 416,
+       FPS_EXIT = 512, FPS_END = 608 };
 enum { RNE = 0, RTZ = 1, RUP = 3, DYN = 7 };
 
 enum fkind { A_ARITH, A_FMA, A_SGNJ, A_MVXF, A_MVFX, A_CMP, A_MINMAX, A_S_D, A_D_S,
@@ -109,7 +115,7 @@ struct fctx {
 	const struct insn *d;
 	uint32_t *st;
 	uint8_t *slow[MAX_SLOW];
-	uint8_t *leave[MAX_LEAVE]; /* guards of FPB_RNE/FPB_NX: see guard() */
+	uint8_t *leave[MAX_LEAVE]; /* the guard of FPB_RM: see guard() */
 	unsigned n, nleave;
 	uint8_t *pre, *resume; /* the result check's jump, see jit_fp_pre */
 };
@@ -151,7 +157,7 @@ static void fs_dirty(struct fctx *c)
 }
 
 /*
- * A guard of block-wide state (frm == RNE, NX set): only CSR writes change
+ * A guard of block-wide state (frm <= RUP): only CSR writes change
  * either (those not done here end the block; gen_csr forgets what its
  * write may undo), so once a guard passed the rest of the block needs no
  * other. Its failure path calls the handler and then leaves
@@ -168,35 +174,63 @@ static void guard(struct fctx *c, uint32_t bit, enum x86_cc fail)
 	*c->st |= bit;
 }
 
-/* The op rounds: only RNE here (dynamic: guard frm == RNE). */
+/*
+ * The op rounds in RNE, or dynamically (RNE, RTZ, RDN or RUP: MXCSR.RC is
+ * made frm, see emit_stubs; RMM and invalid modes run the handler and
+ * leave the block). Static RNE needs MXCSR.RC = RNE. false: another static
+ * mode (the caller's business).
+ */
 static bool rm_rne(struct fctx *c)
 {
+	struct x86_buf *b = c->b;
 	if (c->d->rm == DYN) {
-		if (!(*c->st & FPB_RNE)) {
-			x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-			guard(c, FPB_RNE, X86_CC_NE);
+		if (!(*c->st & FPB_RM)) {
+			x86_load(b, 4, false, X86_RAX, X86_RBX, OFF(frm));
+			x86_alu_rm(b, X86_CMP, false, X86_RAX, X86_RBX, OFF(jit_rc));
+			uint8_t *same = x86_jcc(b, X86_CC_E);
+			x86_alu_ri(b, X86_CMP, false, X86_RAX, RUP);
+			guard(c, FPB_RM, X86_CC_A);
+			x86_call(b, jit_gen_fp_consts(c->g) + FPS_RCSET, X86_RCX);
+			x86_patch_rel32(same, b->p);
+			*c->st &= ~(uint32_t)FPB_RC0;
 		}
 		return true;
 	}
-	return c->d->rm == RNE;
+	if (c->d->rm != RNE)
+		return false;
+	if (!(*c->st & FPB_RC0)) {
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+		uint8_t *rne = x86_jcc(b, X86_CC_E);
+		x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RAX);
+		x86_call(b, jit_gen_fp_consts(c->g) + FPS_RCSET, X86_RCX);
+		x86_patch_rel32(rne, b->p);
+		*c->st = (*c->st | FPB_RC0) & ~(uint32_t)FPB_RM;
+	}
+	return true;
 }
 
 /* The op is exact: any valid mode (dynamic: frm 5..7 is illegal). */
 static void rm_valid(struct fctx *c)
 {
-	if (c->d->rm == DYN && !(*c->st & FPB_RNE)) {
+	if (c->d->rm == DYN && !(*c->st & FPB_RM)) {
 		x86_alu_mi(c->b, X86_CMP, false, X86_RBX, OFF(frm), 4);
 		to_slow(c, X86_CC_A);
 	}
 }
 
-/* An inexact result may be left unflagged only when NX is already set. */
-static void nx_set(struct fctx *c)
+/* An inexact result may be left unflagged only when NX is already set or
+ * tracked (see emit_stubs); once per block, before any jump to the op's
+ * slow path (whose handler rejoins: the rest of the block relies on it). */
+static void nx_arm(struct gen *g, uint32_t *st)
 {
-	if (*c->st & FPB_NX)
+	if (*st & FPB_NX)
 		return;
-	x86_test_mi(c->b, 1, X86_RBX, OFF(fflags), 1);
-	guard(c, FPB_NX, X86_CC_E);
+	struct x86_buf *b = jit_gen_buf(g);
+	x86_test_mi(b, 1, X86_RBX, OFF(fflags), 1);
+	uint8_t *set = x86_jcc(b, X86_CC_NE);
+	x86_call(b, jit_gen_fp_consts(g) + FPS_ARM, X86_RCX);
+	x86_patch_rel32(set, b->p);
+	*st |= FPB_NX;
 }
 
 /* ---- f register operands: in an XMM register (jit-gen.c maps the block's
@@ -285,11 +319,186 @@ enum { CONST_D = 0, CONST_S = 16 };
  * cover both) */
 static int avx_state;
 
+/*
+ * Inexact tracking. The fast paths may leave an inexact result unflagged
+ * only while fflags.NX is set. While it is clear, generated code keeps
+ * h->jit_nx = 1 and lets MXCSR.PE (cleared when tracking starts) collect
+ * the inexactness of the native ops it runs: every host op that can set
+ * PE is the guest op itself (or, for EVEX directed ops, which suppress
+ * flags, the same op in RNE run beside it: inexactness does not depend on
+ * the rounding mode), and a slow path taken after the host op is for a
+ * result the handler flags NX too (overflow, tiny or inexact); conversions
+ * to integers, whose out-of-range results are NV only, round with PE
+ * suppressed. PE moves to NX before any C code runs (the helper stub,
+ * the exit trampoline: C code may clobber MXCSR) and before generated
+ * code reads fflags; stmxcsr is slow (~20 cycles on AMD hosts), so this
+ * happens at those points only, and only while tracking. Tracking stops
+ * once NX is set (the fast paths need nothing more) or fflags is written.
+ * Per block state: FPB_NX = NX set or tracking from here to the end.
+ *
+ * Dynamic rounding: while frm is RTZ, RDN or RUP, generated code runs its
+ * dynamic-mode ops with MXCSR.RC set to it (h->jit_rc = the RISC-V mode
+ * MXCSR rounds in, 0 = RNE); static RNE ops need h->jit_rc = 0. Both are
+ * per block state (FPB_RM: MXCSR.RC = frm, frm <= RUP; FPB_RC0: MXCSR.RC
+ * = RNE), checked by the first op that needs one (a change of RC then
+ * undoes the other). C code runs with RNE: the helper stub resets RC
+ * before the call and restores it after, the exit trampoline resets it.
+ *
+ * Stubs (called with the hart in RBX; they clobber RCX, RDX and the
+ * flags), in 96-byte slots after the constants:
+ *  - arm: NX was seen clear; start tracking unless it runs already.
+ *  - flush: NX |= PE (stmxcsr); tracking ends when NX is set.
+ *  - pre: before a helper call (tracking or RC not RNE): flush, RNE.
+ *  - post: after it: tracking ends when NX is set; MXCSR = RC, no flags.
+ *  - rcset: EAX = frm (0..3): flush, then MXCSR.RC = frm, no flags.
+ *  - exit: flush, end tracking, RNE.
+ */
+#define MXCSR_DEFAULT 0x1f80 /* RNE, all exceptions masked, flags clear */
+#define MXCSR_PE 0x20
+
+/* MXCSR = the default with RC for the RISC-V mode in ECX (0..3) */
+static void load_mxcsr(struct x86_buf *b)
+{
+	x86_alu_rr(b, X86_ADD, false, X86_RCX, X86_RCX);
+	x86_mov_imm(b, X86_RDX, 0x9c); /* RC for rm 3..0: 10 01 11 00 */
+	x86_shift_rcl(b, X86_SHR, false, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RDX, 3);
+	x86_shift_ri(b, X86_SHL, false, X86_RDX, 13);
+	x86_alu_ri(b, X86_OR, false, X86_RDX, MXCSR_DEFAULT);
+	x86_store(b, 4, X86_RDX, X86_RBX, OFF(jit_mxcsr));
+	x86_ldmxcsr(b, X86_RBX, OFF(jit_mxcsr));
+}
+
+static void load_default(struct x86_buf *b)
+{
+	x86_store_imm(b, 4, X86_RBX, OFF(jit_mxcsr), MXCSR_DEFAULT);
+	x86_ldmxcsr(b, X86_RBX, OFF(jit_mxcsr));
+}
+
+/* if (h->f) stub, with f one of jit_nx, jit_rc */
+static void call_if(struct x86_buf *b, int32_t field, const uint8_t *stub)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, field, 0);
+	uint8_t *off = x86_jcc(b, X86_CC_E);
+	x86_call(b, stub, X86_RCX);
+	x86_patch_rel32(off, b->p);
+}
+
+/* if (h->jit_rc) MXCSR = default, h->jit_rc = 0 (when clear_rc) */
+static void rne_if(struct x86_buf *b, bool clear_rc)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+	uint8_t *off = x86_jcc(b, X86_CC_E);
+	load_default(b);
+	if (clear_rc)
+		x86_store_imm(b, 4, X86_RBX, OFF(jit_rc), 0);
+	x86_patch_rel32(off, b->p);
+}
+
+static bool emit_stub(uint8_t *at, int off, int end, int which)
+{
+	struct x86_buf b;
+	x86_init(&b, at + off, (size_t)(end - off));
+	uint8_t *j, *k;
+	switch (which) {
+	case FPS_ARM:
+		x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		j = x86_jcc(&b, X86_CC_NE);
+		x86_load(&b, 4, false, X86_RCX, X86_RBX, OFF(jit_rc));
+		load_mxcsr(&b); /* PE clear, RC kept */
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 1);
+		x86_patch_rel32(j, b.p);
+		break;
+	case FPS_FLUSH:
+		x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+		j = x86_jcc(&b, X86_CC_NE);
+		x86_stmxcsr(&b, X86_RBX, OFF(jit_mxcsr));
+		x86_test_mi(&b, 1, X86_RBX, OFF(jit_mxcsr), MXCSR_PE);
+		k = x86_jcc(&b, X86_CC_E);
+		x86_alu_mi(&b, X86_OR, false, X86_RBX, OFF(fflags), 1);
+		x86_patch_rel32(j, b.p);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(k, b.p);
+		break;
+	case FPS_PRE:
+		call_if(&b, OFF(jit_nx), at + FPS_FLUSH);
+		rne_if(&b, false);
+		break;
+	case FPS_POST:
+		x86_test_mi(&b, 1, X86_RBX, OFF(fflags), 1);
+		j = x86_jcc(&b, X86_CC_E);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(j, b.p);
+		x86_load(&b, 4, false, X86_RCX, X86_RBX, OFF(jit_rc));
+		load_mxcsr(&b);
+		break;
+	case FPS_RCSET:
+		call_if(&b, OFF(jit_nx), at + FPS_FLUSH);
+		x86_store(&b, 4, X86_RAX, X86_RBX, OFF(jit_rc));
+		x86_mov_rr(&b, false, X86_RCX, X86_RAX);
+		load_mxcsr(&b);
+		break;
+	default: /* FPS_EXIT */
+		x86_alu_mi(&b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		j = x86_jcc(&b, X86_CC_E);
+		x86_call(&b, at + FPS_FLUSH, X86_RCX);
+		x86_store_imm(&b, 4, X86_RBX, OFF(jit_nx), 0);
+		x86_patch_rel32(j, b.p);
+		rne_if(&b, true);
+		break;
+	}
+	x86_ret(&b);
+	return !b.overflow;
+}
+
+static void emit_stubs(uint8_t *at)
+{
+	static const int off[] = { FPS_ARM, FPS_FLUSH, FPS_PRE, FPS_POST, FPS_RCSET, FPS_EXIT,
+				   FPS_END };
+	for (unsigned i = 0; i + 1 < sizeof(off) / sizeof(off[0]); i++)
+		if (!emit_stub(at, off[i], off[i + 1], off[i]))
+			abort(); /* cannot happen: each stub is under 96 bytes */
+}
+
+/* if (h->jit_nx | h->jit_rc) call the stub at fp_area + off (RCX and
+ * scratch, RDX, the flags clobbered) */
+static void call_if_active(struct x86_buf *b, const uint8_t *fp_area, int off, unsigned scratch)
+{
+	x86_load(b, 4, false, scratch, X86_RBX, OFF(jit_nx));
+	x86_alu_rm(b, X86_OR, false, scratch, X86_RBX, OFF(jit_rc));
+	uint8_t *idle = x86_jcc(b, X86_CC_E);
+	x86_call(b, fp_area + off, scratch);
+	x86_patch_rel32(idle, b->p);
+}
+
+/* cmp h->jit_nx, 0; je over; call the stub at fp_area + off; over: */
+static void call_if_tracking(struct x86_buf *b, const uint8_t *fp_area, int off,
+			     unsigned scratch)
+{
+	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+	uint8_t *off_ = x86_jcc(b, X86_CC_E);
+	x86_call(b, fp_area + off, scratch);
+	x86_patch_rel32(off_, b->p);
+}
+
+void jit_fp_call_flush(struct x86_buf *b, const uint8_t *fp_area, bool after)
+{
+	/* before: RDI is free (the stub sets it next); after: RCX and RDX
+	 * (popped next) */
+	call_if_active(b, fp_area, after ? FPS_POST : FPS_PRE, after ? X86_RCX : X86_RDI);
+}
+
+void jit_fp_exit_flush(struct x86_buf *b, const uint8_t *fp_area)
+{
+	call_if_active(b, fp_area, FPS_EXIT, X86_RCX); /* RAX (the result) stays */
+}
+
 void jit_fp_consts(uint8_t *at)
 {
 	static const uint64_t k[4] = { 0x7fe0000000000000ull, 0, 0x7f000000ull, 0 };
-	_Static_assert(sizeof(k) == JIT_FP_CONST_BYTES, "see jit-int.h");
+	_Static_assert(sizeof(k) == FPS_ARM && FPS_END == JIT_FP_CONST_BYTES, "see jit-int.h");
 	memcpy(at, k, sizeof(k));
+	emit_stubs(at);
 	const char *no = getenv("RINGVM_JIT_NOAVX");
 	int v = __builtin_cpu_supports("avx") && !no ? 3 : 1;
 	if (v == 1 && __builtin_cpu_supports("sse4.1") && !(no && strcmp(no, "sse2") == 0))
@@ -322,11 +531,11 @@ static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
 
 /*
  * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
- * when its exponent is all ones (NaN, infinity) or, with tiny, below emin
- * + 1 (zero, subnormal, the smallest normal binade): the only results
- * that can carry flags other than NX. With AVX (SSE4.1) one vptest
- * (ptest) against a constant does it, also sending the (rare) binade
- * below the all-ones exponent to the slow path; else RCX is clobbered.
+ * when its exponent is in the top two binades (NaN, infinity, and the
+ * largest finite value directed rounding gives on overflow) or, with
+ * tiny, below emin + 1 (zero, subnormal, the smallest normal binade): the
+ * only results that can carry flags other than NX. With AVX (SSE4.1) one
+ * vptest (ptest) against a constant does it; else RCX is clobbered.
  */
 static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
 {
@@ -352,11 +561,11 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zer
 	x86_shift_ri(b, X86_SHR, dbl, X86_RCX, dbl ? 53 : 24);
 	if (tiny) {
 		x86_alu_ri(b, X86_SUB, false, X86_RCX, 2);
-		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 3);
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 4); /* e < 2 or e >= emax - 1 */
 		check_jump(c, X86_CC_A, zero);
-	} else {
-		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax);
-		to_slow(c, X86_CC_E);
+	} else { /* the top two binades: directed overflow gives the largest finite value */
+		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 1);
+		to_slow(c, X86_CC_AE);
 	}
 }
 
@@ -369,6 +578,12 @@ static bool host_fma(void)
 static bool host_evex(void)
 {
 	return host_avx() && __builtin_cpu_supports("avx512f");
+}
+
+/* SSE4.1 roundsd: conversions to integers in any mode but RMM */
+static bool host_round(void)
+{
+	return host_avx() || host_sse41();
 }
 
 /* A static RTZ/RDN/RUP add/sub/mul/div/sqrt (native with host_evex). */
@@ -391,6 +606,19 @@ static void gen_directed(struct fctx *c, const struct fop *o)
 	unsigned h1 = fsrc(c, 0, d->rs1); /* XMM0 when in memory */
 	unsigned h2 = o->a == X86_SQRT ? h1 : fsrc(c, 1, d->rs2);
 	x86_evex_sse_rr(c->b, o->a, o->dbl, rc[d->rm], 0, h1, h2);
+	/* EVEX rounding suppresses MXCSR's flags: the same op in RNE, into
+	 * XMM1, sets PE when the result is inexact (inexact tracking) */
+	unsigned m1 = jit_gen_freg(c->g, d->rs1), m2 = jit_gen_freg(c->g, d->rs2);
+	if (!m1) {
+		x86_movs_load(c->b, true, 1, X86_RBX, FO(d->rs1));
+		m1 = 1;
+	}
+	if (o->a == X86_SQRT)
+		x86_vsse_rr(c->b, o->a, o->dbl, 1, m1, m1);
+	else if (m2)
+		x86_vsse_rr(c->b, o->a, o->dbl, 1, m1, m2);
+	else
+		x86_vsse_rm(c->b, o->a, o->dbl, 1, m1, X86_RBX, FO(d->rs2));
 }
 
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
@@ -404,7 +632,6 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		return false;
 	if (!directed && !rm_rne(c))
 		return false;
-	nx_set(c);
 	if (!dbl) {
 		boxed(c, d->rs1);
 		if (o->a != X86_SQRT)
@@ -575,7 +802,6 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 	if (o->kind == A_S_D) {
 		if (!rm_rne(c))
 			return false;
-		nx_set(c);
 		unsigned h = jit_gen_freg(c->g, d->rs1);
 		if (h)
 			x86_cvts2s(b, true, 0, h);
@@ -603,10 +829,14 @@ static bool gen_fcvt_ff(struct fctx *c, const struct fop *o)
 }
 
 /*
- * Float to integer (type in rs2: w, wu, l, lu). In range, the host's
- * conversion is the answer; NX is exact: convert back (exact: either x
- * was already an integer or |t| < 2^p) and compare. Out of range and NaN
- * (the host's 1 << 63) leave for the helper's saturation and NV.
+ * Float to integer (type in rs2: w, wu, l, lu), static RNE/RTZ/RDN/RUP
+ * (RDN/RUP need SSE4.1: glibc's floor and ceil use them) or dynamic with
+ * frm = RNE. With SSE4.1, roundsd gives the integer x rounds to (PE
+ * suppressed) and a truncating conversion converts it exactly; NX: that
+ * integer differs from x. Without, the host's conversion rounds (RNE or
+ * RTZ) and NX compares its result converted back (exact: either x was
+ * already an integer or |t| < 2^p). Out of range and NaN (the host's
+ * 1 << 63) leave for the helper's saturation and NV.
  */
 static bool gen_toint(struct fctx *c, const struct fop *o)
 {
@@ -614,8 +844,11 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, trunc = d->rm == RTZ;
 	unsigned type = d->rs2;
-	if (!trunc && !rm_rne(c))
+	/* MXCSR's mode: dynamic ones, and static RNE without roundsd */
+	if ((d->rm == DYN || (d->rm == RNE && !host_round())) && !rm_rne(c))
 		return false;
+	static const uint8_t rc[4] = { 0, 3, 1, 2 }; /* RISC-V rm -> roundsd's mode */
+	unsigned mode = d->rm == DYN ? 4 : rc[d->rm]; /* 4: MXCSR.RC */
 	if (!dbl)
 		boxed(c, d->rs1);
 	unsigned s1 = jit_gen_freg(c->g, d->rs1);
@@ -623,7 +856,19 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		x86_movs_load(b, dbl, 0, X86_RBX, FO(d->rs1));
 		s1 = 0;
 	}
-	x86_cvts2si(b, dbl, trunc, X86_RAX, s1);
+	/* an out-of-range result is NV only, so the host conversion must not
+	 * set PE before the slow path (inexact tracking): round to an integer
+	 * first with PE suppressed, then convert exactly; without SSE4.1,
+	 * convert only while not tracking */
+	bool rnd = host_round();
+	if (rnd) {
+		x86_rounds(b, dbl, 1, s1, (uint8_t)(mode | 8));
+		x86_cvts2si(b, dbl, true, X86_RAX, 1);
+	} else {
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_nx), 0);
+		to_slow(c, X86_CC_NE);
+		x86_cvts2si(b, dbl, trunc, X86_RAX, s1);
+	}
 	switch (type) {
 	case 0: /* w: fits in int32 */
 		x86_extend_rr(b, 4, true, X86_RCX, X86_RAX);
@@ -644,8 +889,9 @@ static bool gen_toint(struct fctx *c, const struct fop *o)
 		to_slow(c, X86_CC_S);
 		break;
 	}
-	x86_cvtsi2s(b, dbl, 1, X86_RAX);
-	x86_ucomis(b, dbl, s1, 1);
+	if (!rnd)
+		x86_cvtsi2s(b, dbl, 1, X86_RAX);
+	x86_ucomis(b, dbl, s1, 1); /* x against the integer it rounds to */
 	uint8_t *exact = x86_jcc(b, X86_CC_E);
 	x86_alu_mi(b, X86_OR, false, X86_RBX, OFF(fflags), 1);
 	x86_alu_mi(b, X86_OR, true, X86_RBX, OFF(mstatus), (int32_t)MS_FS);
@@ -750,6 +996,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	unsigned csr = d->csr;
 	bool write = o->a == 0 || d->rs1 != 0;
+	/* fflags read (or set/clear): NX |= PE first, if tracking */
+	if (csr != 2 && (d->rd || o->a != 0))
+		call_if_tracking(b, jit_gen_fp_consts(c->g), FPS_FLUSH, X86_RCX);
 	if (o->dbl)
 		x86_mov_imm(b, X86_RCX, d->rs1);
 	else
@@ -774,6 +1023,9 @@ static bool gen_csr(struct fctx *c, const struct fop *o)
 			x86_mov_rr(b, false, X86_RCX, X86_RDX);
 			x86_alu_ri(b, X86_AND, false, X86_RCX, 31);
 			x86_store(b, 4, X86_RCX, X86_RBX, OFF(fflags));
+			/* what PE holds is from before the write: stop tracking
+			 * (the next rounding op starts it anew if NX is clear) */
+			x86_store_imm(b, 4, X86_RBX, OFF(jit_nx), 0);
 		}
 		if (csr != 1) {
 			if (csr == 3)
@@ -808,7 +1060,7 @@ static const struct fop *native_op(const struct insn *d)
 		return NULL;
 	bool fma_ok = o->kind != A_FMA || host_fma();
 	bool rm_ok = d->rm == DYN || d->rm == RNE ||
-		     (o->kind == A_TOINT && d->rm == RTZ) ||
+		     (o->kind == A_TOINT && (d->rm == RTZ || (rm_directed(d) && host_round()))) ||
 		     (o->kind == A_ARITH && rm_directed(d) && host_evex()) ||
 		     (o->kind != A_ARITH && o->kind != A_FMA && o->kind != A_S_D &&
 		      o->kind != A_TOINT);
@@ -855,9 +1107,13 @@ bool jit_fp_csr(const struct insn *d)
 uint32_t jit_fp_undoes(const struct insn *d)
 {
 	const struct fop *o = native_op(d);
-	if (!o || o->kind != A_CSR || (o->a != 0 && d->rs1 == 0))
+	if (o && o->kind != A_CSR) { /* a change of MXCSR.RC undoes the other mode */
+		uint32_t need = jit_fp_needs(d);
+		return (need & FPB_RM ? (uint32_t)FPB_RC0 : 0) | (need & FPB_RC0 ? (uint32_t)FPB_RM : 0);
+	}
+	if (!o || (o->a != 0 && d->rs1 == 0))
 		return 0; /* not a native CSR write (set/clear with x0 or 0 only read) */
-	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RNE : 0);
+	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RM : 0);
 }
 
 uint32_t jit_fp_needs(const struct insn *d)
@@ -874,25 +1130,42 @@ uint32_t jit_fp_needs(const struct insn *d)
 	if (o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT && o->kind != A_CLASS)
 		m |= FPB_DIRTY;
 	if (d->rm == DYN && (rounds || o->kind == A_TOINT))
-		m |= FPB_RNE;
+		m |= FPB_RM;
+	if (d->rm == RNE && (rounds || (o->kind == A_TOINT && !host_round())))
+		m |= FPB_RC0;
 	if (rounds)
 		m |= FPB_NX;
 	return m;
 }
 
-unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail)
+unsigned jit_fp_prologue(struct gen *g, uint32_t need, uint8_t **fail)
 {
+	struct x86_buf *b = jit_gen_buf(g);
+	uint32_t *st = jit_gen_fpstate(g);
 	unsigned n = 0;
+	if (need & FPB_NX)
+		nx_arm(g, st); /* tracking while NX is clear: no fail path */
 	uint8_t *j = jit_fp_fs_guard(b, st, need & FPB_DIRTY);
 	if (j)
 		fail[n++] = j;
-	if ((need & FPB_RNE) && !(*st & FPB_RNE)) {
-		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(frm), RNE);
-		fail[n++] = x86_jcc(b, X86_CC_NE);
+	if ((need & FPB_RM) && (need & FPB_RC0))
+		abort(); /* cannot happen: each undoes the other (jit_fp_undoes) */
+	const uint8_t *rcset = jit_gen_fp_consts(g) + FPS_RCSET;
+	if ((need & FPB_RM) && !(*st & FPB_RM)) { /* MXCSR.RC = frm, or leave */
+		x86_load(b, 4, false, X86_RAX, X86_RBX, OFF(frm));
+		x86_alu_rm(b, X86_CMP, false, X86_RAX, X86_RBX, OFF(jit_rc));
+		uint8_t *same = x86_jcc(b, X86_CC_E);
+		x86_alu_ri(b, X86_CMP, false, X86_RAX, RUP);
+		fail[n++] = x86_jcc(b, X86_CC_A);
+		x86_call(b, rcset, X86_RCX);
+		x86_patch_rel32(same, b->p);
 	}
-	if ((need & FPB_NX) && !(*st & FPB_NX)) {
-		x86_test_mi(b, 1, X86_RBX, OFF(fflags), 1);
-		fail[n++] = x86_jcc(b, X86_CC_E);
+	if ((need & FPB_RC0) && !(*st & FPB_RC0)) { /* MXCSR.RC = RNE */
+		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(jit_rc), 0);
+		uint8_t *rne = x86_jcc(b, X86_CC_E);
+		x86_alu_rr(b, X86_XOR, false, X86_RAX, X86_RAX);
+		x86_call(b, rcset, X86_RCX);
+		x86_patch_rel32(rne, b->p);
 	}
 	*st |= need;
 	return n;
@@ -906,6 +1179,8 @@ bool jit_fp_gen(struct gen *g, const struct insn *d, uint64_t pc)
 	if (!o)
 		return false;
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d, .st = jit_gen_fpstate(g) };
+	if (jit_fp_needs(d) & FPB_NX)
+		nx_arm(g, c.st);
 	/* ops that write an f register need FS == Dirty: see jit_fp_fs_guard */
 	fs_check(&c, o->kind != A_MVXF && o->kind != A_CMP && o->kind != A_TOINT &&
 			     o->kind != A_CSR && o->kind != A_CLASS);

@@ -866,8 +866,10 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 		need |= jit_fp_needs(ins[i]);
 		undone |= jit_fp_undoes(ins[i]);
 	}
-	need &= ~undone; /* an fflags/frm write may undo it in a pass: ops check */
-	unsigned k = need ? jit_fp_prologue(&g->b, &g->fp, need, fail) : 0;
+	/* an fflags/frm write or an MXCSR.RC switch may undo it in a pass:
+	 * the ops check */
+	need &= ~undone;
+	unsigned k = need ? jit_fp_prologue(g, need, fail) : 0;
 	if (!k)
 		return;
 	uint8_t *ok = x86_jmp(&g->b);
@@ -1073,10 +1075,12 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	x86_push(b, X86_RCX);
 	x86_push(b, X86_RAX);
 	x86_alu_ri(b, X86_SUB, true, X86_RSP, 8);
+	jit_fp_call_flush(b, j->fp_consts, false); /* fflags.NX current for the handler */
 	x86_mov_rr(b, true, X86_RDI, X86_RBX);
 	x86_load(b, 8, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, fn));
 	x86_call_r(b, X86_RAX);
 	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
+	jit_fp_call_flush(b, j->fp_consts, true);
 	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
 	x86_pop(b, X86_RCX); /* pc + len */
 	x86_pop(b, X86_RDX); /* u */
@@ -1107,7 +1111,9 @@ void jit_gen_trampolines(struct jit *j)
 {
 	struct x86_buf b;
 	forms_init();
-	/* the last JIT_FP_CONST_BYTES of the area: jit-fp.c's constants */
+	/* the last JIT_FP_CONST_BYTES of the area: jit-fp.c's constants and
+	 * stubs (written below; the call stubs and exit call them) */
+	j->fp_consts = j->code + JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES;
 	x86_init(&b, j->code, JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES);
 	/* enter(h, entry): RBX = h and RBP = the budget for the whole run; 6
 	 * pushes and 8 bytes more keep the stack 16-byte aligned for helper
@@ -1122,6 +1128,7 @@ void jit_gen_trampolines(struct jit *j)
 	/* exit: instret += the budget used since the last settle (RAX is the
 	 * return value and stays) */
 	j->exit = b.p;
+	jit_fp_exit_flush(&b, j->fp_consts);
 	x86_load(&b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
 	x86_alu_rr(&b, X86_SUB, true, X86_RCX, X86_RBP);
 	x86_alu_rm(&b, X86_ADD, true, X86_RCX, X86_RBX, OFF(instret));
@@ -1135,9 +1142,8 @@ void jit_gen_trampolines(struct jit *j)
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~460 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~550 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
-	j->fp_consts = j->code + JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;
 }

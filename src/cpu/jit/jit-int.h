@@ -21,8 +21,8 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
-#define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
+#define JIT_TRAMP_BYTES 1536     /* trampolines and shared stubs at the start of code */
+#define JIT_FP_CONST_BYTES 608   /* ... whose last bytes hold jit-fp.c's constants and stubs */
 #define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
@@ -150,17 +150,32 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten);
  * before its head: jit_fp_needs = the state d's native code (or fld/fsd)
  * would check; jit_fp_prologue emits the checks of need (the union) into
  * b, sets them known in the block's state word *st and returns the jcc
- * fields (at most 3) taken when one does not hold. Only CSR writes undo
- * that state: other CSR accesses end the block, and what a native
- * fflags/frm/fcsr write in the block may undo (jit_fp_undoes) is left to
- * the ops, so what the prologue checked holds for every pass.
+ * fields (at most 3) taken when one does not hold. Only CSR writes and
+ * MXCSR.RC switches undo that state: other CSR accesses end the block, and what a native
+ * fflags/frm/fcsr write or a rounding op that switches MXCSR.RC in the
+ * block may undo (jit_fp_undoes) is left to the ops, so what the prologue
+ * checked holds for every pass.
  */
 uint32_t jit_fp_needs(const struct insn *d);
 /* jit-fp.c: write its JIT_FP_CONST_BYTES of constants (read RIP-relative
- * by generated code) at at; jit-gen.c: where they are */
+ * by generated code) and stubs at at; jit-gen.c: where they are */
 void jit_fp_consts(uint8_t *at);
 const uint8_t *jit_gen_fp_consts(struct gen *g);
-unsigned jit_fp_prologue(struct x86_buf *b, uint32_t *st, uint32_t need, uint8_t **fail);
+unsigned jit_fp_prologue(struct gen *g, uint32_t need, uint8_t **fail);
+/*
+ * Inexact tracking and dynamic rounding (see jit-fp.c): while h->jit_nx
+ * is set, MXCSR.PE holds the inexactness of the FP ops generated code ran
+ * since NX was seen clear; while h->jit_rc is not 0, MXCSR.RC is not RNE.
+ * C code must see neither: jit_fp_call_flush emits, into the helper stub,
+ * the move of PE into fflags.NX and RC = RNE before the call (after:
+ * false) and the restart of tracking and RC after it (after: true);
+ * jit_fp_exit_flush, into the exit trampoline, the move, the end of
+ * tracking and RC = RNE. fp_area: where jit_fp_consts wrote
+ * (j->fp_consts). Before: RDI, RCX, RDX clobbered; after and exit: RCX,
+ * RDX (RAX stays).
+ */
+void jit_fp_call_flush(struct x86_buf *b, const uint8_t *fp_area, bool after);
+void jit_fp_exit_flush(struct x86_buf *b, const uint8_t *fp_area);
 unsigned jit_gen_freg(struct gen *g, unsigned r);
 unsigned jit_gen_fdst(struct gen *g, unsigned r);
 void jit_gen_ldx(struct gen *g, unsigned host, unsigned r);
@@ -200,7 +215,9 @@ void jit_check_interp(struct hart *h, uint64_t k);
 bool jit_ends_block(const struct insn *d);
 /* jit-fp.c: d is an fflags/frm/fcsr access with native code (it does not
  * end the block); jit_fp_undoes: the state bits (see jit_fp_needs) such a
- * write may undo, which the block checks anew after it (0: not one) */
+ * write may undo, which the block checks anew after it, or that a native
+ * rounding op may undo (it sets MXCSR.RC for dynamic or static RNE
+ * rounding); 0: none */
 bool jit_fp_csr(const struct insn *d);
 uint32_t jit_fp_undoes(const struct insn *d);
 

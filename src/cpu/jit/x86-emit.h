@@ -685,6 +685,31 @@ static inline void x86_test_mi(struct x86_buf *b, unsigned size, unsigned base, 
 		x86_u32(b, imm);
 }
 
+/* ldmxcsr / stmxcsr [base+disp] */
+static inline void x86_ldmxcsr(struct x86_buf *b, unsigned base, int32_t disp)
+{
+	x86_sse_op(b, 0, false, 0xae, 2, base, true, disp);
+}
+
+static inline void x86_stmxcsr(struct x86_buf *b, unsigned base, int32_t disp)
+{
+	x86_sse_op(b, 0, false, 0xae, 3, base, true, disp);
+}
+
+/* roundsd/roundss dst, src, imm (SSE4.1): imm bits 0-1 the rounding mode
+ * (0 nearest even, 3 toward zero), bit 2 MXCSR's mode instead, bit 3
+ * suppresses the precision exception (MXCSR.PE stays as it was) */
+static inline void x86_rounds(struct x86_buf *b, bool dbl, unsigned dst, unsigned src, uint8_t imm)
+{
+	x86_byte(b, 0x66);
+	x86_rex(b, false, dst, src, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0x3a);
+	x86_byte(b, dbl ? 0x0b : 0x0a);
+	x86_modrm_rr(b, dst, src);
+	x86_byte(b, imm);
+}
+
 /* FMA3 "231" forms: dst = +-(src * [base+disp]) +- dst, one rounding. */
 enum x86_fma { X86_VFMADD231 = 0xb9, X86_VFMSUB231 = 0xbb, X86_VFNMADD231 = 0xbd,
 	       X86_VFNMSUB231 = 0xbf };
