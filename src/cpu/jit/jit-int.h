@@ -18,9 +18,10 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
+#define JIT_TRAMP_BYTES 1024     /* trampolines and shared stubs at the start of code */
 #define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
-#define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
+#define JIT_JC_BITS 14           /* entries; two ways per 64-byte set */
+#define JIT_JC_LOG 2048          /* sets filled since the last clear, remembered */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
@@ -32,15 +33,31 @@
  * drops, fence.i and full flushes clear the whole array. The dispatcher
  * looks here first too (one cache line, where the block hash and the
  * block cost two misses). Two-way sets of one cache line each, indexed
- * by pc >> 1: way 0 holds the newest entry (a direct-mapped array sent
- * ~150k jumps per boot to the dispatcher after conflicts).
+ * by pc (jit_jc_set): way 0 holds the newest entry (a direct-mapped array
+ * sent ~150k jumps per boot to the dispatcher after conflicts). 16k
+ * entries: with 4k, a 1 MiB O_DIRECT read still sent ~70 jumps per
+ * request to the dispatcher's hash lookup (~0.3 us each: its two loads
+ * miss the cache), targets used once a request evicted by the ~9000
+ * indirect jumps between; 8k: ~43, 16k: ~27.
  */
 struct jit_jc {
 	uint64_t va, pa_off;
-	uint8_t *code;
+	uint8_t *code; /* the block, or the interp stub (see struct jit) */
 	uint32_t n;   /* the block's length: the dispatcher's budget test */
 	uint32_t pad;
 };
+
+/*
+ * The set of pc: its page offset (pc >> 1) xor its page number. By the
+ * page offset alone, targets that share an offset in different pages
+ * (kernel functions, aligned alike page after page) met in one set, and
+ * three of them cycling through its two ways missed every time. jit-gen.c's
+ * probe computes the same in x86 (gen_probe).
+ */
+static inline unsigned jit_jc_set(uint64_t pc)
+{
+	return (unsigned)(((pc >> 1) ^ (pc >> 12)) & (JIT_JC_SETS - 1));
+}
 
 /*
  * A translated block: straight-line guest code starting at virtual pc va
@@ -72,6 +89,12 @@ struct jit {
 	uint8_t *exit;
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
+	/* interp: "leave with h->pc = RAX"; a jump-cache entry whose code is
+	 * this stub marks a pc no block can start at (an instruction crossing
+	 * its page, code outside RAM): the dispatcher interprets one
+	 * instruction there without a block lookup and translation attempt
+	 * (a 1 MiB O_DIRECT read ran ~13 of those per request) */
+	uint8_t *interp;
 	uint8_t *fp_consts;                 /* 16-byte aligned, see jit_fp_consts */
 	struct jit_block *blocks;
 	uint32_t nblocks;
@@ -83,6 +106,11 @@ struct jit {
 	 * after collisions) */
 	uint32_t hash[1u << JIT_HASH_BITS];
 	_Alignas(64) struct jit_jc jc[1u << JIT_JC_BITS];
+	/* the sets filled since the jump cache was last cleared (jc_log_n >
+	 * JIT_JC_LOG: more, clear it all): a clear then costs what was filled,
+	 * not a 512 KiB memset (a boot runs ~800 fence.i) */
+	uint16_t jc_log[JIT_JC_LOG];
+	uint32_t jc_log_n;
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */

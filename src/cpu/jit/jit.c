@@ -77,13 +77,26 @@ static void unhash(struct jit *j, uint32_t bi)
 		*p = blk->hash_next;
 }
 
+/* Empty the jump cache: only the sets filled since the last time, unless
+ * that was more than the log holds. */
+static void jc_clear(struct jit *j)
+{
+	_Static_assert(JIT_JC_SETS <= 65536, "jc_log holds set numbers in 16 bits");
+	if (j->jc_log_n > JIT_JC_LOG)
+		memset(j->jc, 0xff, sizeof(j->jc));
+	else
+		for (uint32_t i = 0; i < j->jc_log_n; i++)
+			memset(&j->jc[j->jc_log[i] * 2u], 0xff, 2 * sizeof(j->jc[0]));
+	j->jc_log_n = 0;
+}
+
 static void flush_all(struct jit *j, struct hart *h)
 {
 	j->used = JIT_TRAMP_BYTES; /* keep the trampolines */
 	j->nblocks = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
-	memset(j->jc, 0xff, sizeof(j->jc));
+	jc_clear(j);
 	j->gen++;
 	j->n_flushes++;
 }
@@ -91,7 +104,7 @@ static void flush_all(struct jit *j, struct hart *h)
 void jit_code_flush(struct hart *h)
 {
 	h->jit->fence_epoch++;
-	memset(h->jit->jc, 0xff, sizeof(h->jit->jc)); /* pages must be rechecked */
+	jc_clear(h->jit); /* pages must be rechecked */
 }
 
 /* Four independent multiply lanes: ~0.2 us for the 4 KiB page. */
@@ -116,7 +129,7 @@ static uint64_t page_hash(const struct hart *h, uint64_t idx)
 static void drop_page(struct jit *j, uint64_t idx)
 {
 	if (j->page_head[idx] != JIT_NONE)
-		memset(j->jc, 0xff, sizeof(j->jc));
+		jc_clear(j);
 	for (uint32_t bi = j->page_head[idx]; bi != JIT_NONE; bi = j->blocks[bi].page_next) {
 		j->blocks[bi].valid = false;
 		unhash(j, bi);
@@ -293,7 +306,7 @@ static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 
 static struct jit_jc *jc_set(struct jit *j, uint64_t pc)
 {
-	return &j->jc[((pc >> 1) & (JIT_JC_SETS - 1)) * 2];
+	return &j->jc[jit_jc_set(pc) * 2];
 }
 
 /* The jump cache's block for pc (valid: see struct jit_jc), or NULL. */
@@ -308,14 +321,37 @@ static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t
 	return c;
 }
 
-/* Make blk the newest entry of pc's set (the other way keeps the last). */
-static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
+/* Make (pc -> code) the newest entry of pc's set (the other way keeps
+ * the last). */
+static void jc_put(struct jit *j, uint64_t pc, uint64_t pa_off, uint8_t *code, uint32_t n)
 {
-	struct jit_jc *c = jc_set(j, pc);
+	unsigned set = jit_jc_set(pc);
+	struct jit_jc *c = &j->jc[set * 2];
+	if (j->jc_log_n < JIT_JC_LOG)
+		j->jc_log[j->jc_log_n] = (uint16_t)set;
+	if (j->jc_log_n <= JIT_JC_LOG)
+		j->jc_log_n++;
 	if (c[0].va != pc)
 		c[1] = c[0];
-	c[0] = (struct jit_jc){ .va = pc, .pa_off = blk->pa - blk->va, .code = blk->code,
-				.n = blk->n };
+	c[0] = (struct jit_jc){ .va = pc, .pa_off = pa_off, .code = code, .n = n };
+}
+
+static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
+{
+	jc_put(j, pc, blk->pa - blk->va, blk->code, blk->n);
+}
+
+/* pc has no block and cannot have one while its bytes and mapping stay
+ * (lookup found none and could not make one: an instruction crossing its
+ * page, code outside RAM): send it to the interpreter from the jump
+ * cache. fence.i and writes to pages with blocks empty the cache, so a pc
+ * that became translatable is looked up again; an entry that outlives
+ * such a change is merely slower (interpreting is never wrong). */
+static void jc_fill_interp(struct jit *j, const struct hart *h, uint64_t pc)
+{
+	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	if (e->tag == hart_xtag(pc, h->xkey))
+		jc_put(j, pc, e->pa_off, j->interp, 1);
 }
 
 /*
@@ -357,6 +393,13 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
 		const struct jit_jc *c = j->check ? NULL : jc_hit(j, h, h->pc);
+		if (c && c->code == j->interp) {
+			h->jit_budget--;
+			why = cpu_interp(h, 1);
+			if (why != CPU_EXIT_BUDGET)
+				return why;
+			continue;
+		}
 		if (c && (int64_t)c->n <= h->jit_budget) {
 			struct jit_exit *x = j->enter(h, c->code);
 			if (x)
@@ -389,6 +432,8 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 		}
 		if (blk && !j->check) /* generated code may now find it */
 			jc_fill(j, h->pc, blk);
+		else if (!blk && !j->check)
+			jc_fill_interp(j, h, h->pc);
 		if (!blk || (int64_t)blk->n > h->jit_budget) {
 			uint64_t k = blk ? (uint64_t)h->jit_budget : 1;
 			h->jit_budget -= (int64_t)k;
@@ -537,6 +582,7 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
 	j->start_ns = now_ns();
 	j->start_ticks = ticks();
+	j->jc_log_n = JIT_JC_LOG + 1; /* the first clear covers the whole cache */
 	flush_all(j, h);
 	j->n_flushes = 0;
 	return 0;
