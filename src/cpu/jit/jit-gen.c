@@ -966,11 +966,8 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 {
 	j->probe = b->p;
 	_Static_assert(sizeof(struct jit_jc) == 32, "two jump cache ways per 64-byte set");
-	x86_mov_rr(b, true, X86_RCX, X86_RAX); /* RCX = jit_jc_set(RAX) */
-	x86_shift_ri(b, X86_SHR, true, X86_RCX, 1);
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_alu_rr(b, X86_XOR, false, X86_RCX, X86_RDX);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* RCX = jit_jc_set(RAX) */
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, JIT_JC_SETS - 1);
 	x86_shift_ri(b, X86_SHL, false, X86_RCX, 6);
 	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc);
@@ -1105,7 +1102,7 @@ void jit_gen_trampolines(struct jit *j)
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~490 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~460 bytes */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	j->fp_consts = j->code + JIT_TRAMP_BYTES - JIT_FP_CONST_BYTES;
 	jit_fp_consts(j->fp_consts);

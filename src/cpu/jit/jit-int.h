@@ -18,10 +18,10 @@
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 1024     /* trampolines and shared stubs at the start of code */
+#define JIT_TRAMP_BYTES 512      /* trampolines and shared stubs at the start of code */
 #define JIT_FP_CONST_BYTES 32    /* ... whose last bytes hold jit-fp.c's constants */
-#define JIT_JC_BITS 14           /* entries; two ways per 64-byte set */
-#define JIT_JC_LOG 2048          /* sets filled since the last clear, remembered */
+#define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
+#define JIT_JC_LOG 512           /* sets filled since the last clear, remembered */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
@@ -34,11 +34,15 @@
  * looks here first too (one cache line, where the block hash and the
  * block cost two misses). Two-way sets of one cache line each, indexed
  * by pc (jit_jc_set): way 0 holds the newest entry (a direct-mapped array
- * sent ~150k jumps per boot to the dispatcher after conflicts). 16k
- * entries: with 4k, a 1 MiB O_DIRECT read still sent ~70 jumps per
- * request to the dispatcher's hash lookup (~0.3 us each: its two loads
- * miss the cache), targets used once a request evicted by the ~9000
- * indirect jumps between; 8k: ~43, 16k: ~27.
+ * sent ~150k jumps per boot to the dispatcher after conflicts).
+ * Size: a 1 MiB O_DIRECT read (guest dd) makes ~8900 indirect jumps per
+ * request, and most of the probe's cost is its load of the entry missing
+ * the host's cache. 4k entries (128 KiB) still send ~70 jumps a request
+ * to the dispatcher's hash lookup (~0.3 us each); 16k cut that to ~27,
+ * but the sparser array made the probe's loads and the guest code around
+ * them slower by more than that saved (perf/disk/guest-profile.py, 3
+ * interleaved pairs: +15-20 us of stub and +10-20 us of guest time per
+ * request against -9 us of lookup).
  */
 struct jit_jc {
 	uint64_t va, pa_off;
@@ -47,16 +51,11 @@ struct jit_jc {
 	uint32_t pad;
 };
 
-/*
- * The set of pc: its page offset (pc >> 1) xor its page number. By the
- * page offset alone, targets that share an offset in different pages
- * (kernel functions, aligned alike page after page) met in one set, and
- * three of them cycling through its two ways missed every time. jit-gen.c's
- * probe computes the same in x86 (gen_probe).
- */
+/* The set of pc: by pc >> 1 (jit-gen.c's probe computes the same). An
+ * index mixing in the page number (pc >> 12) missed as often. */
 static inline unsigned jit_jc_set(uint64_t pc)
 {
-	return (unsigned)(((pc >> 1) ^ (pc >> 12)) & (JIT_JC_SETS - 1));
+	return (unsigned)((pc >> 1) & (JIT_JC_SETS - 1));
 }
 
 /*
@@ -108,7 +107,8 @@ struct jit {
 	_Alignas(64) struct jit_jc jc[1u << JIT_JC_BITS];
 	/* the sets filled since the jump cache was last cleared (jc_log_n >
 	 * JIT_JC_LOG: more, clear it all): a clear then costs what was filled,
-	 * not a 512 KiB memset (a boot runs ~800 fence.i) */
+	 * not a 128 KiB memset (a boot runs ~800 fence.i, most after a few
+	 * dozen fills) */
 	uint16_t jc_log[JIT_JC_LOG];
 	uint32_t jc_log_n;
 	uint32_t *page_head;                /* per RAM page, block list */
