@@ -19,7 +19,7 @@
 # requests' time goes (QueueNotify -> reactor, host I/O, completion ->
 # interrupt, interrupt -> the guest driver, guest CPU until the next
 # request) is printed per case and format as suite "disk-hops" (medians
-# over rounds of each run's median, and of each run's mean; microseconds).
+# over rounds of each run's mean, microseconds).
 # Env: RINGVM_BUILD (required), RINGVM_PERF_DIR (where the images live: the
 # host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
 # (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
@@ -151,8 +151,7 @@ for r in res:
         continue
     for x in r.get("results", []):
         if x.get("suite") == "virtio-hops" and x["metric"].startswith("virtio-blk_"):
-            hops.setdefault((r["fmt"], r["case"], x["metric"][len("virtio-blk_"):-3]), []).append(
-                (x["value"], x.get("mean_us")))
+            hops.setdefault((r["fmt"], r["case"], x["metric"][len("virtio-blk_"):-3]), []).append(x["value"])
 def med(xs):
     xs = [x for x in xs if x is not None]
     return round(statistics.median(xs), 3) if xs else None
@@ -169,13 +168,9 @@ for (fmt, case), by_round in rounds.items():
                       "host_tool": "fio io_uring O_DIRECT", "rounds": len(by_round),
                       "ringvm_runs": rv, "qemu_runs": qm, "host_runs": hs}))
 for (fmt, case, hop), xs in sorted(hops.items()):
-    # value: the median over runs of each run's median (histogram buckets
-    # ~20% wide); mean: the same of each run's mean, which carries the
-    # tail (a loaded host's descheduled threads) the medians hide
-    med_runs, mean_runs = [m for m, _ in xs], [a for _, a in xs]
     print(json.dumps({"suite": "disk-hops", "metric": "%s_%s_%s" % (metric[case], fmt, hop),
-                      "value": med(med_runs), "unit": "us", "anchor": None, "anchor_value": None,
-                      "mean": med(mean_runs), "runs": med_runs, "mean_runs": mean_runs}))
+                      "value": med(xs), "unit": "us", "anchor": None, "anchor_value": None,
+                      "runs": xs}))
 # qcow2 against raw, per emulator: median of per-round ratios (same rounds).
 for case in metric:
     q, w = rounds.get(("qcow2", case), {}), rounds.get(("raw", case), {})
