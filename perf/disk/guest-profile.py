@@ -43,7 +43,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import guestrun  # noqa: E402
 
-JIT_TRAMP_BYTES = 0x200  # src/cpu/jit/jit-int.h: stubs before the first block
+JIT_TRAMP_BYTES = 0x400  # src/cpu/jit/jit-int.h: stubs before the first block
 
 
 def kernel_symbols(vmlinux):

@@ -81,12 +81,18 @@ static void unhash(struct jit *j, uint32_t bi)
  * that was more than the log holds. */
 static void jc_clear(struct jit *j)
 {
-	_Static_assert(JIT_JC_SETS <= 65536, "jc_log holds set numbers in 16 bits");
-	if (j->jc_log_n > JIT_JC_LOG)
+	_Static_assert(JIT_JC2_BITS <= 16, "jc_log holds slot numbers in 16 bits");
+	_Static_assert(JIT_JC_SETS <= (1u << JIT_JC2_BITS), "a slot's low bits are its set");
+	if (j->jc_log_n > JIT_JC_LOG) {
 		memset(j->jc, 0xff, sizeof(j->jc));
-	else
-		for (uint32_t i = 0; i < j->jc_log_n; i++)
-			memset(&j->jc[j->jc_log[i] * 2u], 0xff, 2 * sizeof(j->jc[0]));
+		memset(j->jc2, 0xff, sizeof(j->jc2[0]) << JIT_JC2_BITS);
+	} else {
+		for (uint32_t i = 0; i < j->jc_log_n; i++) {
+			unsigned slot = j->jc_log[i];
+			memset(&j->jc[(slot & (JIT_JC_SETS - 1)) * 2u], 0xff, 2 * sizeof(j->jc[0]));
+			memset(&j->jc2[slot], 0xff, sizeof(j->jc2[0]));
+		}
+	}
 	j->jc_log_n = 0;
 }
 
@@ -313,7 +319,7 @@ static struct jit_jc *jc_set(struct jit *j, uint64_t pc)
 static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t pc)
 {
 	const struct jit_jc *c = jc_set(j, pc);
-	if (c->va != pc && (++c)->va != pc)
+	if (c->va != pc && (++c)->va != pc && (c = &j->jc2[jit_jc2_slot(pc)])->va != pc)
 		return NULL;
 	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
 	if (e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
@@ -325,15 +331,16 @@ static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t
  * the last). */
 static void jc_put(struct jit *j, uint64_t pc, uint64_t pa_off, uint8_t *code, uint32_t n)
 {
-	unsigned set = jit_jc_set(pc);
-	struct jit_jc *c = &j->jc[set * 2];
+	unsigned slot = jit_jc2_slot(pc);
+	struct jit_jc *c = &j->jc[jit_jc_set(pc) * 2];
 	if (j->jc_log_n < JIT_JC_LOG)
-		j->jc_log[j->jc_log_n] = (uint16_t)set;
+		j->jc_log[j->jc_log_n] = (uint16_t)slot;
 	if (j->jc_log_n <= JIT_JC_LOG)
 		j->jc_log_n++;
 	if (c[0].va != pc)
 		c[1] = c[0];
 	c[0] = (struct jit_jc){ .va = pc, .pa_off = pa_off, .code = code, .n = n };
+	j->jc2[slot] = c[0];
 }
 
 static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
@@ -536,6 +543,7 @@ void jit_free(struct hart *h)
 	h->store_log = NULL;
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
+	free(j->jc2);
 	free(j->blocks);
 	free(j->exits);
 	free(j->page_head);
@@ -566,12 +574,13 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (j->code == MAP_FAILED)
 		j->code = NULL;
+	j->jc2 = aligned_alloc(64, sizeof(*j->jc2) << JIT_JC2_BITS);
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
 	j->exits = calloc(JIT_MAX_EXITS, sizeof(*j->exits));
 	j->page_head = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
 	j->page_hash = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint64_t));
 	j->page_epoch = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
-	if (!j->code || !j->blocks || !j->exits || !j->page_head ||
+	if (!j->code || !j->jc2 || !j->blocks || !j->exits || !j->page_head ||
 	    !j->page_hash || !j->page_epoch ||
 	    (check && jit_check_init(h))) {
 		jit_free(h);
