@@ -528,6 +528,43 @@ static void dump_code(const struct jit *j)
 	fclose(f);
 }
 
+/*
+ * The hart's JIT state (struct jit and the second-level jump cache, ~1.7
+ * MiB) and the code cache are mapped 2 MiB-aligned and advised as huge
+ * pages: generated code reaches the jump cache ~9000 times per 1 MiB
+ * O_DIRECT request, and jumps among ~13 MiB of blocks; in 4 KiB pages
+ * both cost host TLB misses on top of cache misses. Where the host gives
+ * no huge pages the advice is ignored and everything works as before.
+ */
+#define HUGE_BYTES (2u << 20)
+
+static size_t huge_len(size_t len)
+{
+	return (len + HUGE_BYTES - 1) & ~(size_t)(HUGE_BYTES - 1);
+}
+
+/* len bytes (a multiple of HUGE_BYTES) of zeroed anonymous memory at a
+ * HUGE_BYTES boundary, or NULL; munmap(p, len) frees it. */
+static void *map_huge(size_t len, int prot)
+{
+	uint8_t *p = mmap(NULL, len + HUGE_BYTES, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + len + HUGE_BYTES > a + len)
+		munmap(a + len, (size_t)(p + len + HUGE_BYTES - (a + len)));
+	madvise(a, len, MADV_HUGEPAGE);
+	return a;
+}
+
+static size_t state_len(void)
+{
+	return huge_len(((sizeof(struct jit) + 63) & ~(size_t)63) +
+			(sizeof(struct jit_jc) << JIT_JC2_BITS));
+}
+
 void jit_free(struct hart *h)
 {
 	struct jit *j = h->jit;
@@ -543,13 +580,12 @@ void jit_free(struct hart *h)
 	h->store_log = NULL;
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
-	free(j->jc2);
 	free(j->blocks);
 	free(j->exits);
 	free(j->page_head);
 	free(j->page_hash);
 	free(j->page_epoch);
-	free(j);
+	munmap(j, state_len()); /* jc2 too */
 	h->jit = NULL;
 }
 
@@ -565,22 +601,19 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 #else
 	if (h->jit)
 		jit_free(h);
-	struct jit *j = aligned_alloc(_Alignof(struct jit), sizeof(*j)); /* jc sets: lines */
+	_Static_assert(JIT_CODE_SIZE % HUGE_BYTES == 0, "the code cache is whole huge pages");
+	struct jit *j = map_huge(state_len(), PROT_READ | PROT_WRITE); /* zeroed */
 	if (!j)
 		return -ENOMEM;
-	memset(j, 0, sizeof(*j));
 	h->jit = j;
-	j->code = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (j->code == MAP_FAILED)
-		j->code = NULL;
-	j->jc2 = aligned_alloc(64, sizeof(*j->jc2) << JIT_JC2_BITS);
+	j->jc2 = (struct jit_jc *)((uint8_t *)j + ((sizeof(*j) + 63) & ~(size_t)63));
+	j->code = map_huge(JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
 	j->exits = calloc(JIT_MAX_EXITS, sizeof(*j->exits));
 	j->page_head = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
 	j->page_hash = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint64_t));
 	j->page_epoch = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
-	if (!j->code || !j->jc2 || !j->blocks || !j->exits || !j->page_head ||
+	if (!j->code || !j->blocks || !j->exits || !j->page_head ||
 	    !j->page_hash || !j->page_epoch ||
 	    (check && jit_check_init(h))) {
 		jit_free(h);
