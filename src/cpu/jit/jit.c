@@ -391,6 +391,23 @@ static bool dispatch_find(struct jit *j, struct hart *h, struct jit_block **blk,
 	return true;
 }
 
+/* Run what the jump cache holds for h->pc (a hit within the budget): its
+ * block, or one interpreted instruction (see struct jit's interp). true:
+ * jit_run returns *why. */
+static bool run_cached(struct jit *j, struct hart *h, const struct jit_jc *c,
+		       enum cpu_exit *why)
+{
+	if (c->code == j->interp) {
+		h->jit_budget--;
+		*why = cpu_interp(h, 1);
+		return *why != CPU_EXIT_BUDGET;
+	}
+	struct jit_exit *x = j->enter(h, c->code);
+	if (x)
+		chain(j, h, x);
+	return __atomic_load_n(&h->check, __ATOMIC_RELAXED) && cpu_handle_check(h, why);
+}
+
 enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 {
 	struct jit *j = h->jit;
@@ -400,19 +417,8 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 	h->jit_budget = max_insns > INT64_MAX ? INT64_MAX : (int64_t)max_insns;
 	while (h->jit_budget > 0) {
 		const struct jit_jc *c = j->check ? NULL : jc_hit(j, h, h->pc);
-		if (c && c->code == j->interp) {
-			h->jit_budget--;
-			why = cpu_interp(h, 1);
-			if (why != CPU_EXIT_BUDGET)
-				return why;
-			continue;
-		}
 		if (c && (int64_t)c->n <= h->jit_budget) {
-			struct jit_exit *x = j->enter(h, c->code);
-			if (x)
-				chain(j, h, x);
-			if (__atomic_load_n(&h->check, __ATOMIC_RELAXED) &&
-			    cpu_handle_check(h, &why))
+			if (run_cached(j, h, c, &why))
 				return why;
 			continue;
 		}
