@@ -8,13 +8,11 @@
  * more. a0, the pc and instret must match the interpreter's exactly, with
  * the run cut into budgets of every size from 1 to 13 instructions (so
  * the budget runs out at every point: before, at and after the
- * interpreted instruction). A third run rewrites it into two compressed
+ * interpreted instruction). The other rewrite makes it two compressed
  * instructions (c.addi a0, 3 on the first page, c.nop on the second): the
- * pc becomes translatable, and the fence.i must end the jump cache's
- * "interpret here" entry rather than keep it (a stale entry would still
- * give the right answer but never a block: that case is checked by the
- * count of translated blocks being reachable only through RINGVM_JIT_STATS,
- * so here only the results are compared).
+ * pc becomes translatable after the fence.i, and the results must match
+ * as well (an "interpret here" entry outliving the change would only be
+ * slower, which this test does not see).
  */
 #include <stdlib.h>
 
