@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import re
 import threading
 import time
 
@@ -43,7 +44,17 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import guestrun  # noqa: E402
 
-JIT_TRAMP_BYTES = 0x200  # src/cpu/jit/jit-int.h: stubs before the first block
+
+
+def tramp_bytes():
+    """JIT_TRAMP_BYTES from src/cpu/jit/jit-int.h: the stubs before the first block"""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "src", "cpu", "jit", "jit-int.h")
+    m = re.search(r"#define JIT_TRAMP_BYTES (\d+)", open(src).read())
+    return int(m.group(1))
+
+
+JIT_TRAMP_BYTES = tramp_bytes()
 
 
 def kernel_symbols(vmlinux):

@@ -997,14 +997,15 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 /*
  * probe (called with RAX = guest pc, the budget settled, registers
  * written back): returns the code of pc's block in RCX when the jump
- * cache has it (either way of its set) and the fetch TLB still maps pc to the same place; else
+ * cache has it (either way of its set, else its second level) and the
+ * fetch TLB still maps pc to the same place; else
  * drops its return address and leaves with h->pc = RAX.
  */
 static void gen_probe(struct jit *j, struct x86_buf *b)
 {
 	j->probe = b->p;
 	_Static_assert(sizeof(struct jit_jc) == 32, "two jump cache ways per 64-byte set");
-	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* RCX = jit_jc_set(RAX) */
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
 	x86_alu_ri(b, X86_AND, false, X86_RCX, JIT_JC_SETS - 1);
 	x86_shift_ri(b, X86_SHL, false, X86_RCX, 6);
@@ -1013,9 +1014,21 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
 	uint8_t *way0 = x86_jcc(b, X86_CC_E);
 	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 32);
-	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	uint8_t *l2 = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_ADD, true, X86_RCX, 32);
+	uint8_t *hit = x86_jmp(b);
+	/* both ways missed: the second level (RCX = jc2 + jit_jc2_slot(RAX)) */
+	x86_patch_rel32(l2, b->p);
+	x86_mov_rr(b, false, X86_RCX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
+	x86_alu_ri(b, X86_AND, false, X86_RCX, (1 << JIT_JC2_BITS) - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RCX, 5);
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc2);
+	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
 	x86_patch_rel32(way0, b->p);
+	x86_patch_rel32(hit, b->p);
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, false, X86_RSI, X86_RDX);
@@ -1035,6 +1048,9 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_patch_rel32(m2, b->p);
 	x86_patch_rel32(m3, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	/* interp: reached through the jump cache (RAX = pc, the probe has
+	 * returned), see struct jit */
+	j->interp = b->p;
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	x86_patch_rel32(x86_jmp(b), j->exit);
@@ -1142,7 +1158,7 @@ void jit_gen_trampolines(struct jit *j)
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~550 bytes */
+		abort(); /* cannot happen: the trampolines and stubs are ~630 bytes of 928 */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;

@@ -24,6 +24,8 @@
 #define JIT_TRAMP_BYTES 1536     /* trampolines and shared stubs at the start of code */
 #define JIT_FP_CONST_BYTES 608   /* ... whose last bytes hold jit-fp.c's constants and stubs */
 #define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
+#define JIT_JC_LOG 512           /* fills since the last clear, remembered */
+#define JIT_JC2_BITS 15          /* entries of the second-level jump cache (1 MiB) */
 #define JIT_JC_SETS (1u << (JIT_JC_BITS - 1))
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
@@ -35,15 +37,47 @@
  * drops, fence.i and full flushes clear the whole array. The dispatcher
  * looks here first too (one cache line, where the block hash and the
  * block cost two misses). Two-way sets of one cache line each, indexed
- * by pc >> 1: way 0 holds the newest entry (a direct-mapped array sent
- * ~150k jumps per boot to the dispatcher after conflicts).
+ * by pc (jit_jc_set): way 0 holds the newest entry (a direct-mapped array
+ * sent ~150k jumps per boot to the dispatcher after conflicts).
+ * Size: a 1 MiB O_DIRECT read (guest dd) makes ~8900 indirect jumps per
+ * request, and most of the probe's cost is its load of the entry missing
+ * the host's cache. 4k entries (128 KiB) still send ~70 jumps a request
+ * to the dispatcher's hash lookup (~0.3 us each); 16k cut that to ~27,
+ * but the sparser array made the probe's loads and the guest code around
+ * them slower by more than that saved (perf/disk/guest-profile.py, 3
+ * interleaved pairs: +15-20 us of stub and +10-20 us of guest time per
+ * request against -9 us of lookup).
  */
 struct jit_jc {
 	uint64_t va, pa_off;
-	uint8_t *code;
+	uint8_t *code; /* the block, or the interp stub (see struct jit) */
 	uint32_t n;   /* the block's length: the dispatcher's budget test */
 	uint32_t pad;
 };
+
+/* The set of pc: by pc >> 1 (jit-gen.c's probe computes the same). An
+ * index mixing in the page number (pc >> 12) missed as often. */
+static inline unsigned jit_jc_set(uint64_t pc)
+{
+	return (unsigned)((pc >> 1) & (JIT_JC_SETS - 1));
+}
+
+/*
+ * The second level (jc2): a direct-mapped array of the same entries,
+ * written with every fill, read only when both ways of pc's set missed -
+ * by the probe too, which then goes to the block without leaving
+ * generated code. A miss in the first level cost a trip through the
+ * dispatcher and its block hash (~0.3 us: the exit, two cache misses, the
+ * entry again), ~70 times per request of a 1 MiB O_DIRECT read (targets
+ * used once a request, evicted by ~9000 indirect jumps in between);
+ * making the first level itself bigger made every probe slower. Its slot
+ * of pc: pc >> 1, whose low bits are pc's set, so one logged slot number
+ * names both entries to clear.
+ */
+static inline unsigned jit_jc2_slot(uint64_t pc)
+{
+	return (unsigned)((pc >> 1) & ((1u << JIT_JC2_BITS) - 1));
+}
 
 /*
  * A translated block: straight-line guest code starting at virtual pc va
@@ -78,6 +112,12 @@ struct jit {
 	uint8_t *exit;
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
+	/* interp: "leave with h->pc = RAX"; a jump-cache entry whose code is
+	 * this stub marks a pc no block can start at (an instruction crossing
+	 * its page, code outside RAM): the dispatcher interprets one
+	 * instruction there without a block lookup and translation attempt
+	 * (a 1 MiB O_DIRECT read ran ~13 of those per request) */
+	uint8_t *interp;
 	uint8_t *fp_consts;                 /* 16-byte aligned, see jit_fp_consts */
 	struct jit_block *blocks;
 	uint32_t nblocks;
@@ -89,6 +129,13 @@ struct jit {
 	 * after collisions) */
 	uint32_t hash[1u << JIT_HASH_BITS];
 	_Alignas(64) struct jit_jc jc[1u << JIT_JC_BITS];
+	struct jit_jc *jc2;                 /* 1 << JIT_JC2_BITS, see jit_jc2_slot */
+	/* the jc2 slots filled since the jump cache was last cleared
+	 * (jc_log_n > JIT_JC_LOG: more, clear it all): a clear then costs
+	 * what was filled, not a 1 MiB memset (a boot runs ~800 fence.i, most
+	 * after a few dozen fills) */
+	uint16_t jc_log[JIT_JC_LOG];
+	uint32_t jc_log_n;
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
