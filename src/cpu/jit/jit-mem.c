@@ -205,25 +205,15 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	uint8_t *fail[4], *miss[2] = { NULL, NULL };
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
 	if (head && r->cached) {
-		/* lo and hi in one page, the cached one (else gen_run_miss) */
-		unsigned base = ix;
-		if (!base) {
-			base = X86_RAX;
-			ldx(g, base, d->rs1);
-		}
-		x86_lea(b, X86_RDX, base, r->lo);
-		if (r->hi != r->lo) {
-			x86_lea(b, X86_RCX, base, r->hi);
-			x86_alu_rr(b, X86_XOR, true, X86_RCX, X86_RDX);
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, 0xfff);
-			miss[1] = x86_jcc(b, X86_CC_A);
-		}
-		x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+		/* x[base] - C < 4096 - (hi - lo), unsigned: lo and hi in the
+		 * cached page (C: see run_fill), else gen_run_miss */
+		ldx(g, X86_RDX, d->rs1);
 		if (r->preg)
-			x86_alu_rr(b, X86_CMP, true, X86_RDX, r->preg);
+			x86_alu_rr(b, X86_SUB, true, X86_RDX, r->preg);
 		else
-			x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RBX, r->pslot);
-		miss[0] = x86_jcc(b, X86_CC_NE);
+			x86_alu_rm(b, X86_SUB, true, X86_RDX, X86_RBX, r->pslot);
+		x86_alu_ri(b, X86_CMP, true, X86_RDX, 4096 - (r->hi - r->lo));
+		miss[0] = x86_jcc(b, X86_CC_AE);
 		if (!r->reg)
 			x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
 	} else if (head) {
@@ -301,12 +291,41 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
 		base = X86_RDX;
 		ldx(g, base, d->rs1);
 	}
+	/* C = the page of byte lo, minus lo: x[base] - C is then the offset
+	 * of byte lo in that page (see gen_mem_run) */
 	x86_lea(b, X86_RDX, base, r->lo);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_alu_ri(b, X86_AND, true, X86_RDX, -4096);
+	if (r->lo)
+		x86_lea(b, X86_RDX, X86_RDX, -r->lo);
 	if (r->preg)
 		x86_mov_rr(b, true, r->preg, X86_RDX);
 	else
 		x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+}
+
+/*
+ * At a loop block's entry, before its head: no page is cached yet. C =
+ * x[base] + 2^63 makes the first check fail: until the head first runs,
+ * x[base] moves by a few addi immediates at most (creeping_regs), so
+ * x[base] - C stays near 2^63, far above any page offset.
+ */
+void jit_mem_loop_entry(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	for (unsigned o = 0; o < g->nruns; o++) {
+		const struct run *r = &g->runs[o];
+		if (!r->cached)
+			continue;
+		x86_mov_imm(b, X86_RDX, 1ull << 63);
+		if (hreg(g, r->base))
+			x86_alu_rr(b, X86_ADD, true, X86_RDX, g->host[r->base]);
+		else
+			x86_alu_rm(b, X86_ADD, true, X86_RDX, X86_RBX, XO(r->base));
+		if (r->preg)
+			x86_mov_rr(b, true, r->preg, X86_RDX);
+		else
+			x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+	}
 }
 
 /*
@@ -421,10 +440,13 @@ static void release_res(int *reg_end, int *slot_end, uint8_t reg, int32_t slot)
 
 /*
  * The registers a loop block's passes move by at most 255 bytes at a time
- * (addi to itself) or not at all: a cached page then mostly holds (a
- * stride of 1600 - a matrix column - missed every third pass, and a miss
- * costs twice a lookup). Passes end at the last back edge: what follows
- * it runs once, on the way out.
+ * (addi to itself) or not at all: a cached page then mostly holds. A
+ * larger stride is not worth it: a matrix column's 1600 bytes cross a
+ * page every 2.6 passes, and each crossing's miss (a full check, the
+ * refill, two jumps, often a mispredicted branch) cost more than the
+ * plain lookup of every pass (guest-cpu fp's matmul loop: 7% slower).
+ * Passes end at the last back edge: what follows it runs once, on the way
+ * out.
  */
 static uint32_t creeping_regs(const struct insn *const *ins, const struct form *const *fs,
 			      unsigned n)
