@@ -12,6 +12,33 @@
 
 #include <stdlib.h>
 
+/* BMI2's rorx (one instruction for a copy and a shift) forms a TLB index
+ * straight from a base register. Not with RINGVM_JIT_NOAVX: hosts without
+ * AVX lack BMI2 too, and the tests that select their code cover this
+ * file's other form. */
+static bool host_bmi2(void)
+{
+	static int v = -1;
+	if (v < 0)
+		v = __builtin_cpu_supports("bmi2") && !getenv("RINGVM_JIT_NOAVX");
+	return v;
+}
+
+/* ECX = the TLB entry offset of the page of x + off (x in register x) */
+static void tlb_index(struct x86_buf *b, unsigned x, int32_t off)
+{
+	if (!off && host_bmi2()) { /* bits 0-6 rotate into 25-31: masked off */
+		x86_rorx(b, false, X86_RCX, x, TLB_IDX_SHIFT);
+	} else {
+		if (off)
+			x86_lea(b, X86_RCX, x, off);
+		else
+			x86_mov_rr(b, false, X86_RCX, x);
+		x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
+	}
+	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
+}
+
 /*
  * The TLB fast path of an access to x[rs1] + imm. Returns the register
  * holding x[rs1] (its host register, or RDX, loaded here: every other
@@ -40,13 +67,8 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 		x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
 	else
 		x86_mov_rr(b, true, X86_RDX, base);
-	if (d->imm)
-		x86_lea(b, X86_RCX, base, d->imm);
-	else
-		x86_mov_rr(b, false, X86_RCX, base);
+	tlb_index(b, base, d->imm);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	/* stores: wkey misses while an LR reservation is live (the slow path
 	 * snoops it) */
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, store ? OFF(wkey) : OFF(dkey));
@@ -142,10 +164,8 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
 		ldx(g, base, d->rs1);
 	}
 	x86_lea(b, X86_RDX, base, r->hi);
-	x86_lea(b, X86_RCX, base, r->lo);
+	tlb_index(b, base, r->lo);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, r->load ? OFF(dkey) : OFF(wkey));
 	if (r->load) {
 		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_r));
