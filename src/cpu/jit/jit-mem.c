@@ -205,8 +205,8 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
  * one page, the one whose host_off it kept from an earlier pass: within
  * one entry of such a block nothing can change a mapping, make a page
  * code (only translation does) or take an LR reservation (no helpers),
- * and every exit drops the cache (the block's entry sets no page). A
- * miss runs the full check (gen_run_miss).
+ * and every exit drops the cache (each entry starts with a C that fails:
+ * jit_mem_loop_entry). A miss runs the full check (gen_run_miss).
  */
 static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc,
 			const struct run *r, uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
@@ -222,7 +222,7 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	else if (f->kind == K_FSTORE)
 		fhreg(g, d->rs2);
 	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
-	uint8_t *fail[4], *miss[2] = { NULL, NULL };
+	uint8_t *fail[4], *miss[1] = { NULL };
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
 	if (head && r->cached) {
 		/* x[base] - C < 4096 - (hi - lo), unsigned: lo and hi in the
@@ -265,7 +265,7 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 			g->cold[g->ncold - 1].leave[0] = guard;
 	}
 	if (head) { /* a cached run's miss makes it (gen_run_miss) */
-		jit_gen_add_cold(g, d, pc, r->cached ? miss : fail, r->cached ? 2 : nf, fb_loaded,
+		jit_gen_add_cold(g, d, pc, r->cached ? miss : fail, r->cached ? 1 : nf, fb_loaded,
 			 dirty_split, fdirty_split);
 		struct cold *c = &g->cold[g->ncold - 1];
 		c->f = f;
@@ -326,8 +326,9 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
 /*
  * At a loop block's entry, before its head: no page is cached yet. C =
  * x[base] + 2^63 makes the first check fail: until the head first runs,
- * x[base] moves by a few addi immediates at most (creeping_regs), so
- * x[base] - C stays near 2^63, far above any page offset.
+ * x[base] moves only by addi immediates under 256, at most one per
+ * instruction before the head (creeping_regs), so x[base] - C stays
+ * within 2^20 of 2^63, far above any page offset.
  */
 void jit_mem_loop_entry(struct gen *g)
 {
