@@ -920,7 +920,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		g.loop_dirty = g.mapped & x_written(ins, fs, n);
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
-		jit_mem_loop_entry(&g); /* no page cached yet */
+		jit_mem_loop_entry(&g, ins); /* cached runs: their first page */
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}

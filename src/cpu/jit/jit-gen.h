@@ -180,6 +180,6 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins, const struct for
 		  unsigned n);
 void jit_mem_fallback(struct gen *g, const struct cold *c);
 void jit_mem_miss(struct gen *g, struct cold *c);
-void jit_mem_loop_entry(struct gen *g);
+void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins);
 
 #endif

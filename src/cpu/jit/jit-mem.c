@@ -324,28 +324,41 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
 }
 
 /*
- * At a loop block's entry, before its head: no page is cached yet. C =
- * x[base] + 2^63 makes the first check fail: until the head first runs,
- * x[base] moves only by addi immediates under 256, at most one per
- * instruction before the head (creeping_regs), so x[base] - C stays
- * within 2^20 of 2^63, far above any page offset.
+ * At a loop block's entry, before its head: each cached run is checked
+ * and filled here, for x[base] as it is now (as a fill at the head would:
+ * the pair C, host_off stays right for this entry whatever x[base] does,
+ * the head's check compares x[base] with C), so a loop of few passes
+ * does not start with a miss. When the check fails, C = x[base] + 2^63
+ * makes the head's first check fail: until the head first runs, x[base]
+ * moves only by addi immediates under 256, at most one per instruction
+ * before the head (creeping_regs), so x[base] - C stays within 2^20 of
+ * 2^63, far above any page offset.
  */
-void jit_mem_loop_entry(struct gen *g)
+void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins)
 {
 	struct x86_buf *b = &g->b;
 	for (unsigned o = 0; o < g->nruns; o++) {
 		const struct run *r = &g->runs[o];
 		if (!r->cached)
 			continue;
+		const struct insn *d = ins[r->head];
+		unsigned ix = hreg(g, r->base);
+		uint8_t *fail[4];
+		unsigned nf = run_check(g, r, d, ix, fail);
+		run_fill(g, r, d, ix);
+		uint8_t *done = x86_jmp(b);
+		for (unsigned k = 0; k < nf; k++)
+			x86_patch_rel32(fail[k], b->p);
 		x86_mov_imm(b, X86_RDX, 1ull << 63);
-		if (hreg(g, r->base))
-			x86_alu_rr(b, X86_ADD, true, X86_RDX, g->host[r->base]);
+		if (ix)
+			x86_alu_rr(b, X86_ADD, true, X86_RDX, ix);
 		else
 			x86_alu_rm(b, X86_ADD, true, X86_RDX, X86_RBX, XO(r->base));
 		if (r->preg)
 			x86_mov_rr(b, true, r->preg, X86_RDX);
 		else
 			x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+		x86_patch_rel32(done, b->p);
 	}
 }
 
