@@ -5,8 +5,10 @@
  * their own translated block, are misaligned, or repeat in a loop block
  * across a page boundary up to a fault. Each runs on the interpreter, the
  * JIT and the JIT in check mode (every block translated on its first
- * visit), store runs between LR and SC, and a loop's cached run beside
- * another run; registers, pc, instret, the trap CSRs, all of RAM and the MMIO
+ * visit), store runs between LR and SC, a loop's cached run beside
+ * another run, and cached runs that cross pages (both ways), meet a page
+ * remapped or made code between two entries of their block, fault or reach
+ * MMIO mid-loop; registers, pc, instret, the trap CSRs, all of RAM and the MMIO
  * log must be the same, and each program's own expectations (values, the
  * trapping pc and address) must hold.
  */
@@ -22,6 +24,7 @@
 #define DATA 0x4000u   /* a data page; DATA + 0x1000 the next one */
 #define VGAP 0x8000u   /* Sv39: this page is unmapped */
 #define ALIAS 0xa000u  /* Sv39: this page maps DATA + 0x1000 (another VA->PA offset) */
+#define VMMIO 0xb000u /* Sv39: this page maps DEV */
 #define PT 0x100000u
 #define DEV 0x10000000ull /* MMIO window of 4 KiB; anything else outside RAM faults */
 
@@ -93,7 +96,15 @@ static uint64_t build_pt(uint8_t *ram)
 		l0[i] = pa == BASE + VGAP ? 0 : (pa >> 12) << 10 | 0xcf; /* V R W X A D */
 	}
 	l0[ALIAS >> 12] = ((BASE + DATA + 0x1000) >> 12) << 10 | 0xcf;
+	l0[VMMIO >> 12] = (DEV >> 12) << 10 | 0xcf;
 	return (8ull << 60) | ((BASE + PT) >> 12);
+}
+
+/* The data pages' bytes: no period of a page or less, so a load through
+ * another page's host_off reads other bytes */
+static uint8_t data_byte(uint32_t i)
+{
+	return (uint8_t)(i * 7 + 3 + (i >> 8) * 13);
 }
 
 static void setup_ram(uint8_t *ram, const struct prog *p)
@@ -115,7 +126,7 @@ static void setup_ram(uint8_t *ram, const struct prog *p)
 		put(ram, PROG + 4 * i, p->code[i]);
 	put(ram, PROG + 4 * p->n, WFI);
 	for (uint32_t i = 0; i < 0x6000; i++) /* DATA.. and the pages around VGAP */
-		ram[DATA + i] = (uint8_t)(i * 7 + 3);
+		ram[DATA + i] = data_byte(i);
 	for (uint32_t i = 0; i < 0x1000; i++)
 		ram[RAM - 0x1000 + i] = (uint8_t)(i * 13 + 1);
 	build_pt(ram);
@@ -280,10 +291,112 @@ static uint64_t rd_le(uint32_t off, unsigned n)
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t o = off + k;
 		uint8_t b = o >= RAM - 0x1000 ? (uint8_t)((o - (RAM - 0x1000)) * 13 + 1)
-					       : (uint8_t)((o - DATA) * 7 + 3);
+					       : data_byte(o - DATA);
 		v |= (uint64_t)b << (8 * k);
 	}
 	return v;
+}
+
+#define SFENCE_VMA 0x12000073u
+#define JALR(rd, rs1, imm) enc_i(0x67, rd, 0, rs1, imm)
+#define LUI(rd, imm20) ((uint32_t)(imm20) << 12 | (rd) << 7 | 0x37)
+
+/*
+ * Cached runs (a loop block keeps a run's host_off across passes and only
+ * checks that x[base] - C lies within the page, C = the page's address -
+ * lo; jit_mem_loop_entry makes the first check of each entry fail). Each
+ * case fails when that check or its reset at the block's entry is wrong.
+ * PRESSURE (after a loop's back edge: run once per entry) uses enough
+ * registers that the block maps no host register to a run: C and host_off
+ * then live in h->jit_run slots, which keep their values between entries.
+ */
+#define PRESSURE ADD(16, 17, 21), ADD(22, 23, 19), ADD(20, 24, 25)
+static void cached_runs(void)
+{
+	struct result r;
+	uint64_t sum;
+	/* 11. a run spanning lo = -3 .. hi = 12 off a base creeping by 1 over
+	 * the end of an identity page into ALIAS (another VA->PA offset), and
+	 * back: the passes whose bytes cross must miss, the first ones after
+	 * must use the new page's host_off */
+	for (int down = 0; down < 2; down++) { /* creeping up, then down */
+		uint64_t from = BASE + ALIAS + (down ? 0x30 : -0x30), to = from + (down ? -0x60 : 0x60);
+		struct prog span = { "cached-span", { LD(3, A0, S1, -3), LD(3, A1, S1, 5),
+						      ADD(A3, A3, A0), ADD(A3, A3, A1),
+						      ADDI(S1, S1, down ? -1 : 1), enc_b(1, S1, S2, -20) },
+				     6, true, { [S1] = from, [S2] = to } };
+		run_all(&span, &r);
+		uint64_t sum = 0;
+		for (uint64_t v = from; v != to; v += down ? -1 : 1)
+			for (int k = 0; k < 2; k++) {
+				uint64_t lo = v + (k ? 5 : -3), x = 0;
+				for (unsigned i = 0; i < 8; i++) { /* ALIAS maps DATA + 0x1000 */
+					uint64_t a = lo + i - BASE;
+					a = a >= ALIAS ? a - ALIAS + DATA + 0x1000 : a;
+					x |= rd_le((uint32_t)a, 1) << (8 * i);
+				}
+				sum += x;
+			}
+		CHECK_EQ(r.x[A3], sum);
+		CHECK_EQ(r.x[27], 0);
+	}
+
+	/* 12. a loop entered twice, its page remapped (sfence.vma) in between
+	 * to the last page of RAM (other bytes: the pattern of DATA repeats
+	 * every 256 bytes): the second entry must not use the first one's
+	 * host_off */
+	uint64_t pte = BASE + PT + 8192 + 8 * (0x9000 >> 12);
+	struct prog remap = { "cached-remap", { LD(3, A0, S1, 0), ADD(A3, A3, A0), ADDI(S1, S1, 8),
+						ADDI(T1, T1, -1), enc_b(1, T1, 0, -16), PRESSURE,
+						enc_j(0, 8), ADDI(0, 0, 0), enc_b(1, T2, 0, 28),
+						ADDI(T2, 0, 1), ST(3, T0, S2, 0), SFENCE_VMA,
+						ADDI(S1, S1, -64), ADDI(T1, 0, 8), enc_j(0, -64) },
+			      17, true, { [S1] = BASE + 0x9000, [S2] = pte, [T1] = 8,
+					  [T0] = ((BASE + RAM - 0x1000) >> 12) << 10 | 0xcf } };
+	run_all(&remap, &r);
+	sum = 0;
+	for (uint32_t k = 0; k < 64; k += 8)
+		sum += rd_le(0x9000 + k, 8) + rd_le(RAM - 0x1000 + k, 8);
+	CHECK_EQ(r.x[A3], sum);
+	CHECK_EQ(r.x[27], 0);
+
+	/* 13. a cached store run writes a routine into a page, which then
+	 * runs (translated: its page is now code), and the same loop, entered
+	 * again, rewrites it: the new routine must run (a stale host_off would
+	 * store past the code page's write protection) */
+	uint32_t q = DATA + 0x2000;
+	struct prog smc = { "cached-smc", { ST(2, 28, S1, 0), ST(2, 29, S1, 4), ADDI(T1, T1, -1),
+					    enc_b(1, T1, 0, -12), PRESSURE, enc_j(0, 8),
+					    ADDI(0, 0, 0), JALR(1, S1, 0), enc_b(1, T2, 0, 24),
+					    ADDI(T2, 0, 1), LUI(30, 0x200), ADD(28, 28, 30),
+					    ADDI(T1, 0, 2), enc_j(0, -60) },
+			    16, false, { [S1] = BASE + q, [T1] = 2, [28] = ADDI(A0, 0, 5),
+					 [29] = JALR(0, 1, 0) } };
+	run_all(&smc, &r);
+	CHECK_EQ(r.x[A0], 7);
+	CHECK_EQ(r.x[27], 0);
+
+	/* 14. a run with loads and a store (lo = -8, hi = 15) walking into
+	 * the unmapped page: page faults at the faulting member's pc, the
+	 * handler skips it, the loop goes on */
+	struct prog gap = { "cached-gap", { LD(3, A0, S1, -8), LD(3, A1, S1, 8), ADD(A3, A3, A0),
+					    ADD(A3, A3, A1), ST(3, A3, S1, 0), ADDI(S1, S1, 8),
+					    enc_b(1, S1, S2, -24) },
+			    7, true, { [S1] = BASE + VGAP - 0x40, [S2] = BASE + VGAP + 0x40 } };
+	run_all(&gap, &r);
+	CHECK_EQ(r.x[27], 24);
+	CHECK_EQ(r.x[26], 2 * pc_of(1) + pc_of(4) + 7 * (pc_of(0) + pc_of(1) + pc_of(4)));
+	CHECK_EQ(r.x[28], EXC_STORE_PAGE);
+
+	/* 15. a run walking from RAM (ALIAS) into a page that maps MMIO: every
+	 * access there reaches the device */
+	struct prog mm = { "cached-mmio", { LD(3, A0, S1, 0), ADD(A3, A3, A0), ADDI(S1, S1, 8),
+					    enc_b(1, S1, S2, -12) },
+			   4, true, { [S1] = BASE + VMMIO - 0x20, [S2] = BASE + VMMIO + 0x40 } };
+	run_all(&mm, &r);
+	CHECK_EQ(r.log.n, 8);
+	CHECK(!r.log.e[0].write && r.log.e[0].addr == DEV && r.log.e[7].addr == DEV + 0x38);
+	CHECK_EQ(r.x[27], 0);
 }
 
 int main(void)
@@ -420,6 +533,8 @@ int main(void)
 	run_all(&share, &r);
 	CHECK_EQ(r.x[A4], 4 * rd_le(DATA + 0x1040, 8));
 	CHECK_EQ(r.x[27], 0);
+
+	cached_runs();
 
 	/* random runs: the same agreement, RINGVM_FUZZ_SEEDS programs */
 	const char *first = getenv("RINGVM_FUZZ_FIRST"); /* to re-run one seed */

@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 39);
+	unsigned form = (unsigned)(t_rand() % 40);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -398,6 +398,12 @@ static void one(struct x86_buf *b, FILE *s)
 		x86_ptest_rip(b, a, d);
 		fprintf(s, "ptest %d(%%rip), %%xmm%u\n", d, a);
 		break;
+	case 39: { /* rorx $imm, src, dst */
+		unsigned k = (unsigned)(t_rand() % (w ? 64 : 32));
+		x86_rorx(b, w, a, c, (uint8_t)k);
+		fprintf(s, "rorx $%u, %%%s, %%%s\n", k, rn[c], rn[a]);
+		break;
+	}
 	case 33: /* vptest disp(%rip), xmm */
 		x86_vptest_rip(b, a, d);
 		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);

@@ -957,13 +957,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		g.loop_dirty = g.mapped & x_written(ins, fs, n);
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
-		for (unsigned o = 0; o < g.nruns; o++) { /* no page cached yet */
-			const struct run *r = &g.runs[o];
-			if (r->cached && r->preg)
-				x86_mov_imm(b, r->preg, UINT64_MAX);
-			else if (r->cached)
-				x86_store_imm(b, 8, X86_RBX, r->pslot, -1);
-		}
+		jit_mem_loop_entry(&g, ins); /* cached runs: their first page */
 		loop_prologue(&g, ins, n);
 		g.head = b->p;
 	}

@@ -69,8 +69,9 @@ struct gen {
 		uint8_t reg;            /* host register holding host_off, or 0: */
 		int32_t slot;           /* ... its h->jit_run[] offset */
 		/* cached: in a loop block, host_off is kept across passes with
-		 * the page number it is for (~0 at block entry: no page), in
-		 * preg or at pslot, and the head only compares that page */
+		 * C = its page's address - lo (one that fails at block entry:
+		 * see jit_mem_loop_entry), in preg or at pslot, and the head
+		 * only checks x[base] - C < 4096 - (hi - lo) */
 		bool cached;
 		uint8_t preg;
 		int32_t pslot;
@@ -171,11 +172,14 @@ void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain);
 
 /* jit-mem.c: a load or store (f: K_LOAD, K_STORE, K_FLOAD, K_FSTORE);
  * the runs of a block (before its code); the cold code of a run head's
- * fallback (c->f set) and of a cached run's miss (c->miss set). */
+ * fallback (c->f set) and of a cached run's miss (c->miss set); a loop
+ * block's entry code for its cached runs (after its registers are
+ * loaded). */
 void jit_mem_gen(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc);
 void jit_mem_plan(struct gen *g, const struct insn *const *ins, const struct form *const *fs,
 		  unsigned n);
 void jit_mem_fallback(struct gen *g, const struct cold *c);
 void jit_mem_miss(struct gen *g, struct cold *c);
+void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins);
 
 #endif

@@ -12,6 +12,33 @@
 
 #include <stdlib.h>
 
+/* BMI2's rorx (one instruction for a copy and a shift) forms a TLB index
+ * straight from a base register. Not with RINGVM_JIT_NOAVX: hosts without
+ * AVX lack BMI2 too, and the tests that select their code cover this
+ * file's other form. */
+static bool host_bmi2(void)
+{
+	static int v = -1;
+	if (v < 0)
+		v = __builtin_cpu_supports("bmi2") && !getenv("RINGVM_JIT_NOAVX");
+	return v;
+}
+
+/* ECX = the TLB entry offset of the page of x + off (x in register x) */
+static void tlb_index(struct x86_buf *b, unsigned x, int32_t off)
+{
+	if (!off && host_bmi2()) { /* bits 0-6 rotate into 25-31: masked off */
+		x86_rorx(b, false, X86_RCX, x, TLB_IDX_SHIFT);
+	} else {
+		if (off)
+			x86_lea(b, X86_RCX, x, off);
+		else
+			x86_mov_rr(b, false, X86_RCX, x);
+		x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
+	}
+	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
+}
+
 /*
  * The TLB fast path of an access to x[rs1] + imm. Returns the register
  * holding x[rs1] (its host register, or RDX, loaded here: every other
@@ -40,13 +67,8 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 		x86_lea(b, X86_RDX, base, d->imm + (int32_t)size - 1);
 	else
 		x86_mov_rr(b, true, X86_RDX, base);
-	if (d->imm)
-		x86_lea(b, X86_RCX, base, d->imm);
-	else
-		x86_mov_rr(b, false, X86_RCX, base);
+	tlb_index(b, base, d->imm);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT); /* index bits < 32 */
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	/* stores: wkey misses while an LR reservation is live (the slow path
 	 * snoops it) */
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, store ? OFF(wkey) : OFF(dkey));
@@ -142,10 +164,8 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
 		ldx(g, base, d->rs1);
 	}
 	x86_lea(b, X86_RDX, base, r->hi);
-	x86_lea(b, X86_RCX, base, r->lo);
+	tlb_index(b, base, r->lo);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_shift_ri(b, X86_SHR, false, X86_RCX, TLB_IDX_SHIFT);
-	x86_alu_ri(b, X86_AND, false, X86_RCX, TLB_IDX_MASK);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, r->load ? OFF(dkey) : OFF(wkey));
 	if (r->load) {
 		x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, OFF(tlb_r));
@@ -185,8 +205,8 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
  * one page, the one whose host_off it kept from an earlier pass: within
  * one entry of such a block nothing can change a mapping, make a page
  * code (only translation does) or take an LR reservation (no helpers),
- * and every exit drops the cache (the block's entry sets no page). A
- * miss runs the full check (gen_run_miss).
+ * and every exit drops the cache (each entry starts with a C that fails:
+ * jit_mem_loop_entry). A miss runs the full check (gen_run_miss).
  */
 static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc,
 			const struct run *r, uint8_t *guard, uint32_t at_split, uint32_t dirty_split,
@@ -202,28 +222,18 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	else if (f->kind == K_FSTORE)
 		fhreg(g, d->rs2);
 	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
-	uint8_t *fail[4], *miss[2] = { NULL, NULL };
+	uint8_t *fail[4], *miss[1] = { NULL };
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
 	if (head && r->cached) {
-		/* lo and hi in one page, the cached one (else gen_run_miss) */
-		unsigned base = ix;
-		if (!base) {
-			base = X86_RAX;
-			ldx(g, base, d->rs1);
-		}
-		x86_lea(b, X86_RDX, base, r->lo);
-		if (r->hi != r->lo) {
-			x86_lea(b, X86_RCX, base, r->hi);
-			x86_alu_rr(b, X86_XOR, true, X86_RCX, X86_RDX);
-			x86_alu_ri(b, X86_CMP, true, X86_RCX, 0xfff);
-			miss[1] = x86_jcc(b, X86_CC_A);
-		}
-		x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+		/* x[base] - C < 4096 - (hi - lo), unsigned: lo and hi in the
+		 * cached page (C: see run_fill), else gen_run_miss */
+		ldx(g, X86_RDX, d->rs1);
 		if (r->preg)
-			x86_alu_rr(b, X86_CMP, true, X86_RDX, r->preg);
+			x86_alu_rr(b, X86_SUB, true, X86_RDX, r->preg);
 		else
-			x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RBX, r->pslot);
-		miss[0] = x86_jcc(b, X86_CC_NE);
+			x86_alu_rm(b, X86_SUB, true, X86_RDX, X86_RBX, r->pslot);
+		x86_alu_ri(b, X86_CMP, true, X86_RDX, 4096 - (r->hi - r->lo));
+		miss[0] = x86_jcc(b, X86_CC_AE);
 		if (!r->reg)
 			x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
 	} else if (head) {
@@ -255,7 +265,7 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 			g->cold[g->ncold - 1].leave[0] = guard;
 	}
 	if (head) { /* a cached run's miss makes it (gen_run_miss) */
-		jit_gen_add_cold(g, d, pc, r->cached ? miss : fail, r->cached ? 2 : nf, fb_loaded,
+		jit_gen_add_cold(g, d, pc, r->cached ? miss : fail, r->cached ? 1 : nf, fb_loaded,
 			 dirty_split, fdirty_split);
 		struct cold *c = &g->cold[g->ncold - 1];
 		c->f = f;
@@ -301,12 +311,55 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
 		base = X86_RDX;
 		ldx(g, base, d->rs1);
 	}
+	/* C = the page of byte lo, minus lo: x[base] - C is then the offset
+	 * of byte lo in that page (see gen_mem_run) */
 	x86_lea(b, X86_RDX, base, r->lo);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_alu_ri(b, X86_AND, true, X86_RDX, -4096);
+	if (r->lo)
+		x86_lea(b, X86_RDX, X86_RDX, -r->lo);
 	if (r->preg)
 		x86_mov_rr(b, true, r->preg, X86_RDX);
 	else
 		x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+}
+
+/*
+ * At a loop block's entry, before its head: each cached run is checked
+ * and filled here, for x[base] as it is now (as a fill at the head would:
+ * the pair C, host_off stays right for this entry whatever x[base] does,
+ * the head's check compares x[base] with C), so a loop of few passes
+ * does not start with a miss. When the check fails, C = x[base] + 2^63
+ * makes the head's first check fail: until the head first runs, x[base]
+ * moves only by addi immediates under 256, at most one per instruction
+ * before the head (creeping_regs), so x[base] - C stays within 2^20 of
+ * 2^63, far above any page offset.
+ */
+void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins)
+{
+	struct x86_buf *b = &g->b;
+	for (unsigned o = 0; o < g->nruns; o++) {
+		const struct run *r = &g->runs[o];
+		if (!r->cached)
+			continue;
+		const struct insn *d = ins[r->head];
+		unsigned ix = hreg(g, r->base);
+		uint8_t *fail[4];
+		unsigned nf = run_check(g, r, d, ix, fail);
+		run_fill(g, r, d, ix);
+		uint8_t *done = x86_jmp(b);
+		for (unsigned k = 0; k < nf; k++)
+			x86_patch_rel32(fail[k], b->p);
+		x86_mov_imm(b, X86_RDX, 1ull << 63);
+		if (ix)
+			x86_alu_rr(b, X86_ADD, true, X86_RDX, ix);
+		else
+			x86_alu_rm(b, X86_ADD, true, X86_RDX, X86_RBX, XO(r->base));
+		if (r->preg)
+			x86_mov_rr(b, true, r->preg, X86_RDX);
+		else
+			x86_store(b, 8, X86_RDX, X86_RBX, r->pslot);
+		x86_patch_rel32(done, b->p);
+	}
 }
 
 /*
@@ -421,10 +474,13 @@ static void release_res(int *reg_end, int *slot_end, uint8_t reg, int32_t slot)
 
 /*
  * The registers a loop block's passes move by at most 255 bytes at a time
- * (addi to itself) or not at all: a cached page then mostly holds (a
- * stride of 1600 - a matrix column - missed every third pass, and a miss
- * costs twice a lookup). Passes end at the last back edge: what follows
- * it runs once, on the way out.
+ * (addi to itself) or not at all: a cached page then mostly holds. A
+ * larger stride is not worth it: a matrix column's 1600 bytes cross a
+ * page every 2.6 passes, and each crossing's miss (a full check, the
+ * refill, two jumps, often a mispredicted branch) cost more than the
+ * plain lookup of every pass (guest-cpu fp's matmul loop: 7% slower).
+ * Passes end at the last back edge: what follows it runs once, on the way
+ * out.
  */
 static uint32_t creeping_regs(const struct insn *const *ins, const struct form *const *fs,
 			      unsigned n)

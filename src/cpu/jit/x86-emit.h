@@ -672,6 +672,18 @@ static inline void x86_movd_rx(struct x86_buf *b, unsigned r, unsigned xmm)
 	x86_sse_op(b, 0x66, false, 0x7e, xmm, r, false, 0);
 }
 
+/* rorx dst, src, imm (BMI2): dst = src rotated right by imm (32 or 64
+ * bits), flags untouched; one instruction for a copy and a shift. */
+static inline void x86_rorx(struct x86_buf *b, bool w, unsigned dst, unsigned src, uint8_t imm)
+{
+	x86_byte(b, 0xc4); /* 3-byte VEX: map 0F3A, pp = F2, vvvv unused */
+	x86_byte(b, (uint8_t)(((dst & 8) ? 0 : 0x80) | 0x40 | ((src & 8) ? 0 : 0x20) | 0x03));
+	x86_byte(b, (uint8_t)((w ? 0x80 : 0) | 0x78 | 0x03));
+	x86_byte(b, 0xf0);
+	x86_modrm_rr(b, dst, src);
+	x86_byte(b, imm);
+}
+
 /* test byte/dword [base+disp], imm (size 1 or 4) */
 static inline void x86_test_mi(struct x86_buf *b, unsigned size, unsigned base, int32_t disp,
 			       uint32_t imm)
