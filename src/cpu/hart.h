@@ -169,9 +169,16 @@ struct hart {
 	 * thread's generated code and its stubs touch them. */
 	uint32_t jit_nx, jit_rc, jit_mxcsr;
 	/* check mode: the real hart's RAM stores are logged (with the bytes
-	 * they replace) so the shadow can re-run a block on the same RAM; no
-	 * write TLB entries are made, so every store takes the slow path */
+	 * they replace) so the shadow can re-run a block on the same RAM: the
+	 * slow paths and the interpreter's inline stores call
+	 * jit_check_store, generated code's fast-path stores append to the
+	 * log themselves (ck_st[ck_nst++], ck_over when full; ck_pa_off turns
+	 * a host address into a physical one). jit-check.c owns the log. */
 	struct jit_check *store_log;
+	void *ck_st;
+	uint32_t ck_nst;
+	uint32_t ck_over;
+	uint64_t ck_pa_off;
 };
 
 /* ---- cpu.c ---- */
@@ -280,6 +287,8 @@ DEFINE_LOAD(ld_u64, uint64_t)
 		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
 		if (likely(e->tag == hart_xtag(va, h->wkey) &&                 \
 			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
+			if (unlikely(h->store_log))                            \
+				jit_check_store(h, va + e->pa_off, sizeof(type)); \
 			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
 			       sizeof(type));                                  \
 			return true;                                           \

@@ -276,7 +276,7 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	uint64_t page = *pa >> 12 << 12;
 	if (!in_ram(h, page, 4096) || !pmp_check(h, page, 4096, acc, priv))
 		return 0;
-	if (acc == ACC_W && (h->code_page[(page - h->bus.ram_base) >> 12] || h->store_log))
+	if (acc == ACC_W && h->code_page[(page - h->bus.ram_base) >> 12])
 		return 0;
 	uint64_t vpage = va >> 12 << 12;
 	if (leaf > 4096) { /* a piece of a superpage: see mmu_flush_page */

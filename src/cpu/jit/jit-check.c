@@ -7,8 +7,10 @@
  *
  * The shadow works on the same RAM as the real hart, so device DMA, the
  * loader and anything else that writes guest RAM is seen by both. The real
- * hart's RAM stores are logged with the bytes they replace (it makes no
- * write-TLB entries in check mode, so every store takes the slow path);
+ * hart's RAM stores are logged with the bytes they replace (the slow
+ * paths and the interpreter's inline stores call jit_check_store; the fast
+ * path of generated code appends its record inline, see jit-mem.c's
+ * log_store, so runs of accesses with stores keep their fast form);
  * after the block the log is undone, the shadow re-runs the block on the
  * restored RAM, and the bytes each store left must equal what the shadow
  * left there. MMIO reads and the timer seen by the real hart are logged
@@ -19,8 +21,7 @@
  * JIT_CHECK_BUDGET instructions (jit_run caps the budget), the shadow
  * follows all its passes, and when they differ the run is repeated from a
  * snapshot one pass more each time to name the first pass that differs
- * (find_pass). Stores take the slow path here, so a loop block's run of
- * accesses with stores never keeps its host_off in check mode.
+ * (find_pass).
  * Limits: the shadow sees the interrupt lines as they were when the block
  * started (and, when the real hart took an interrupt right after it, that
  * interrupt's line: which one was highest when it looked is not known);
@@ -44,23 +45,21 @@
 struct mmio_rec { uint64_t addr, val; uint8_t size, kind; int ret; };
 enum { R_READ, R_WRITE, R_TIME };
 
-/* One logged RAM store: the bytes before, and after the real hart's block. */
-struct store_rec { uint64_t pa; uint8_t n, old[8], now[8]; };
-/* a checked run retires at most JIT_CHECK_BUDGET instructions (a loop
- * block's passes: see jit_run), each stores at most 2 pieces */
-#define STORE_MAX (2 * JIT_CHECK_BUDGET)
+/* One logged RAM store: the bytes before (old), and after the real hart's
+ * block (now). A checked run retires at most JIT_CHECK_BUDGET instructions
+ * (a loop block's passes: see jit_run), each stores at most 2 pieces. */
+#define store_rec jit_store_rec
+#define STORE_MAX JIT_CHECK_STORE_MAX
 
 struct jit_check {
 	struct hart *shadow;
 	struct hart *snap; /* a loop block's starting state (for find_pass) */
-	struct store_rec *st;
-	unsigned nst;
-	bool st_overflow;
+	struct store_rec *st; /* = the real hart's ck_st; ck_nst records, ck_over */
 	struct cpu_bus orig;
 	struct mmio_rec log[LOG_MAX];
 	unsigned n, pos;
 	bool overflow, mismatch;
-	uint64_t blocks, loop_runs, skipped;
+	uint64_t blocks, loop_runs, skipped, fast_stores;
 	uint64_t ir0; /* the real hart's instret at the snapshot */
 	uint64_t dc_seen; /* the real hart's decode epoch at the last snapshot */
 };
@@ -151,7 +150,10 @@ int jit_check_init(struct hart *h)
 	if (!c->snap)
 		return -1;
 	h->store_log = c;
-	mmu_flush(h); /* no write-TLB entry may outlive the switch */
+	h->ck_st = c->st;
+	h->ck_nst = 0;
+	h->ck_over = 0;
+	h->ck_pa_off = h->bus.ram_base - (uint64_t)(uintptr_t)h->bus.ram;
 	h->bus.opaque = c;
 	h->bus.mmio_read = c->orig.mmio_read ? log_read : NULL;
 	h->bus.mmio_write = c->orig.mmio_write ? log_write : NULL;
@@ -166,9 +168,11 @@ void jit_check_free(struct jit *j)
 		return;
 	if (getenv("RINGVM_JIT_STATS"))
 		fprintf(stderr, "jit check stats: %llu block runs compared (%llu of loop blocks), "
-			"%llu not compared (too many stores or MMIO accesses to replay)\n",
+			"%llu not compared (too many stores or MMIO accesses to replay); %llu stores of compared "
+			"runs logged by generated code's fast path\n",
 			(unsigned long long)(c->blocks - c->skipped),
-			(unsigned long long)c->loop_runs, (unsigned long long)c->skipped);
+			(unsigned long long)c->loop_runs, (unsigned long long)c->skipped,
+			(unsigned long long)c->fast_stores);
 	if (c->shadow)
 		cpu_hart_free(c->shadow);
 	if (c->snap)
@@ -222,8 +226,8 @@ void jit_check_before(struct hart *h, const struct jit_block *blk)
 		copy_arch(c->snap, h);
 	c->n = c->pos = 0;
 	c->overflow = c->mismatch = false;
-	c->nst = 0;
-	c->st_overflow = false;
+	h->ck_nst = 0;
+	h->ck_over = 0;
 	c->ir0 = h->instret;
 }
 
@@ -235,24 +239,43 @@ uint64_t jit_check_lines(const struct hart *h)
 void jit_check_store(struct hart *h, uint64_t pa, unsigned n)
 {
 	struct jit_check *c = h->store_log;
-	if (c->nst == STORE_MAX) {
-		c->st_overflow = true;
+	if (h->ck_nst == STORE_MAX) {
+		h->ck_over = 1;
 		return;
 	}
-	struct store_rec *r = &c->st[c->nst++];
+	struct store_rec *r = &c->st[h->ck_nst++];
 	r->pa = pa;
-	r->n = (uint8_t)n;
-	memcpy(r->old, h->bus.ram + (pa - h->bus.ram_base), n);
+	r->n = n;
+	r->fast = 0;
+	r->old = 0;
+	memcpy(&r->old, h->bus.ram + (pa - h->bus.ram_base), n);
+}
+
+/* A record generated code made holds where its store really went: one
+ * outside RAM (a miscompiled host_off) cannot be undone - say so. */
+static bool log_in_ram(const struct hart *h, const struct jit_check *c)
+{
+	for (unsigned i = 0; i < h->ck_nst; i++) {
+		const struct store_rec *r = &c->st[i];
+		if (r->pa < h->bus.ram_base || r->pa - h->bus.ram_base > h->bus.ram_size - r->n) {
+			fprintf(stderr, "  mem %#llx (%u bytes, fast path) is outside guest RAM\n",
+				(unsigned long long)r->pa, r->n);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Keep what the real hart stored, then put the old bytes back (newest
  * first, so overlapping stores unwind right). */
 static void undo_stores(struct hart *h, struct jit_check *c)
 {
-	for (unsigned i = 0; i < c->nst; i++)
-		memcpy(c->st[i].now, h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].n);
-	for (unsigned i = c->nst; i-- > 0;)
-		memcpy(h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].old, c->st[i].n);
+	for (unsigned i = 0; i < h->ck_nst; i++) {
+		c->st[i].now = 0;
+		memcpy(&c->st[i].now, h->bus.ram + (c->st[i].pa - h->bus.ram_base), c->st[i].n);
+	}
+	for (unsigned i = h->ck_nst; i-- > 0;)
+		memcpy(h->bus.ram + (c->st[i].pa - h->bus.ram_base), &c->st[i].old, c->st[i].n);
 }
 
 /* Does an earlier record than i store to the same bytes? (A loop's
@@ -269,19 +292,18 @@ static bool seen_before(const struct jit_check *c, unsigned i)
 static bool compare_stores(const struct hart *h, const struct jit_check *c, bool say)
 {
 	bool bad = false;
-	for (unsigned i = 0; i < c->nst; i++) {
+	for (unsigned i = 0; i < h->ck_nst; i++) {
 		const struct store_rec *r = &c->st[i];
 		const uint8_t *p = h->bus.ram + (r->pa - h->bus.ram_base);
-		if (memcmp(p, r->now, r->n) && !seen_before(c, i)) {
+		if (memcmp(p, &r->now, r->n) && !seen_before(c, i)) {
 			bad = true;
 			if (!say)
 				continue;
-			uint64_t a = 0, b = 0;
-			memcpy(&a, r->now, r->n);
+			uint64_t b = 0;
 			memcpy(&b, p, r->n);
-			fprintf(stderr, "  mem %#llx (%u bytes) jit %#llx  interp %#llx\n",
-				(unsigned long long)r->pa, r->n, (unsigned long long)a,
-				(unsigned long long)b);
+			fprintf(stderr, "  mem %#llx (%u bytes, %s path) jit %#llx  interp %#llx\n",
+				(unsigned long long)r->pa, r->n, r->fast ? "fast" : "slow",
+				(unsigned long long)r->now, (unsigned long long)b);
 		}
 	}
 	return bad;
@@ -389,15 +411,23 @@ static void find_pass(struct hart *h, struct jit_check *c, const struct jit_bloc
 	undo_stores(h, c);
 	uint64_t done = 0;
 	for (unsigned pass = 1; pass <= JIT_CHECK_BUDGET; pass++) {
-		copy_arch(h, c->snap);
-		mmu_flush(h); /* keys for the restored privilege */
-		c->nst = 0;
+		/* new TLB keys only when the run changed what they hang on (a
+		 * trap at its end): a re-run on cold entries would leave a run of
+		 * loads and stores after its first access (first touch) */
+		const struct hart *sn = c->snap;
+		bool keys = h->priv != sn->priv || h->satp != sn->satp ||
+			    h->mstatus != sn->mstatus || h->resv_valid != sn->resv_valid;
+		copy_arch(h, sn);
+		if (keys)
+			mmu_flush(h);
+		h->ck_nst = 0;
+		h->ck_over = 0;
 		c->pos = 0;
 		h->jit_budget = (int64_t)(blk->n + done);
 		h->jit->enter(h, blk->code);
 		uint64_t pc_k = h->pc, ir_k = h->instret;
-		if (ir_k - c->ir0 <= done && pass > 1)
-			return; /* no further: the check flag */
+		if ((ir_k - c->ir0 <= done && pass > 1) || h->ck_over || !log_in_ram(h, c))
+			return; /* no further: the check flag, or a log not to undo */
 		undo_stores(h, c);
 		copy_state(c, s, c->snap);
 		c->pos = 0;
@@ -424,10 +454,16 @@ void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_en
 	struct hart *s = c->shadow;
 	c->blocks++;
 	c->loop_runs += blk->loop;
-	if (c->overflow || c->st_overflow) {
+	if (c->overflow || h->ck_over) {
 		c->skipped++;
 		return; /* too much to replay: skip this block's check */
 	}
+	if (!log_in_ram(h, c)) {
+		report(c, blk, ir_end);
+		exit(3);
+	}
+	for (unsigned i = 0; i < h->ck_nst; i++)
+		c->fast_stores += c->st[i].fast;
 	undo_stores(h, c);
 	follow(s, pc_end, h->pc, ir_end);
 	if (s->pc == pc_end && h->pc != pc_end) {
@@ -454,5 +490,5 @@ void jit_check_after(struct hart *h, const struct jit_block *blk, uint64_t pc_en
 void jit_check_interp(struct hart *h, uint64_t k)
 {
 	(void)k;
-	h->jit->check->nst = 0;
+	h->ck_nst = 0;
 }

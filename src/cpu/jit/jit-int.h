@@ -16,6 +16,11 @@
 /* check mode: the most instructions one checked run of a block (a loop
  * block's passes) may retire; the store log holds 2 pieces for each */
 #define JIT_CHECK_BUDGET 512
+/* check mode's store log (h->ck_st, owned by jit-check.c): one record a
+ * stored piece, appended by jit_check_store and, for fast-path stores,
+ * by generated code (jit-mem.c writes pa, old, n and fast = 1) */
+struct jit_store_rec { uint64_t pa, old, now; uint32_t n, fast; };
+#define JIT_CHECK_STORE_MAX (2 * JIT_CHECK_BUDGET)
 #define JIT_CODE_SIZE (128u << 20) /* bytes of host code before a full flush */
 #define JIT_MAX_BLOCKS (1u << 17)
 #define JIT_MAX_EXITS (1u << 18)

@@ -84,6 +84,53 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 }
 
 /*
+ * Check mode only (blocks made for -accel jit,check=on): log a fast-path
+ * store before it, as the slow path's jit_check_store does: append a
+ * struct jit_store_rec (pa, the bytes it replaces, size, fast = 1) at
+ * h->ck_st[h->ck_nst++], or set h->ck_over when the log is full (the run
+ * is then not compared). The address is [hb + ix + imm], where the store
+ * really goes, so a wrong host_off is undone and compared where it wrote.
+ * RSI, RDI and RCX are saved around it (any may hold a guest register or
+ * a run's host_off), no call (the f registers stay in XMM registers);
+ * flags are clobbered (nothing keeps them across an access).
+ */
+static void log_store(struct gen *g, unsigned size, unsigned hb, unsigned ix, int32_t imm)
+{
+	struct x86_buf *b = &g->b;
+	x86_push(b, X86_RSI);
+	x86_push(b, X86_RDI);
+	x86_push(b, X86_RCX);
+	if (ix == X86_RSI) {
+		x86_alu_rr(b, X86_ADD, true, X86_RSI, hb);
+	} else {
+		x86_mov_rr(b, true, X86_RSI, hb);
+		x86_alu_rr(b, X86_ADD, true, X86_RSI, ix);
+	}
+	if (imm)
+		x86_lea(b, X86_RSI, X86_RSI, imm);
+	x86_load(b, 4, false, X86_RDI, X86_RBX, OFF(ck_nst));
+	x86_alu_ri(b, X86_CMP, false, X86_RDI, JIT_CHECK_STORE_MAX);
+	uint8_t *full = x86_jcc(b, X86_CC_AE);
+	x86_alu_mi(b, X86_ADD, false, X86_RBX, OFF(ck_nst), 1);
+	_Static_assert(sizeof(struct jit_store_rec) == 32, "a record is 32 bytes");
+	x86_shift_ri(b, X86_SHL, true, X86_RDI, 5);
+	x86_alu_rm(b, X86_ADD, true, X86_RDI, X86_RBX, OFF(ck_st));
+	x86_load(b, size, false, X86_RCX, X86_RSI, 0);
+	x86_store(b, 8, X86_RCX, X86_RDI, (int32_t)offsetof(struct jit_store_rec, old));
+	x86_alu_rm(b, X86_ADD, true, X86_RSI, X86_RBX, OFF(ck_pa_off));
+	x86_store(b, 8, X86_RSI, X86_RDI, (int32_t)offsetof(struct jit_store_rec, pa));
+	x86_store_imm(b, 4, X86_RDI, (int32_t)offsetof(struct jit_store_rec, n), (int32_t)size);
+	x86_store_imm(b, 4, X86_RDI, (int32_t)offsetof(struct jit_store_rec, fast), 1);
+	uint8_t *done = x86_jmp(b);
+	x86_patch_rel32(full, b->p);
+	x86_store_imm(b, 4, X86_RBX, OFF(ck_over), 1);
+	x86_patch_rel32(done, b->p);
+	x86_pop(b, X86_RCX);
+	x86_pop(b, X86_RDI);
+	x86_pop(b, X86_RSI);
+}
+
+/*
  * The access itself at [hb + ix + imm]: hb holds the page's host_off, ix
  * x[rs1]. Stores take their value in RCX (RAX and RDX may be hb and ix).
  */
@@ -94,6 +141,8 @@ static void mem_access(struct gen *g, const struct form *f, const struct insn *d
 	bool fp = f->kind == K_FLOAD || f->kind == K_FSTORE;
 	bool store = f->kind == K_STORE || f->kind == K_FSTORE;
 	if (store) {
+		if (g->j->check)
+			log_store(g, f->a, hb, ix, d->imm);
 		if (fp && fhreg(g, d->rs2)) {
 			x86_movs_ix(b, true, f->a == 8, g->fhost[d->rs2], hb, ix, d->imm);
 		} else if (!fp && hreg(g, d->rs2)) { /* straight from its host register */
