@@ -722,6 +722,33 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 const uint8_t jit_gen_regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
 				  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 
+/*
+ * Host registers a loop block's shortest pass would like for its runs:
+ * two per run (host_off and the cached page or limit, see jit_mem_plan),
+ * a run counted at each access off a base register not used as one since
+ * it was last written (an estimate: spans and helpers are not looked at).
+ * choose_regs leaves that many to them rather than map registers only
+ * the rarer paths after the pass use: in h->jit_run slots, every pass
+ * loads them from memory.
+ */
+static unsigned pass_run_regs(const struct insn *const *ins, const struct form *const *fs,
+			      unsigned pass)
+{
+	uint32_t open = 0;
+	unsigned runs = 0;
+	for (unsigned i = 0; i < pass; i++) {
+		unsigned k = fs[i]->kind, b = ins[i]->rs1;
+		if ((k == K_LOAD || k == K_STORE || k == K_FLOAD || k == K_FSTORE) && b &&
+		    !(open >> b & 1)) {
+			runs++;
+			open |= 1u << b;
+		}
+		if (k != K_STORE && k != K_FSTORE && k != K_BR && k != K_FENCE && k != K_FLOAD)
+			open &= ~(1u << ins[i]->rd);
+	}
+	return runs > 3 ? 6 : 2 * runs;
+}
+
 /* The (up to) ten registers the block's native code uses most (in a
  * loop block, any it uses: they stay in host registers across passes;
  * uses in its shortest pass, the first pass instructions, weigh 8: the
@@ -731,18 +758,31 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 {
 	unsigned cnt[32] = { 0 };
 	bool loop = pass != 0;
+	unsigned spare = loop ? pass_run_regs(ins, fs, pass) : 0;
+	uint32_t in_pass = 0; /* the registers the pass uses */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind, w = i < pass ? 8 : 1;
+		uint32_t used;
 		if (k == K_HELP || k == K_END)
 			continue;
-		cnt[ins[i]->rs1] += w;
-		if (k == K_FLOAD || k == K_FSTORE)
-			continue; /* rd/rs2 name f registers */
-		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
-		    k == K_MUL || k == K_MULH || k == K_DIV)
-			cnt[ins[i]->rs2] += w;
-		cnt[ins[i]->rd] += w;
+		/* U and J forms have no rs1, S and B forms no rd: the fields
+		 * hold immediate bits (a junk register mapped costs a load) */
+		used = k == K_LUI || k == K_AUIPC || k == K_JAL ? 0 : 1u << ins[i]->rs1;
+		if (k != K_FLOAD && k != K_FSTORE) { /* their rd/rs2 name f registers */
+			if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR ||
+			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV)
+				used |= 1u << ins[i]->rs2;
+			if (k != K_BR && k != K_STORE && k != K_FENCE) /* S/B: rd is imm */
+				used |= 1u << ins[i]->rd;
+		}
+		for (uint32_t m = used; m; m &= m - 1)
+			cnt[__builtin_ctz(m)] += w;
+		if (i < pass)
+			in_pass |= used;
 	}
+	for (unsigned r = 1; r < 32 && loop; r++)
+		if (in_pass >> r & 1)
+			cnt[r] += 1u << 16; /* the pass's registers first */
 	cnt[0] = 0;
 	/* the candidates by count, most used first, ties by register number */
 	uint8_t cand[31];
@@ -758,6 +798,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		cand[k] = (uint8_t)r;
 	}
 	for (unsigned k = 0; k < nc && k < 10; k++) {
+		if (!(in_pass >> cand[k] & 1) && k + spare >= 10)
+			break; /* used only off the shortest pass: its runs first */
 		g->host[cand[k]] = jit_gen_regs[k];
 		g->mapped |= 1u << cand[k];
 	}
@@ -922,10 +964,11 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 		g.fdirty = g.loop_fdirty;
 		for (unsigned o = 0; o < g.nruns; o++) { /* no page cached yet */
 			const struct run *r = &g.runs[o];
+			uint64_t none = r->rising ? 0 : UINT64_MAX; /* a limit, or a page */
 			if (r->cached && r->preg)
-				x86_mov_imm(b, r->preg, UINT64_MAX);
+				x86_mov_imm(b, r->preg, none);
 			else if (r->cached)
-				x86_store_imm(b, 8, X86_RBX, r->pslot, -1);
+				x86_store_imm(b, 8, X86_RBX, r->pslot, (int32_t)none);
 		}
 		loop_prologue(&g, ins, n);
 		g.head = b->p;

@@ -74,6 +74,11 @@ struct gen {
 		bool cached;
 		uint8_t preg;
 		int32_t pslot;
+		/* cached and its base never decreases within a block entry:
+		 * preg/pslot hold a limit instead, the first base value whose
+		 * bytes leave the page (0 at block entry: no page), and the
+		 * head is one compare (see gen_mem_run) */
+		bool rising;
 	} runs[JIT_MAX_INSNS];
 	unsigned pass;    /* a loop block's shortest pass (loops_to_start) */
 	unsigned nruns;
