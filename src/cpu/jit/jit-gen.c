@@ -203,21 +203,20 @@ static void exit_probe(struct gen *g)
  * are tested as at a block entry, then the body runs again with every
  * mapped register still in its host register (all loaded; those the
  * block writes anywhere counted dirty: see jit_gen_block). RBP: the unretired part of this pass is
- * given back and the next pass charged, sub pending in all.
+ * given back and the next pass charged, sub pending in all; RBP below
+ * h->check (0, or more than any budget when raised) leaves, the new
+ * charge undone. Two instructions and a fused compare-and-branch a pass
+ * (a separate test of the flag, an immediate compared with memory, does
+ * not fuse).
  */
 static void back_edge(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
 	uint64_t va = g->j->blocks[g->bi].va;
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
+	x86_alu_rm(b, X86_CMP, true, X86_RBP, X86_RBX, OFF(check));
 	x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
-	uint8_t *out = x86_jmp(b);
-	x86_patch_rel32(chk, b->p);
-	settle_budget(g);
-	x86_patch_rel32(out, b->p);
 	uint32_t dirty = g->dirty, fdirty = g->fdirty;
 	g->dirty = g->loop_dirty;
 	g->fdirty = g->loop_fdirty;
@@ -940,10 +939,10 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
-	/* entry: a kick or interrupt, or an exhausted budget, goes back out */
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *chk = x86_jcc(b, X86_CC_NE);
+	/* entry: a kick or interrupt (h->check is then more than any
+	 * budget), or an exhausted budget, goes back out */
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
+	x86_alu_rm(b, X86_CMP, true, X86_RBP, X86_RBX, OFF(check));
 	uint8_t *low = x86_jcc(b, X86_CC_L);
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
@@ -986,7 +985,6 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
-	x86_patch_rel32(chk, b->p);
 	x86_mov_imm(b, X86_RAX, blk->va); /* chained jumps did not store it */
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
@@ -1091,7 +1089,7 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	if (check) {
 		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
 		redirect = x86_jcc(b, X86_CC_NE);
-		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+		x86_alu_mi(b, X86_CMP, true, X86_RBX, OFF(check), 0);
 		flag = x86_jcc(b, X86_CC_NE);
 	}
 	for (int i = 5; i >= 0; i--)
