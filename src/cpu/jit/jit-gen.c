@@ -517,13 +517,32 @@ static bool gen_alu_direct(struct gen *g, const struct form *f, const struct ins
 	unsigned hd = g->host[d->rd];
 	bool w = !f->w32;
 	if (!hd || (f->kind != K_ALU_RR && f->kind != K_ALU_RI && f->kind != K_SH_RI &&
-		    f->kind != K_LUI && f->kind != K_AUIPC) ||
-	    (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd))
+		    f->kind != K_LUI && f->kind != K_AUIPC))
 		return false;
-	if (f->kind == K_LUI || f->kind == K_AUIPC) {
+	if (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd) {
+		/* rd = rs1 op rd: commutative ops swap; sub is neg, then add */
+		if (f->a != X86_ADD && f->a != X86_XOR && f->a != X86_OR && f->a != X86_AND &&
+		    f->a != X86_SUB)
+			return false;
+		hreg(g, d->rd);
+		if (f->a == X86_SUB) {
+			x86_unary(b, X86_NEG, w, hd);
+			if (d->rs1)
+				op_rs2(g, X86_ADD, w, hd, d->rs1);
+		} else {
+			op_rs2(g, f->a, w, hd, d->rs1);
+		}
+		if (f->w32)
+			x86_extend_rr(b, 4, true, hd, hd);
+	} else if (f->kind == K_LUI || f->kind == K_AUIPC) {
 		x86_mov_imm(b, hd, (f->kind == K_AUIPC ? pc : 0) + (uint64_t)(int64_t)d->imm);
-	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && w && d->rs1 != d->rd && hreg(g, d->rs1)) {
-		x86_lea(b, hd, g->host[d->rs1], d->imm);
+	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && d->rs1 != d->rd && hreg(g, d->rs1)) {
+		/* addiw: the low half of the 64-bit sum, sign-extended (sext.w
+		 * = addiw 0: one movsxd) */
+		if (w || d->imm)
+			x86_lea(b, hd, g->host[d->rs1], d->imm);
+		if (!w)
+			x86_extend_rr(b, 4, true, hd, w || d->imm ? hd : g->host[d->rs1]);
 	} else {
 		if (d->rs1 == d->rd)
 			hreg(g, d->rd);
