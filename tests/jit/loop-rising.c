@@ -8,7 +8,8 @@
  * JIT maps (its rarer paths' registers stay in memory), and, under Sv39,
  * a base that creeps from the last page of the address space over 2^64
  * into page 0 (mapped elsewhere: a limit that wrapped would read the old
- * page). Each runs on the interpreter and the JIT (every block
+ * page), and a loop block with two back edges. Each runs on the
+ * interpreter and the JIT (every block
  * translated on its first visit); registers, pc, instret and RAM must
  * agree, and each program's sum must be the one computed here.
  * (Check mode makes no loop blocks, so it is not used: it would not
@@ -270,5 +271,17 @@ int main(void)
 	for (uint32_t k = 0; k < 35; k++)
 		want += pattern(PG_ZERO + k);
 	CHECK_EQ(r.x[A1], want);
+
+	/* 8. a loop block with two back edges: a6 is written only between
+	 * them, then a later pass leaves by the side exit before either -
+	 * a6 must still reach memory (exits write back what earlier passes
+	 * may have written up to the last back edge) */
+	struct prog two = { "two-back-edges", { ADDI(T1, T1, -1), enc_b(0, T1, 0, 20),
+						enc_i(0x13, A4, 7, T1, 1), enc_b(1, A4, 0, -12),
+						ADDI(A6, A6, 5), enc_j(0, -20) },
+			    6, false, { [T1] = 10 } };
+	run_both(&two, &r);
+	CHECK_EQ(r.x[A6], 20);
+	CHECK_EQ(r.x[T1], 0);
 	return t_finish();
 }

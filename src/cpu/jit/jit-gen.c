@@ -906,21 +906,26 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 	x86_patch_rel32(ok, g->b.p);
 }
 
-/* 1 + the index of the first branch or jal of the block that goes back
- * to its first instruction, 0 when none does: the instructions up to it
- * are the loop's shortest pass. (Check mode keeps one pass per block: the
- * shadow re-runs one pass.) */
+/* 1 + the index of the first (last: the last) branch or jal of the block
+ * that goes back to its first instruction, 0 when none does: the
+ * instructions up to the first are the loop's shortest pass, those after
+ * the last run once, on the way out. (Check mode keeps one pass per
+ * block: the shadow re-runs one pass.) */
 static unsigned loops_to_start(const struct insn *const *ins, const struct form *const *fs,
-			       unsigned n, uint64_t va)
+			       unsigned n, uint64_t va, bool last)
 {
 	uint64_t pc = va;
+	unsigned found = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind;
-		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
-			return i + 1;
+		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va) {
+			found = i + 1;
+			if (!last)
+				break;
+		}
 		pc += ins[i]->len;
 	}
-	return 0;
+	return found;
 }
 
 /* The insns helper calls pass, after the block's code (one copy each). */
@@ -966,7 +971,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
 		fs[i] = form_of(ins[i]->fn);
-	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va);
+	unsigned pass = j->check ? 0 : loops_to_start(ins, fs, n, blk->va, false);
 	bool loop = pass != 0;
 	g.pass = pass;
 	choose_regs(&g, ins, fs, n, pass);
@@ -977,7 +982,9 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 			hreg(&g, r);
 		for (unsigned r = 0; r < 32; r++)
 			fhreg(&g, r);
-		g.loop_dirty = g.mapped & x_written(ins, fs, n);
+		/* what earlier passes may have written: the rest (after the
+		 * last back edge) is written on the way out, tracked as usual */
+		g.loop_dirty = g.mapped & x_written(ins, fs, loops_to_start(ins, fs, n, blk->va, true));
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
 		for (unsigned o = 0; o < g.nruns; o++) { /* no page cached yet */

@@ -48,7 +48,8 @@ struct gen {
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 	uint32_t loop_dirty, loop_fdirty; /* ... and the mapped registers it
-					   * writes: at its head all count dirty */
+					   * writes (x: up to its last back
+					   * edge): at its head all count dirty */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
 	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
