@@ -31,6 +31,10 @@
  * CSR reads, trap_raise - see the interpreter's value); an exit adds u back
  * to RBP and the exit trampoline settles the two fields.
  *
+ * A block entry (sub n, %rbp) and a loop block's back edge test the
+ * budget and the check flag with one compare of RBP against h->check: 0,
+ * or INT64_MAX when raised (hart_request_check), so either leaves.
+ *
  * h->pc is stored only when leaving generated code: a chained jump goes
  * straight to the next block, whose entry stores its own pc when it turns
  * back (check flag or budget).
