@@ -8,7 +8,8 @@
  * JIT maps (its rarer paths' registers stay in memory), and, under Sv39,
  * a base that creeps from the last page of the address space over 2^64
  * into page 0 (mapped elsewhere: a limit that wrapped would read the old
- * page), and a loop block with two back edges. Each runs on the
+ * page), a loop block with two back edges, and one whose forward
+ * branch jumps to a later instruction of the block. Each runs on the
  * interpreter and the JIT (every block
  * translated on its first visit); registers, pc, instret and RAM must
  * agree, and each program's sum must be the one computed here.
@@ -283,5 +284,24 @@ int main(void)
 	run_both(&two, &r);
 	CHECK_EQ(r.x[A6], 20);
 	CHECK_EQ(r.x[T1], 0);
+
+	/* 9. strlen's shape: a forward branch inside a loop block to a later
+	 * instruction of it (here past a load run, on odd words) jumps there
+	 * instead of leaving; the words' sum and the bytes of odd words */
+	from = 0xe00;
+	struct prog into = { "into-block", { LD(3, A4, A5, 0), ADDI(A5, A5, 8),
+					     enc_i(0x13, T2, 7, A4, 1), enc_b(0, T2, 0, 20),
+					     LD(4, A6, A5, -8), ADD(A1, A1, A6), LD(4, A7, A5, -1),
+					     ADD(A1, A1, A7), ADD(A2, A2, A4), enc_b(6, A5, A3, -36) },
+			     10, true, { [A5] = DWIN + from, [A3] = DWIN + from + 8 * 600 } };
+	run_both(&into, &r);
+	want = sum = 0;
+	for (uint32_t o = from; o < from + 8 * 600; o += 8) {
+		sum += win_le(o, 8);
+		if (win_le(o, 8) & 1)
+			want += pattern(win(o)) + pattern(win(o + 7));
+	}
+	CHECK_EQ(r.x[A1], want);
+	CHECK_EQ(r.x[A2], sum);
 	return t_finish();
 }

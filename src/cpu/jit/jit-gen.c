@@ -488,6 +488,7 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 		s->pending = ++g->pending;
 		s->dirty = g->dirty;
 		s->fdirty = g->fdirty;
+		s->into = g->into[g->cur];
 		return;
 	}
 	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
@@ -502,6 +503,14 @@ static void gen_side(struct gen *g)
 	for (unsigned i = 0; i < g->nside; i++) {
 		struct side *s = &g->side[i];
 		x86_patch_rel32(s->field, g->b.p);
+		if (s->into) { /* the skipped instructions' charge back */
+			unsigned t = s->into - 1;
+			if (g->label_pending[t] != s->pending)
+				x86_lea(&g->b, X86_RBP, X86_RBP,
+					(int32_t)(g->label_pending[t] - s->pending));
+			x86_patch_rel32(x86_jmp(&g->b), g->label[t]);
+			continue;
+		}
 		g->pending = s->pending;
 		g->dirty = s->dirty;
 		g->fdirty = s->fdirty;
@@ -932,6 +941,48 @@ static unsigned loops_to_start(const struct insn *const *ins, const struct form 
 	return found;
 }
 
+/*
+ * A loop block's forward branches to a later instruction t of the block
+ * jump there instead of leaving (strlen's "no zero byte in this word"
+ * branch goes to its back edge: as an exit, each word left the block and
+ * entered it again). The state at t must hold on the jump: every mapped
+ * register is loaded throughout a loop block, and what is dirty only
+ * grows along its code when the skipped instructions call no helper, so
+ * only the budget needs the skipped instructions' charge back. They may
+ * be integer ops, loads, stores and branches; no F/D op (jit-fp.c's
+ * block-wide guards hold from where they ran) and no run with members on
+ * both sides of t (its head or RAX may be skipped).
+ */
+static void plan_into(struct gen *g, const struct insn *const *ins, const struct form *const *fs,
+		      unsigned n, uint64_t va)
+{
+	uint64_t pcs[JIT_MAX_INSNS];
+	for (unsigned i = 0, pc = 0; i < n; pc += ins[i]->len, i++)
+		pcs[i] = va + pc;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t target = pcs[i] + (uint64_t)(int64_t)ins[i]->imm;
+		if (fs[i]->kind != K_BR || target <= pcs[i])
+			continue;
+		unsigned t = i + 1;
+		while (t < n && pcs[t] < target)
+			t++;
+		if (t >= n || pcs[t] != target)
+			continue;
+		bool ok = true;
+		for (unsigned k = i + 1; k < t && ok; k++) {
+			unsigned kind = fs[k]->kind;
+			ok = kind == K_ALU_RR || kind == K_ALU_RI || kind == K_SH_RI || kind == K_SH_RR ||
+			     kind == K_SLT_RR || kind == K_SLT_RI || kind == K_LUI || kind == K_AUIPC ||
+			     kind == K_MUL || kind == K_MULH || kind == K_DIV || kind == K_BR ||
+			     kind == K_LOAD || kind == K_STORE;
+			for (unsigned m = t; m < n && ok && g->run_of[k]; m++)
+				ok = g->run_of[m] != g->run_of[k];
+		}
+		if (ok)
+			g->into[i] = (uint8_t)(t + 1);
+	}
+}
+
 /* The insns helper calls pass, after the block's code (one copy each). */
 static void emit_insn_copies(struct gen *g)
 {
@@ -1000,12 +1051,15 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 				x86_store_imm(b, 8, X86_RBX, r->pslot, (int32_t)none);
 		}
 		loop_prologue(&g, ins, n);
+		plan_into(&g, ins, fs, n, blk->va);
 		g.head = b->p;
 	}
 	uint64_t pc = blk->va;
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
 		g.cur = i;
+		g.label[i] = b->p;
+		g.label_pending[i] = g.pending;
 		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}

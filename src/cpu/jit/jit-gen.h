@@ -87,6 +87,13 @@ struct gen {
 	 * rax_at (a slot run's member that left it there) */
 	unsigned rax_run, rax_at;
 	unsigned ndref; /* entries of dref[], after cold[] */
+	/* in a loop block, a forward branch i whose target is instruction t
+	 * of the block jumps there (into[i] = t + 1, see plan_into) instead
+	 * of leaving; label[t]/label_pending[t]: where t's code starts and
+	 * the retired count there */
+	uint8_t into[JIT_MAX_INSNS];
+	uint8_t *label[JIT_MAX_INSNS];
+	unsigned label_pending[JIT_MAX_INSNS];
 	unsigned ncold, nside;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
@@ -117,6 +124,7 @@ struct gen {
 		uint64_t target;
 		unsigned pending;
 		uint32_t dirty, fdirty;
+		unsigned into; /* g->into of its branch: 0 = leave */
 	} side[JIT_MAX_INSNS];
 };
 
