@@ -144,7 +144,10 @@ struct hart {
 
 	/* Cross-thread (own cache line: other threads write these) */
 	_Alignas(64) uint64_t _Atomic mip_hw;
-	int _Atomic check;     /* look at irqs/exit_req before next insn */
+	/* look at irqs/exit_req before next insn: 0, or INT64_MAX when raised
+	 * (more than any budget, so the JIT's budget test - sub, then cmp
+	 * with this and jl - leaves on either: see jit-gen.c) */
+	int64_t _Atomic check;
 	int _Atomic exit_req;  /* cpu_kick() */
 	uint32_t _Atomic wake_seq; /* futex word for cpu_wfi_wait */
 	int _Atomic sleeping;
@@ -322,7 +325,7 @@ static inline unsigned hart_data_priv(const struct hart *h)
 
 static inline void hart_request_check(struct hart *h)
 {
-	__atomic_store_n(&h->check, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->check, INT64_MAX, __ATOMIC_RELEASE);
 }
 
 #endif

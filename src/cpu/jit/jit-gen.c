@@ -31,6 +31,10 @@
  * CSR reads, trap_raise - see the interpreter's value); an exit adds u back
  * to RBP and the exit trampoline settles the two fields.
  *
+ * A block entry (sub n, %rbp) and a loop block's back edge test the
+ * budget and the check flag with one compare of RBP against h->check: 0,
+ * or INT64_MAX when raised (hart_request_check), so either leaves.
+ *
  * h->pc is stored only when leaving generated code: a chained jump goes
  * straight to the next block, whose entry stores its own pc when it turns
  * back (check flag or budget).
@@ -231,15 +235,18 @@ static void test_break(struct gen *g)
  * are tested as at a block entry, then the body runs again with every
  * mapped register still in its host register (all loaded; those the
  * block writes anywhere counted dirty: see jit_gen_block). RBP: the unretired part of this pass is
- * given back and the next pass charged, sub pending in all.
+ * given back and the next pass charged, sub pending in all; RBP below
+ * h->check (0, or more than any budget when raised) leaves, the new
+ * charge undone. Two instructions and a fused compare-and-branch a pass
+ * (a separate test of the flag, an immediate compared with memory, does
+ * not fuse).
  */
 static void back_edge(struct gen *g)
 {
 	struct x86_buf *b = &g->b;
 	uint64_t va = g->j->blocks[g->bi].va;
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *chk = x86_jcc(b, X86_CC_NE);
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)g->pending);
+	x86_alu_rm(b, X86_CMP, true, X86_RBP, X86_RBX, OFF(check));
 	if (g->j->test_break) {
 		uint8_t *no = x86_jcc(b, X86_CC_L);
 		test_break(g);
@@ -249,10 +256,6 @@ static void back_edge(struct gen *g)
 		x86_patch_rel32(x86_jcc(b, X86_CC_GE), g->head);
 	}
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)g->n); /* undo the new charge */
-	uint8_t *out = x86_jmp(b);
-	x86_patch_rel32(chk, b->p);
-	settle_budget(g);
-	x86_patch_rel32(out, b->p);
 	uint32_t dirty = g->dirty, fdirty = g->fdirty;
 	g->dirty = g->loop_dirty;
 	g->fdirty = g->loop_fdirty;
@@ -520,6 +523,7 @@ static void gen_branch(struct gen *g, const struct form *f, const struct insn *d
 		s->pending = ++g->pending;
 		s->dirty = g->dirty;
 		s->fdirty = g->fdirty;
+		s->into = g->into[g->cur];
 		return;
 	}
 	uint8_t *fall = x86_jcc(b, (enum x86_cc)(f->a ^ 1));
@@ -534,6 +538,14 @@ static void gen_side(struct gen *g)
 	for (unsigned i = 0; i < g->nside; i++) {
 		struct side *s = &g->side[i];
 		x86_patch_rel32(s->field, g->b.p);
+		if (s->into) { /* the skipped instructions' charge back */
+			unsigned t = s->into - 1;
+			if (g->label_pending[t] != s->pending)
+				x86_lea(&g->b, X86_RBP, X86_RBP,
+					(int32_t)(g->label_pending[t] - s->pending));
+			x86_patch_rel32(x86_jmp(&g->b), g->label[t]);
+			continue;
+		}
 		g->pending = s->pending;
 		g->dirty = s->dirty;
 		g->fdirty = s->fdirty;
@@ -553,13 +565,32 @@ static bool gen_alu_direct(struct gen *g, const struct form *f, const struct ins
 	unsigned hd = g->host[d->rd];
 	bool w = !f->w32;
 	if (!hd || (f->kind != K_ALU_RR && f->kind != K_ALU_RI && f->kind != K_SH_RI &&
-		    f->kind != K_LUI && f->kind != K_AUIPC) ||
-	    (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd))
+		    f->kind != K_LUI && f->kind != K_AUIPC))
 		return false;
-	if (f->kind == K_LUI || f->kind == K_AUIPC) {
+	if (f->kind == K_ALU_RR && d->rs2 == d->rd && d->rs1 != d->rd) {
+		/* rd = rs1 op rd: commutative ops swap; sub is neg, then add */
+		if (f->a != X86_ADD && f->a != X86_XOR && f->a != X86_OR && f->a != X86_AND &&
+		    f->a != X86_SUB)
+			return false;
+		hreg(g, d->rd);
+		if (f->a == X86_SUB) {
+			x86_unary(b, X86_NEG, w, hd);
+			if (d->rs1)
+				op_rs2(g, X86_ADD, w, hd, d->rs1);
+		} else {
+			op_rs2(g, f->a, w, hd, d->rs1);
+		}
+		if (f->w32)
+			x86_extend_rr(b, 4, true, hd, hd);
+	} else if (f->kind == K_LUI || f->kind == K_AUIPC) {
 		x86_mov_imm(b, hd, (f->kind == K_AUIPC ? pc : 0) + (uint64_t)(int64_t)d->imm);
-	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && w && d->rs1 != d->rd && hreg(g, d->rs1)) {
-		x86_lea(b, hd, g->host[d->rs1], d->imm);
+	} else if (f->kind == K_ALU_RI && f->a == X86_ADD && d->rs1 != d->rd && hreg(g, d->rs1)) {
+		/* addiw: the low half of the 64-bit sum, sign-extended (sext.w
+		 * = addiw 0: one movsxd) */
+		if (w || d->imm)
+			x86_lea(b, hd, g->host[d->rs1], d->imm);
+		if (!w)
+			x86_extend_rr(b, 4, true, hd, w || d->imm ? hd : g->host[d->rs1]);
 	} else {
 		if (d->rs1 == d->rd)
 			hreg(g, d->rd);
@@ -757,6 +788,33 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 const uint8_t jit_gen_regs[10] = { X86_R12, X86_R13, X86_R14, X86_R15, X86_R8,
 				  X86_R9, X86_R10, X86_R11, X86_RSI, X86_RDI };
 
+/*
+ * Host registers a loop block's shortest pass would like for its runs:
+ * two per run (host_off and the cached page or limit, see jit_mem_plan),
+ * a run counted at each access off a base register not used as one since
+ * it was last written (an estimate: spans and helpers are not looked at).
+ * choose_regs leaves that many to them rather than map registers only
+ * the rarer paths after the pass use: in h->jit_run slots, every pass
+ * loads them from memory.
+ */
+static unsigned pass_run_regs(const struct insn *const *ins, const struct form *const *fs,
+			      unsigned pass)
+{
+	uint32_t open = 0;
+	unsigned runs = 0;
+	for (unsigned i = 0; i < pass; i++) {
+		unsigned k = fs[i]->kind, b = ins[i]->rs1;
+		if ((k == K_LOAD || k == K_STORE || k == K_FLOAD || k == K_FSTORE) && b &&
+		    !(open >> b & 1)) {
+			runs++;
+			open |= 1u << b;
+		}
+		if (k != K_STORE && k != K_FSTORE && k != K_BR && k != K_FENCE && k != K_FLOAD)
+			open &= ~(1u << ins[i]->rd);
+	}
+	return runs > 3 ? 6 : 2 * runs;
+}
+
 /* The (up to) ten registers the block's native code uses most (in a
  * loop block, any it uses: they stay in host registers across passes;
  * uses in its shortest pass, the first pass instructions, weigh 8: the
@@ -766,18 +824,31 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 {
 	unsigned cnt[32] = { 0 };
 	bool loop = pass != 0;
+	unsigned spare = loop ? pass_run_regs(ins, fs, pass) : 0;
+	uint32_t in_pass = 0; /* the registers the pass uses */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind, w = i < pass ? 8 : 1;
+		uint32_t used;
 		if (k == K_HELP || k == K_END)
 			continue;
-		cnt[ins[i]->rs1] += w;
-		if (k == K_FLOAD || k == K_FSTORE)
-			continue; /* rd/rs2 name f registers */
-		if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR || k == K_STORE ||
-		    k == K_MUL || k == K_MULH || k == K_DIV)
-			cnt[ins[i]->rs2] += w;
-		cnt[ins[i]->rd] += w;
+		/* U and J forms have no rs1, S and B forms no rd: the fields
+		 * hold immediate bits (a junk register mapped costs a load) */
+		used = k == K_LUI || k == K_AUIPC || k == K_JAL ? 0 : 1u << ins[i]->rs1;
+		if (k != K_FLOAD && k != K_FSTORE) { /* their rd/rs2 name f registers */
+			if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR ||
+			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV)
+				used |= 1u << ins[i]->rs2;
+			if (k != K_BR && k != K_STORE && k != K_FENCE) /* S/B: rd is imm */
+				used |= 1u << ins[i]->rd;
+		}
+		for (uint32_t m = used; m; m &= m - 1)
+			cnt[__builtin_ctz(m)] += w;
+		if (i < pass)
+			in_pass |= used;
 	}
+	for (unsigned r = 1; r < 32 && loop; r++)
+		if (in_pass >> r & 1)
+			cnt[r] += 1u << 16; /* the pass's registers first */
 	cnt[0] = 0;
 	/* the candidates by count, most used first, ties by register number */
 	uint8_t cand[31];
@@ -793,6 +864,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		cand[k] = (uint8_t)r;
 	}
 	for (unsigned k = 0; k < nc && k < 10; k++) {
+		if (!(in_pass >> cand[k] & 1) && k + spare >= 10)
+			break; /* used only off the shortest pass: its runs first */
 		g->host[cand[k]] = jit_gen_regs[k];
 		g->mapped |= 1u << cand[k];
 	}
@@ -883,21 +956,68 @@ static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned
 	x86_patch_rel32(ok, g->b.p);
 }
 
-/* 1 + the index of the first branch or jal of the block that goes back
- * to its first instruction, 0 when none does: the instructions up to it
- * are the loop's shortest pass. (Check mode makes loop blocks too: the
- * shadow re-runs as many instructions as all the passes retired.) */
+/* 1 + the index of the first (last: the last) branch or jal of the block
+ * that goes back to its first instruction, 0 when none does: the
+ * instructions up to the first are the loop's shortest pass, those after
+ * the last run once, on the way out. (Check mode makes loop blocks too:
+ * the shadow re-runs as many instructions as all the passes retired.) */
 static unsigned loops_to_start(const struct insn *const *ins, const struct form *const *fs,
-			       unsigned n, uint64_t va)
+			       unsigned n, uint64_t va, bool last)
 {
 	uint64_t pc = va;
+	unsigned found = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = fs[i]->kind;
-		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va)
-			return i + 1;
+		if ((k == K_BR || k == K_JAL) && pc + (uint64_t)(int64_t)ins[i]->imm == va) {
+			found = i + 1;
+			if (!last)
+				break;
+		}
 		pc += ins[i]->len;
 	}
-	return 0;
+	return found;
+}
+
+/*
+ * A loop block's forward branches to a later instruction t of the block
+ * jump there instead of leaving (strlen's "no zero byte in this word"
+ * branch goes to its back edge: as an exit, each word left the block and
+ * entered it again). The state at t must hold on the jump: every mapped
+ * register is loaded throughout a loop block, and what is dirty only
+ * grows along its code when the skipped instructions call no helper, so
+ * only the budget needs the skipped instructions' charge back. They may
+ * be integer ops, loads, stores and branches; no F/D op (jit-fp.c's
+ * block-wide guards hold from where they ran) and no run with members on
+ * both sides of t (its head or RAX may be skipped).
+ */
+static void plan_into(struct gen *g, const struct insn *const *ins, const struct form *const *fs,
+		      unsigned n, uint64_t va)
+{
+	uint64_t pcs[JIT_MAX_INSNS];
+	for (unsigned i = 0, pc = 0; i < n; pc += ins[i]->len, i++)
+		pcs[i] = va + pc;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t target = pcs[i] + (uint64_t)(int64_t)ins[i]->imm;
+		if (fs[i]->kind != K_BR || target <= pcs[i])
+			continue;
+		unsigned t = i + 1;
+		while (t < n && pcs[t] < target)
+			t++;
+		if (t >= n || pcs[t] != target)
+			continue;
+		bool ok = true;
+		for (unsigned k = i + 1; k < t && ok; k++) {
+			unsigned kind = fs[k]->kind;
+			ok = kind == K_ALU_RR || kind == K_ALU_RI || kind == K_SH_RI || kind == K_SH_RR ||
+			     kind == K_SLT_RR || kind == K_SLT_RI || kind == K_LUI || kind == K_AUIPC ||
+			     kind == K_MUL || kind == K_MULH || kind == K_DIV || kind == K_BR ||
+			     kind == K_LOAD || kind == K_STORE;
+			for (unsigned m = t; m < n && ok && g->run_of[k]; m++)
+				ok = g->run_of[m] != g->run_of[k];
+		}
+		if (ok)
+			g->into[i] = (uint8_t)(t + 1);
+	}
 }
 
 /* The insns helper calls pass, after the block's code (one copy each). */
@@ -935,15 +1055,15 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	x86_init(&g.b, j->code + j->used, JIT_CODE_SIZE - j->used);
 	struct x86_buf *b = &g.b;
 	blk->code = b->p;
-	/* entry: a kick or interrupt, or an exhausted budget, goes back out */
-	x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
-	uint8_t *chk = x86_jcc(b, X86_CC_NE);
+	/* entry: a kick or interrupt (h->check is then more than any
+	 * budget), or an exhausted budget, goes back out */
 	x86_alu_ri(b, X86_SUB, true, X86_RBP, (int32_t)n);
+	x86_alu_rm(b, X86_CMP, true, X86_RBP, X86_RBX, OFF(check));
 	uint8_t *low = x86_jcc(b, X86_CC_L);
 	const struct form *fs[JIT_MAX_INSNS];
 	for (unsigned i = 0; i < n; i++)
 		fs[i] = form_of(ins[i]->fn);
-	unsigned pass = loops_to_start(ins, fs, n, blk->va);
+	unsigned pass = loops_to_start(ins, fs, n, blk->va, false);
 	bool loop = pass != 0;
 	g.pass = pass;
 	choose_regs(&g, ins, fs, n, pass);
@@ -954,11 +1074,14 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 			hreg(&g, r);
 		for (unsigned r = 0; r < 32; r++)
 			fhreg(&g, r);
-		g.loop_dirty = g.mapped & x_written(ins, fs, n);
+		/* what earlier passes may have written: the rest (after the
+		 * last back edge) is written on the way out, tracked as usual */
+		g.loop_dirty = g.mapped & x_written(ins, fs, loops_to_start(ins, fs, n, blk->va, true));
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
-		jit_mem_loop_entry(&g, ins); /* cached runs: their first page */
+		jit_mem_loop_entry(&g, ins); /* cached runs: their first page or limit */
 		loop_prologue(&g, ins, n);
+		plan_into(&g, ins, fs, n, blk->va);
 		g.head = b->p;
 	}
 	blk->loop = loop;
@@ -966,6 +1089,8 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	bool open = true;
 	for (unsigned i = 0; i < n && open; i++) {
 		g.cur = i;
+		g.label[i] = b->p;
+		g.label_pending[i] = g.pending;
 		open = gen_insn(&g, fs[i], ins[i], pc);
 		pc += ins[i]->len;
 	}
@@ -975,7 +1100,6 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	gen_cold(&g);
 	x86_patch_rel32(low, b->p);
 	x86_alu_ri(b, X86_ADD, true, X86_RBP, (int32_t)n);
-	x86_patch_rel32(chk, b->p);
 	x86_mov_imm(b, X86_RAX, blk->va); /* chained jumps did not store it */
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
@@ -1098,7 +1222,7 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	if (check) {
 		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
 		redirect = x86_jcc(b, X86_CC_NE);
-		x86_alu_mi(b, X86_CMP, false, X86_RBX, OFF(check), 0);
+		x86_alu_mi(b, X86_CMP, true, X86_RBX, OFF(check), 0);
 		flag = x86_jcc(b, X86_CC_NE);
 	}
 	for (int i = 5; i >= 0; i--)

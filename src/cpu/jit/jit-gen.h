@@ -48,7 +48,8 @@ struct gen {
 	uint32_t keep_ok; /* loaded ones a helper call may keep (see gen_mem) */
 	uint8_t *head;    /* a loop block: where its back edges jump (else NULL) */
 	uint32_t loop_dirty, loop_fdirty; /* ... and the mapped registers it
-					   * writes: at its head all count dirty */
+					   * writes (x: up to its last back
+					   * edge): at its head all count dirty */
 	uint32_t fp;      /* jit-fp.c's per-block state */
 	uint32_t split_loaded, split_dirty; /* state before a jit-fp.c fast path */
 	/* f registers in XMM2-XMM15, as the x ones: fhost[r] = XMM number or
@@ -75,6 +76,11 @@ struct gen {
 		bool cached;
 		uint8_t preg;
 		int32_t pslot;
+		/* cached and its base never decreases within a block entry:
+		 * preg/pslot hold a limit instead, the first base value whose
+		 * bytes leave the page (0 at block entry: no page), and the
+		 * head is one compare (see gen_mem_run) */
+		bool rising;
 	} runs[JIT_MAX_INSNS];
 	unsigned pass;    /* a loop block's shortest pass (loops_to_start) */
 	unsigned nruns;
@@ -82,6 +88,13 @@ struct gen {
 	 * rax_at (a slot run's member that left it there) */
 	unsigned rax_run, rax_at;
 	unsigned ndref; /* entries of dref[], after cold[] */
+	/* in a loop block, a forward branch i whose target is instruction t
+	 * of the block jumps there (into[i] = t + 1, see plan_into) instead
+	 * of leaving; label[t]/label_pending[t]: where t's code starts and
+	 * the retired count there */
+	uint8_t into[JIT_MAX_INSNS];
+	uint8_t *label[JIT_MAX_INSNS];
+	unsigned label_pending[JIT_MAX_INSNS];
 	unsigned ncold, nside;
 	/* slow paths (memory accesses, jit-fp.c's ops), emitted after the
 	 * block's body (out of the hot path's way) with the generator state
@@ -112,6 +125,7 @@ struct gen {
 		uint64_t target;
 		unsigned pending;
 		uint32_t dirty, fdirty;
+		unsigned into; /* g->into of its branch: 0 = leave */
 	} side[JIT_MAX_INSNS];
 };
 

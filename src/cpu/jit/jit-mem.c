@@ -273,7 +273,22 @@ static void gen_mem_run(struct gen *g, const struct form *f, const struct insn *
 	uint32_t fb_loaded = g->loaded, fb_floaded = g->floaded;
 	uint8_t *fail[4], *miss[1] = { NULL };
 	unsigned nf = 0, hb = r->reg ? r->reg : X86_RAX;
-	if (head && r->cached) {
+	if (head && r->cached && r->rising) {
+		/* base below the limit: its bytes are in the cached page (the
+		 * base has not decreased since run_fill checked them) */
+		unsigned base = ix;
+		if (!base) {
+			base = X86_RAX;
+			ldx(g, base, d->rs1);
+		}
+		if (r->preg)
+			x86_alu_rr(b, X86_CMP, true, base, r->preg);
+		else
+			x86_alu_rm(b, X86_CMP, true, base, X86_RBX, r->pslot);
+		miss[0] = x86_jcc(b, X86_CC_AE);
+		if (!r->reg)
+			x86_load(b, 8, false, X86_RAX, X86_RBX, r->slot);
+	} else if (head && r->cached) {
 		/* x[base] - C < 4096 - (hi - lo), unsigned: lo and hi in the
 		 * cached page (C: see run_fill), else gen_run_miss */
 		ldx(g, X86_RDX, d->rs1);
@@ -360,12 +375,27 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
 		base = X86_RDX;
 		ldx(g, base, d->rs1);
 	}
-	/* C = the page of byte lo, minus lo: x[base] - C is then the offset
-	 * of byte lo in that page (see gen_mem_run) */
+	/* a rising run's limit, else C = the page of byte lo, minus lo:
+	 * x[base] - C is then the offset of byte lo in that page (see
+	 * gen_mem_run) */
 	x86_lea(b, X86_RDX, base, r->lo);
-	x86_alu_ri(b, X86_AND, true, X86_RDX, -4096);
-	if (r->lo)
-		x86_lea(b, X86_RDX, X86_RDX, -r->lo);
+	if (r->rising) {
+		/* limit = page + 4096 - hi: below it, x[base] + hi is in the
+		 * page. The last page of the address space gets 0 (always a
+		 * miss): a base creeping past 2^64 would wrap below its limit. */
+		x86_alu_ri(b, X86_AND, true, X86_RDX, -4096);
+		x86_alu_ri(b, X86_CMP, true, X86_RDX, -4096);
+		uint8_t *top = x86_jcc(b, X86_CC_E);
+		x86_alu_ri(b, X86_ADD, true, X86_RDX, 4096 - r->hi);
+		uint8_t *done = x86_jmp(b);
+		x86_patch_rel32(top, b->p);
+		x86_mov_imm(b, X86_RDX, 0);
+		x86_patch_rel32(done, b->p);
+	} else {
+		x86_alu_ri(b, X86_AND, true, X86_RDX, -4096);
+		if (r->lo)
+			x86_lea(b, X86_RDX, X86_RDX, -r->lo);
+	}
 	if (r->preg)
 		x86_mov_rr(b, true, r->preg, X86_RDX);
 	else
@@ -377,8 +407,9 @@ static void run_fill(struct gen *g, const struct run *r, const struct insn *d, u
  * and filled here, for x[base] as it is now (as a fill at the head would:
  * the pair C, host_off stays right for this entry whatever x[base] does,
  * the head's check compares x[base] with C), so a loop of few passes
- * does not start with a miss. When the check fails, C = x[base] + 2^63
- * makes the head's first check fail: until the head first runs, x[base]
+ * does not start with a miss. When the check fails, a rising run gets
+ * limit 0 (none) and another C = x[base] + 2^63, which makes the head's
+ * first check fail: until the head first runs, x[base]
  * moves only by addi immediates under 256, at most one per instruction
  * before the head (creeping_regs), so x[base] - C stays within 2^20 of
  * 2^63, far above any page offset.
@@ -398,10 +429,10 @@ void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins)
 		uint8_t *done = x86_jmp(b);
 		for (unsigned k = 0; k < nf; k++)
 			x86_patch_rel32(fail[k], b->p);
-		x86_mov_imm(b, X86_RDX, 1ull << 63);
-		if (ix)
+		x86_mov_imm(b, X86_RDX, r->rising ? 0 : 1ull << 63); /* limit 0: none */
+		if (!r->rising && ix)
 			x86_alu_rr(b, X86_ADD, true, X86_RDX, ix);
-		else
+		else if (!r->rising)
 			x86_alu_rm(b, X86_ADD, true, X86_RDX, X86_RBX, XO(r->base));
 		if (r->preg)
 			x86_mov_rr(b, true, r->preg, X86_RDX);
@@ -532,9 +563,9 @@ static void release_res(int *reg_end, int *slot_end, uint8_t reg, int32_t slot)
  * out.
  */
 static uint32_t creeping_regs(const struct insn *const *ins, const struct form *const *fs,
-			      unsigned n)
+			      unsigned n, uint32_t *rising)
 {
-	uint32_t creeping = ~0u;
+	uint32_t creeping = ~0u, falling = 0;
 	unsigned last_back = 0;
 	for (unsigned i = 0, pc = 0; i < n; pc += ins[i]->len, i++)
 		if ((fs[i]->kind == K_BR || fs[i]->kind == K_JAL) && (int64_t)pc + ins[i]->imm == 0)
@@ -545,7 +576,10 @@ static uint32_t creeping_regs(const struct insn *const *ins, const struct form *
 		if (xd && !(fs[i]->kind == K_ALU_RI && fs[i]->a == X86_ADD && !fs[i]->w32 &&
 			    d->rs1 == xd && d->imm > -256 && d->imm < 256))
 			creeping &= ~(1u << xd);
+		else if (xd && d->imm < 0)
+			falling |= 1u << xd;
 	}
+	*rising = creeping & ~falling; /* only addi with imm >= 0, or unwritten */
 	return creeping;
 }
 
@@ -555,7 +589,7 @@ static uint32_t creeping_regs(const struct insn *const *ins, const struct form *
  * the loop's shortest pass may be cached for). A run left without one
  * stays a set of single accesses.
  */
-static void assign_runs(struct gen *g, uint32_t cacheable)
+static void assign_runs(struct gen *g, uint32_t cacheable, uint32_t rising)
 {
 	int reg_end[10], slot_end[JIT_RUN_SLOTS];
 	for (unsigned k = 0; k < 10; k++)
@@ -574,6 +608,7 @@ static void assign_runs(struct gen *g, uint32_t cacheable)
 		if (r->head < g->pass && (cacheable >> r->base & 1) &&
 		    take_res(reg_end, slot_end, 0, INT32_MAX, &r->reg, &r->slot)) {
 			r->cached = take_res(reg_end, slot_end, 0, INT32_MAX, &r->preg, &r->pslot);
+			r->rising = r->cached && (rising >> r->base & 1);
 			if (r->cached)
 				continue;
 			release_res(reg_end, slot_end, r->reg, r->slot);
@@ -645,5 +680,6 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins,
 		else if (x_dest(fs[i], d))
 			open[x_dest(fs[i], d)] = -1;
 	}
-	assign_runs(g, cache ? creeping_regs(ins, fs, n) : 0);
+	uint32_t rising = 0, creeping = cache ? creeping_regs(ins, fs, n, &rising) : 0;
+	assign_runs(g, creeping, rising);
 }
