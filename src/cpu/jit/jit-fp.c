@@ -38,7 +38,9 @@
  *  - registers: an operand is in its XMM register when jit-gen.c mapped
  *    it (jit_gen_freg), else in h->f; a result goes to the destination
  *    only after the op's last jump to its slow path (fset), so the slow
- *    path sees its inputs untouched.
+ *    path sees its inputs untouched, except that AVX arithmetic and FMA
+ *    compute straight into the destination's XMM register, restoring a
+ *    source they overwrote on the way to the slow path (see place_ok).
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
@@ -530,23 +532,24 @@ static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
 }
 
 /*
- * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
+ * XMM r (result_check: XMM0) = a result (with xmm, else RAX = its bits; r
+ * only with AVX). Leave for the slow path
  * when its exponent is in the top two binades (NaN, infinity, and the
  * largest finite value directed rounding gives on overflow) or, with
  * tiny, below emin + 1 (zero, subnormal, the smallest normal binade): the
  * only results that can carry flags other than NX. With AVX (SSE4.1) one
  * vptest (ptest) against a constant does it; else RCX is clobbered.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
+static void result_check_in(struct fctx *c, unsigned r, bool dbl, bool tiny, bool xmm, bool zero)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
 	if (xmm && (host_avx() || host_sse41())) {
 		const uint8_t *mask = jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S);
 		if (host_avx())
-			x86_vptest_at(b, 0, mask);
+			x86_vptest_at(b, r, mask);
 		else
-			x86_ptest_at(b, 0, mask);
+			x86_ptest_at(b, r, mask);
 		check_jump(c, tiny ? X86_CC_BE : X86_CC_B, zero); /* CF: all set; ZF: none */
 		return;
 	}
@@ -567,6 +570,11 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zer
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 1);
 		to_slow(c, X86_CC_AE);
 	}
+}
+
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
+{
+	result_check_in(c, 0, dbl, tiny, xmm, zero);
 }
 
 static bool host_fma(void)
@@ -621,6 +629,49 @@ static void gen_directed(struct fctx *c, const struct fop *o)
 		x86_vsse_rm(c->b, o->a, o->dbl, 1, m1, X86_RBX, FO(d->rs2));
 }
 
+/*
+ * With AVX an op computes straight into the destination's XMM register
+ * when it has one (no copy from XMM0), before its result check, so the
+ * slow path must not see the result there: when the destination is also
+ * a source, its old value waits in XMM0 and the check's jump goes out of
+ * line first to put it back (jit_fp_pre); otherwise the handler writes
+ * f[rd] anyway (a garbage write-back of it before the call is
+ * overwritten). Not in place: directed ops (EVEX), an fmul/fdiv over a
+ * source (their out-of-line zero test reads the sources), and an FMA
+ * whose destination is a multiplicand but not the addend (the 231 form's
+ * destination is the addend).
+ */
+static bool place_ok(const struct insn *d, const struct fop *o)
+{
+	if (o->kind == A_FMA)
+		return d->rd == d->rs3 || (d->rd != d->rs1 && d->rd != d->rs2);
+	if (rm_directed(d) && host_evex())
+		return false;
+	bool src = d->rd == d->rs1 || (o->a != X86_SQRT && d->rd == d->rs2);
+	return !(src && (o->a == X86_MULS || o->a == X86_DIVS));
+}
+
+/* In place over a source (place_ok): XMM0 keeps its old value. */
+static bool place_saves(const struct insn *d, const struct fop *o)
+{
+	if (o->kind == A_FMA)
+		return d->rd == d->rs3;
+	return d->rd == d->rs1 || (o->a != X86_SQRT && d->rd == d->rs2);
+}
+
+/* The register gen_arith computed d's result in, 0 = XMM0 (from the cold
+ * path: every register involved is loaded, nothing is emitted) */
+static unsigned placed(struct gen *g, const struct insn *d, const struct fop *o)
+{
+	if (o->kind != A_ARITH && o->kind != A_FMA)
+		return 0;
+	if (!place_ok(d, o) || (o->kind == A_FMA ? !host_fma() : !host_avx()))
+		return 0;
+	if (o->kind == A_ARITH && !jit_gen_freg(g, d->rs1))
+		return 0;
+	return jit_gen_freg(g, d->rd);
+}
+
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
 static bool gen_arith(struct fctx *c, const struct fop *o)
 {
@@ -628,6 +679,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, fma = o->kind == A_FMA;
 	bool directed = !fma && rm_directed(d) && host_evex();
+	unsigned dst = 0; /* the result's register: see place_ok */
 	if (fma && !host_fma())
 		return false;
 	if (!directed && !rm_rne(c))
@@ -641,21 +693,31 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	}
 	if (directed) {
 		gen_directed(c, o);
-	} else if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
-		fget(c, 0, d->rs3);
+	} else if (fma) { /* dst = rs3 (the addend, boxed), * rs1 * rs2 */
 		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
-		if (h2)
-			x86_vfma_rr(b, o->a, dbl, 0, s1, h2);
+		unsigned h3 = jit_gen_freg(c->g, d->rs3); /* sources loaded before fdst */
+		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
+		if (dst && d->rd == d->rs3)
+			x86_movapd(b, 0, dst); /* kept for the slow path: see jit_fp_pre */
+		else if (h3)
+			x86_movapd(b, dst, h3);
 		else
-			x86_vfma_rm(b, o->a, dbl, 0, s1, X86_RBX, FO(d->rs2));
+			x86_movs_load(b, true, dst, X86_RBX, FO(d->rs3));
+		if (h2)
+			x86_vfma_rr(b, o->a, dbl, dst, s1, h2);
+		else
+			x86_vfma_rm(b, o->a, dbl, dst, s1, X86_RBX, FO(d->rs2));
 	} else if (host_avx() && jit_gen_freg(c->g, d->rs1)) {
-		/* xmm0 = rs1 op rs2, the bits above (a single's box) from rs1 */
+		/* dst = rs1 op rs2, the bits above (a single's box) from rs1 */
 		unsigned h1 = jit_gen_freg(c->g, d->rs1);
 		unsigned h2 = o->a == X86_SQRT ? h1 : jit_gen_freg(c->g, d->rs2);
+		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
+		if (dst && place_saves(d, o))
+			x86_movapd(b, 0, dst); /* kept for the slow path: see jit_fp_pre */
 		if (h2)
-			x86_vsse_rr(b, o->a, dbl, 0, h1, h2);
+			x86_vsse_rr(b, o->a, dbl, dst, h1, h2);
 		else
-			x86_vsse_rm(b, o->a, dbl, 0, h1, X86_RBX, FO(d->rs2));
+			x86_vsse_rm(b, o->a, dbl, dst, h1, X86_RBX, FO(d->rs2));
 	} else {
 		fget(c, 0, d->rs1); /* 64 bits: the box too */
 		if (o->a == X86_SQRT)
@@ -664,9 +726,12 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum, true, o->a == X86_MULS || o->a == X86_DIVS);
+	bool zero = o->a == X86_MULS || o->a == X86_DIVS;
+	/* in place over a source: out of line first to restore it */
+	result_check_in(c, dst, dbl, fma || !sum, true, zero || (dst && place_saves(d, o)));
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
-	fset(c, d->rd, 0);
+	if (!dst)
+		fset(c, d->rd, 0);
 	fs_dirty(c);
 	return true;
 }
@@ -1262,10 +1327,15 @@ void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume)
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d };
 	struct x86_buf *b = c.b;
 	bool dbl = o->dbl;
+	unsigned dst = placed(g, d, o);
+	if (dst && place_saves(d, o)) { /* never fmul/fdiv: see place_ok */
+		x86_movapd(b, dst, 0);
+		return;
+	}
 	if (dbl)
-		x86_movq_rx(b, X86_RAX, 0);
+		x86_movq_rx(b, X86_RAX, dst);
 	else
-		x86_movd_rx(b, X86_RAX, 0);
+		x86_movd_rx(b, X86_RAX, dst);
 	x86_alu_rr(b, X86_ADD, dbl, X86_RAX, X86_RAX);
 	uint8_t *not_zero = x86_jcc(b, X86_CC_NE);
 	zero_test(&c, dbl, d->rs1);
