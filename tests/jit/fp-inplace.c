@@ -3,8 +3,9 @@
  * rs2, rs3 or all of them) or a register the block wrote before, with
  * results that leave the JIT's fast path (NaN, infinity, overflow, tiny
  * and subnormal results, exact and inexact zeros): the JIT computes into
- * the destination's host register before its result check (see jit-fp.c,
- * place_ok), so its slow path must get the sources back untouched. Under
+ * the destination's host register before its result check when that is
+ * not a source (see jit-fp.c, place_ok), so its slow path must still find
+ * the sources untouched and leave the handler's result in rd. Under
  * the interpreter and the JIT, in a loop block (f registers in host
  * registers across passes) and a straight block, singles and doubles,
  * fflags starting clear (inexact tracking) or NX: every f register,

@@ -38,9 +38,9 @@
  *  - registers: an operand is in its XMM register when jit-gen.c mapped
  *    it (jit_gen_freg), else in h->f; a result goes to the destination
  *    only after the op's last jump to its slow path (fset), so the slow
- *    path sees its inputs untouched, except that AVX arithmetic and FMA
- *    compute straight into the destination's XMM register, restoring a
- *    source they overwrote on the way to the slow path (see place_ok).
+ *    path sees its inputs untouched (AVX arithmetic and FMA compute
+ *    straight into the destination's XMM register when it is not a
+ *    source: see place_ok).
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
@@ -631,32 +631,21 @@ static void gen_directed(struct fctx *c, const struct fop *o)
 
 /*
  * With AVX an op computes straight into the destination's XMM register
- * when it has one (no copy from XMM0), before its result check, so the
- * slow path must not see the result there: when the destination is also
- * a source, its old value waits in XMM0 and the check's jump goes out of
- * line first to put it back (jit_fp_pre); otherwise the handler writes
- * f[rd] anyway (a garbage write-back of it before the call is
- * overwritten). Not in place: directed ops (EVEX), an fmul/fdiv over a
- * source (their out-of-line zero test reads the sources), and an FMA
- * whose destination is a multiplicand but not the addend (the 231 form's
- * destination is the addend).
+ * when it has one and is not a source (no copy from XMM0), before its
+ * result check: the slow path's handler still finds its sources untouched
+ * and writes f[rd] itself (a garbage write-back of a dirty rd before the
+ * call is overwritten). Over a source it would have to keep the old value
+ * for the slow path, a copy as costly as the one saved (and measured a
+ * little slower on the matmul's accumulator): XMM0 then, as for directed
+ * ops (EVEX).
  */
 static bool place_ok(const struct insn *d, const struct fop *o)
 {
 	if (o->kind == A_FMA)
-		return d->rd == d->rs3 || (d->rd != d->rs1 && d->rd != d->rs2);
+		return d->rd != d->rs1 && d->rd != d->rs2 && d->rd != d->rs3;
 	if (rm_directed(d) && host_evex())
 		return false;
-	bool src = d->rd == d->rs1 || (o->a != X86_SQRT && d->rd == d->rs2);
-	return !(src && (o->a == X86_MULS || o->a == X86_DIVS));
-}
-
-/* In place over a source (place_ok): XMM0 keeps its old value. */
-static bool place_saves(const struct insn *d, const struct fop *o)
-{
-	if (o->kind == A_FMA)
-		return d->rd == d->rs3;
-	return d->rd == d->rs1 || (o->a != X86_SQRT && d->rd == d->rs2);
+	return d->rd != d->rs1 && (o->a == X86_SQRT || d->rd != d->rs2);
 }
 
 /* The register gen_arith computed d's result in, 0 = XMM0 (from the cold
@@ -697,9 +686,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
 		unsigned h3 = jit_gen_freg(c->g, d->rs3); /* sources loaded before fdst */
 		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
-		if (dst && d->rd == d->rs3)
-			x86_movapd(b, 0, dst); /* kept for the slow path: see jit_fp_pre */
-		else if (h3)
+		if (h3)
 			x86_movapd(b, dst, h3);
 		else
 			x86_movs_load(b, true, dst, X86_RBX, FO(d->rs3));
@@ -712,8 +699,6 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 		unsigned h1 = jit_gen_freg(c->g, d->rs1);
 		unsigned h2 = o->a == X86_SQRT ? h1 : jit_gen_freg(c->g, d->rs2);
 		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
-		if (dst && place_saves(d, o))
-			x86_movapd(b, 0, dst); /* kept for the slow path: see jit_fp_pre */
 		if (h2)
 			x86_vsse_rr(b, o->a, dbl, dst, h1, h2);
 		else
@@ -727,8 +712,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	}
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
 	bool zero = o->a == X86_MULS || o->a == X86_DIVS;
-	/* in place over a source: out of line first to restore it */
-	result_check_in(c, dst, dbl, fma || !sum, true, zero || (dst && place_saves(d, o)));
+	result_check_in(c, dst, dbl, fma || !sum, true, zero);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
 	if (!dst)
 		fset(c, d->rd, 0);
@@ -1314,7 +1298,7 @@ static void zero_test(struct fctx *c, bool dbl, unsigned r)
 
 /*
  * The out-of-line half of fmul/fdiv's result check (a result with the
- * top or bottom exponents in XMM0): a +-0 result is exact and raises no
+ * top or bottom exponents in XMM0, or in place: see place_ok): a +-0 result is exact and raises no
  * flag when it comes from a zero factor (fmul: the other one is then
  * finite, else the result is NaN) or from a zero dividend or an infinite
  * divisor (fdiv). Then resume the fast path with it; else (underflow to
@@ -1327,11 +1311,7 @@ void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume)
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d };
 	struct x86_buf *b = c.b;
 	bool dbl = o->dbl;
-	unsigned dst = placed(g, d, o);
-	if (dst && place_saves(d, o)) { /* never fmul/fdiv: see place_ok */
-		x86_movapd(b, dst, 0);
-		return;
-	}
+	unsigned dst = placed(g, d, o); /* the result: XMM0 or in place */
 	if (dbl)
 		x86_movq_rx(b, X86_RAX, dst);
 	else
