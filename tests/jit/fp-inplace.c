@@ -110,7 +110,7 @@ int main(void)
 	/* (rd, rs1, rs2, rs3): over rs1, rs2, rs3, all, a square, distinct */
 	static const uint8_t pat[][4] = { { 1, 1, 2, 3 }, { 2, 1, 2, 3 }, { 3, 1, 2, 3 },
 					  { 1, 1, 1, 1 }, { 2, 1, 1, 2 }, { 7, 1, 2, 3 } };
-	for (unsigned k = 0; k < 3000; k++) {
+	for (unsigned k = 0; k < 2000; k++) {
 		struct pcase c = { .passes = 1 + t_rand() % 2, .fflags = t_rand() % 2 ? NX : 0 };
 		unsigned op = t_rand() % 9, dbl = t_rand() % 2, rm = t_rand() % 2 ? RNE : DYN;
 		const uint8_t *p = pat[t_rand() % 6];
