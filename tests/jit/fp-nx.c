@@ -6,7 +6,8 @@
  * Known answers, under the interpreter and the JIT: an exact op leaves NX
  * clear, an inexact one sets it, in mixed blocks and with fflags written
  * or read mid-block; loops that clear fflags every pass and loops that do
- * not (the FP state checked once before the head); a helper call and a
+ * not (the FP state checked once before the head), or that write fflags
+ * after their last back edge or between two; a helper call and a
  * trap in the middle (the trap handler must see NX of the ops before
  * it); directed rounding (EVEX, whose host op raises no flags), fcvt.s.d,
  * fma, sqrt, and a conversion to integer that is out of range after
@@ -42,6 +43,7 @@ enum { RNE = 0, RTZ = 1, RMM = 4, DYN = 7 };
 #define FRCSR(rd) (0x73 | (rd) << 7 | 2 << 12 | 0x003u << 20)
 #define ADDI(rd, rs, imm) enc_i(0x13, rd, 0, rs, imm)
 #define ADD(rd, a, b) enc_r(0x33, rd, 0, a, b, 0)
+#define ANDI(rd, rs, imm) enc_i(0x13, rd, 7, rs, imm)
 #define LD(rd, rs) enc_i(0x03, rd, 3, rs, 0)
 
 static uint8_t *ram;
@@ -168,6 +170,20 @@ int main(void)
 		  99 },
 		{ "loop inexact passes", { FCVT_D_L(7, 5), FDIV(8, 7, 3), ADDI(5, 5, -1), bne_back(5, 3),
 					   FRFLAGS(6) }, 5, 0, NX, NX, 99 },
+		/* fflags writes after the last back edge (run once, on the way
+		 * out: the head's checks stay hoisted), and between two back
+		 * edges (the passes through the second undo them) */
+		{ "loop, then clear, inexact", { FCVT_D_L(7, 5), FDIV(8, 7, 3), ADDI(5, 5, -1),
+						 bne_back(5, 3), FSFLAGS0, FADD(9, 1, 2), FDIV(8, 1, 3),
+						 FRFLAGS(6) }, 8, 0, NX, NX, 99 },
+		{ "loop inexact, then clear, exact", { FCVT_D_L(7, 5), FDIV(8, 7, 3), ADDI(5, 5, -1),
+						       bne_back(5, 3), FRFLAGS(10), FSFLAGS0,
+						       FADD(9, 1, 2), FRFLAGS(6), ADD(6, 6, 10) }, 9, 0, 0,
+		  NX, 99 },
+		{ "loop clearing between back edges", { FCVT_D_L(7, 5), FDIV(8, 7, 3), FRFLAGS(10),
+							ADD(6, 6, 10), ADDI(5, 5, -1), ANDI(11, 5, 1),
+							bne_back(11, 6), FSFLAGS0, bne_back(5, 8) }, 9,
+		  NX, 0, 26, 99 },
 	};
 	for (int jit = 0; jit < 2; jit++)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -38,7 +38,9 @@
  *  - registers: an operand is in its XMM register when jit-gen.c mapped
  *    it (jit_gen_freg), else in h->f; a result goes to the destination
  *    only after the op's last jump to its slow path (fset), so the slow
- *    path sees its inputs untouched.
+ *    path sees its inputs untouched (AVX arithmetic and FMA compute
+ *    straight into the destination's XMM register when it is not a
+ *    source: see place_ok).
  * Also native: reads and writes of fflags, frm and fcsr (glibc brackets
  * quiet comparisons with frflags/fsflags); unlike other CSR accesses they
  * do not end the block (a write clears the state bits it may undo).
@@ -530,23 +532,24 @@ static void check_jump(struct fctx *c, enum x86_cc cc, bool zero)
 }
 
 /*
- * xmm0 = a result (with xmm, else RAX = its bits). Leave for the slow path
+ * XMM r (result_check: XMM0) = a result (with xmm, else RAX = its bits; r
+ * only with AVX). Leave for the slow path
  * when its exponent is in the top two binades (NaN, infinity, and the
  * largest finite value directed rounding gives on overflow) or, with
  * tiny, below emin + 1 (zero, subnormal, the smallest normal binade): the
  * only results that can carry flags other than NX. With AVX (SSE4.1) one
  * vptest (ptest) against a constant does it; else RCX is clobbered.
  */
-static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
+static void result_check_in(struct fctx *c, unsigned r, bool dbl, bool tiny, bool xmm, bool zero)
 {
 	struct x86_buf *b = c->b;
 	unsigned emax = dbl ? 0x7ff : 0xff;
 	if (xmm && (host_avx() || host_sse41())) {
 		const uint8_t *mask = jit_gen_fp_consts(c->g) + (dbl ? CONST_D : CONST_S);
 		if (host_avx())
-			x86_vptest_at(b, 0, mask);
+			x86_vptest_at(b, r, mask);
 		else
-			x86_ptest_at(b, 0, mask);
+			x86_ptest_at(b, r, mask);
 		check_jump(c, tiny ? X86_CC_BE : X86_CC_B, zero); /* CF: all set; ZF: none */
 		return;
 	}
@@ -567,6 +570,11 @@ static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zer
 		x86_alu_ri(b, X86_CMP, false, X86_RCX, (int32_t)emax - 1);
 		to_slow(c, X86_CC_AE);
 	}
+}
+
+static void result_check(struct fctx *c, bool dbl, bool tiny, bool xmm, bool zero)
+{
+	result_check_in(c, 0, dbl, tiny, xmm, zero);
 }
 
 static bool host_fma(void)
@@ -621,6 +629,38 @@ static void gen_directed(struct fctx *c, const struct fop *o)
 		x86_vsse_rm(c->b, o->a, o->dbl, 1, m1, X86_RBX, FO(d->rs2));
 }
 
+/*
+ * With AVX an op computes straight into the destination's XMM register
+ * when it has one and is not a source (no copy from XMM0), before its
+ * result check: the slow path's handler still finds its sources untouched
+ * and writes f[rd] itself (a garbage write-back of a dirty rd before the
+ * call is overwritten). Over a source it would have to keep the old value
+ * for the slow path, a copy as costly as the one saved (and measured a
+ * little slower on the matmul's accumulator): XMM0 then, as for directed
+ * ops (EVEX).
+ */
+static bool place_ok(const struct insn *d, const struct fop *o)
+{
+	if (o->kind == A_FMA)
+		return d->rd != d->rs1 && d->rd != d->rs2 && d->rd != d->rs3;
+	if (rm_directed(d) && host_evex())
+		return false;
+	return d->rd != d->rs1 && (o->a == X86_SQRT || d->rd != d->rs2);
+}
+
+/* The register gen_arith computed d's result in, 0 = XMM0 (from the cold
+ * path: every register involved is loaded, nothing is emitted) */
+static unsigned placed(struct gen *g, const struct insn *d, const struct fop *o)
+{
+	if (o->kind != A_ARITH && o->kind != A_FMA)
+		return 0;
+	if (!place_ok(d, o) || (o->kind == A_FMA ? !host_fma() : !host_avx()))
+		return 0;
+	if (o->kind == A_ARITH && !jit_gen_freg(g, d->rs1))
+		return 0;
+	return jit_gen_freg(g, d->rd);
+}
+
 /* add/sub/mul/div/sqrt and the fused multiply-adds */
 static bool gen_arith(struct fctx *c, const struct fop *o)
 {
@@ -628,6 +668,7 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	const struct insn *d = c->d;
 	bool dbl = o->dbl, fma = o->kind == A_FMA;
 	bool directed = !fma && rm_directed(d) && host_evex();
+	unsigned dst = 0; /* the result's register: see place_ok */
 	if (fma && !host_fma())
 		return false;
 	if (!directed && !rm_rne(c))
@@ -641,21 +682,27 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 	}
 	if (directed) {
 		gen_directed(c, o);
-	} else if (fma) { /* xmm0 = rs3 (the addend, boxed), * rs1 * rs2 */
-		fget(c, 0, d->rs3);
+	} else if (fma) { /* dst = rs3 (the addend, boxed), * rs1 * rs2 */
 		unsigned s1 = fsrc(c, 1, d->rs1), h2 = jit_gen_freg(c->g, d->rs2);
-		if (h2)
-			x86_vfma_rr(b, o->a, dbl, 0, s1, h2);
+		unsigned h3 = jit_gen_freg(c->g, d->rs3); /* sources loaded before fdst */
+		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
+		if (h3)
+			x86_movapd(b, dst, h3);
 		else
-			x86_vfma_rm(b, o->a, dbl, 0, s1, X86_RBX, FO(d->rs2));
+			x86_movs_load(b, true, dst, X86_RBX, FO(d->rs3));
+		if (h2)
+			x86_vfma_rr(b, o->a, dbl, dst, s1, h2);
+		else
+			x86_vfma_rm(b, o->a, dbl, dst, s1, X86_RBX, FO(d->rs2));
 	} else if (host_avx() && jit_gen_freg(c->g, d->rs1)) {
-		/* xmm0 = rs1 op rs2, the bits above (a single's box) from rs1 */
+		/* dst = rs1 op rs2, the bits above (a single's box) from rs1 */
 		unsigned h1 = jit_gen_freg(c->g, d->rs1);
 		unsigned h2 = o->a == X86_SQRT ? h1 : jit_gen_freg(c->g, d->rs2);
+		dst = place_ok(d, o) ? jit_gen_fdst(c->g, d->rd) : 0;
 		if (h2)
-			x86_vsse_rr(b, o->a, dbl, 0, h1, h2);
+			x86_vsse_rr(b, o->a, dbl, dst, h1, h2);
 		else
-			x86_vsse_rm(b, o->a, dbl, 0, h1, X86_RBX, FO(d->rs2));
+			x86_vsse_rm(b, o->a, dbl, dst, h1, X86_RBX, FO(d->rs2));
 	} else {
 		fget(c, 0, d->rs1); /* 64 bits: the box too */
 		if (o->a == X86_SQRT)
@@ -664,9 +711,11 @@ static bool gen_arith(struct fctx *c, const struct fop *o)
 			fop_src(c, o->a, dbl, 0, d->rs2);
 	}
 	bool sum = o->a == X86_ADDS || o->a == X86_SUBS || o->a == X86_SQRT;
-	result_check(c, dbl, fma || !sum, true, o->a == X86_MULS || o->a == X86_DIVS);
+	bool zero = o->a == X86_MULS || o->a == X86_DIVS;
+	result_check_in(c, dst, dbl, fma || !sum, true, zero);
 	/* from xmm0: the check's movq stays off the f register's dependency chain */
-	fset(c, d->rd, 0);
+	if (!dst)
+		fset(c, d->rd, 0);
 	fs_dirty(c);
 	return true;
 }
@@ -1116,6 +1165,37 @@ uint32_t jit_fp_undoes(const struct insn *d)
 	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RM : 0);
 }
 
+/* A back edge: a branch or jal from pc (bytes from the block's start)
+ * to the block's start. */
+static bool back_edge(const struct insn *d, uint64_t pc)
+{
+	static const insn_fn br[] = { op_beq, op_bne, op_blt, op_bge, op_bltu, op_bgeu, op_jal };
+	for (unsigned i = 0; i < sizeof(br) / sizeof(br[0]); i++)
+		if (d->fn == br[i])
+			return pc + (uint64_t)(int64_t)d->imm == 0;
+	return false;
+}
+
+/*
+ * What a loop block's passes may undo: jit_fp_undoes of the ops up to
+ * its last back edge. Those after it run once, on the way out (glibc's
+ * frflags/fsflags around a quiet compare after an inner loop), and
+ * check anew after their write like any block's ops, so the prologue's
+ * checks still hold for every pass.
+ */
+uint32_t jit_fp_loop_undoes(const struct insn *const *ins, unsigned n)
+{
+	unsigned last = 0;
+	uint64_t pc = 0;
+	for (unsigned i = 0; i < n; pc += ins[i]->len, i++)
+		if (back_edge(ins[i], pc))
+			last = i;
+	uint32_t undone = 0;
+	for (unsigned i = 0; i < last; i++)
+		undone |= jit_fp_undoes(ins[i]);
+	return undone;
+}
+
 uint32_t jit_fp_needs(const struct insn *d)
 {
 	if (d->fn == op_fld || d->fn == op_flw)
@@ -1218,7 +1298,7 @@ static void zero_test(struct fctx *c, bool dbl, unsigned r)
 
 /*
  * The out-of-line half of fmul/fdiv's result check (a result with the
- * top or bottom exponents in XMM0): a +-0 result is exact and raises no
+ * top or bottom exponents in XMM0, or in place: see place_ok): a +-0 result is exact and raises no
  * flag when it comes from a zero factor (fmul: the other one is then
  * finite, else the result is NaN) or from a zero dividend or an infinite
  * divisor (fdiv). Then resume the fast path with it; else (underflow to
@@ -1231,10 +1311,11 @@ void jit_fp_pre(struct gen *g, const struct insn *d, uint8_t *resume)
 	struct fctx c = { .g = g, .b = jit_gen_buf(g), .d = d };
 	struct x86_buf *b = c.b;
 	bool dbl = o->dbl;
+	unsigned dst = placed(g, d, o); /* the result: XMM0 or in place */
 	if (dbl)
-		x86_movq_rx(b, X86_RAX, 0);
+		x86_movq_rx(b, X86_RAX, dst);
 	else
-		x86_movd_rx(b, X86_RAX, 0);
+		x86_movd_rx(b, X86_RAX, dst);
 	x86_alu_rr(b, X86_ADD, dbl, X86_RAX, X86_RAX);
 	uint8_t *not_zero = x86_jcc(b, X86_CC_NE);
 	zero_test(&c, dbl, d->rs1);

@@ -933,15 +933,14 @@ static uint32_t x_written(const struct insn *const *ins, const struct form *cons
  */
 static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n)
 {
-	uint32_t need = 0, undone = 0;
+	uint32_t need = 0;
 	uint8_t *fail[3];
 	for (unsigned i = 0; i < n; i++) {
 		need |= jit_fp_needs(ins[i]);
-		undone |= jit_fp_undoes(ins[i]);
 	}
 	/* an fflags/frm write or an MXCSR.RC switch may undo it in a pass:
 	 * the ops check */
-	need &= ~undone;
+	need &= ~jit_fp_loop_undoes(ins, n);
 	unsigned k = need ? jit_fp_prologue(g, need, fail) : 0;
 	if (!k)
 		return;
