@@ -13,6 +13,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define NI 48
@@ -45,12 +46,7 @@ static void run(const uint32_t *code, unsigned n, const uint64_t *x0, bool jit, 
 	static uint8_t ram[0x4000];
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, code, 4 * n);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = sizeof(ram) };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, sizeof(ram), BASE, jit);
 	memcpy(h->x, x0, 32 * 8);
 	bool done = false;
 	for (int i = 0; i < 100 && !done; i++)

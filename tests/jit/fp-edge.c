@@ -13,6 +13,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -58,12 +59,7 @@ static struct hart *run(bool jit, const uint32_t *code, unsigned n, const struct
 	memcpy(ram, handler, sizeof(handler));
 	memcpy(ram + PROG, code, 4 * n);
 	memcpy(ram + PROG + 4 * n, &(uint32_t){ WFI }, 4);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	memcpy(h->f, s->f, sizeof(h->f));
 	memcpy(h->x, s->x, sizeof(h->x));
 	h->fflags = s->fflags;

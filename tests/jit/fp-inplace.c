@@ -16,6 +16,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -54,12 +55,7 @@ static struct hart *run(bool jit, const struct pcase *c)
 	memset(ram, 0, RAM);
 	memcpy(ram + PROG, c->code, 4 * c->n);
 	memcpy(ram + PROG + 4 * c->n, &(uint32_t){ WFI }, 4);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	for (unsigned i = 0; i < 4; i++)
 		h->f[1 + i] = c->f[i];
 	h->x[5] = c->passes;

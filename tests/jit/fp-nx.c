@@ -18,6 +18,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -58,12 +59,7 @@ static struct hart *run(bool jit, const uint32_t *code, unsigned n, uint32_t ffl
 	memcpy(ram, handler, sizeof(handler));
 	memcpy(ram + PROG, code, 4 * n);
 	memcpy(ram + PROG + 4 * n, &(uint32_t){ WFI }, 4);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	static const double f[] = { 0, 1, 2, 3, 0.5, 2147483647.75, 4 };
 	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		memcpy(&h->f[i], &f[i], 8);

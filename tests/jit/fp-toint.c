@@ -14,6 +14,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 16)
@@ -31,12 +32,7 @@ static struct hart *run(bool jit, uint32_t op, uint64_t f1, uint32_t fflags, uin
 	memset(ram, 0, RAM);
 	const uint32_t code[] = { FADD_D(2, 3, 3), op, FRFLAGS(11), WFI };
 	memcpy(ram + PROG, code, sizeof(code));
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	h->f[1] = f1;
 	h->f[3] = 0;
 	h->fflags = fflags;

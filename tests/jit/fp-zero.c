@@ -12,6 +12,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -36,12 +37,7 @@ static struct hart *run(bool jit, const uint32_t *code, unsigned n, uint64_t a, 
 	memset(ram, 0, RAM);
 	memcpy(ram + PROG, code, 4 * n);
 	memcpy(ram + PROG + 4 * n, &(uint32_t){ WFI }, 4);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	h->f[1] = a;
 	h->f[2] = b;
 	h->f[4] = BOX(0x3f800000u);

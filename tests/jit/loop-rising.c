@@ -21,6 +21,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (1u << 20)
@@ -119,12 +120,7 @@ static void run_prog(const struct prog *p, bool jit, uint8_t *ram, struct result
 {
 	memset(out, 0, sizeof(*out));
 	setup_ram(ram, p);
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, BASE + PROG);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	memcpy(h->x, p->x, sizeof(h->x));
 	if (p->paging) {
 		h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
