@@ -12,6 +12,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -192,14 +193,8 @@ static struct hart *start(uint8_t *ram, bool jit, bool paging, const uint64_t *x
 	memcpy(h->f, f, sizeof(h->f));
 	h->mstatus |= MS_FS;
 	h->mtvec = BASE;
-	if (paging) {
-		h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-		h->pmpcfg[0] = 0x1f;
-		mmu_pmp_changed(h);
-		h->satp = satp;
-		h->priv = PRV_S;
-		mmu_flush(h);
-	}
+	if (paging)
+		thart_paging(h, satp);
 	return h;
 }
 

@@ -122,14 +122,8 @@ static void run_prog(const struct prog *p, bool jit, uint8_t *ram, struct result
 	setup_ram(ram, p);
 	struct hart *h = thart_new(ram, BASE, RAM, BASE + PROG, jit);
 	memcpy(h->x, p->x, sizeof(h->x));
-	if (p->paging) {
-		h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-		h->pmpcfg[0] = 0x1f;
-		mmu_pmp_changed(h);
-		h->satp = build_pt(ram);
-		h->priv = PRV_S;
-		mmu_flush(h);
-	}
+	if (p->paging)
+		thart_paging(h, build_pt(ram));
 	for (int i = 0; i < 2000 && !out->done; i++)
 		out->done = cpu_run(h, 1000) == CPU_EXIT_WFI;
 	memcpy(out->x, h->x, sizeof(out->x));

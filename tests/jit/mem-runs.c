@@ -17,6 +17,7 @@
 #include "cpu/hart.h"
 #include "harness.h"
 #include "rvenc.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -154,14 +155,8 @@ static void run_prog(const struct prog *p, int mode, uint8_t *ram, struct result
 	memcpy(h->x, p->x, sizeof(h->x));
 	h->mstatus |= MS_FS;
 	h->mtvec = BASE;
-	if (p->paging) {
-		h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-		h->pmpcfg[0] = 0x1f;
-		mmu_pmp_changed(h);
-		h->satp = build_pt(ram);
-		h->priv = PRV_S;
-		mmu_flush(h);
-	}
+	if (p->paging)
+		thart_paging(h, build_pt(ram));
 	for (int i = 0; i < 1000 && !out->done; i++)
 		out->done = cpu_run(h, 1000) == CPU_EXIT_WFI;
 	memcpy(out->x, h->x, sizeof(out->x));

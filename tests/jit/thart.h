@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "cpu/hart.h"
 #include "harness.h"
 
 /* A hart reset to entry, on RAM [base, base + size) at host address ram,
@@ -25,6 +26,18 @@ static inline struct hart *thart_new(void *ram, uint64_t base, uint64_t size, ui
 	if (jit)
 		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
 	return h;
+}
+
+/* Supervisor mode under the page table at satp, with a PMP entry that
+ * grants everything (the tests that run paged programs). */
+static inline void thart_paging(struct hart *h, uint64_t satp)
+{
+	h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
+	h->pmpcfg[0] = 0x1f;
+	mmu_pmp_changed(h);
+	h->satp = satp;
+	h->priv = PRV_S;
+	mmu_flush(h);
 }
 
 #endif
