@@ -1165,37 +1165,6 @@ uint32_t jit_fp_undoes(const struct insn *d)
 	return (d->csr != 2 ? (uint32_t)FPB_NX : 0) | (d->csr != 1 ? (uint32_t)FPB_RM : 0);
 }
 
-/* A back edge: a branch or jal from pc (bytes from the block's start)
- * to the block's start. */
-static bool back_edge(const struct insn *d, uint64_t pc)
-{
-	static const insn_fn br[] = { op_beq, op_bne, op_blt, op_bge, op_bltu, op_bgeu, op_jal };
-	for (unsigned i = 0; i < sizeof(br) / sizeof(br[0]); i++)
-		if (d->fn == br[i])
-			return pc + (uint64_t)(int64_t)d->imm == 0;
-	return false;
-}
-
-/*
- * What a loop block's passes may undo: jit_fp_undoes of the ops up to
- * its last back edge. Those after it run once, on the way out (glibc's
- * frflags/fsflags around a quiet compare after an inner loop), and
- * check anew after their write like any block's ops, so the prologue's
- * checks still hold for every pass.
- */
-uint32_t jit_fp_loop_undoes(const struct insn *const *ins, unsigned n)
-{
-	unsigned last = 0;
-	uint64_t pc = 0;
-	for (unsigned i = 0; i < n; pc += ins[i]->len, i++)
-		if (back_edge(ins[i], pc))
-			last = i;
-	uint32_t undone = 0;
-	for (unsigned i = 0; i < last; i++)
-		undone |= jit_fp_undoes(ins[i]);
-	return undone;
-}
-
 uint32_t jit_fp_needs(const struct insn *d)
 {
 	if (d->fn == op_fld || d->fn == op_flw)

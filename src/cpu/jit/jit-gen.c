@@ -931,16 +931,19 @@ static uint32_t x_written(const struct insn *const *ins, const struct form *cons
  * code runs as another block whose ops check for themselves (their
  * handlers mark FS dirty and set NX, so the next entry usually passes).
  */
-static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n)
+static void loop_prologue(struct gen *g, const struct insn *const *ins, unsigned n,
+			  unsigned passes_end)
 {
 	uint32_t need = 0;
 	uint8_t *fail[3];
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		need |= jit_fp_needs(ins[i]);
-	}
 	/* an fflags/frm write or an MXCSR.RC switch may undo it in a pass:
-	 * the ops check */
-	need &= ~jit_fp_loop_undoes(ins, n);
+	 * the ops check. Those after the last back edge (passes_end) run
+	 * once, on the way out (glibc's frflags/fsflags after an inner loop),
+	 * and check anew after their write like any block's ops. */
+	for (unsigned i = 0; i < passes_end; i++)
+		need &= ~jit_fp_undoes(ins[i]);
 	unsigned k = need ? jit_fp_prologue(g, need, fail) : 0;
 	if (!k)
 		return;
@@ -1075,11 +1078,12 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 			fhreg(&g, r);
 		/* what earlier passes may have written: the rest (after the
 		 * last back edge) is written on the way out, tracked as usual */
-		g.loop_dirty = g.mapped & x_written(ins, fs, loops_to_start(ins, fs, n, blk->va, true));
+		unsigned passes_end = loops_to_start(ins, fs, n, blk->va, true);
+		g.loop_dirty = g.mapped & x_written(ins, fs, passes_end);
 		g.dirty = g.loop_dirty;
 		g.fdirty = g.loop_fdirty;
 		jit_mem_loop_entry(&g, ins); /* cached runs: their first page or limit */
-		loop_prologue(&g, ins, n);
+		loop_prologue(&g, ins, n, passes_end);
 		plan_into(&g, ins, fs, n, blk->va);
 		g.head = b->p;
 	}

@@ -205,7 +205,7 @@ bool jit_fp_native(const struct insn *d, uint32_t *fregs, uint32_t *fwritten);
  * fields (at most 3) taken when one does not hold. Only CSR writes and
  * MXCSR.RC switches undo that state: other CSR accesses end the block, and what a native
  * fflags/frm/fcsr write or a rounding op that switches MXCSR.RC in the
- * block's passes may undo (jit_fp_loop_undoes) is left to the ops, so what the prologue
+ * block's passes may undo (jit-gen.c's loop_prologue) is left to the ops, so what the prologue
  * checked holds for every pass.
  */
 uint32_t jit_fp_needs(const struct insn *d);
@@ -272,8 +272,5 @@ bool jit_ends_block(const struct insn *d);
  * rounding); 0: none */
 bool jit_fp_csr(const struct insn *d);
 uint32_t jit_fp_undoes(const struct insn *d);
-/* jit-fp.c: what the passes of a loop block (ins[0..n)) may undo (see
- * jit_fp_loop_undoes) */
-uint32_t jit_fp_loop_undoes(const struct insn *const *ins, unsigned n);
 
 #endif

@@ -11,9 +11,10 @@
  *
  * Reset (status = 0): if nothing is in flight (or status is already 0)
  * the register file is cleared at once and status reads 0 immediately
- * (drivers such as Linux's do not poll after a reset). Otherwise the reset completes on the reactor when
- * the last request drains, and status keeps its old value until then (the
- * spec's "driver polls until status reads 0"). Either way the epoch moves
+ * (drivers such as Linux's do not poll after a reset). Otherwise the
+ * reset completes on the reactor when the last request drains, and status
+ * keeps its old value until then (the spec's "driver polls until status
+ * reads 0"). Either way the epoch moves
  * first, so no request of the old epoch touches the rings again.
  */
 #include <errno.h>
