@@ -262,6 +262,24 @@ static inline uint64_t hart_xtag(uint64_t va, uint64_t key)
 	return (va >> 12) | key;
 }
 
+/*
+ * The fetch TLB's index: the page number with va bits 32..41 folded in.
+ * Plain (va >> 12) put OpenSBI's M-mode code at 0x80000000 and the
+ * kernel's text at 0xffffffff80000000 (the same low bits) in the same
+ * entries: each SBI call (one timer call per disk request) evicted
+ * kernel text, refilled by a page walk. With the fold the kernel's text
+ * (bits 32..41 all ones) runs down from the top of the table while M-mode
+ * and low user code (bits 32.. zero) keep their index. Every reader of
+ * tlb_x uses this: the interpreter, mmu.c's fill and single-page flush,
+ * jit.c's lookups and the JIT's probe stub (gen_probe), which computes
+ * the same ((va >> 12) ^ (va >> 32)) & (TLB_SIZE - 1). The read and
+ * write TLBs keep plain (va >> 12) (generated code inlines that index).
+ */
+static inline unsigned hart_xidx(uint64_t va)
+{
+	return (unsigned)((va >> 12) ^ (va >> 32)) & (TLB_SIZE - 1);
+}
+
 /* Data loads/stores with the fast path inline. */
 #define DEFINE_LOAD(name, type)                                               \
 	static inline bool name(struct hart *h, uint64_t va, type *out)        \

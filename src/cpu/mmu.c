@@ -55,7 +55,7 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 	}
 	unsigned i = (va >> 12) & (TLB_SIZE - 1);
 	uint64_t vpn = va >> 12;
-	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[i] };
+	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[hart_xidx(va)] };
 	for (unsigned k = 0; k < 3; k++)
 		if ((t[k]->tag & ((1ull << 52) - 1)) == vpn)
 			t[k]->tag = TLB_INVALID;
@@ -257,8 +257,9 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
-	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
-	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
+	struct tlb_ent *e = acc == ACC_R ? &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]
+			  : acc == ACC_W ? &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]
+			  : &h->tlb_x[hart_xidx(va)];
 	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
 	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
 		*pa = va + e->pa_off;

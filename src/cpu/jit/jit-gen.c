@@ -1119,7 +1119,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
  * probe (called with RAX = guest pc, the budget settled, registers
  * written back): returns the code of pc's block in RCX when the jump
  * cache has it (either way of its set, else its second level) and the
- * fetch TLB still maps pc to the same place; else
+ * fetch TLB (its entry at hart_xidx(pc)) still maps pc to the same place; else
  * drops its return address and leaves with h->pc = RAX.
  */
 static void gen_probe(struct jit *j, struct x86_buf *b)
@@ -1152,7 +1152,9 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_patch_rel32(hit, b->p);
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RSI, X86_RDX);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
+	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
+	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
 	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
 	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
 	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);

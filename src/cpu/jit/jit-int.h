@@ -157,6 +157,9 @@ struct jit {
 	uint64_t gen;                       /* bumped by every full flush */
 	/* statistics */
 	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
+	/* runs of generated code jit_run started (a probe miss in generated
+	 * code comes back through it: tests/jit/probe-kernel-half.c) */
+	uint64_t n_entered;
 	uint64_t translate_ticks, start_ticks, start_ns; /* TSC, see jit.c */
 	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */
