@@ -131,6 +131,9 @@ struct hart {
 	/* Active PMP entries in priority order, ranges [lo, hi) precomputed. */
 	unsigned pmp_n;
 	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
+	/* [lo, hi): where every access passes PMP in any mode (mmu.c's
+	 * pmp_open; lo > hi when there is no such range) */
+	uint64_t pmp_open_lo, pmp_open_hi;
 
 	/* LR/SC reservation: the 8 bytes from resv_pa, and the value LR saw */
 	bool resv_valid;

@@ -118,6 +118,38 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 	return false;
 }
 
+/*
+ * The range around the top of RAM where PMP allows everything: inside an
+ * RWX entry and outside every entry before it, so that entry decides any
+ * access there, for any mode. With OpenSBI's setup (the CLINT and its own
+ * image closed, then all of memory RWX) that is all RAM above the
+ * firmware, and pmp_check answers it with two compares instead of a walk
+ * over the entries (a page walk checks each PTE it reads).
+ */
+static void pmp_open(struct hart *h)
+{
+	uint64_t x = h->bus.ram_base + (h->bus.ram_size ? h->bus.ram_size - 1 : 0);
+	uint64_t lo = 0, hi = UINT64_MAX;
+	h->pmp_open_lo = 1;
+	h->pmp_open_hi = 0;
+	for (unsigned i = 0; i < h->pmp_n; i++) {
+		uint64_t elo = h->pmp_act[i].lo, ehi = h->pmp_act[i].hi;
+		if (elo <= x && x < ehi) {
+			if ((h->pmp_act[i].cfg & 7) == 7) {
+				h->pmp_open_lo = lo > elo ? lo : elo;
+				h->pmp_open_hi = hi < ehi ? hi : ehi;
+			}
+			return;
+		}
+		if (ehi <= x) { /* keep clear of entry i */
+			if (ehi > lo)
+				lo = ehi;
+		} else if (elo < hi) {
+			hi = elo;
+		}
+	}
+}
+
 /* After any pmpcfg/pmpaddr write: rebuild the active list, flush the TLB. */
 void mmu_pmp_changed(struct hart *h)
 {
@@ -131,6 +163,7 @@ void mmu_pmp_changed(struct hart *h)
 		h->pmp_act[h->pmp_n].cfg = h->pmpcfg[i];
 		h->pmp_n++;
 	}
+	pmp_open(h);
 	mmu_flush(h);
 }
 
@@ -145,6 +178,8 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 {
 	static const uint8_t perm[3] = { 1, 2, 4 };
 	uint64_t end = pa + len;
+	if (pa >= h->pmp_open_lo && end <= h->pmp_open_hi && end > pa)
+		return true;
 	for (unsigned i = 0; i < h->pmp_n; i++) {
 		uint64_t lo = h->pmp_act[i].lo, hi = h->pmp_act[i].hi;
 		if (!(pa < hi && end > lo))
