@@ -185,8 +185,12 @@ static void satp_write(struct hart *h, uint64_t v)
 		return; /* unsupported mode: the write has no effect */
 	if (mode == 0)
 		v = 0;
+	bool same_mode = mode == h->satp >> 60;
 	h->satp = v; /* 16 ASID bits, 44 PPN bits: all writable */
-	mmu_flush(h);
+	if (same_mode)
+		mmu_flush_asid(h); /* global mappings stay */
+	else
+		mmu_flush(h);
 }
 
 static void csr_write(struct hart *h, unsigned csr, uint64_t v)

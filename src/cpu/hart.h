@@ -68,7 +68,10 @@ struct tlb_ent {
 	uint64_t tag;
 	uintptr_t host_off; /* host pointer = vaddr + host_off */
 	uint64_t pa_off;    /* guest physical = vaddr + pa_off */
-	uint64_t pad;       /* 32 bytes: the JIT indexes with a shift */
+	/* 1: the translation does not depend on satp (a global mapping, or
+	 * M-mode's own), so it survives satp writes and sfence.vma with an
+	 * ASID (mmu_flush_asid). 32 bytes: the JIT indexes with a shift. */
+	uint64_t keep;
 };
 
 struct hart;
@@ -238,6 +241,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_flush_asid(struct hart *h); /* satp write, sfence.vma x0, rs2 != x0 */
 void mmu_flush_page(struct hart *h, uint64_t va); /* sfence.vma with an address */
 void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);

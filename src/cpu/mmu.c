@@ -14,6 +14,7 @@
 #define PTE_W 4u
 #define PTE_X 8u
 #define PTE_U 16u
+#define PTE_G 32u
 #define PTE_A 64u
 #define PTE_D 128u
 #define PPN_MASK ((1ull << 44) - 1)
@@ -34,6 +35,33 @@ void mmu_flush(struct hart *h)
 	}
 	h->super_lo[0] = h->super_lo[1] = UINT64_MAX;
 	h->super_hi[0] = h->super_hi[1] = 0;
+	trap_update_keys(h);
+}
+
+/*
+ * A change of address space (a satp write that keeps the mode, or
+ * sfence.vma x0 with an ASID): entries that do not depend on satp
+ * (global mappings - the kernel's text and data under Linux - and M-mode
+ * ones) move to a new epoch, the others are dropped. Linux switches mm
+ * (satp write, sfence.vma x0, asid) ~180 times when a process starts or
+ * ends; a plain flush then cost ~100 kernel pages refilled each time.
+ * O(TLB entries): ~3000 tag checks. super_lo/hi stay (they still bound
+ * the superpages the kept entries hold pieces of).
+ */
+void mmu_flush_asid(struct hart *h)
+{
+	uint64_t old = h->tlb_epoch, nep = old == 14 ? 0 : old + 1;
+	struct tlb_ent *t[3] = { h->tlb_r, h->tlb_w, h->tlb_x };
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_ent *e = &t[k][i];
+			if (e->keep && (e->tag >> 60) == old)
+				e->tag = (e->tag & ~(15ull << 60)) | nep << 60;
+			else
+				e->tag = TLB_INVALID;
+		}
+	}
+	h->tlb_epoch = nep;
 	trap_update_keys(h);
 }
 
@@ -196,7 +224,7 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
 static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *pa,
-		uint64_t *leaf_size)
+		uint64_t *leaf_size, bool *global)
 {
 	unsigned levels = (unsigned)(h->satp >> 60) - 5;
 	unsigned vabits = 12 + 9 * levels;
@@ -204,6 +232,7 @@ static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *p
 		return page_cause[acc];
 restart:;
 	uint64_t a = (h->satp & PPN_MASK) << 12;
+	*global = false;
 	for (int i = (int)levels - 1; i >= 0; i--) {
 		uint64_t pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
 		if (!in_ram(h, pte_pa, 8) || !pmp_check(h, pte_pa, 8, ACC_R, PRV_S))
@@ -212,6 +241,8 @@ restart:;
 		uint64_t pte = __atomic_load_n(pp, __ATOMIC_RELAXED);
 		if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) || (pte >> 54))
 			return page_cause[acc];
+		if (pte & PTE_G) /* a global pointer makes all below it global */
+			*global = true;
 		if (!(pte & (PTE_R | PTE_X))) {
 			a = ((pte >> 10) & PPN_MASK) << 12;
 			continue;
@@ -303,9 +334,10 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
 	uint64_t leaf = 4096;
+	bool keep = priv == PRV_M;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
-	else if ((cause = walk(h, va, acc, priv, pa, &leaf)) != 0)
+	else if ((cause = walk(h, va, acc, priv, pa, &leaf, &keep)) != 0)
 		return cause;
 	if (!pmp_check(h, *pa, len, acc, priv))
 		return access_cause[acc];
@@ -324,6 +356,7 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 			h->super_hi[half] = lo + leaf - 1;
 	}
 	e->tag = hart_xtag(va, key);
+	e->keep = keep;
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;
