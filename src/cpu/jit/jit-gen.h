@@ -25,7 +25,11 @@ _Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-b
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
 	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE, K_FLOAD, K_FSTORE,
+	K_AMO,
 };
+
+/* K_AMO's s: the operation (a: 4 or 8 bytes) */
+enum { AMO_SWAP, AMO_ADD, AMO_XOR, AMO_AND, AMO_OR, AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
 
 /* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
 struct form { insn_fn fn; uint8_t kind, a, w32, s; };
@@ -195,5 +199,14 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins, const struct for
 void jit_mem_fallback(struct gen *g, const struct cold *c);
 void jit_mem_miss(struct gen *g, struct cold *c);
 void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins);
+/* jit-mem.c, for jit-amo.c: the inline TLB lookup of x[d->rs1] + d->imm
+ * (returns the register holding x[rs1]; RAX = host_off on a hit, slow[0]
+ * the jcc to the slow path) and check mode's fast-path store log. */
+unsigned jit_mem_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
+			uint8_t **slow);
+void jit_mem_log_store(struct gen *g, unsigned size, unsigned hb, unsigned ix, int32_t imm);
+
+/* jit-amo.c: an AMO (f: K_AMO) with its fast path inline. */
+void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc);
 
 #endif

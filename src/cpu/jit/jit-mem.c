@@ -683,3 +683,15 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins,
 	uint32_t rising = 0, creeping = cache ? creeping_regs(ins, fs, n, &rising) : 0;
 	assign_runs(g, creeping, rising);
 }
+
+/* ---- for jit-amo.c (see jit-gen.h) ---- */
+unsigned jit_mem_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
+			uint8_t **slow)
+{
+	return tlb_lookup(g, d, store, size, slow);
+}
+
+void jit_mem_log_store(struct gen *g, unsigned size, unsigned hb, unsigned ix, int32_t imm)
+{
+	log_store(g, size, hb, ix, imm);
+}
