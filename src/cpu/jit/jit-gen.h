@@ -1,8 +1,9 @@
 /*
  * jit-gen.h - the code generator's state for one block, shared by
- * jit-gen.c (blocks, integer ops, branches, exits, helper calls) and
- * jit-mem.c (loads and stores: the inline TLB lookup and runs); private
- * to those two (jit-fp.c sees struct gen only through jit-int.h).
+ * jit-gen.c (blocks, integer ops, branches, exits, helper calls),
+ * jit-mem.c (loads and stores: the inline TLB lookup and runs) and
+ * jit-amo.c (AMOs); private to those three (jit-fp.c sees struct gen only
+ * through jit-int.h).
  *
  * Threading: vCPU thread (a struct gen lives on the translating thread's
  * stack for one block).
