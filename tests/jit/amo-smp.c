@@ -4,7 +4,8 @@
  * its own bit: the old values a hart sees must show its bit alternating
  * (a compare-and-swap lost to the other hart without a retry would drop a
  * toggle), and the word must end at zero. Beside it amoadd.w with rd (lock
- * xadd) and with rd = x0 (lock add) count every pass on shared words. The
+ * xadd) and with rd = x0 (lock add), and an lr.w/sc.w increment loop,
+ * count every pass on shared words. The
  * interleaving depends on the host scheduler: a compare-and-swap fails
  * only when the other thread writes inside its three-instruction window,
  * so a missing retry is found when the threads overlap long enough (about
@@ -51,8 +52,12 @@ int main(void)
 		enc_r(0x33, T4, 4, T4, T2, 0),          /* 2: xor t4, t4, t2 */
 		AMOADD_W(T5, T6, A1),                   /* amoadd.w t5, t6, (a1) */
 		AMOADD_W(0, T6, A2),                    /* amoadd.w zero, t6, (a2) */
+		enc_r(0x2f, T1, 2, A0, 0, 0x02 << 2),   /* 3: lr.w t1, (a0) */
+		enc_i(0x13, T1, 0, T1, 1),              /* addi t1, t1, 1 */
+		enc_r(0x2f, 18, 2, A0, T1, 0x03 << 2),  /* sc.w s2, t1, (a0) */
+		enc_b(1, 18, 0, -12),                   /* bnez s2, 3b */
 		enc_i(0x13, T0, 0, T0, -1),             /* addi t0, t0, -1 */
-		bne_back(T0, 8),
+		bne_back(T0, 12),
 		WFI,
 	};
 	memcpy(ram, code, sizeof(code));
@@ -61,6 +66,7 @@ int main(void)
 	for (unsigned i = 0; i < 2; i++) {
 		h[i] = thart_new(ram, BASE, sizeof(ram), BASE, true);
 		h[i]->x[S0] = BASE + 0x2000;
+		h[i]->x[A0] = BASE + 0x2018;
 		h[i]->x[A1] = BASE + 0x2008;
 		h[i]->x[A2] = BASE + 0x2010;
 		h[i]->x[T2] = 1ull << (i * 40);
@@ -73,13 +79,15 @@ int main(void)
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	uint64_t word;
-	uint32_t c1, c2;
+	uint32_t c1, c2, c3;
+	memcpy(&c3, ram + 0x2018, 4);
 	memcpy(&word, ram + 0x2000, 8);
 	memcpy(&c1, ram + 0x2008, 4);
 	memcpy(&c2, ram + 0x2010, 4);
 	CHECK_EQ(word, 0);
 	CHECK_EQ(c1, 2 * N);
 	CHECK_EQ(c2, 2 * N);
+	CHECK_EQ(c3, 2 * N);
 	for (int i = 0; i < 2; i++) {
 		CHECK_EQ(h[i]->x[S1], 0); /* every old value showed the right bit */
 		cpu_hart_free(h[i]);

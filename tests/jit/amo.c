@@ -7,7 +7,8 @@
  * then directed programs: an unmapped and a read-only Sv39 page (page
  * faults), an address outside RAM (access fault), an AMO into a
  * translated block (the new code must run), an LR reservation broken by an
- * AMO on its address (SC then fails) and kept by one elsewhere. Each
+ * AMO on its address (SC then fails) and kept by one elsewhere, LR/SC
+ * (inline too) in every combination of success, failure and fault. Each
  * program runs on the interpreter, the JIT and the JIT in check mode
  * (every block translated on its first visit); registers, pc, instret,
  * the trap CSRs and all of RAM must agree, and the directed programs'
@@ -28,8 +29,9 @@
 #define VRO 0x9000u   /* Sv39: read-only */
 #define PT 0x100000u
 
-/* x27 counts traps, x28-x30: the last trap's mcause, mepc, mtval; x26 the
- * sum of trapping pcs (mepc itself is moved past the trapping instruction); x8 = BASE + DATA (never written) */
+/* x27 counts traps, x28-x30: the last trap's mcause, mepc, mtval (mepc
+ * itself is moved past the trapping instruction); x26 the sum of trapping
+ * pcs; x8 = BASE + DATA (never written) */
 enum { S0 = 8, A0 = 10, A1, A2, A3, A4, A5, T0 = 5, T1, T2, T3 = 28 };
 
 /* funct5 of each AMO (amoswap, amoadd, amoxor, amoand, amoor, amomin,
@@ -199,8 +201,9 @@ static void run_all(const struct prog *p, struct result *ref, uint8_t **ram0)
 }
 
 /*
- * Random AMOs, each after an addi that points its base (one of four
- * registers) at one of the data words (x8 + an aligned offset, 1 in 16
+ * Random AMOs, LRs, SCs and plain stores, each after an addi that points
+ * its base (one of four registers) at one of the data words (x8 + an
+ * aligned offset among a few, so LR, SC and the others meet; 1 in 16
  * misaligned); rd and rs2 from a pool of registers (some used often
  * enough to be mapped, some not), sometimes the base itself or x0. loop:
  * the body repeats 2-4 times (a loop block).
@@ -212,9 +215,9 @@ static void random_prog(struct prog *p, bool loop)
 	p->name = loop ? "random-loop" : "random";
 	unsigned n = 4 + (unsigned)(t_rand() % 40);
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = (unsigned)(t_rand() % 9), b = A0 + (unsigned)(t_rand() % 4);
+		unsigned k = (unsigned)(t_rand() % 13), b = A0 + (unsigned)(t_rand() % 4);
 		bool d = t_rand() % 2;
-		int32_t off = (int32_t)(t_rand() % 32) * (d ? 8 : 4);
+		int32_t off = (int32_t)(t_rand() % 6) * (d ? 8 : 4);
 		if (t_rand() % 16 == 0)
 			off += 1 + (int32_t)(t_rand() % 3);
 		unsigned rd = pool[t_rand() % 14], rs2 = pool[t_rand() % 14];
@@ -225,7 +228,14 @@ static void random_prog(struct prog *p, bool loop)
 		if (t_rand() % 6 == 0)
 			rd = rs2;
 		p->code[p->n++] = ADDI(b, S0, off);
-		p->code[p->n++] = AMO(k, d, rd, rs2, b);
+		if (k < 9)
+			p->code[p->n++] = AMO(k, d, rd, rs2, b);
+		else if (k < 11)
+			p->code[p->n++] = LR(d, rd, b);
+		else if (k < 12)
+			p->code[p->n++] = SC(d, rd, rs2, b);
+		else /* sw / sd: the reservation's snoop */
+			p->code[p->n++] = enc_s(d ? 3 : 2, b, rs2, 0);
 	}
 	if (loop) {
 		p->code[p->n] = ADDI(23, 23, -1);
@@ -292,6 +302,92 @@ static void misaligned_unchanged(void)
 	setup_ram(ref, &p);
 	CHECK(!memcmp(ram + DATA, ref + DATA, 0x100));
 	free(ref);
+}
+
+/*
+ * LR and SC on their own: a success (the second time round a loop block,
+ * on warm TLB entries), SC with no reservation, at another address, after
+ * a store into the reserved doubleword (snooped) or next to it (not), LR
+ * twice (the second one counts), a store run with an LR inside it (lr
+ * ends runs: a later member must be snooped), .w sign extension and a
+ * 32-bit compare,
+ * and their faults: misaligned, unmapped, read-only (SC only), outside
+ * RAM. expect: SC's rd per pass (bit i = pass i's), -1 = the trap count
+ * and no SC result are what is checked.
+ */
+struct lrsc_case {
+	const char *name;
+	uint32_t code[12];
+	unsigned n;
+	bool paging;
+	uint64_t a0, a1;
+	unsigned traps;     /* traps per program */
+	uint64_t cause;     /* the last trap's */
+	int64_t sc_fails;   /* a4 at the end: sum of SC results, or -1 */
+};
+
+static void lrsc(void)
+{
+	enum { D = 1, W = 0 };
+	/* a4 += the SC's rd: the SC results summed over the passes */
+	const uint32_t acc = enc_r(0x33, A4, 0, A4, A3, 0);
+	const struct lrsc_case c[] = {
+		{ "lr-sc", { LR(D, A2, A0), SC(D, A3, T0, A0), acc }, 3, false,
+		  BASE + DATA + 0x40, 0, 0, 0, 0 },
+		{ "lr-sc-w", { LR(W, A2, A0), SC(W, A3, T0, A0), acc }, 3, false,
+		  BASE + DATA + 0x44, 0, 0, 0, 0 },
+		{ "sc-alone", { SC(D, A3, T0, A0), acc }, 2, false,
+		  BASE + DATA + 0x40, 0, 0, 0, 3 },
+		{ "sc-other", { LR(D, A2, A0), SC(D, A3, T0, A1), acc }, 3, false,
+		  BASE + DATA + 0x40, BASE + DATA + 0x80, 0, 0, 3 },
+		{ "lr-store-sc", { LR(D, A2, A0), enc_s(2, A1, T0, 0), SC(D, A3, T0, A0), acc }, 4,
+		  false, BASE + DATA + 0x40, BASE + DATA + 0x44, 0, 0, 3 },
+		{ "lr-store-next-sc", { LR(D, A2, A0), enc_s(3, A1, T0, 0), SC(D, A3, T0, A0), acc },
+		  4, false, BASE + DATA + 0x40, BASE + DATA + 0x48, 0, 0, 0 },
+		{ "lr-lr-sc", { LR(D, A2, A1), LR(D, A2, A0), SC(D, A3, T0, A0), acc }, 4, false,
+		  BASE + DATA + 0x40, BASE + DATA + 0x80, 0, 0, 0 },
+		{ "lr-lr-sc-first", { LR(D, A2, A0), LR(D, A2, A1), SC(D, A3, T0, A0), acc }, 4,
+		  false, BASE + DATA + 0x40, BASE + DATA + 0x80, 0, 0, 3 },
+		/* a run of two stores off a1 with the LR between them: the
+		 * second, into the reservation, must still be snooped (it
+		 * stores the value LR saw, which SC's compare cannot tell) */
+		{ "store-run-across-lr", { enc_s(3, A1, T0, 0), LR(D, A2, A0), enc_s(3, A1, A2, 8),
+		  SC(D, A3, T0, A0), acc }, 5, false, BASE + DATA + 0x48, BASE + DATA + 0x40, 0, 0,
+		  3 },
+		{ "lr-misaligned", { LR(D, A2, A0) }, 1, false, BASE + DATA + 0x44, 0, 1, 4, -1 },
+		{ "sc-misaligned", { SC(W, A3, T0, A0) }, 1, false, BASE + DATA + 0x42, 0, 1, 6, -1 },
+		{ "lr-unmapped", { LR(W, A2, A0) }, 1, true, BASE + VGAP, 0, 1, 13, -1 },
+		{ "sc-unmapped", { SC(W, A3, T0, A0) }, 1, true, BASE + VGAP, 0, 1, 15, -1 },
+		{ "lr-read-only", { LR(D, A2, A0), SC(D, A3, T0, A0) }, 2, true, BASE + VRO, 0, 1,
+		  15, -1 },
+		{ "sc-outside-ram", { SC(D, A3, T0, A0) }, 1, false, 0x10000000, 0, 1, 7, -1 },
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct prog p = { .name = c[i].name, .paging = c[i].paging };
+		for (unsigned k = 0; k < c[i].n; k++)
+			p.code[p.n++] = c[i].code[k];
+		p.code[p.n++] = enc_i(0x13, T0, 0, T0, 1); /* the next SC stores another value */
+		p.code[p.n++] = ADDI(23, 23, -1);
+		p.code[p.n] = enc_b(1, 23, 0, -(int32_t)(4 * p.n));
+		p.n++;
+		p.x[A0] = c[i].a0;
+		p.x[A1] = c[i].a1;
+		p.x[T0] = 0xfedcba9880000000ull;
+		p.x[23] = 3;
+		struct result r;
+		uint8_t *ram;
+		run_all(&p, &r, &ram);
+		CHECK_EQ(r.x[27], 3 * c[i].traps);
+		if (c[i].traps)
+			CHECK_EQ(r.mcause, c[i].cause);
+		if (c[i].sc_fails >= 0)
+			CHECK_EQ(r.x[A4], (uint64_t)c[i].sc_fails);
+		if (c[i].sc_fails == 0) { /* the last SC's value is there */
+			uint64_t v = 0;
+			memcpy(&v, ram + (c[i].a0 - BASE), c[i].code[1] >> 12 & 1 ? 8 : 4);
+			CHECK_EQ(v, (c[i].code[1] >> 12 & 1) ? 0xfedcba9880000002ull : 0x80000002u);
+		}
+	}
 }
 
 /*
@@ -363,6 +459,7 @@ int main(void)
 	misaligned_unchanged();
 	smc();
 	reservation();
+	lrsc();
 	unsigned seeds = getenv("RINGVM_FUZZ_SEEDS") ? (unsigned)atoi(getenv("RINGVM_FUZZ_SEEDS")) : 300;
 	struct prog p;
 	struct result r;

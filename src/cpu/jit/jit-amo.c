@@ -107,6 +107,26 @@ static unsigned amo_op(struct gen *g, const struct form *f, const struct insn *d
 	}
 }
 
+/* rd = the old value in register old (.w: sign-extended) */
+static void write_old(struct gen *g, const struct form *f, const struct insn *d, unsigned old)
+{
+	struct x86_buf *b = &g->b;
+	unsigned hd = g->host[d->rd];
+	unsigned dst = hd ? hd : old;
+	if (!d->rd)
+		return;
+	if (f->a == 4)
+		x86_extend_rr(b, 4, true, dst, old);
+	else if (hd)
+		x86_mov_rr(b, true, hd, old);
+	if (hd) {
+		g->loaded |= 1u << d->rd;
+		g->dirty |= 1u << d->rd;
+	} else {
+		x86_store(b, 8, old, X86_RBX, XO(d->rd));
+	}
+}
+
 void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
 	struct x86_buf *b = &g->b;
@@ -114,7 +134,7 @@ void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint
 	uint8_t *slow[2];
 	/* an AMO has no offset (its imm field holds funct bits): x[rs1] + 0 */
 	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
-	unsigned ix = jit_mem_lookup(g, &at, true, f->a, slow); /* RAX = host_off */
+	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(wkey), f->a, slow); /* RAX = host_off */
 	x86_test_ri(b, ix, f->a - 1u); /* misaligned: the handler traps */
 	slow[1] = x86_jcc(b, X86_CC_NE);
 	if (g->j->check)
@@ -123,20 +143,112 @@ void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint
 		x86_mov_rr(b, true, X86_RDX, ix);
 	x86_alu_rr(b, X86_ADD, true, X86_RDX, X86_RAX);
 	unsigned old = amo_op(g, f, d);
-	if (d->rd && old != AMO_NO_OLD) { /* .w: the old word sign-extended */
-		unsigned hd = g->host[d->rd];
-		unsigned dst = hd ? hd : old;
-		if (f->a == 4)
-			x86_extend_rr(b, 4, true, dst, old);
-		else if (hd)
-			x86_mov_rr(b, true, hd, old);
-		if (hd) {
-			g->loaded |= 1u << d->rd;
-			g->dirty |= 1u << d->rd;
-		} else {
-			x86_store(b, 8, old, X86_RBX, XO(d->rd));
-		}
-	}
+	if (old != AMO_NO_OLD)
+		write_old(g, f, d, old);
+	jit_gen_add_cold(g, d, pc, slow, 2, at_split, dirty_split, fdirty_split);
+	g->pending++;
+}
+
+/*
+ * RCX = the physical address of x[rs1] (in register ix), from the write
+ * TLB entry at RCX (jit_mem_lookup's hit), as mmu_amo_ptr's pa.
+ */
+static void entry_pa(struct gen *g, unsigned ix)
+{
+	x86_load_ix(&g->b, 8, false, X86_RCX, X86_RBX, X86_RCX,
+		    OFF(tlb_w) + (int32_t)offsetof(struct tlb_ent, pa_off));
+	x86_alu_rr(&g->b, X86_ADD, true, X86_RCX, ix);
+}
+
+/* hart_set_resv(h, live) (clobbers RCX or, when live, RAX and RDX) */
+static void set_resv(struct gen *g, bool live)
+{
+	struct x86_buf *b = &g->b;
+	_Static_assert(sizeof(((struct hart *)0)->resv_valid) == 1, "resv_valid is a bool");
+	unsigned r = live ? X86_RAX : X86_RCX;
+	x86_mov_imm(b, r, live);
+	x86_store(b, 1, r, X86_RBX, OFF(resv_valid));
+	r = live ? X86_RDX : X86_RCX;
+	if (live)
+		x86_mov_imm(b, r, TLB_RESV_KEY);
+	else
+		x86_load(b, 8, false, r, X86_RBX, OFF(dkey));
+	if (live)
+		x86_alu_rm(b, X86_OR, true, r, X86_RBX, OFF(dkey));
+	x86_store(b, 8, r, X86_RBX, OFF(wkey));
+}
+
+/*
+ * lr: mmu_amo_ptr's fast path for a load (the write TLB tagged with dkey:
+ * a live reservation is taken again, as the handler does), then what the
+ * handler does: resv_pa, resv_val (the word, zero-extended), the
+ * reservation taken (wkey then misses, so every store snoops it), rd.
+ */
+static void gen_lr(struct gen *g, const struct form *f, const struct insn *d, uint8_t **slow)
+{
+	struct x86_buf *b = &g->b;
+	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
+	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(dkey), f->a, slow);
+	x86_test_ri(b, ix, f->a - 1u);
+	slow[1] = x86_jcc(b, X86_CC_NE);
+	entry_pa(g, ix);
+	x86_store(b, 8, X86_RCX, X86_RBX, OFF(resv_pa));
+	x86_load_ix(b, f->a, false, X86_RCX, X86_RAX, ix, 0);
+	x86_store(b, 8, X86_RCX, X86_RBX, OFF(resv_val));
+	set_resv(g, true);
+	write_old(g, f, d, X86_RCX);
+}
+
+/*
+ * sc: mmu_amo_ptr's fast path for a store (the write TLB tagged with
+ * dkey: a live reservation must not send it to the slow path), then the
+ * handler's: it succeeds only with a live reservation at the same
+ * physical address, whose value is still there (lock cmpxchg against
+ * resv_val: the stand-in for other harts' snoops); the reservation is
+ * dropped either way; rd = 0 on success, else 1.
+ */
+static void gen_sc(struct gen *g, const struct form *f, const struct insn *d, uint8_t **slow)
+{
+	struct x86_buf *b = &g->b;
+	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
+	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(dkey), f->a, slow);
+	x86_test_ri(b, ix, f->a - 1u);
+	slow[1] = x86_jcc(b, X86_CC_NE);
+	hreg(g, d->rs2); /* its load, if any, on both paths below */
+	if (g->j->check)
+		jit_mem_log_store(g, f->a, X86_RAX, ix, 0);
+	entry_pa(g, ix);
+	if (ix != X86_RDX)
+		x86_mov_rr(b, true, X86_RDX, ix);
+	x86_alu_rr(b, X86_ADD, true, X86_RDX, X86_RAX); /* RDX = the host address */
+	x86_load(b, 1, false, X86_RAX, X86_RBX, OFF(resv_valid));
+	x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RBX, OFF(resv_pa));
+	uint8_t *other = x86_jcc(b, X86_CC_NE);
+	x86_test_rr(b, false, X86_RAX, X86_RAX);
+	uint8_t *none = x86_jcc(b, X86_CC_E);
+	set_resv(g, false);
+	x86_load(b, f->a, false, X86_RAX, X86_RBX, OFF(resv_val));
+	ldx(g, X86_RCX, d->rs2);
+	x86_lock_cmpxchg_m(b, f->a == 8, X86_RCX, X86_RDX, 0);
+	x86_setcc(b, X86_CC_NE, X86_RAX);
+	x86_extend_rr(b, 1, false, X86_RAX, X86_RAX);
+	uint8_t *done = x86_jmp(b);
+	x86_patch_rel32(other, b->p);
+	x86_patch_rel32(none, b->p);
+	set_resv(g, false);
+	x86_mov_imm(b, X86_RAX, 1);
+	x86_patch_rel32(done, b->p);
+	stx(g, d->rd, X86_RAX);
+}
+
+void jit_amo_lrsc(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
+{
+	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
+	uint8_t *slow[2];
+	if (f->s)
+		gen_sc(g, f, d, slow);
+	else
+		gen_lr(g, f, d, slow);
 	jit_gen_add_cold(g, d, pc, slow, 2, at_split, dirty_split, fdirty_split);
 	g->pending++;
 }

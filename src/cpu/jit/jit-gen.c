@@ -92,6 +92,9 @@ static const struct form forms[] = {
 	{ op_amomax_w, K_AMO, 4, 0, AMO_MAX }, { op_amomax_d, K_AMO, 8, 0, AMO_MAX },
 	{ op_amominu_w, K_AMO, 4, 0, AMO_MINU }, { op_amominu_d, K_AMO, 8, 0, AMO_MINU },
 	{ op_amomaxu_w, K_AMO, 4, 0, AMO_MAXU }, { op_amomaxu_d, K_AMO, 8, 0, AMO_MAXU },
+	/* K_LRSC: a = size, s = 1 for sc (jit-amo.c) */
+	{ op_lr_w, K_LRSC, 4, 0, 0 }, { op_lr_d, K_LRSC, 8, 0, 0 },
+	{ op_sc_w, K_LRSC, 4, 0, 1 }, { op_sc_d, K_LRSC, 8, 0, 1 },
 	/* helpers that end the block: they change privilege, CSRs, mappings */
 	{ op_csrrw, K_END, 0, 0, 0 }, { op_csrrs, K_END, 0, 0, 0 }, { op_csrrc, K_END, 0, 0, 0 },
 	{ op_csrrwi, K_END, 0, 0, 0 }, { op_csrrsi, K_END, 0, 0, 0 }, { op_csrrci, K_END, 0, 0, 0 },
@@ -765,6 +768,9 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	case K_AMO:
 		jit_amo_gen(g, f, d, pc);
 		return true;
+	case K_LRSC:
+		jit_amo_lrsc(g, f, d, pc);
+		return true;
 	case K_BR:
 		gen_branch(g, f, d, pc);
 		return true;
@@ -850,7 +856,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		used = k == K_LUI || k == K_AUIPC || k == K_JAL ? 0 : 1u << ins[i]->rs1;
 		if (k != K_FLOAD && k != K_FSTORE) { /* their rd/rs2 name f registers */
 			if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR ||
-			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV || k == K_AMO)
+			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV || k == K_AMO ||
+			    k == K_LRSC)
 				used |= 1u << ins[i]->rs2;
 			if (k != K_BR && k != K_STORE && k != K_FENCE) /* S/B: rd is imm */
 				used |= 1u << ins[i]->rd;
