@@ -1,6 +1,7 @@
 /*
  * jit-amo.c - x86-64 code for the guest's AMOs (amoswap, amoadd, amoxor,
- * amoand, amoor, amomin, amomax, amominu, amomaxu; .w and .d).
+ * amoand, amoor, amomin, amomax, amominu, amomaxu; .w and .d) and LR/SC
+ * (gen_lr, gen_sc: the handlers' work on the reservation fields inline).
  *
  * The fast path is mmu_amo_ptr's: an aligned address whose page hits the
  * write TLB, tagged with wkey (which misses while an LR reservation is

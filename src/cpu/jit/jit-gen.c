@@ -17,7 +17,8 @@
  * XMM0-XMM1 are jit-fp.c's scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline (jit-mem.c,
- * which shares struct gen through jit-gen.h), AMOs likewise (jit-amo.c).
+ * which shares struct gen through jit-gen.h), AMOs and LR/SC likewise
+ * (jit-amo.c).
  * Everything
  * else calls the interpreter's handler with a copy of its struct insn
  * placed after the block's code (h->pc/h->npc/instret written first,
