@@ -15,11 +15,42 @@ fails=0
 k=(-bios none -kernel "$tmp/k.bin" -nographic)
 ok() { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# rc 137: ringvm ignored timeout's SIGTERM and was killed 10 s later (a hang
-# on the way out, reported as such rather than as the test's own timeout).
+
+# run_vm SECS ARGS...: ringvm (stdin from the caller, output in $tmp/out and
+# $tmp/err) for SECS seconds, then SIGTERM. Returns its status, or 124 when
+# it had to be stopped (timeout(1)'s convention). When it is still alive 10 s
+# after the SIGTERM, its threads' states and stacks go to stderr and it is
+# killed: rc 137 (a hang on the way out, reported as such rather than as
+# the test's own timeout).
+run_vm() {
+	local secs=$1 pid i
+	shift
+	"$vm" "$@" <&0 >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return 124; }
+		sleep 0.1
+	done
+	{
+		echo "ringvm $pid still running 10 s after SIGTERM; its threads:"
+		for t in /proc/"$pid"/task/*; do
+			echo "  $(cat "$t/comm") state=$(awk '{print $3}' "$t/stat") wchan=$(cat "$t/wchan")"
+			cat "$t/stack" 2>/dev/null | sed 's/^/    /'
+		done
+		command -v gdb >/dev/null && timeout 60 gdb -q -batch -p "$pid" -ex "thread apply all bt" 2>&1
+	} >&2
+	kill -KILL "$pid"
+	wait "$pid"
+	return 137
+}
 
 # stdout before any Ctrl-A c: the monitor stays quiet
-(sleep 1; printf 'info status\n'; sleep 1) | timeout -k 10 3 "$vm" "${k[@]}" >"$tmp/out" 2>"$tmp/err"
+(sleep 1; printf 'info status\n'; sleep 1) | run_vm 3 "${k[@]}"
 rc=$?
 if [ "$rc" -eq 124 ] && [ ! -s "$tmp/out" ]; then
 	ok "-nographic: no banner, typed lines go to the guest (still running)"
@@ -28,7 +59,7 @@ else
 fi
 
 (sleep 0.5; printf '\001cinfo status\n'; sleep 0.3; printf '\001cinfo status\n'; sleep 0.3
- printf '\001cquit\n'; sleep 5) | timeout -k 10 20 "$vm" "${k[@]}" >"$tmp/out" 2>"$tmp/err"
+ printf '\001cquit\n'; sleep 5) | run_vm 20 "${k[@]}"
 rc=$?
 n_banner=$(grep -c "monitor - type 'help'" "$tmp/out")
 n_status=$(grep -c 'VM status: running' "$tmp/out")
@@ -43,7 +74,7 @@ fi
 for opt in "-serial stdio" "-monitor none" "-serial null"; do
 	# shellcheck disable=SC2086 # opt holds two words on purpose
 	(sleep 0.5; printf '\001cinfo status\n'; sleep 1) |
-		timeout -k 10 3 "$vm" "${k[@]}" $opt >"$tmp/out" 2>"$tmp/err"
+		run_vm 3 "${k[@]}" $opt
 	rc=$?
 	if [ "$rc" -eq 124 ] && ! grep -q 'ringvm' "$tmp/out"; then
 		ok "-nographic $opt: no monitor"
