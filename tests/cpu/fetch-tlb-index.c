@@ -17,6 +17,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -95,19 +96,9 @@ static void run(uint8_t *ram, bool jit)
 	pte(ram, PT_L0, 1, PA_B_OLD, rx);
 	pte(ram, PT_L0, 2, PA_C, rx);
 
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, VA_A);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
-	h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-	h->pmpcfg[0] = 0x1f;
-	mmu_pmp_changed(h);
+	struct hart *h = thart_new(ram, BASE, RAM, VA_A, jit);
+	thart_paging(h, 8ull << 60 | PT_ROOT >> 12);
 	h->mtvec = BASE;
-	h->satp = 8ull << 60 | PT_ROOT >> 12;
-	h->priv = PRV_S;
-	mmu_flush(h);
 	cpu_set_gpr(h, 9, VA_B);  /* s1 */
 	cpu_set_gpr(h, 19, VA_C); /* s3 */
 	cpu_set_gpr(h, 18, N);    /* s2 */
@@ -137,13 +128,5 @@ static void run(uint8_t *ram, bool jit)
 int main(void)
 {
 	t_timeout(30);
-	uint8_t *ram = calloc(1, RAM);
-	REQUIRE(ram);
-	run(ram, false);
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	run(ram, true);
-	unsetenv("RINGVM_JIT_EAGER");
-	run(ram, true);
-	free(ram);
-	return t_finish();
+	return thart_each_mode(run, RAM);
 }

@@ -14,6 +14,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -79,23 +80,13 @@ static void run(uint8_t *ram, bool jit)
 	pte(ram, PT_U1, 0, PT_U0, 1);
 	pte(ram, PT_U0, VA_U >> 12, PA_U, 1 | 2 | 16 | 64); /* V R U A */
 
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, VA_A);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
-	h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-	h->pmpcfg[0] = 0x1f;
-	mmu_pmp_changed(h);
+	struct hart *h = thart_new(ram, BASE, RAM, VA_A, jit);
+	thart_paging(h, 8ull << 60 | PT_ROOT >> 12);
 	h->mtvec = BASE;
 	h->stvec = VA_H;
 	h->mideleg = 0x222;
 	h->mie = 2;    /* SSIE */
 	h->mip_sw = 2; /* SSIP pending, masked by sstatus.SIE = 0 */
-	h->satp = 8ull << 60 | PT_ROOT >> 12;
-	h->priv = PRV_S;
-	mmu_flush(h);
 	cpu_set_gpr(h, 9, VA_U);     /* s1 */
 	cpu_set_gpr(h, 20, MS_SUM);  /* s4 */
 	cpu_set_gpr(h, 21, MS_SIE);  /* s5 */
@@ -116,13 +107,5 @@ static void run(uint8_t *ram, bool jit)
 int main(void)
 {
 	t_timeout(30);
-	uint8_t *ram = calloc(1, RAM);
-	REQUIRE(ram);
-	run(ram, false);
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	run(ram, true);
-	unsetenv("RINGVM_JIT_EAGER");
-	run(ram, true);
-	free(ram);
-	return t_finish();
+	return thart_each_mode(run, RAM);
 }

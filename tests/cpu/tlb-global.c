@@ -18,6 +18,7 @@
 
 #include "cpu/hart.h"
 #include "harness.h"
+#include "thart.h"
 
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
@@ -95,18 +96,8 @@ static void run(uint8_t *ram, bool jit)
 	pte(ram, PT_L0, 1, PA_D1, r | g);
 	pte(ram, PT_L0, 2, PA_U1, r);
 
-	struct cpu_bus bus = { .ram = ram, .ram_base = BASE, .ram_size = RAM };
-	struct hart *h = cpu_hart_new(&bus, 0);
-	REQUIRE(h);
-	cpu_hart_reset(h, VA_A);
-	if (jit)
-		REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, false) == 0);
-	h->pmpaddr[0] = (1ull << 54) - 1; /* NAPOT: everything, RWX */
-	h->pmpcfg[0] = 0x1f;
-	mmu_pmp_changed(h);
-	h->satp = 8ull << 60 | 1ull << 44 | PT_ROOT >> 12; /* ASID 1 */
-	h->priv = PRV_S;
-	mmu_flush(h);
+	struct hart *h = thart_new(ram, BASE, RAM, VA_A, jit);
+	thart_paging(h, 8ull << 60 | 1ull << 44 | PT_ROOT >> 12); /* ASID 1 */
 	cpu_set_gpr(h, 9, VA_D);                                  /* s1 */
 	cpu_set_gpr(h, 18, VA_U);                                 /* s2 */
 	cpu_set_gpr(h, 19, 8ull << 60 | 2ull << 44 | PT_ROOT >> 12); /* s3: ASID 2 */
@@ -133,13 +124,5 @@ static void run(uint8_t *ram, bool jit)
 int main(void)
 {
 	t_timeout(30);
-	uint8_t *ram = calloc(1, RAM);
-	REQUIRE(ram);
-	run(ram, false);
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	run(ram, true);
-	unsetenv("RINGVM_JIT_EAGER");
-	run(ram, true);
-	free(ram);
-	return t_finish();
+	return thart_each_mode(run, RAM);
 }

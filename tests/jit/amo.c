@@ -65,17 +65,10 @@ static void put(uint8_t *ram, uint32_t off, uint32_t v)
  * the rest of the GiB at BASE in 2 MiB pages, all identity */
 static uint64_t build_pt(uint8_t *ram)
 {
-	uint64_t *l2 = (uint64_t *)(ram + PT), *l1 = l2 + 512, *l0 = l1 + 512;
-	memset(l2, 0, 3 * 4096);
-	l2[2] = ((BASE + PT + 4096) >> 12) << 10 | 1;
-	l1[0] = ((BASE + PT + 8192) >> 12) << 10 | 1;
-	for (unsigned i = 1; i < 512; i++)
-		l1[i] = ((BASE + ((uint64_t)i << 21)) >> 12) << 10 | 0xcf;
-	for (unsigned i = 0; i < 512; i++)
-		l0[i] = ((BASE + ((uint64_t)i << 12)) >> 12) << 10 | 0xcf; /* V R W X A D */
+	uint64_t *l0, satp = thart_sv39(ram, BASE, PT, &l0);
 	l0[VGAP >> 12] = 0;
 	l0[VRO >> 12] = ((BASE + VRO) >> 12) << 10 | 0xcb; /* V R X A D */
-	return (8ull << 60) | ((BASE + PT) >> 12);
+	return satp;
 }
 
 /* xorshift64: the data words (the same in every mode, whatever t_rand
@@ -112,18 +105,7 @@ static uint64_t value(void)
 static void setup_ram(uint8_t *ram, const struct prog *p)
 {
 	memset(ram, 0, RAM);
-	/* M-mode handler at BASE: note the trap, skip the 4-byte instruction */
-	static const uint32_t handler[] = {
-		0x34202e73, /* csrr t3, mcause */
-		0x34102ef3, /* csrr t4, mepc */
-		0x34302f73, /* csrr t5, mtval */
-		0x001d8d93, /* addi s11, s11, 1 */
-		0x01dd0d33, /* add s10, s10, t4 */
-		0x004e8f93, /* addi t6, t4, 4 */
-		0x341f9073, /* csrw mepc, t6 */
-		0x30200073, /* mret */
-	};
-	memcpy(ram, handler, sizeof(handler));
+	memcpy(ram, thart_skip_handler, sizeof(thart_skip_handler)); /* at BASE */
 	for (unsigned i = 0; i < p->n; i++)
 		put(ram, PROG + 4 * i, p->code[i]);
 	put(ram, PROG + 4 * p->n, WFI);

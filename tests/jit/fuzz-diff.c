@@ -141,21 +141,10 @@ static void put(uint8_t *ram, uint32_t off, uint32_t v, unsigned len)
  * scratch's next page read-only and the one after unmapped. */
 static uint64_t build_pt(uint8_t *ram)
 {
-	uint64_t *l2 = (uint64_t *)(ram + PT), *l1 = l2 + 512, *l0 = l1 + 512;
-	memset(l2, 0, 3 * 4096);
-	l2[2] = ((BASE + PT + 4096) >> 12) << 10 | 1;
-	l1[0] = ((BASE + PT + 8192) >> 12) << 10 | 1;
-	for (unsigned i = 1; i < 512; i++)
-		l1[i] = ((BASE + ((uint64_t)i << 21)) >> 12) << 10 | 0xcf;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t pa = BASE + ((uint64_t)i << 12);
-		l0[i] = (pa >> 12) << 10 | 0xcf; /* V R W X A D */
-		if (pa == BASE + SCRATCH + 0x1000)
-			l0[i] &= ~4ull;
-		if (pa == BASE + SCRATCH + 0x2000)
-			l0[i] = 0;
-	}
-	return (8ull << 60) | ((BASE + PT) >> 12);
+	uint64_t *l0, satp = thart_sv39(ram, BASE, PT, &l0);
+	l0[(SCRATCH + 0x1000) >> 12] &= ~4ull; /* not W */
+	l0[(SCRATCH + 0x2000) >> 12] = 0;
+	return satp;
 }
 
 static void make_prog(uint8_t *ram, bool paging)
