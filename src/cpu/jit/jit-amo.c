@@ -128,21 +128,38 @@ static void write_old(struct gen *g, const struct form *f, const struct insn *d,
 	}
 }
 
+/*
+ * mmu_amo_ptr's fast path for x[rs1] (an AMO has no offset: its imm field
+ * holds funct bits): the write TLB tagged with key, and a misaligned
+ * address to the slow path too (the handler traps). Returns the register
+ * holding x[rs1]; RAX = the entry's host_off, RCX = its offset in the TLB.
+ */
+static unsigned aligned_lookup(struct gen *g, const struct form *f, const struct insn *d,
+			       int32_t key, uint8_t **slow)
+{
+	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
+	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), key, f->a, slow);
+	x86_test_ri(&g->b, ix, f->a - 1u);
+	slow[1] = x86_jcc(&g->b, X86_CC_NE);
+	return ix;
+}
+
+/* RDX = the word's host address, x[rs1] (in ix) + host_off (in RAX) */
+static void host_addr(struct gen *g, unsigned ix)
+{
+	if (ix != X86_RDX)
+		x86_mov_rr(&g->b, true, X86_RDX, ix);
+	x86_alu_rr(&g->b, X86_ADD, true, X86_RDX, X86_RAX);
+}
+
 void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc)
 {
-	struct x86_buf *b = &g->b;
 	uint32_t at_split = g->loaded, dirty_split = g->dirty, fdirty_split = g->fdirty;
 	uint8_t *slow[2];
-	/* an AMO has no offset (its imm field holds funct bits): x[rs1] + 0 */
-	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
-	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(wkey), f->a, slow); /* RAX = host_off */
-	x86_test_ri(b, ix, f->a - 1u); /* misaligned: the handler traps */
-	slow[1] = x86_jcc(b, X86_CC_NE);
+	unsigned ix = aligned_lookup(g, f, d, OFF(wkey), slow);
 	if (g->j->check)
 		jit_mem_log_store(g, f->a, X86_RAX, ix, 0);
-	if (ix != X86_RDX)
-		x86_mov_rr(b, true, X86_RDX, ix);
-	x86_alu_rr(b, X86_ADD, true, X86_RDX, X86_RAX);
+	host_addr(g, ix);
 	unsigned old = amo_op(g, f, d);
 	if (old != AMO_NO_OLD)
 		write_old(g, f, d, old);
@@ -188,10 +205,7 @@ static void set_resv(struct gen *g, bool live)
 static void gen_lr(struct gen *g, const struct form *f, const struct insn *d, uint8_t **slow)
 {
 	struct x86_buf *b = &g->b;
-	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
-	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(dkey), f->a, slow);
-	x86_test_ri(b, ix, f->a - 1u);
-	slow[1] = x86_jcc(b, X86_CC_NE);
+	unsigned ix = aligned_lookup(g, f, d, OFF(dkey), slow);
 	entry_pa(g, ix);
 	x86_store(b, 8, X86_RCX, X86_RBX, OFF(resv_pa));
 	x86_load_ix(b, f->a, false, X86_RCX, X86_RAX, ix, 0);
@@ -211,17 +225,12 @@ static void gen_lr(struct gen *g, const struct form *f, const struct insn *d, ui
 static void gen_sc(struct gen *g, const struct form *f, const struct insn *d, uint8_t **slow)
 {
 	struct x86_buf *b = &g->b;
-	const struct insn at = { .rs1 = d->rs1, .imm = 0 };
-	unsigned ix = jit_mem_lookup(g, &at, OFF(tlb_w), OFF(dkey), f->a, slow);
-	x86_test_ri(b, ix, f->a - 1u);
-	slow[1] = x86_jcc(b, X86_CC_NE);
+	unsigned ix = aligned_lookup(g, f, d, OFF(dkey), slow);
 	hreg(g, d->rs2); /* its load, if any, on both paths below */
 	if (g->j->check)
 		jit_mem_log_store(g, f->a, X86_RAX, ix, 0);
 	entry_pa(g, ix);
-	if (ix != X86_RDX)
-		x86_mov_rr(b, true, X86_RDX, ix);
-	x86_alu_rr(b, X86_ADD, true, X86_RDX, X86_RAX); /* RDX = the host address */
+	host_addr(g, ix);
 	x86_load(b, 1, false, X86_RAX, X86_RBX, OFF(resv_valid));
 	x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RBX, OFF(resv_pa));
 	uint8_t *other = x86_jcc(b, X86_CC_NE);

@@ -486,15 +486,22 @@ static inline void x86_xchg_m(struct x86_buf *b, bool w, unsigned r, unsigned ba
 	x86_modrm_mem(b, r, base, disp);
 }
 
-/* lock xadd [base+disp], r: r = the old value */
-static inline void x86_lock_xadd_m(struct x86_buf *b, bool w, unsigned r, unsigned base,
-				   int32_t disp)
+/* lock 0f op [base+disp], r (xadd, cmpxchg) */
+static inline void x86_lock_0f_m(struct x86_buf *b, uint8_t op, bool w, unsigned r,
+				 unsigned base, int32_t disp)
 {
 	x86_byte(b, 0xf0);
 	x86_rex(b, w, r, base, false);
 	x86_byte(b, 0x0f);
-	x86_byte(b, 0xc1);
+	x86_byte(b, op);
 	x86_modrm_mem(b, r, base, disp);
+}
+
+/* lock xadd [base+disp], r: r = the old value */
+static inline void x86_lock_xadd_m(struct x86_buf *b, bool w, unsigned r, unsigned base,
+				   int32_t disp)
+{
+	x86_lock_0f_m(b, 0xc1, w, r, base, disp);
 }
 
 /* lock cmpxchg [base+disp], r: stores r when [base+disp] == RAX (ZF set),
@@ -502,11 +509,7 @@ static inline void x86_lock_xadd_m(struct x86_buf *b, bool w, unsigned r, unsign
 static inline void x86_lock_cmpxchg_m(struct x86_buf *b, bool w, unsigned r, unsigned base,
 				      int32_t disp)
 {
-	x86_byte(b, 0xf0);
-	x86_rex(b, w, r, base, false);
-	x86_byte(b, 0x0f);
-	x86_byte(b, 0xb1);
-	x86_modrm_mem(b, r, base, disp);
+	x86_lock_0f_m(b, 0xb1, w, r, base, disp);
 }
 
 /* lock op [base+disp], r */
