@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/hart.h"
@@ -102,6 +103,7 @@ static bool ras_check_mode;
 
 static inline void ras_args(int argc, char **argv)
 {
+	setenv("RINGVM_JIT_RAS", "1", 1); /* the stack is off by default */
 	ras_check_mode = argc > 1 && !strcmp(argv[1], "check");
 }
 

@@ -806,7 +806,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		gen_branch(g, f, d, pc);
 		return true;
 	case K_JAL:
-		if (is_link(d->rd))
+		if (g->j->ras && is_link(d->rd))
 			ras_push(g, pc + d->len);
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
@@ -816,7 +816,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		jit_gen_exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
 		return false;
 	case K_JALR:
-		if (is_link(d->rd))
+		if (g->j->ras && is_link(d->rd))
 			ras_push(g, pc + d->len);
 		ldx(g, X86_RAX, d->rs1);
 		if (d->imm)
@@ -828,7 +828,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		}
 		writeback(g);
 		g->pending++;
-		if (d->rd == 0 && is_link(d->rs1))
+		if (g->j->ras && d->rd == 0 && is_link(d->rs1))
 			exit_stub(g, g->j->ras_ret); /* a return */
 		else
 			exit_probe(g);
@@ -1276,10 +1276,11 @@ static void lea_ix(struct x86_buf *b, unsigned dst, unsigned base, unsigned inde
 /*
  * The return-address stack. A call (jal/jalr with rd = ra or t0) pushes
  * {return pc, the pa_off its block was made with, the continuation's
- * host code, where that code is kept}: the code is the immediate of a
- * movabs in the calling block (ras_push), so the push reads nothing cold
- * - the continuation (same page: the calling block and it are dropped
- * together) is found by the first return there and written into it.
+ * host code, where that code is kept}: the code is the first word of the
+ * call's record after the calling block (ras_push), read at the call,
+ * off the return's critical path - the continuation (same page: the
+ * calling block and it are dropped together) is found by the first
+ * return there and written into the record.
  *
  * ras_ret, called like the probe (RAX = pc) by a return (jalr x0 through
  * ra or t0): pops the top entry; when its pc is RAX and the fetch TLB maps

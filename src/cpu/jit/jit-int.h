@@ -149,6 +149,10 @@ struct jit {
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
+	/* RINGVM_JIT_RAS=1: calls and returns use the return-address stack
+	 * (jit-gen.c's gen_ras_ret); off by default: it measured no gain (see
+	 * docs/virtio.md) */
+	bool ras;
 	/* RINGVM_JIT_BREAK=reg|run (tests only): loop blocks are miscompiled
 	 * on purpose (see test_break in jit-gen.c), to show check mode sees it */
 	uint8_t test_break;

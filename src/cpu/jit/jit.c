@@ -648,6 +648,8 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	jit_gen_trampolines(j);
 	open_perf_map(j);
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
+	const char *ras = getenv("RINGVM_JIT_RAS");
+	j->ras = ras && !strcmp(ras, "1");
 	const char *brk = getenv("RINGVM_JIT_BREAK");
 	j->test_break = !brk ? JIT_BREAK_NONE : !strcmp(brk, "run") ? JIT_BREAK_RUN
 		      : !strcmp(brk, "reg") ? JIT_BREAK_REG : JIT_BREAK_NONE;
