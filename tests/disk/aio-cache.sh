@@ -3,7 +3,7 @@
 # native, threads) and cache=none and writeback; host-side debugfs checks.
 . "$(dirname "$0")/lib.sh"
 need mkfs.ext4 debugfs
-guest_dir
+guest_find
 for aio in io_uring native threads; do
 	for cache in none writeback; do
 		t="aio=$aio cache=$cache"

@@ -3,7 +3,7 @@
 # it comes after a -drive, so this also checks two disks and their order.
 . "$(dirname "$0")/lib.sh"
 need genisoimage
-guest_dir
+guest_find
 mkdir -p "$tmp/iso"
 echo "hello from the ringvm cdrom" >"$tmp/iso/hello.txt"
 head -c 3000000 /dev/urandom >"$tmp/iso/data.bin"

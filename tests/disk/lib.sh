@@ -9,19 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 skip() { echo "SKIP: $*"; exit 77; }
 need() { for t in "$@"; do command -v "$t" >/dev/null || skip "$t is missing"; done; }
 
-# The test guest (Image + initramfs); skip when it cannot be built here.
-# RINGVM_GUEST_DIR=DIR uses DIR's Image and initramfs.cpio.gz instead.
-guest_dir() {
-	local out
-	if [ -n "${RINGVM_GUEST_DIR:-}" ]; then # a prebuilt guest (CI, debugging)
-		guest=$RINGVM_GUEST_DIR
-		return
-	fi
-	out=$("$RINGVM_SRC/guest/build.sh" 2>"$tmp/guest-build.log" | tail -n1) ||
-		skip "the test guest cannot be built: $(tail -n3 "$tmp/guest-build.log")"
-	[ -f "$out/Image" ] && [ -f "$out/initramfs.cpio.gz" ] || skip "no guest artifacts in '$out'"
-	guest=$out
-}
+# The test guest (Image + initramfs): tests/lib/guest.sh.
+. "$RINGVM_SRC/tests/lib/guest.sh"
 
 # boot LOG NAME ARGS [ringvm options...]: run guest test NAME; returns ringvm's status.
 boot() {

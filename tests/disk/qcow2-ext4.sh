@@ -4,7 +4,7 @@
 # second boot reads the files back, and so does debugfs on the host.
 . "$(dirname "$0")/lib.sh"
 need qemu-img mkfs.ext4 debugfs
-guest_dir
+guest_find
 mkext4 "$tmp/fs.raw" 64
 "$img" convert -f raw -O qcow2 "$tmp/fs.raw" "$tmp/d.qcow2" || { echo "FAIL: convert"; exit 1; }
 boot "$tmp/w.log" disk-fs write -drive file="$tmp/d.qcow2",format=qcow2,if=virtio

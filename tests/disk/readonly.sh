@@ -3,7 +3,7 @@
 # the disk read-only, raw writes get an error) and the image is unchanged.
 . "$(dirname "$0")/lib.sh"
 need mkfs.ext4
-guest_dir
+guest_find
 mkext4 "$tmp/fs.raw" 64
 r0=$(md5sum <"$tmp/fs.raw")
 boot "$tmp/a.log" disk-fs readonly -drive file="$tmp/fs.raw",format=raw,readonly=on

@@ -3,7 +3,7 @@
 # guest write, yet leave the image byte-identical.
 . "$(dirname "$0")/lib.sh"
 need mkfs.ext4
-guest_dir
+guest_find
 mkext4 "$tmp/fs.raw" 64
 "$img" convert -f raw -O qcow2 "$tmp/fs.raw" "$tmp/d.qcow2" || { echo "FAIL: convert"; exit 1; }
 q0=$(md5sum <"$tmp/d.qcow2") r0=$(md5sum <"$tmp/fs.raw")

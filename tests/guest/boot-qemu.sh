@@ -10,7 +10,8 @@ if ! command -v qemu-system-riscv64 >/dev/null; then
 	echo "SKIP: qemu-system-riscv64 is not installed (apt-get install qemu-system-misc)"
 	exit 77
 fi
-guest=$("$src/guest/build.sh") || { echo "FAIL: guest/build.sh failed"; exit 1; }
+RINGVM_SRC=$src . "$src/tests/lib/guest.sh"
+RINGVM_SRC=$src guest_find
 echo "guest artifacts: $guest"
 
 # Debian's OpenSBI (package opensbi): FW=fw_jump or fw_dynamic; QEMU's bundled

@@ -8,17 +8,11 @@
 #  3. -drive (virtio-blk) and -device virtio-rng-device: the guest reads a
 #     marker from /dev/vda, sees its size and the rng, writes a sector that
 #     lands in the image - and with -snapshot, does not.
-# Skips when there is no guest (RINGVM_GUEST=dir overrides guest/build.sh).
+# The guest: tests/lib/guest.sh (RINGVM_GUEST_DIR=dir overrides guest/build.sh).
 set -u
 vm="$RINGVM_BUILD/ringvm"
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-for f in Image initramfs.cpio.gz; do
-	[ -f "$guest/$f" ] || { echo "SKIP: $guest/$f missing"; exit 77; }
-done
+. "$RINGVM_SRC/tests/lib/guest.sh"
+guest_find
 fails=0
 
 out=$(timeout 300 "$vm" -M virt -m 256M -smp 1 -nographic -kernel "$guest/Image" \

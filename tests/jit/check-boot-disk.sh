@@ -8,11 +8,8 @@
 set -u
 vm="$RINGVM_BUILD/ringvm"
 command -v mkfs.ext4 >/dev/null || { echo "SKIP: mkfs.ext4 is missing"; exit 77; }
-guest=${RINGVM_GUEST_DIR:-}
-if [ -z "$guest" ]; then
-	guest=$("$RINGVM_SRC/guest/build.sh" 2>/dev/null | tail -n 1) || { echo "SKIP: no guest"; exit 77; }
-fi
-[ -f "$guest/Image" ] && [ -f "$guest/initramfs.cpio.gz" ] || { echo "SKIP: no guest in '$guest'"; exit 77; }
+. "$RINGVM_SRC/tests/lib/guest.sh"
+guest_find
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -1,6 +1,6 @@
 /*
  * Differential fuzzing: random valid instruction streams (RV64I/M ALU,
- * loads/stores with misaligned offsets, forward branches and jumps,
+ * loads/stores with misaligned offsets, AMOs and LR/SC, forward branches and jumps,
  * compressed forms, some D arithmetic, and traps: ecall, ebreak, illegal,
  * access faults, and with Sv39 on in S-mode, load/store page faults) run
  * from the same start state on two harts, one interpreting and one under
@@ -103,7 +103,7 @@ static struct item gen_one(bool paging)
 		case 7: it.raw = 0x6000 | (imm & 7) << 10 | 0 << 7 | (imm >> 3 & 3) << 5 | s << 2; break; /* c.ld (x8) */
 		default: it.raw = 0xe000 | (imm & 7) << 10 | 0 << 7 | (imm >> 3 & 3) << 5 | s << 2; break; /* c.sd */
 		}
-	} else if (k < 96) { /* D arithmetic and moves */
+	} else if (k < 95) { /* D arithmetic and moves */
 		static const uint32_t f7s[] = { 0x01, 0x05, 0x09, 0x0d };
 		unsigned c = (unsigned)(t_rand() % 6);
 		uint32_t fr = (uint32_t)(t_rand() % 32), w = t_rand() % 2 ? 3 : 2;
@@ -117,6 +117,13 @@ static struct item gen_one(bool paging)
 		else
 			it.raw = enc_r(0x53, (uint32_t)(t_rand() % 32), 7, (uint32_t)(t_rand() % 32),
 				       (uint32_t)(t_rand() % 32), f7s[t_rand() % 4]);
+	} else if (k < 97) { /* AMOs, LR, SC: at the scratch base, the page after, anywhere */
+		static const uint32_t f5s[] = { 0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c,
+						0x02, 0x03, 0x03 };
+		uint32_t base = t_rand() % 3 ? 8 : t_rand() % 2 ? 30 : rs_any();
+		uint32_t f5 = f5s[t_rand() % 12];
+		it.raw = enc_r(0x2f, rd_any(), t_rand() % 2 ? 3 : 2, base, f5 == 0x02 ? 0 : rs_any(),
+			       f5 << 2 | (uint32_t)(t_rand() % 4));
 	} else { /* traps */
 		static const uint32_t t[] = { 0x00000073, 0x00100073, 0xffffffff, 0x7ff02073 };
 		it.raw = t[t_rand() % 4];

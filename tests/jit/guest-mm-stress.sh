@@ -7,14 +7,11 @@
 # guest; check mode then made no loop blocks, so it did not show it (it
 # does now: jit-check-loop).
 # Passes when both cases finish and ringvm exits 0.
-# Skips when the guest is missing.
+# The guest: tests/lib/guest.sh.
 set -u
 vm="$RINGVM_BUILD/ringvm"
-guest=${RINGVM_GUEST_DIR:-}
-if [ -z "$guest" ]; then
-	guest=$("$RINGVM_SRC/guest/build.sh" 2>/dev/null | tail -n 1) || { echo "SKIP: no guest"; exit 77; }
-fi
-[ -f "$guest/Image" ] && [ -f "$guest/initramfs.cpio.gz" ] || { echo "SKIP: no guest in '$guest'"; exit 77; }
+. "$RINGVM_SRC/tests/lib/guest.sh"
+guest_find
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 truncate -s 384M "$tmp/disk.raw"

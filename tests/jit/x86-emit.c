@@ -61,7 +61,7 @@ static void one(struct x86_buf *b, FILE *s)
 	bool w = t_rand() % 2;
 	const char **rn = w ? r64 : r32;
 	char q = w ? 'q' : 'l';
-	unsigned form = (unsigned)(t_rand() % 40);
+	unsigned form = (unsigned)(t_rand() % 41);
 	unsigned sizes[] = { 1, 2, 4, 8 };
 	unsigned size = sizes[t_rand() % 4];
 
@@ -404,6 +404,35 @@ static void one(struct x86_buf *b, FILE *s)
 		fprintf(s, "rorx $%u, %%%s, %%%s\n", k, rn[c], rn[a]);
 		break;
 	}
+	case 40: /* cmov from memory, the AMOs' atomics */
+		switch (t_rand() % 5) {
+		case 0: {
+			unsigned k = (unsigned)(t_rand() % 16);
+			x86_cmov_rm(b, k, w, a, base, d);
+			fprintf(s, "cmov%s%c %d(%%%s), %%%s\n", cc[k], q, d, r64[base], rn[a]);
+			break;
+		}
+		case 1:
+			x86_xchg_m(b, w, a, base, d);
+			fprintf(s, "xchg%c %%%s, %d(%%%s)\n", q, rn[a], d, r64[base]);
+			break;
+		case 2:
+			x86_lock_xadd_m(b, w, a, base, d);
+			fprintf(s, "lock xadd%c %%%s, %d(%%%s)\n", q, rn[a], d, r64[base]);
+			break;
+		case 3:
+			x86_lock_cmpxchg_m(b, w, a, base, d);
+			fprintf(s, "lock cmpxchg%c %%%s, %d(%%%s)\n", q, rn[a], d, r64[base]);
+			break;
+		default: {
+			static const enum x86_alu ops[] = { X86_ADD, X86_OR, X86_AND, X86_XOR };
+			enum x86_alu op = ops[t_rand() % 4];
+			x86_lock_alu_mr(b, op, w, base, d, a);
+			fprintf(s, "lock %s%c %%%s, %d(%%%s)\n", alu[op], q, rn[a], d, r64[base]);
+			break;
+		}
+		}
+		break;
 	case 33: /* vptest disp(%rip), xmm */
 		x86_vptest_rip(b, a, d);
 		fprintf(s, "vptest %d(%%rip), %%xmm%u\n", d, a);

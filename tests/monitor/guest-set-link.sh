@@ -6,13 +6,8 @@
 # guest then powers off and ringvm exits 0. No root needed (127.0.0.1).
 set -u
 vm="$RINGVM_BUILD/ringvm"
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-fi
-zcat "$guest/initramfs.cpio.gz" | grep -aq 'guest-tests/net-link' ||
-	{ echo "SKIP: this guest has no net-link test (rebuild with guest/build.sh)"; exit 77; }
+. "$RINGVM_SRC/tests/lib/guest.sh"
+guest_find guest-tests/net-link
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 exec timeout 500 python3 - "$vm" "$guest" "$tmp" "${RINGVM_ACCEL:-jit}" <<'PY'

@@ -3,20 +3,12 @@
 # TRANSPORT (pipe: the pipe server/client pair; unix; tcp) move MiB of random
 # data (guest/tests.d/serial-xfer.sh) in raw mode at the highest baud rate
 # the guest's stty takes; the receiver's md5 must equal the sender's. The
-# console stays on ttyS0 (stdio). Skips (77) without the guest artifacts.
+# console stays on ttyS0 (stdio). The guest: tests/lib/guest.sh.
 set -u
 kind=$1 mib=${2:-4}
 vm="$RINGVM_BUILD/ringvm"
-guest=${RINGVM_GUEST:-}
-if [ -z "$guest" ]; then
-	[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-	guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "SKIP: guest build failed"; exit 77; }
-fi
-for f in Image initramfs.cpio.gz; do
-	[ -f "$guest/$f" ] || { echo "SKIP: $guest/$f missing"; exit 77; }
-done
-grep -q serial-xfer <(zcat "$guest/initramfs.cpio.gz" | cpio -t 2>/dev/null) ||
-	{ echo "SKIP: the guest has no serial-xfer script (rebuild guest/)"; exit 77; }
+. "$RINGVM_SRC/tests/lib/guest.sh"
+guest_find serial-xfer
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 port=$((20000 + $$ % 20000))

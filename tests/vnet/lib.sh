@@ -8,17 +8,8 @@ vnet_setup() {
 	vm="$RINGVM_BUILD/ringvm"
 	[ "$(id -u)" -eq 0 ] || { echo "SKIP: not root"; exit 77; }
 	[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-	guest=${RINGVM_GUEST:-}
-	if [ -z "$guest" ]; then
-		[ -x "$RINGVM_SRC/guest/build.sh" ] || { echo "SKIP: no guest/build.sh"; exit 77; }
-		guest=$("$RINGVM_SRC/guest/build.sh" | tail -n 1) || { echo "FAIL: guest build"; exit 1; }
-	fi
-	local f
-	for f in Image initramfs.cpio.gz; do
-		[ -f "$guest/$f" ] || { echo "SKIP: $guest/$f missing"; exit 77; }
-	done
-	zcat "$guest/initramfs.cpio.gz" | grep -aq "$1" ||
-		{ echo "SKIP: this guest lacks '$1' (rebuild with guest/build.sh)"; exit 77; }
+	. "$RINGVM_SRC/tests/lib/guest.sh"
+	guest_find "$1"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	accel=${RINGVM_ACCEL:-jit}

@@ -17,7 +17,9 @@
  * XMM0-XMM1 are jit-fp.c's scratch.
  * Native: RV64I/M integer ops (div rules included), lui/auipc, branches,
  * jal/jalr, integer loads/stores with the TLB fast path inline (jit-mem.c,
- * which shares struct gen through jit-gen.h). Everything
+ * which shares struct gen through jit-gen.h), AMOs and LR/SC likewise
+ * (jit-amo.c).
+ * Everything
  * else calls the interpreter's handler with a copy of its struct insn
  * placed after the block's code (h->pc/h->npc/instret written first,
  * exactly as the interpreter loop does), and leaves the block when the
@@ -88,6 +90,19 @@ static const struct form forms[] = {
 	{ op_div, K_DIV, 0, 0, 1 }, { op_divu, K_DIV, 0, 0, 0 }, { op_rem, K_DIV, 1, 0, 1 },
 	{ op_remu, K_DIV, 1, 0, 0 }, { op_divw, K_DIV, 0, 1, 1 }, { op_divuw, K_DIV, 0, 1, 0 },
 	{ op_remw, K_DIV, 1, 1, 1 }, { op_remuw, K_DIV, 1, 1, 0 },
+	/* K_AMO: a = size, s = the operation (jit-amo.c) */
+	{ op_amoswap_w, K_AMO, 4, 0, AMO_SWAP }, { op_amoswap_d, K_AMO, 8, 0, AMO_SWAP },
+	{ op_amoadd_w, K_AMO, 4, 0, AMO_ADD }, { op_amoadd_d, K_AMO, 8, 0, AMO_ADD },
+	{ op_amoxor_w, K_AMO, 4, 0, AMO_XOR }, { op_amoxor_d, K_AMO, 8, 0, AMO_XOR },
+	{ op_amoand_w, K_AMO, 4, 0, AMO_AND }, { op_amoand_d, K_AMO, 8, 0, AMO_AND },
+	{ op_amoor_w, K_AMO, 4, 0, AMO_OR }, { op_amoor_d, K_AMO, 8, 0, AMO_OR },
+	{ op_amomin_w, K_AMO, 4, 0, AMO_MIN }, { op_amomin_d, K_AMO, 8, 0, AMO_MIN },
+	{ op_amomax_w, K_AMO, 4, 0, AMO_MAX }, { op_amomax_d, K_AMO, 8, 0, AMO_MAX },
+	{ op_amominu_w, K_AMO, 4, 0, AMO_MINU }, { op_amominu_d, K_AMO, 8, 0, AMO_MINU },
+	{ op_amomaxu_w, K_AMO, 4, 0, AMO_MAXU }, { op_amomaxu_d, K_AMO, 8, 0, AMO_MAXU },
+	/* K_LRSC: a = size, s = 1 for sc (jit-amo.c) */
+	{ op_lr_w, K_LRSC, 4, 0, 0 }, { op_lr_d, K_LRSC, 8, 0, 0 },
+	{ op_sc_w, K_LRSC, 4, 0, 1 }, { op_sc_d, K_LRSC, 8, 0, 1 },
 	/* helpers that end the block: they change privilege, CSRs, mappings */
 	{ op_csrrw, K_END, 0, 0, 0 }, { op_csrrs, K_END, 0, 0, 0 }, { op_csrrc, K_END, 0, 0, 0 },
 	{ op_csrrwi, K_END, 0, 0, 0 }, { op_csrrsi, K_END, 0, 0, 0 }, { op_csrrci, K_END, 0, 0, 0 },
@@ -802,6 +817,12 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 	case K_FSTORE:
 		jit_mem_gen(g, f, d, pc);
 		return true;
+	case K_AMO:
+		jit_amo_gen(g, f, d, pc);
+		return true;
+	case K_LRSC:
+		jit_amo_lrsc(g, f, d, pc);
+		return true;
 	case K_BR:
 		gen_branch(g, f, d, pc);
 		return true;
@@ -894,7 +915,8 @@ static void choose_regs(struct gen *g, const struct insn *const *ins,
 		used = k == K_LUI || k == K_AUIPC || k == K_JAL ? 0 : 1u << ins[i]->rs1;
 		if (k != K_FLOAD && k != K_FSTORE) { /* their rd/rs2 name f registers */
 			if (k == K_ALU_RR || k == K_SH_RR || k == K_SLT_RR || k == K_BR ||
-			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV)
+			    k == K_STORE || k == K_MUL || k == K_MULH || k == K_DIV || k == K_AMO ||
+			    k == K_LRSC)
 				used |= 1u << ins[i]->rs2;
 			if (k != K_BR && k != K_STORE && k != K_FENCE) /* S/B: rd is imm */
 				used |= 1u << ins[i]->rd;

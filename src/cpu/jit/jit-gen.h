@@ -1,8 +1,9 @@
 /*
  * jit-gen.h - the code generator's state for one block, shared by
- * jit-gen.c (blocks, integer ops, branches, exits, helper calls) and
- * jit-mem.c (loads and stores: the inline TLB lookup and runs); private
- * to those two (jit-fp.c sees struct gen only through jit-int.h).
+ * jit-gen.c (blocks, integer ops, branches, exits, helper calls),
+ * jit-mem.c (loads and stores: the inline TLB lookup and runs) and
+ * jit-amo.c (AMOs); private to those three (jit-fp.c sees struct gen only
+ * through jit-int.h).
  *
  * Threading: vCPU thread (a struct gen lives on the translating thread's
  * stack for one block).
@@ -25,7 +26,11 @@ _Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-b
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,
 	K_LUI, K_AUIPC, K_JAL, K_JALR, K_BR, K_LOAD, K_STORE, K_MUL, K_MULH, K_DIV, K_FENCE, K_FLOAD, K_FSTORE,
+	K_AMO, K_LRSC,
 };
+
+/* K_AMO's s: the operation (a: 4 or 8 bytes; K_LRSC: s = 0 LR, 1 SC) */
+enum { AMO_SWAP, AMO_ADD, AMO_XOR, AMO_AND, AMO_OR, AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU };
 
 /* a: x86 op / cc / size; w32: the RV64 "w" form; s: sign or variant flag */
 struct form { insn_fn fn; uint8_t kind, a, w32, s; };
@@ -199,5 +204,18 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins, const struct for
 void jit_mem_fallback(struct gen *g, const struct cold *c);
 void jit_mem_miss(struct gen *g, struct cold *c);
 void jit_mem_loop_entry(struct gen *g, const struct insn *const *ins);
+/* jit-mem.c, for jit-amo.c: the inline TLB lookup of x[d->rs1] + d->imm
+ * in the TLB at hart offset tlb, tagged with the key at offset key
+ * (returns the register holding x[rs1]; on a hit RAX = host_off and RCX
+ * = the entry's offset from that TLB; slow[0] is the jcc to the slow
+ * path) and check mode's fast-path store log. */
+unsigned jit_mem_lookup(struct gen *g, const struct insn *d, int32_t tlb, int32_t key,
+			unsigned size, uint8_t **slow);
+void jit_mem_log_store(struct gen *g, unsigned size, unsigned hb, unsigned ix, int32_t imm);
+
+/* jit-amo.c: an AMO (f: K_AMO) or LR/SC (K_LRSC) with its fast path
+ * inline. */
+void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc);
+void jit_amo_lrsc(struct gen *g, const struct form *f, const struct insn *d, uint64_t pc);
 
 #endif

@@ -52,11 +52,10 @@ static void tlb_index(struct x86_buf *b, unsigned x, int32_t off)
  * within a page stay fast (sending every misaligned access to the slow
  * path made such code 2.5x slower).
  */
-static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
-			   uint8_t **slow)
+static unsigned tlb_lookup_in(struct gen *g, const struct insn *d, int32_t tlb, int32_t key,
+			      unsigned size, uint8_t **slow)
 {
 	struct x86_buf *b = &g->b;
-	int32_t tlb = store ? OFF(tlb_w) : OFF(tlb_r);
 	unsigned base = hreg(g, d->rs1);
 	bool mapped = base != 0;
 	if (!mapped) { /* RAX holds it until host_off is loaded, then RDX */
@@ -69,9 +68,7 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 		x86_mov_rr(b, true, X86_RDX, base);
 	tlb_index(b, base, d->imm);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	/* stores: wkey misses while an LR reservation is live (the slow path
-	 * snoops it) */
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, store ? OFF(wkey) : OFF(dkey));
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, key);
 	x86_alu_rm_ix(b, X86_CMP, true, X86_RDX, X86_RBX, X86_RCX, tlb);
 	slow[0] = x86_jcc(b, X86_CC_NE);
 	if (!mapped) {
@@ -81,6 +78,15 @@ static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsi
 	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX,
 		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 	return base;
+}
+
+/* stores: wkey misses while an LR reservation is live (the slow path
+ * snoops it) */
+static unsigned tlb_lookup(struct gen *g, const struct insn *d, bool store, unsigned size,
+			   uint8_t **slow)
+{
+	return tlb_lookup_in(g, d, store ? OFF(tlb_w) : OFF(tlb_r), store ? OFF(wkey) : OFF(dkey),
+			     size, slow);
 }
 
 /*
@@ -633,14 +639,15 @@ static void assign_runs(struct gen *g, uint32_t cacheable, uint32_t rising)
  * Runs: the accesses off one base register x[b] from one that starts the
  * run to the last before x[b] is written, a helper (other than native
  * F/D ops: their slow paths, like those of other accesses, only do what
- * one instruction does), a loop block's first back edge (its shortest
- * pass apart from the rarer paths after it) or the end; the bytes they
- * touch span under 2 KiB (else a new run starts). A run of two or more
- * gets a host register no guest register uses (else an h->jit_run slot)
- * from its head to its last member; with none free it stays a set of
- * single accesses. In a loop block with no helper (one could take an LR
- * reservation), a run of the shortest pass whose base creeps is cached
- * across passes (even a run of one): see gen_mem_run.
+ * one instruction does) or lr/sc (lr takes a reservation), a loop
+ * block's first back edge (its shortest pass apart from the rarer paths
+ * after it) or the end; the bytes they touch span under 2 KiB (else a new
+ * run starts). A run of two or more gets a host register no guest
+ * register uses (else an h->jit_run slot) from its head to its last
+ * member; with none free it stays a set of single accesses. In a loop
+ * block with no helper or lr/sc (either could take an LR reservation), a
+ * run of the shortest pass whose base creeps is cached across passes
+ * (even a run of one): see gen_mem_run.
  */
 void jit_mem_plan(struct gen *g, const struct insn *const *ins,
 		      const struct form *const *fs, unsigned n)
@@ -672,14 +679,27 @@ void jit_mem_plan(struct gen *g, const struct insn *const *ins,
 				r->load = true;
 			g->run_of[i] = (uint8_t)(o + 1);
 		}
-		if (k == K_HELP && !jit_fp_native(d, &m, &w))
-			cache = false; /* a helper may take an LR reservation */
-		if ((k == K_HELP && !jit_fp_native(d, &m, &w)) || k == K_END || k == K_JAL ||
-		    k == K_JALR || i + 1 == g->pass)
+		/* a helper may take an LR reservation, as lr does */
+		bool help = (k == K_HELP && !jit_fp_native(d, &m, &w)) || k == K_LRSC;
+		if (help)
+			cache = false;
+		if (help || k == K_END || k == K_JAL || k == K_JALR || i + 1 == g->pass)
 			memset(open, -1, sizeof(open));
 		else if (x_dest(fs[i], d))
 			open[x_dest(fs[i], d)] = -1;
 	}
 	uint32_t rising = 0, creeping = cache ? creeping_regs(ins, fs, n, &rising) : 0;
 	assign_runs(g, creeping, rising);
+}
+
+/* ---- for jit-amo.c (see jit-gen.h) ---- */
+unsigned jit_mem_lookup(struct gen *g, const struct insn *d, int32_t tlb, int32_t key,
+			unsigned size, uint8_t **slow)
+{
+	return tlb_lookup_in(g, d, tlb, key, size, slow);
+}
+
+void jit_mem_log_store(struct gen *g, unsigned size, unsigned hb, unsigned ix, int32_t imm)
+{
+	log_store(g, size, hb, ix, imm);
 }

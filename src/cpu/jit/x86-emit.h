@@ -466,6 +466,59 @@ static inline void x86_cmov(struct x86_buf *b, enum x86_cc cc, bool w, unsigned 
 	x86_modrm_rr(b, dst, src);
 }
 
+/* cmovcc dst, [base+disp] */
+static inline void x86_cmov_rm(struct x86_buf *b, enum x86_cc cc, bool w, unsigned dst,
+			       unsigned base, int32_t disp)
+{
+	x86_rex(b, w, dst, base, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, (uint8_t)(0x40 | cc));
+	x86_modrm_mem(b, dst, base, disp);
+}
+
+/* ---- atomics on [base+disp] (the guest's AMOs) ---------------------------- */
+
+/* xchg [base+disp], r (a memory xchg is locked without a prefix) */
+static inline void x86_xchg_m(struct x86_buf *b, bool w, unsigned r, unsigned base, int32_t disp)
+{
+	x86_rex(b, w, r, base, false);
+	x86_byte(b, 0x87);
+	x86_modrm_mem(b, r, base, disp);
+}
+
+/* lock xadd [base+disp], r: r = the old value */
+static inline void x86_lock_xadd_m(struct x86_buf *b, bool w, unsigned r, unsigned base,
+				   int32_t disp)
+{
+	x86_byte(b, 0xf0);
+	x86_rex(b, w, r, base, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0xc1);
+	x86_modrm_mem(b, r, base, disp);
+}
+
+/* lock cmpxchg [base+disp], r: stores r when [base+disp] == RAX (ZF set),
+ * else loads it into RAX */
+static inline void x86_lock_cmpxchg_m(struct x86_buf *b, bool w, unsigned r, unsigned base,
+				      int32_t disp)
+{
+	x86_byte(b, 0xf0);
+	x86_rex(b, w, r, base, false);
+	x86_byte(b, 0x0f);
+	x86_byte(b, 0xb1);
+	x86_modrm_mem(b, r, base, disp);
+}
+
+/* lock op [base+disp], r */
+static inline void x86_lock_alu_mr(struct x86_buf *b, enum x86_alu op, bool w, unsigned base,
+				   int32_t disp, unsigned r)
+{
+	x86_byte(b, 0xf0);
+	x86_rex(b, w, r, base, false);
+	x86_byte(b, (uint8_t)((op << 3) | 1));
+	x86_modrm_mem(b, r, base, disp);
+}
+
 /* ---- control flow -------------------------------------------------------- */
 
 /* The returned pointer is the rel32 field, for x86_patch_rel32. */
