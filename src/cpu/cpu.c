@@ -230,7 +230,7 @@ interp(struct hart *h, uint64_t max_insns, bool one_block, uint64_t *ran)
 		    ((pc ^ h->pc) >> 12) == 0) {
 			pa += d->len; /* same page, straight-line */
 		} else {
-			const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+			const struct tlb_ent *e = &h->tlb_x[hart_xidx(pc)];
 			key = h->xkey;
 			if (unlikely(e->tag != hart_xtag(pc, key)))
 				goto slow;

@@ -185,8 +185,12 @@ static void satp_write(struct hart *h, uint64_t v)
 		return; /* unsupported mode: the write has no effect */
 	if (mode == 0)
 		v = 0;
+	bool same_mode = mode == h->satp >> 60;
 	h->satp = v; /* 16 ASID bits, 44 PPN bits: all writable */
-	mmu_flush(h);
+	if (same_mode)
+		mmu_flush_asid(h); /* global mappings stay */
+	else
+		mmu_flush(h);
 }
 
 static void csr_write(struct hart *h, unsigned csr, uint64_t v)
@@ -267,10 +271,39 @@ static bool csr_gate(const struct hart *h, unsigned csr)
 	return true;
 }
 
+/*
+ * sstatus from S or M: ~60 of the ~100 CSR accesses of a guest's 1 MiB
+ * O_DIRECT read (Linux sets and clears SUM around each user copy and SIE
+ * around critical sections). The same result as the general path, but
+ * the TLB keys are recomputed only when SUM or MXR change (MPRV and MPP,
+ * the others they depend on, are not in sstatus) and interrupts are
+ * rechecked only when SIE goes from 0 to 1 (no other sstatus bit can make
+ * one takeable).
+ */
+static void sstatus_access(struct hart *h, uint64_t src, int op, bool write, uint64_t *old)
+{
+	const uint64_t mask = SSTATUS_MASK & MSTATUS_WMASK;
+	uint64_t s = h->mstatus, v = csr_mstatus_read(h) & SSTATUS_MASK;
+	*old = v;
+	if (!write)
+		return;
+	uint64_t n = op == CSR_RW ? src : op == CSR_RS ? (v | src) : (v & ~src);
+	uint64_t ns = (s & ~mask) | (n & mask);
+	h->mstatus = ns;
+	if ((s ^ ns) & (MS_SUM | MS_MXR))
+		trap_update_keys(h);
+	if (ns & ~s & MS_SIE)
+		trap_irq_recheck(h);
+}
+
 bool csr_access(struct hart *h, const struct insn *d, unsigned csr,
 		uint64_t src, int op, bool write, uint64_t *old)
 {
 	uint64_t v;
+	if (csr == 0x100 && h->priv >= PRV_S) {
+		sstatus_access(h, src, op, write, old);
+		return true;
+	}
 	if (((csr >> 8) & 3) > h->priv || (write && (csr >> 10) == 3) ||
 	    !csr_gate(h, csr) || !csr_read(h, csr, &v)) {
 		hart_illegal(h, d);

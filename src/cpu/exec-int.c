@@ -324,6 +324,8 @@ OP(sfence_vma)
 	}
 	if (d->rs1)
 		mmu_flush_page(h, h->x[d->rs1]);
+	else if (d->rs2)
+		mmu_flush_asid(h); /* one address space: global mappings stay */
 	else
 		mmu_flush(h);
 	return NEXT;

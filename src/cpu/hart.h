@@ -68,7 +68,10 @@ struct tlb_ent {
 	uint64_t tag;
 	uintptr_t host_off; /* host pointer = vaddr + host_off */
 	uint64_t pa_off;    /* guest physical = vaddr + pa_off */
-	uint64_t pad;       /* 32 bytes: the JIT indexes with a shift */
+	/* 1: the translation does not depend on satp (a global mapping, or
+	 * M-mode's own), so it survives satp writes and sfence.vma with an
+	 * ASID (mmu_flush_asid). 32 bytes: the JIT indexes with a shift. */
+	uint64_t keep;
 };
 
 struct hart;
@@ -131,6 +134,9 @@ struct hart {
 	/* Active PMP entries in priority order, ranges [lo, hi) precomputed. */
 	unsigned pmp_n;
 	struct { uint64_t lo, hi; uint8_t cfg; } pmp_act[64];
+	/* [lo, hi): where every access passes PMP in any mode (mmu.c's
+	 * pmp_open; lo > hi when there is no such range) */
+	uint64_t pmp_open_lo, pmp_open_hi;
 
 	/* LR/SC reservation: the 8 bytes from resv_pa, and the value LR saw */
 	bool resv_valid;
@@ -243,6 +249,7 @@ void csr_reset(struct hart *h);
 
 /* ---- mmu.c ---- */
 void mmu_flush(struct hart *h);
+void mmu_flush_asid(struct hart *h); /* satp write, sfence.vma x0, rs2 != x0 */
 void mmu_flush_page(struct hart *h, uint64_t va); /* sfence.vma with an address */
 void mmu_pmp_changed(struct hart *h);
 void mmu_code_flush(struct hart *h);
@@ -268,6 +275,24 @@ const struct insn *decode_fill(struct hart *h, uint64_t pa, uint32_t raw);
 static inline uint64_t hart_xtag(uint64_t va, uint64_t key)
 {
 	return (va >> 12) | key;
+}
+
+/*
+ * The fetch TLB's index: the page number with va bits 32..41 folded in.
+ * Plain (va >> 12) put OpenSBI's M-mode code at 0x80000000 and the
+ * kernel's text at 0xffffffff80000000 (the same low bits) in the same
+ * entries: each SBI call (one timer call per disk request) evicted
+ * kernel text, refilled by a page walk. With the fold the kernel's text
+ * (bits 32..41 all ones) runs down from the top of the table while M-mode
+ * and low user code (bits 32.. zero) keep their index. Every reader of
+ * tlb_x uses this: the interpreter, mmu.c's fill and single-page flush,
+ * jit.c's lookups and the JIT's probe stub (gen_probe), which computes
+ * the same ((va >> 12) ^ (va >> 32)) & (TLB_SIZE - 1). The read and
+ * write TLBs keep plain (va >> 12) (generated code inlines that index).
+ */
+static inline unsigned hart_xidx(uint64_t va)
+{
+	return (unsigned)((va >> 12) ^ (va >> 32)) & (TLB_SIZE - 1);
 }
 
 /* Data loads/stores with the fast path inline. */

@@ -14,6 +14,7 @@
 #define PTE_W 4u
 #define PTE_X 8u
 #define PTE_U 16u
+#define PTE_G 32u
 #define PTE_A 64u
 #define PTE_D 128u
 #define PPN_MASK ((1ull << 44) - 1)
@@ -38,6 +39,33 @@ void mmu_flush(struct hart *h)
 }
 
 /*
+ * A change of address space (a satp write that keeps the mode, or
+ * sfence.vma x0 with an ASID): entries that do not depend on satp
+ * (global mappings - the kernel's text and data under Linux - and M-mode
+ * ones) move to a new epoch, the others are dropped. Linux switches mm
+ * (satp write, sfence.vma x0, asid) ~180 times when a process starts or
+ * ends; a plain flush then cost ~100 kernel pages refilled each time.
+ * O(TLB entries): ~3000 tag checks. super_lo/hi stay (they still bound
+ * the superpages the kept entries hold pieces of).
+ */
+void mmu_flush_asid(struct hart *h)
+{
+	uint64_t old = h->tlb_epoch, nep = old == 14 ? 0 : old + 1;
+	struct tlb_ent *t[3] = { h->tlb_r, h->tlb_w, h->tlb_x };
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_ent *e = &t[k][i];
+			if (e->keep && (e->tag >> 60) == old)
+				e->tag = (e->tag & ~(15ull << 60)) | nep << 60;
+			else
+				e->tag = TLB_INVALID;
+		}
+	}
+	h->tlb_epoch = nep;
+	trap_update_keys(h);
+}
+
+/*
  * sfence.vma with an address (Linux issues ~14k per boot, mostly for user
  * pages): drop that page's entries in the three TLBs, under any key,
  * instead of all of them. A full flush instead when the page may lie in
@@ -55,7 +83,7 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 	}
 	unsigned i = (va >> 12) & (TLB_SIZE - 1);
 	uint64_t vpn = va >> 12;
-	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[i] };
+	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[hart_xidx(va)] };
 	for (unsigned k = 0; k < 3; k++)
 		if ((t[k]->tag & ((1ull << 52) - 1)) == vpn)
 			t[k]->tag = TLB_INVALID;
@@ -118,6 +146,38 @@ static bool pmp_range(const struct hart *h, unsigned i, uint64_t *lo, uint64_t *
 	return false;
 }
 
+/*
+ * The range around the top of RAM where PMP allows everything: inside an
+ * RWX entry and outside every entry before it, so that entry decides any
+ * access there, for any mode. With OpenSBI's setup (the CLINT and its own
+ * image closed, then all of memory RWX) that is all RAM above the
+ * firmware, and pmp_check answers it with two compares instead of a walk
+ * over the entries (a page walk checks each PTE it reads).
+ */
+static void pmp_open(struct hart *h)
+{
+	uint64_t x = h->bus.ram_base + (h->bus.ram_size ? h->bus.ram_size - 1 : 0);
+	uint64_t lo = 0, hi = UINT64_MAX;
+	h->pmp_open_lo = 1;
+	h->pmp_open_hi = 0;
+	for (unsigned i = 0; i < h->pmp_n; i++) {
+		uint64_t elo = h->pmp_act[i].lo, ehi = h->pmp_act[i].hi;
+		if (elo <= x && x < ehi) {
+			if ((h->pmp_act[i].cfg & 7) == 7) {
+				h->pmp_open_lo = lo > elo ? lo : elo;
+				h->pmp_open_hi = hi < ehi ? hi : ehi;
+			}
+			return;
+		}
+		if (ehi <= x) { /* keep clear of entry i */
+			if (ehi > lo)
+				lo = ehi;
+		} else if (elo < hi) {
+			hi = elo;
+		}
+	}
+}
+
 /* After any pmpcfg/pmpaddr write: rebuild the active list, flush the TLB. */
 void mmu_pmp_changed(struct hart *h)
 {
@@ -131,6 +191,7 @@ void mmu_pmp_changed(struct hart *h)
 		h->pmp_act[h->pmp_n].cfg = h->pmpcfg[i];
 		h->pmp_n++;
 	}
+	pmp_open(h);
 	mmu_flush(h);
 }
 
@@ -145,6 +206,8 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 {
 	static const uint8_t perm[3] = { 1, 2, 4 };
 	uint64_t end = pa + len;
+	if (pa >= h->pmp_open_lo && end <= h->pmp_open_hi && end > pa)
+		return true;
 	for (unsigned i = 0; i < h->pmp_n; i++) {
 		uint64_t lo = h->pmp_act[i].lo, hi = h->pmp_act[i].hi;
 		if (!(pa < hi && end > lo))
@@ -161,7 +224,7 @@ bool pmp_check(const struct hart *h, uint64_t pa, unsigned len, int acc,
 
 /* Page walk (privileged spec 4.3.2). Returns 0 or an exception cause. */
 static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *pa,
-		uint64_t *leaf_size)
+		uint64_t *leaf_size, bool *global)
 {
 	unsigned levels = (unsigned)(h->satp >> 60) - 5;
 	unsigned vabits = 12 + 9 * levels;
@@ -169,6 +232,7 @@ static int walk(struct hart *h, uint64_t va, int acc, unsigned priv, uint64_t *p
 		return page_cause[acc];
 restart:;
 	uint64_t a = (h->satp & PPN_MASK) << 12;
+	*global = false;
 	for (int i = (int)levels - 1; i >= 0; i--) {
 		uint64_t pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
 		if (!in_ram(h, pte_pa, 8) || !pmp_check(h, pte_pa, 8, ACC_R, PRV_S))
@@ -177,6 +241,8 @@ restart:;
 		uint64_t pte = __atomic_load_n(pp, __ATOMIC_RELAXED);
 		if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) || (pte >> 54))
 			return page_cause[acc];
+		if (pte & PTE_G) /* a global pointer makes all below it global */
+			*global = true;
 		if (!(pte & (PTE_R | PTE_X))) {
 			a = ((pte >> 10) & PPN_MASK) << 12;
 			continue;
@@ -257,8 +323,9 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
-	struct tlb_ent *tlb = acc == ACC_R ? h->tlb_r : acc == ACC_W ? h->tlb_w : h->tlb_x;
-	struct tlb_ent *e = &tlb[(va >> 12) & (TLB_SIZE - 1)];
+	struct tlb_ent *e = acc == ACC_R ? &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]
+			  : acc == ACC_W ? &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]
+			  : &h->tlb_x[hart_xidx(va)];
 	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
 	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
 		*pa = va + e->pa_off;
@@ -267,9 +334,10 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
 	int cause = 0;
 	uint64_t leaf = 4096;
+	bool keep = priv == PRV_M;
 	if (priv == PRV_M || (h->satp >> 60) == 0)
 		*pa = va;
-	else if ((cause = walk(h, va, acc, priv, pa, &leaf)) != 0)
+	else if ((cause = walk(h, va, acc, priv, pa, &leaf, &keep)) != 0)
 		return cause;
 	if (!pmp_check(h, *pa, len, acc, priv))
 		return access_cause[acc];
@@ -288,6 +356,7 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 			h->super_hi[half] = lo + leaf - 1;
 	}
 	e->tag = hart_xtag(va, key);
+	e->keep = keep;
 	e->pa_off = page - vpage;
 	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;

@@ -1231,13 +1231,16 @@ static uint8_t *gen_jc_find(struct jit *j, struct x86_buf *b)
 	return miss;
 }
 
-/* RDX = the pa_off the fetch TLB maps pc = RAX with (RSI = its entry);
- * returns the jcc taken when the TLB does not hold pc's page now. */
+/* RDX = the pa_off the fetch TLB maps pc = RAX with (RSI = its entry, at
+ * hart_xidx(pc)); returns the jcc taken when the TLB does not hold pc's
+ * page now. */
 static uint8_t *gen_xtlb(struct x86_buf *b)
 {
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, false, X86_RSI, X86_RDX);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
+	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
+	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
 	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
 	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
 	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);

@@ -171,6 +171,9 @@ struct jit {
 	uint64_t n_ras_hit, n_ras_fill, n_ras_probe;
 	/* statistics */
 	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
+	/* runs of generated code jit_run started (a probe miss in generated
+	 * code comes back through it: tests/jit/probe-kernel-half.c) */
+	uint64_t n_entered;
 	uint64_t translate_ticks, start_ticks, start_ns; /* TSC, see jit.c */
 	FILE *perf_map;                     /* RINGVM_JIT_PERFMAP, or NULL */
 	/* check mode */

@@ -282,7 +282,7 @@ static enum cpu_exit interp_block(struct hart *h)
 
 static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc, bool *cold)
 {
-	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_ent *e = &h->tlb_x[hart_xidx(pc)];
 	if (e->tag != hart_xtag(pc, h->xkey))
 		return NULL;
 	uint64_t pa = pc + e->pa_off;
@@ -331,7 +331,7 @@ static const struct jit_jc *jc_hit(struct jit *j, const struct hart *h, uint64_t
 	const struct jit_jc *c = jc_set(j, pc);
 	if (c->va != pc && (++c)->va != pc && (c = &j->jc2[jit_jc2_slot(pc)])->va != pc)
 		return NULL;
-	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_ent *e = &h->tlb_x[hart_xidx(pc)];
 	if (e->tag != hart_xtag(pc, h->xkey) || e->pa_off != c->pa_off)
 		return NULL;
 	return c;
@@ -366,7 +366,7 @@ static void jc_fill(struct jit *j, uint64_t pc, const struct jit_block *blk)
  * such a change is merely slower (interpreting is never wrong). */
 static void jc_fill_interp(struct jit *j, const struct hart *h, uint64_t pc)
 {
-	const struct tlb_ent *e = &h->tlb_x[(pc >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_ent *e = &h->tlb_x[hart_xidx(pc)];
 	if (e->tag == hart_xtag(pc, h->xkey))
 		jc_put(j, pc, e->pa_off, j->interp, 1);
 }
@@ -412,6 +412,7 @@ static bool run_cached(struct jit *j, struct hart *h, const struct jit_jc *c,
 		*why = cpu_interp(h, 1);
 		return *why != CPU_EXIT_BUDGET;
 	}
+	j->n_entered++;
 	struct jit_exit *x = j->enter(h, c->code);
 	if (x)
 		chain(j, h, x);
@@ -479,6 +480,7 @@ enum cpu_exit jit_run(struct hart *h, uint64_t max_insns)
 				h->jit_budget = JIT_CHECK_BUDGET;
 			}
 		}
+		j->n_entered++;
 		struct jit_exit *x = j->enter(h, blk->code);
 		if (j->check) {
 			h->jit_budget += rest;
