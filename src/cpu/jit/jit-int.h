@@ -150,8 +150,8 @@ struct jit {
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
 	/* RINGVM_JIT_RAS=1: calls and returns use the return-address stack
-	 * (jit-gen.c's gen_ras_ret); off by default: it measured no gain (see
-	 * docs/virtio.md) */
+	 * (jit-gen.c's gen_ras_ret); off by default: it made a guest disk
+	 * request cheaper but bench-cpu's sort slower (see docs/virtio.md) */
 	bool ras;
 	/* RINGVM_JIT_BREAK=reg|run (tests only): loop blocks are miscompiled
 	 * on purpose (see test_break in jit-gen.c), to show check mode sees it */
