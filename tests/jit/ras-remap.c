@@ -1,0 +1,88 @@
+/*
+ * The page of a call's continuation is mapped elsewhere between the call
+ * and its return (S mode, Sv39): main calls f in a loop and its
+ * continuation adds 1 to a0; after enough passes for the JIT's
+ * return-address stack to know that block (its counters show hits), f
+ * points main's page at a copy whose continuation adds 100, runs
+ * sfence.vma and returns. The same virtual pc now means other code:
+ *  - returning right after the sfence.vma (the fetch TLB no longer holds
+ *    the page);
+ *  - after running code of the new page first (the fetch TLB holds the
+ *    page again, with the new physical offset).
+ * The copy's continuation must run both times.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+#include "rasprog.h"
+#include "thart.h"
+
+#define BASE 0x80000000ull
+#define RAM (1u << 16)
+#define F 0x1000u
+#define PT 0x3000u   /* 3 pages */
+#define COPY 0x6000u /* main's page, remapped */
+#define TOUCH 0x20u  /* jalr x0, 0(t2) in main's page */
+#define REPS 8
+
+static void build(uint8_t *ram, bool touch, uint64_t *satp)
+{
+	memset(ram, 0, RAM);
+	struct ras_asm a = { ram, BASE, BASE };
+	ras_w(&a, ADDI(S2, 0, REPS));      /* 0x00 */
+	ras_w(&a, ADDI(T6, 0, 1));         /* 0x04 */
+	ras_jal(&a, RA, BASE + F);         /* 0x08: loop */
+	ras_w(&a, ADDI(A0, A0, 1));        /* 0x0c: the continuation */
+	ras_w(&a, ADDI(S2, S2, -1));
+	ras_bne(&a, S2, 0, BASE + 8);
+	ras_w(&a, WFI);                    /* 0x18 */
+	ras_at(&a, BASE + TOUCH);
+	ras_w(&a, JALR(0, T2, 0));
+	ras_at(&a, BASE + F);              /* f: on the last pass, remap */
+	ras_w(&a, ADDI(A1, A1, 1));
+	ras_bne(&a, S2, T6, a.pc + (touch ? 16 : 12));
+	ras_w(&a, SD(T0, S1, 0));
+	ras_w(&a, SFENCE_VMA);
+	if (touch)
+		ras_w(&a, JALR(T2, S3, 0)); /* not a call: the stack keeps its top */
+	ras_w(&a, RET);
+	memcpy(ram + COPY, ram, 0x1000);
+	uint32_t w = ADDI(A0, A0, 100);
+	memcpy(ram + COPY + 0x0c, &w, 4);
+	*satp = ras_pt_init(&a, BASE + PT, BASE);
+	for (uint64_t p = 0; p < RAM; p += 0x1000)
+		ras_map(&a, BASE + PT, BASE + p, BASE + p, false);
+}
+
+static void run(uint8_t *ram, bool touch)
+{
+	uint64_t satp;
+	build(ram, touch, &satp);
+	struct hart *h = thart_new(ram, BASE, RAM, BASE, false);
+	ras_jit(h);
+	thart_paging(h, satp);
+	struct ras_asm a = { ram, BASE, BASE };
+	cpu_set_gpr(h, S1, (uint64_t)((uint8_t *)ras_pte(&a, BASE + PT, BASE) - ram) + BASE);
+	cpu_set_gpr(h, T0, ((BASE + COPY) >> 12) << 10 | 0xcf);
+	cpu_set_gpr(h, S3, BASE + TOUCH);
+	for (int i = 0; i < 1000; i++)
+		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
+			break;
+	CHECK_EQ(cpu_get_pc(h), BASE + 0x1c);
+	CHECK_EQ(cpu_get_gpr(h, A1), REPS);
+	CHECK_EQ(cpu_get_gpr(h, A0), REPS - 1 + 100);
+	CHECK(ras_hit_at_least(h, REPS - 4)); /* the stack knew the old block */
+	cpu_hart_free(h);
+}
+
+int main(int argc, char **argv)
+{
+	ras_args(argc, argv);
+	t_timeout(60);
+	static uint8_t ram[RAM];
+	setenv("RINGVM_JIT_EAGER", "1", 1);
+	setenv("RINGVM_JIT_STATS", "1", 1);
+	run(ram, false);
+	run(ram, true);
+	return t_finish();
+}
