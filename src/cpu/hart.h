@@ -170,13 +170,12 @@ struct hart {
 	 * free host register for it; valid only inside the block that set it */
 	uint64_t jit_run[16];
 	/* the JIT's return-address stack (jit-gen.c's calls push, returns
-	 * pop; jit.c empties it with the jump cache): a ring of entries
-	 * {guest return pc (1: empty), pa_off the caller's block was made
-	 * with, the continuation's host code (NULL: not known yet), where
-	 * the caller keeps that code}; jit_ras_top: byte offset of the top.
+	 * pop; jit.c empties it with the jump cache): a ring of host code
+	 * addresses, each a calling block's pad or the stub for none;
+	 * jit_ras_top: the byte offset of the top (wraps with the ring).
 	 * Only the vCPU thread's generated code and jit.c touch them. */
-	_Alignas(64) struct { uint64_t va, pa_off; void *code, *slot; } jit_ras[16];
-	uint32_t jit_ras_top;
+	_Alignas(64) void *jit_ras[32];
+	uint8_t jit_ras_top;
 	/* jit-fp.c's inexact tracking: 1 while fflags.NX is clear and MXCSR.PE
 	 * collects the inexactness of generated code's FP ops (moved to NX
 	 * before every helper call, fflags access and exit); jit_rc: the

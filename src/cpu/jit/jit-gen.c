@@ -48,13 +48,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define RAS_ENT ((int32_t)sizeof(((struct hart *)0)->jit_ras[0]))
-#define RAS_BYTES ((int32_t)sizeof(((struct hart *)0)->jit_ras))
-#define RAS_VA OFF(jit_ras[0].va)
-#define RAS_PA_OFF OFF(jit_ras[0].pa_off)
-#define RAS_CODE OFF(jit_ras[0].code)
-#define RAS_SLOT OFF(jit_ras[0].slot)
-
 static const struct form forms[] = {
 	{ op_add, K_ALU_RR, X86_ADD, 0, 0 }, { op_sub, K_ALU_RR, X86_SUB, 0, 0 },
 	{ op_xor, K_ALU_RR, X86_XOR, 0, 0 }, { op_or, K_ALU_RR, X86_OR, 0, 0 },
@@ -217,55 +210,125 @@ static void jmp_exit(struct gen *g)
  * pc's block in RCX when the jump cache has it and the fetch TLB still
  * maps it the same way, else it leaves with h->pc = RAX. The indirect
  * jump stays here, so each site has its own branch prediction. */
-static void exit_stub(struct gen *g, const uint8_t *stub)
+static void exit_probe(struct gen *g)
 {
 	settle_budget(g);
-	x86_call(&g->b, stub, X86_RCX);
+	x86_call(&g->b, g->j->probe, X86_RCX);
 	x86_jmp_r(&g->b, X86_RCX);
 }
 
-static void exit_probe(struct gen *g)
+/* RINGVM_JIT_STATS: add 1 to the counter at c (clobbers RDX) */
+static void gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
 {
-	exit_stub(g, g->j->probe);
+	if (!j->stats)
+		return;
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)c);
+	x86_alu_mi(b, X86_ADD, true, X86_RDX, 0, 1);
 }
 
+/*
+ * The return-address stack (RINGVM_JIT_RAS, on unless 0): a guest return
+ * (jalr x0 through ra or t0) jumps through the top of a ring of 32 host
+ * code addresses in the hart (h->jit_ras; a byte offset, h->jit_ras_top,
+ * wraps with it), without the jump cache, whose lines a return-heavy
+ * guest (~5000 returns per disk request) finds cold. A call (jal/jalr
+ * with rd ra or t0) pushes the address of its pad: code in the calling
+ * block, after the call's own exit, that checks what the probe checks of
+ * a jump-cache entry - RAX is the return pc, and the fetch TLB maps its
+ * page now as when the block was made (same entry tag under the current
+ * xkey, same pa_off: privilege, satp, sfence.vma and TLB flushes are all
+ * seen) - and then takes a direct exit to the return pc, chained like
+ * any other (same page: the continuation is dropped with the caller).
+ * Whatever fails goes to ras_miss (the probe); so does an empty entry.
+ * Blocks are dropped only with the jump cache (jc_clear), which empties
+ * the ring as well, and their code stays until a full flush (which does
+ * too): every address in the ring is live code.
+ * Costs: a push is four instructions, a pop three and an indirect jump
+ * (per return site, as the probe's), the pad ~10; the probe it replaces
+ * is ~25 with a call and its loads of the jump cache.
+ */
 static bool is_link(unsigned r)
 {
 	return r == 1 || r == 5;
 }
 
-/*
- * A call returning to ret: push its entry on the return-address stack
- * (see gen_ras_ret). The site is lea rax, [rip + record]; call ras_push
- * (clobbers RAX, RCX, RDX, before the call touches its registers); the
- * record, {the continuation's code (NULL until a return finds it), ret,
- * the block's pa_off}, goes after the block's code (emit_ras_record), out
- * of the hot path's lines: its load at the call is off the return's
- * critical path. A return pc on another page gets va 1 (never matches:
- * its block could be dropped without this one), so the stack stays in
- * step with the guest's calls.
- */
-static void ras_push(struct gen *g, uint64_t ret)
+/* op byte [RBX + disp], imm8 */
+static void alu_mb(struct x86_buf *b, enum x86_alu op, int32_t disp, uint8_t imm)
 {
-	g->ras_field = x86_lea_rip(&g->b, X86_RAX);
-	g->ras_ret = ret;
-	x86_call(&g->b, g->j->ras_push, X86_RCX);
+	x86_byte(b, 0x80);
+	x86_modrm_mem(b, op, X86_RBX, disp);
+	x86_byte(b, imm);
 }
 
-static void emit_ras_record(struct gen *g)
+/* A call returning to ret (RAX, RCX clobbered: before the call touches
+ * its registers). over: the ring's top is replaced, not pushed (jalr
+ * that pops and pushes: rd and rs1 different link registers). The pad's
+ * address is filled in by ras_pad. */
+static void ras_push(struct gen *g, uint64_t ret, bool over)
 {
 	struct x86_buf *b = &g->b;
-	if (!g->ras_field)
-		return;
-	const struct jit_block *blk = &g->j->blocks[g->bi];
-	while ((uintptr_t)b->p & 7)
-		x86_byte(b, 0xcc);
-	uint8_t *rec = b->p;
-	x86_u64(b, 0);
-	x86_u64(b, (g->ras_ret >> 12) == (blk->va >> 12) ? g->ras_ret : 1);
-	x86_u64(b, blk->pa - blk->va);
+	if (!over)
+		alu_mb(b, X86_ADD, OFF(jit_ras_top), 8);
+	x86_load(b, 1, false, X86_RAX, X86_RBX, OFF(jit_ras_top));
+	g->ras_field = x86_lea_rip(b, X86_RCX);
+	x86_store_ix(b, 8, X86_RCX, X86_RBX, X86_RAX, OFF(jit_ras));
+	g->ras_ret = ret;
+}
+
+/* A return (RAX = its pc, registers written back): pop, jump there. */
+static void ras_pop(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	settle_budget(g);
+	x86_load(b, 1, false, X86_RDX, X86_RBX, OFF(jit_ras_top));
+	alu_mb(b, X86_SUB, OFF(jit_ras_top), 8);
+	x86_rex_ix(b, false, 4, X86_RDX, X86_RBX, false); /* jmp [RBX + RDX + jit_ras] */
+	x86_byte(b, 0xff);
+	x86_modrm_ix(b, 4, X86_RBX, X86_RDX, OFF(jit_ras));
+}
+
+/* The pad of the call ras_push began (after the call's exit: reached
+ * only from a return, RAX = its pc, the budget settled). */
+static void ras_pad(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	struct jit *j = g->j;
+	const struct jit_block *blk = &j->blocks[g->bi];
+	uint64_t ret = g->ras_ret;
 	if (!b->overflow)
-		x86_patch_rel32(g->ras_field, rec);
+		x86_patch_rel32(g->ras_field, b->p);
+	g->ras_field = NULL;
+	if ((ret >> 12) != (blk->va >> 12) || j->nexits >= JIT_MAX_EXITS) {
+		/* on another page: its block could be dropped without this one */
+		x86_patch_rel32(x86_jmp(b), j->ras_miss);
+		return;
+	}
+	if ((uint64_t)(int64_t)(int32_t)ret == ret) {
+		x86_alu_ri(b, X86_CMP, true, X86_RAX, (int32_t)ret);
+	} else {
+		x86_mov_imm(b, X86_RCX, ret);
+		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
+	}
+	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
+	int32_t e = OFF(tlb_x) + (int32_t)(hart_xidx(ret) * sizeof(struct tlb_ent));
+	x86_mov_imm(b, X86_RDX, ret >> 12);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RBX, e);
+	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
+	x86_mov_imm(b, X86_RDX, blk->pa - blk->va);
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RBX,
+		   e + (int32_t)offsetof(struct tlb_ent, pa_off));
+	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
+	gen_count(j, b, &j->n_ras_hit);
+	struct jit_exit *x = &j->exits[j->nexits++]; /* as jit_gen_exit_const's */
+	uint8_t *f = x86_jmp(b);
+	x86_patch_rel32(f, b->p);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+	jmp_exit(g);
+	x->field = f;
+	x->from = g->bi;
+	x->target = ret;
 }
 
 /*
@@ -828,17 +891,19 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		return true;
 	case K_JAL:
 		if (g->j->ras && is_link(d->rd))
-			ras_push(g, pc + d->len);
+			ras_push(g, pc + d->len, false);
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
 			stx(g, d->rd, X86_RAX);
 		}
 		g->pending++;
 		jit_gen_exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+		if (g->ras_field)
+			ras_pad(g);
 		return false;
 	case K_JALR:
 		if (g->j->ras && is_link(d->rd))
-			ras_push(g, pc + d->len);
+			ras_push(g, pc + d->len, is_link(d->rs1) && d->rs1 != d->rd);
 		ldx(g, X86_RAX, d->rs1);
 		if (d->imm)
 			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
@@ -850,9 +915,11 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		writeback(g);
 		g->pending++;
 		if (g->j->ras && d->rd == 0 && is_link(d->rs1))
-			exit_stub(g, g->j->ras_ret); /* a return */
+			ras_pop(g); /* a return */
 		else
 			exit_probe(g);
+		if (g->ras_field)
+			ras_pad(g);
 		return false;
 	default:
 		if (d->rd)
@@ -1188,7 +1255,6 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	x86_mov_imm(b, X86_RAX, 0);
 	jmp_exit(&g);
 	emit_insn_copies(&g);
-	emit_ras_record(&g);
 	if (b->overflow)
 		return false;
 	j->used += x86_len(b);
@@ -1197,12 +1263,15 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 }
 
 /*
- * RCX = the jump-cache entry for pc = RAX: either way of its set, else
- * its second-level slot (clobbers RDX); returns the jcc taken when none
- * holds pc.
+ * probe (called with RAX = guest pc, the budget settled, registers
+ * written back): returns the code of pc's block in RCX when the jump
+ * cache has it (either way of its set, else its second level) and the
+ * fetch TLB (its entry at hart_xidx(pc)) still maps pc to the same place; else
+ * drops its return address and leaves with h->pc = RAX.
  */
-static uint8_t *gen_jc_find(struct jit *j, struct x86_buf *b)
+static void gen_probe(struct jit *j, struct x86_buf *b)
 {
+	j->probe = b->p;
 	_Static_assert(sizeof(struct jit_jc) == 32, "two jump cache ways per 64-byte set");
 	x86_mov_rr(b, false, X86_RCX, X86_RAX); /* RCX = jit_jc_set(RAX) */
 	x86_shift_ri(b, X86_SHR, false, X86_RCX, 1);
@@ -1225,17 +1294,9 @@ static uint8_t *gen_jc_find(struct jit *j, struct x86_buf *b)
 	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->jc2);
 	x86_alu_rr(b, X86_ADD, true, X86_RCX, X86_RDX);
 	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RCX, 0);
-	uint8_t *miss = x86_jcc(b, X86_CC_NE);
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
 	x86_patch_rel32(way0, b->p);
 	x86_patch_rel32(hit, b->p);
-	return miss;
-}
-
-/* RDX = the pa_off the fetch TLB maps pc = RAX with (RSI = its entry, at
- * hart_xidx(pc)); returns the jcc taken when the TLB does not hold pc's
- * page now. */
-static uint8_t *gen_xtlb(struct x86_buf *b)
-{
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
 	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
@@ -1246,38 +1307,13 @@ static uint8_t *gen_xtlb(struct x86_buf *b)
 	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
 	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
-	uint8_t *miss = x86_jcc(b, X86_CC_NE);
+	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
 	x86_load(b, 8, false, X86_RDX, X86_RSI,
 		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
-	return miss;
-}
-
-/* RINGVM_JIT_STATS: add 1 to the counter at c (clobbers RDX) */
-static void gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
-{
-	if (!j->stats)
-		return;
-	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)c);
-	x86_alu_mi(b, X86_ADD, true, X86_RDX, 0, 1);
-}
-
-/*
- * probe (called with RAX = guest pc, the budget settled, registers
- * written back): returns the code of pc's block in RCX when the jump
- * cache has it (either way of its set, else its second level) and the
- * fetch TLB still maps pc to the same place; else
- * drops its return address and leaves with h->pc = RAX.
- */
-static void gen_probe(struct jit *j, struct x86_buf *b)
-{
-	j->probe = b->p;
-	uint8_t *m1 = gen_jc_find(j, b);
-	uint8_t *m2 = gen_xtlb(b);
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
 	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
 	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
 	x86_ret(b);
-	j->probe_miss = b->p;
 	x86_patch_rel32(m1, b->p);
 	x86_patch_rel32(m2, b->p);
 	x86_patch_rel32(m3, b->p);
@@ -1290,97 +1326,16 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_patch_rel32(x86_jmp(b), j->exit);
 }
 
-/* lea dst, [base + index + disp] */
-static void lea_ix(struct x86_buf *b, unsigned dst, unsigned base, unsigned index, int32_t disp)
+/* ras_miss: where a return goes when the return-address stack's top
+ * entry does not hold its continuation (see ras_pop): the probe, as for
+ * any other indirect jump (RAX = pc, the budget settled). An empty entry
+ * names it too. */
+static void gen_ras_miss(struct jit *j, struct x86_buf *b)
 {
-	x86_rex_ix(b, true, dst, index, base, false);
-	x86_byte(b, 0x8d);
-	x86_modrm_ix(b, dst, base, index, disp);
-}
-
-/*
- * The return-address stack. A call (jal/jalr with rd = ra or t0) pushes
- * {return pc, the pa_off its block was made with, the continuation's
- * host code, where that code is kept}: the code is the first word of the
- * call's record after the calling block (ras_push), read at the call,
- * off the return's critical path - the continuation (same page: the
- * calling block and it are dropped together) is found by the first
- * return there and written into the record.
- *
- * ras_ret, called like the probe (RAX = pc) by a return (jalr x0 through
- * ra or t0): pops the top entry; when its pc is RAX and the fetch TLB maps
- * RAX now with the entry's pa_off (what the probe checks of a jump-cache
- * entry: privilege, satp, sfence.vma and every TLB flush are seen), it
- * returns the entry's code in RCX: the block (pa_off + RAX, RAX), which
- * the probe would choose too. Blocks are dropped only with the jump
- * cache (jc_clear), which empties the stack as well, so a code pointer
- * in it or in a slot is that of a live block. Not known yet: the
- * jump-cache entry for RAX (same pa_off) fills the slot - unless it is
- * the interp stub - and is used. Anything else goes to the probe:
- * overflow, longjmp, context switches cost a probe, never a wrong jump.
- * The entries are the hart's (RBX-relative, hot lines); RDI and RSI are
- * free here as at any exit.
- */
-/* ras_push (RAX = a call's record, see ras_push): the new top entry
- * {record's pc, pa_off and code, the record as the slot}; clobbers RCX,
- * RDX. */
-static void gen_ras_push(struct jit *j, struct x86_buf *b)
-{
-	j->ras_push = b->p;
-	x86_load(b, 4, false, X86_RDX, X86_RBX, OFF(jit_ras_top));
-	x86_alu_ri(b, X86_ADD, false, X86_RDX, RAS_ENT);
-	x86_alu_ri(b, X86_AND, false, X86_RDX, RAS_BYTES - 1);
-	x86_store(b, 4, X86_RDX, X86_RBX, OFF(jit_ras_top));
-	lea_ix(b, X86_RDX, X86_RBX, X86_RDX, OFF(jit_ras));
-	const int32_t e = OFF(jit_ras);
-	x86_load(b, 8, false, X86_RCX, X86_RAX, 8);
-	x86_store(b, 8, X86_RCX, X86_RDX, RAS_VA - e);
-	x86_load(b, 8, false, X86_RCX, X86_RAX, 16);
-	x86_store(b, 8, X86_RCX, X86_RDX, RAS_PA_OFF - e);
-	x86_load(b, 8, false, X86_RCX, X86_RAX, 0);
-	x86_store(b, 8, X86_RCX, X86_RDX, RAS_CODE - e);
-	x86_store(b, 8, X86_RAX, X86_RDX, RAS_SLOT - e);
-	x86_ret(b);
-}
-
-static void gen_ras_ret(struct jit *j, struct x86_buf *b)
-{
-	j->ras_ret = b->p;
-	x86_load(b, 4, false, X86_RDX, X86_RBX, OFF(jit_ras_top));
-	lea_ix(b, X86_RDI, X86_RBX, X86_RDX, 0); /* RDI + RAS_xx: the top entry */
-	x86_alu_ri(b, X86_SUB, false, X86_RDX, RAS_ENT);
-	x86_alu_ri(b, X86_AND, false, X86_RDX, RAS_BYTES - 1);
-	x86_store(b, 4, X86_RDX, X86_RBX, OFF(jit_ras_top));
-	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RDI, RAS_VA);
-	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
-	uint8_t *m2 = gen_xtlb(b);
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RDI, RAS_PA_OFF);
-	uint8_t *m3 = x86_jcc(b, X86_CC_NE);
-	x86_load(b, 8, false, X86_RCX, X86_RDI, RAS_CODE);
-	x86_test_rr(b, true, X86_RCX, X86_RCX);
-	uint8_t *fill = x86_jcc(b, X86_CC_E);
-	gen_count(j, b, &j->n_ras_hit);
-	x86_ret(b);
-	/* not known yet: the jump cache's entry, if it has this block */
-	x86_patch_rel32(fill, b->p);
-	x86_patch_rel32(gen_jc_find(j, b), j->probe_miss);
-	x86_load(b, 8, false, X86_RDX, X86_RDI, RAS_PA_OFF);
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
-	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->probe_miss);
-	x86_load(b, 8, false, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jc, code));
-	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)j->interp);
-	x86_alu_rr(b, X86_CMP, true, X86_RCX, X86_RDX);
-	uint8_t *interp = x86_jcc(b, X86_CC_E);
-	x86_load(b, 8, false, X86_RDX, X86_RDI, RAS_SLOT);
-	x86_store(b, 8, X86_RCX, X86_RDX, 0);
-	gen_count(j, b, &j->n_ras_fill);
-	x86_patch_rel32(interp, b->p);
-	x86_ret(b);
-	x86_patch_rel32(m1, b->p);
-	x86_patch_rel32(m2, b->p);
-	x86_patch_rel32(m3, b->p);
-	gen_count(j, b, &j->n_ras_probe);
-	x86_patch_rel32(x86_jmp(b), j->probe);
+	j->ras_miss = b->p;
+	gen_count(j, b, &j->n_ras_miss);
+	x86_call(b, j->probe, X86_RCX);
+	x86_jmp_r(b, X86_RCX);
 }
 
 /*
@@ -1482,12 +1437,11 @@ void jit_gen_trampolines(struct jit *j)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
 	gen_probe(j, &b);
-	gen_ras_ret(j, &b);
-	gen_ras_push(j, &b);
+	gen_ras_miss(j, &b);
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~850 bytes of 1440 */
+		abort(); /* cannot happen: the trampolines and stubs are ~650 bytes of 928 */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;

@@ -94,7 +94,7 @@ struct gen {
 	unsigned rax_run, rax_at;
 	unsigned ndref; /* entries of dref[], after cold[] */
 	/* the block's call (at most one: it ends the block), see ras_push:
-	 * the lea rip field to point at its record, and its return pc */
+	 * the lea rip field to point at its pad, and its return pc */
 	uint8_t *ras_field;
 	uint64_t ras_ret;
 	/* in a loop block, a forward branch i whose target is instruction t

@@ -26,7 +26,7 @@ struct jit_store_rec { uint64_t pa, old, now; uint32_t n, fast; };
 #define JIT_MAX_EXITS (1u << 18)
 #define JIT_HASH_BITS 16
 #define JIT_NONE UINT32_MAX
-#define JIT_TRAMP_BYTES 2048     /* trampolines and shared stubs at the start of code */
+#define JIT_TRAMP_BYTES 1536     /* trampolines and shared stubs at the start of code */
 #define JIT_FP_CONST_BYTES 608   /* ... whose last bytes hold jit-fp.c's constants and stubs */
 #define JIT_JC_BITS 12           /* entries; two ways per 64-byte set */
 #define JIT_JC_LOG 512           /* fills since the last clear, remembered */
@@ -117,11 +117,10 @@ struct jit {
 	uint8_t *exit;
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
-	/* ras_ret: the probe for a return (jalr x0, 0(ra or t0)), see
-	 * jit-gen.c's gen_ras_ret; probe_miss: the probe's way out (drop the
-	 * return address, leave with h->pc = RAX) */
-	uint8_t *ras_ret, *probe_miss;
-	uint8_t *ras_push; /* a call's push (RAX = its record, see ras_push) */
+	/* ras_miss: a return the return-address stack does not hold goes
+	 * to the probe through it (jit-gen.c's ras_pop); an empty entry of
+	 * the stack holds it */
+	uint8_t *ras_miss;
 	/* interp: "leave with h->pc = RAX"; a jump-cache entry whose code is
 	 * this stub marks a pc no block can start at (an instruction crossing
 	 * its page, code outside RAM): the dispatcher interprets one
@@ -149,9 +148,8 @@ struct jit {
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
-	/* RINGVM_JIT_RAS=1: calls and returns use the return-address stack
-	 * (jit-gen.c's gen_ras_ret); off by default: it made a guest disk
-	 * request cheaper but bench-cpu's sort slower (see docs/virtio.md) */
+	/* calls and returns use the return-address stack (jit-gen.c's
+	 * ras_push); RINGVM_JIT_RAS=0 turns it off (comparisons) */
 	bool ras;
 	/* RINGVM_JIT_BREAK=reg|run (tests only): loop blocks are miscompiled
 	 * on purpose (see test_break in jit-gen.c), to show check mode sees it */
@@ -165,10 +163,11 @@ struct jit {
 	uint32_t fence_epoch;
 	uint64_t gen;                       /* bumped by every full flush */
 	struct hart *hart;                  /* whose jit_ras jc_clear empties */
-	/* RINGVM_JIT_STATS: generated code counts return-stack hits, fills
-	 * of a caller's slot, and pops that went to the probe */
+	/* RINGVM_JIT_STATS: generated code counts the returns the
+	 * return-address stack sent to their continuation, and those it sent
+	 * to the probe */
 	bool stats;
-	uint64_t n_ras_hit, n_ras_fill, n_ras_probe;
+	uint64_t n_ras_hit, n_ras_miss;
 	/* statistics */
 	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
 	/* runs of generated code jit_run started (a probe miss in generated

@@ -77,20 +77,21 @@ static void unhash(struct jit *j, uint32_t bi)
 		*p = blk->hash_next;
 }
 
-/* Empty the return-address stack (see jit-gen.c's gen_ras_ret): its
- * entries and the slots they name hold blocks' code, so whatever drops
- * blocks or makes a jump-cache entry stale empties it too. */
-static void ras_clear(struct hart *h)
+/* Empty the return-address stack (see jit-gen.c's ras_push): its entries
+ * are blocks' code, so whatever drops blocks or makes a jump-cache entry
+ * stale empties it too. */
+static void ras_clear(struct jit *j)
 {
-	for (unsigned i = 0; i < sizeof(h->jit_ras) / sizeof(h->jit_ras[0]); i++)
-		h->jit_ras[i].va = 1; /* odd: never a pc */
+	_Static_assert(sizeof(j->hart->jit_ras) == 256, "the top's byte offset wraps with the ring");
+	for (unsigned i = 0; i < sizeof(j->hart->jit_ras) / sizeof(j->hart->jit_ras[0]); i++)
+		j->hart->jit_ras[i] = j->ras_miss;
 }
 
 /* Empty the jump cache: only the sets filled since the last time, unless
  * that was more than the log holds; and the return-address stack. */
 static void jc_clear(struct jit *j)
 {
-	ras_clear(j->hart);
+	ras_clear(j);
 	_Static_assert(JIT_JC2_BITS <= 16, "jc_log holds slot numbers in 16 bits");
 	_Static_assert(JIT_JC_SETS <= (1u << JIT_JC2_BITS), "a slot's low bits are its set");
 	if (j->jc_log_n > JIT_JC_LOG) {
@@ -521,9 +522,8 @@ static void print_stats(const struct jit *j)
 		(unsigned long long)j->n_chained, (unsigned long long)j->n_flushes,
 		(unsigned long long)j->fence_epoch, (unsigned long long)j->n_rechecked,
 		(unsigned long long)j->n_stale_pages);
-	fprintf(stderr, "jit: return-address stack: %llu hits, %llu slots filled, %llu probes\n",
-		(unsigned long long)j->n_ras_hit, (unsigned long long)j->n_ras_fill,
-		(unsigned long long)j->n_ras_probe);
+	fprintf(stderr, "jit: return-address stack: %llu hits, %llu misses\n",
+		(unsigned long long)j->n_ras_hit, (unsigned long long)j->n_ras_miss);
 }
 
 /* RINGVM_JIT_PERFMAP=1: name each block in /tmp/perf-PID.map (the file
@@ -651,7 +651,7 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	open_perf_map(j);
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
 	const char *ras = getenv("RINGVM_JIT_RAS");
-	j->ras = ras && !strcmp(ras, "1");
+	j->ras = !ras || strcmp(ras, "0");
 	const char *brk = getenv("RINGVM_JIT_BREAK");
 	j->test_break = !brk ? JIT_BREAK_NONE : !strcmp(brk, "run") ? JIT_BREAK_RUN
 		      : !strcmp(brk, "reg") ? JIT_BREAK_REG : JIT_BREAK_NONE;
