@@ -1,7 +1,9 @@
 /*
  * Returns the JIT's return-address stack does not predict: a chain of 40
- * distinct functions, each calling the next (deeper than the 32-entry
- * stack, so the outer returns pop entries the inner calls overwrote),
+ * distinct functions, each calling the next with a 128-byte frame (the
+ * stack's entries follow sp in 16-byte steps, 256 of them: frames 32
+ * apart share one, so the 8 outer returns find entries the inner calls
+ * overwrote),
  * each folding its own number into a0 after its call returns (a return
  * to the wrong caller changes the result); then a function called from
  * one site that, on the last of several calls, adds 8 to ra before it
@@ -21,6 +23,7 @@
 #define RAM (1u << 16)
 #define FN 0x100u    /* the chain: 40 functions of 9 words */
 #define DEPTH 40
+#define FRAME 128    /* bytes: 4 KiB of sp (the stack's span) is 32 frames */
 #define G 0x800u     /* g: ra += s3; ret */
 #define REPS 6
 
@@ -43,7 +46,7 @@ static void build(uint8_t *ram)
 	ras_w(&a, WFI);
 	for (unsigned i = 0; i < DEPTH; i++) {
 		ras_at(&a, BASE + FN + 36 * i);
-		ras_w(&a, ADDI(SP, SP, -16));
+		ras_w(&a, ADDI(SP, SP, -FRAME));
 		ras_w(&a, SD(RA, SP, 0));
 		if (i + 1 < DEPTH)
 			ras_jal(&a, RA, BASE + FN + 36 * (i + 1));
@@ -53,7 +56,7 @@ static void build(uint8_t *ram)
 		ras_w(&a, ADD(A0, A0, T0));
 		ras_w(&a, ADDI(A0, A0, (int32_t)i + 1));
 		ras_w(&a, LD(RA, SP, 0));
-		ras_w(&a, ADDI(SP, SP, 16));
+		ras_w(&a, ADDI(SP, SP, FRAME));
 		ras_w(&a, RET);
 	}
 	ras_at(&a, BASE + G);

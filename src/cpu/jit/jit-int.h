@@ -118,9 +118,9 @@ struct jit {
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
 	/* ras_miss: a return the return-address stack does not hold goes
-	 * to the probe through it (jit-gen.c's ras_pop); an empty entry of
-	 * the stack holds it */
-	uint8_t *ras_miss;
+	 * to the probe through it (jit-gen.c's ras_pop; an empty entry of the
+	 * stack holds it); ras_full: a pad's check of the fetch TLB */
+	uint8_t *ras_miss, *ras_full;
 	/* interp: "leave with h->pc = RAX"; a jump-cache entry whose code is
 	 * this stub marks a pc no block can start at (an instruction crossing
 	 * its page, code outside RAM): the dispatcher interprets one

@@ -82,9 +82,8 @@ static void unhash(struct jit *j, uint32_t bi)
  * stale empties it too. */
 static void ras_clear(struct jit *j)
 {
-	_Static_assert(sizeof(j->hart->jit_ras) == 256, "the top's byte offset wraps with the ring");
 	for (unsigned i = 0; i < sizeof(j->hart->jit_ras) / sizeof(j->hart->jit_ras[0]); i++)
-		j->hart->jit_ras[i] = j->ras_miss;
+		j->hart->jit_ras[i].pad = j->ras_miss;
 }
 
 /* Empty the jump cache: only the sets filled since the last time, unless
