@@ -24,7 +24,11 @@
 # host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
 # (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
 # RINGVM_PERF_FORMATS, RINGVM_GUEST_DIR (else guest/build.sh), RINGVM_ACCEL
-# (default jit).
+# (default jit), RINGVM_PERF_PREALLOC (default 1: both emulators run with
+# -mem-prealloc, so guest RAM is backed before the guest starts; hdparm
+# otherwise pays the host's first write to each page of guest RAM inside
+# the device's reads, which on this host costs anywhere from nothing to
+# ~2 ms per 1 MiB request - see docs/virtio.md; 0 measures lazy RAM).
 set -euo pipefail
 build=${RINGVM_BUILD:?set RINGVM_BUILD}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +38,7 @@ rounds=${RINGVM_PERF_ROUNDS:-3}
 cases=${RINGVM_PERF_CASES:-hdparm dd rr1 rw1 rr32 rw32}
 formats=${RINGVM_PERF_FORMATS:-raw qcow2}
 accel=${RINGVM_ACCEL:-jit}
+prealloc=${RINGVM_PERF_PREALLOC:-1}
 guest=${RINGVM_GUEST_DIR:-$("$src/guest/build.sh" | tail -n1)}
 mkdir -p "$dir"
 raw="$dir/disk-512m.raw" qcow="$dir/disk-512m.qcow2" res="$dir/disk-results.jsonl"
@@ -60,6 +65,7 @@ guest_run() { # guest_run EMU FMT CASE -> one JSON line (guestrun.py's)
   local extra=(--emu-arg=-drive "--emu-arg=file=$f,format=$2,if=none,id=d0,cache=none,aio=io_uring"
                --emu-arg=-device --emu-arg=virtio-blk-device,drive=d0)
   [ "$1" = ringvm ] && extra+=(--accel "$accel")
+  [ "$prealloc" = 1 ] && extra+=(--emu-arg=-mem-prealloc)
   # ringvm adds a virtio-rng by default; give QEMU the same device set.
   [ "$1" = qemu ] && extra+=(--emu-arg=-device --emu-arg=virtio-rng-device)
   local stats=0; [ "$1" = ringvm ] && stats=1
