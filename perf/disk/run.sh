@@ -19,7 +19,8 @@
 # requests' time goes (QueueNotify -> reactor, host I/O, completion ->
 # interrupt, interrupt -> the guest driver, guest CPU until the next
 # request) is printed per case and format as suite "disk-hops" (medians
-# over rounds of each run's mean, microseconds).
+# over rounds of each run's median, microseconds), with the last hop also
+# in guest instructions retired (driver_to_next_notify_insns).
 # Env: RINGVM_BUILD (required), RINGVM_PERF_DIR (where the images live: the
 # host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
 # (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
@@ -151,13 +152,16 @@ for r in res:
         continue
     slot[r["emu"]] = m[0]["value"]
     units[r["case"]] = m[0]["unit"]
-hops = {}  # (fmt, case, hop) -> [per-run mean us]
+hops = {}  # (fmt, case, hop) -> [per-run median: us, or insns]
 for r in res:
     if r.get("host") or r.get("emu") != "ringvm":
         continue
     for x in r.get("results", []):
         if x.get("suite") == "virtio-hops" and x["metric"].startswith("virtio-blk_"):
-            hops.setdefault((r["fmt"], r["case"], x["metric"][len("virtio-blk_"):-3]), []).append(x["value"])
+            name = x["metric"][len("virtio-blk_"):]  # ..._us, or ..._insns (unit insns)
+            if name.endswith("_us"):
+                name = name[:-3]
+            hops.setdefault((r["fmt"], r["case"], name), []).append(x["value"])
 def med(xs):
     xs = [x for x in xs if x is not None]
     return round(statistics.median(xs), 3) if xs else None
@@ -175,7 +179,8 @@ for (fmt, case), by_round in rounds.items():
                       "ringvm_runs": rv, "qemu_runs": qm, "host_runs": hs}))
 for (fmt, case, hop), xs in sorted(hops.items()):
     print(json.dumps({"suite": "disk-hops", "metric": "%s_%s_%s" % (metric[case], fmt, hop),
-                      "value": med(xs), "unit": "us", "anchor": None, "anchor_value": None,
+                      "value": med(xs), "unit": "insns" if hop.endswith("_insns") else "us",
+                      "anchor": None, "anchor_value": None,
                       "runs": xs}))
 # qcow2 against raw, per emulator: median of per-round ratios (same rounds).
 for case in metric:

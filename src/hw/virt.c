@@ -773,12 +773,20 @@ int virt_virtio_free_slot(const struct virt_machine *m)
 	return -ENOSPC;
 }
 
+static uint64_t guest_insns(void *opaque)
+{
+	struct virt_machine *m = opaque;
+
+	return cpu_instret(m->hart);
+}
+
 void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host *h)
 {
 	*h = (struct virtio_host){
 		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
 		.loop = m->loop, .set_irq = virtio_irq,
 		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT], .wake_irq = virtio_irq_wake,
+		.guest_insns = guest_insns, .insns_opaque = m,
 	};
 }
 
