@@ -22,6 +22,8 @@ void cli_usage(FILE *f)
 		"  -M, -machine virt[,dumpdtb=PATH]  the machine (only 'virt'); dumpdtb\n"
 		"                       writes its device tree to PATH and exits\n"
 		"  -m SIZE              guest RAM: 512M, 2G... (bare number = MiB; default 128M)\n"
+		"  -mem-prealloc        back all guest RAM at start (fail now if the host\n"
+		"                       cannot; no host page faults later)\n"
 		"  -smp 1               number of harts (only 1 for now)\n"
 		"  -bios PATH|none      M-mode firmware (default: Debian's OpenSBI fw_dynamic);\n"
 		"                       'none' runs the -kernel payload directly in M-mode\n"
@@ -408,6 +410,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			o->no_reboot = true;
 		} else if (!strcmp(opt, "-snapshot")) {
 			o->snapshot = true;
+		} else if (!strcmp(opt, "-mem-prealloc")) {
+			o->mem_prealloc = true;
 		} else if (takes_arg(a)) {
 			if (i + 1 >= argc)
 				return err_out(err, errlen, "option '%s' needs an argument "

@@ -28,6 +28,7 @@ struct cli_net_device {
 
 struct cli_opts {
 	uint64_t ram_size;      /* bytes; default 128 MiB like QEMU's virt */
+	bool mem_prealloc;      /* -mem-prealloc */
 	unsigned smp;
 	const char *bios;       /* path; NULL = none; default: Debian's OpenSBI */
 	bool bios_default;      /* no -bios given (or -bios default) */

@@ -514,6 +514,7 @@ static void build(struct app *a)
 		.initrd = a->opts.initrd, .append = a->opts.append,
 		.no_reboot = a->opts.no_reboot,
 		.n_uarts = 1 + a->opts.n_serial_extra,
+		.mem_prealloc = a->opts.mem_prealloc,
 	};
 	char err[512];
 	int r;

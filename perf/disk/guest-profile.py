@@ -136,7 +136,9 @@ def run_guest(args, tmp):
             reads += int(line.split(":")[2].split()[0])
         if line.startswith("{") and '"virtio-hops"' in line:
             d = json.loads(line)
-            if d["metric"].startswith("virtio-blk_"):
+            if d["metric"].startswith("virtio-blk_") and d["unit"] == "insns":
+                hops[d["metric"][len("virtio-blk_"):]] = d.get("mean")
+            elif d["metric"].startswith("virtio-blk_"):
                 hops[d["metric"][len("virtio-blk_"):-3]] = d.get("mean_us")
     perf.wait()
     stop.set()

@@ -19,12 +19,17 @@
 # requests' time goes (QueueNotify -> reactor, host I/O, completion ->
 # interrupt, interrupt -> the guest driver, guest CPU until the next
 # request) is printed per case and format as suite "disk-hops" (medians
-# over rounds of each run's mean, microseconds).
+# over rounds of each run's median, microseconds), with the last hop also
+# in guest instructions retired (driver_to_next_notify_insns).
 # Env: RINGVM_BUILD (required), RINGVM_PERF_DIR (where the images live: the
 # host disk by default; /dev/shm isolates emulator costs), RINGVM_PERF_SECONDS
 # (per case, default 3), RINGVM_PERF_ROUNDS (default 3), RINGVM_PERF_CASES,
 # RINGVM_PERF_FORMATS, RINGVM_GUEST_DIR (else guest/build.sh), RINGVM_ACCEL
-# (default jit).
+# (default jit), RINGVM_PERF_PREALLOC (default 1: both emulators run with
+# -mem-prealloc, so guest RAM is backed before the guest starts; hdparm
+# otherwise pays the host's first write to each page of guest RAM inside
+# the device's reads, which on this host costs anywhere from nothing to
+# ~2 ms per 1 MiB request - see docs/virtio.md; 0 measures lazy RAM).
 set -euo pipefail
 build=${RINGVM_BUILD:?set RINGVM_BUILD}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +39,7 @@ rounds=${RINGVM_PERF_ROUNDS:-3}
 cases=${RINGVM_PERF_CASES:-hdparm dd rr1 rw1 rr32 rw32}
 formats=${RINGVM_PERF_FORMATS:-raw qcow2}
 accel=${RINGVM_ACCEL:-jit}
+prealloc=${RINGVM_PERF_PREALLOC:-1}
 guest=${RINGVM_GUEST_DIR:-$("$src/guest/build.sh" | tail -n1)}
 mkdir -p "$dir"
 raw="$dir/disk-512m.raw" qcow="$dir/disk-512m.qcow2" res="$dir/disk-results.jsonl"
@@ -60,6 +66,7 @@ guest_run() { # guest_run EMU FMT CASE -> one JSON line (guestrun.py's)
   local extra=(--emu-arg=-drive "--emu-arg=file=$f,format=$2,if=none,id=d0,cache=none,aio=io_uring"
                --emu-arg=-device --emu-arg=virtio-blk-device,drive=d0)
   [ "$1" = ringvm ] && extra+=(--accel "$accel")
+  [ "$prealloc" = 1 ] && extra+=(--emu-arg=-mem-prealloc)
   # ringvm adds a virtio-rng by default; give QEMU the same device set.
   [ "$1" = qemu ] && extra+=(--emu-arg=-device --emu-arg=virtio-rng-device)
   local stats=0; [ "$1" = ringvm ] && stats=1
@@ -145,13 +152,16 @@ for r in res:
         continue
     slot[r["emu"]] = m[0]["value"]
     units[r["case"]] = m[0]["unit"]
-hops = {}  # (fmt, case, hop) -> [per-run mean us]
+hops = {}  # (fmt, case, hop) -> [per-run median: us, or insns]
 for r in res:
     if r.get("host") or r.get("emu") != "ringvm":
         continue
     for x in r.get("results", []):
         if x.get("suite") == "virtio-hops" and x["metric"].startswith("virtio-blk_"):
-            hops.setdefault((r["fmt"], r["case"], x["metric"][len("virtio-blk_"):-3]), []).append(x["value"])
+            name = x["metric"][len("virtio-blk_"):]  # ..._us, or ..._insns (unit insns)
+            if name.endswith("_us"):
+                name = name[:-3]
+            hops.setdefault((r["fmt"], r["case"], name), []).append(x["value"])
 def med(xs):
     xs = [x for x in xs if x is not None]
     return round(statistics.median(xs), 3) if xs else None
@@ -169,7 +179,8 @@ for (fmt, case), by_round in rounds.items():
                       "ringvm_runs": rv, "qemu_runs": qm, "host_runs": hs}))
 for (fmt, case, hop), xs in sorted(hops.items()):
     print(json.dumps({"suite": "disk-hops", "metric": "%s_%s_%s" % (metric[case], fmt, hop),
-                      "value": med(xs), "unit": "us", "anchor": None, "anchor_value": None,
+                      "value": med(xs), "unit": "insns" if hop.endswith("_insns") else "us",
+                      "anchor": None, "anchor_value": None,
                       "runs": xs}))
 # qcow2 against raw, per emulator: median of per-round ratios (same rounds).
 for case in metric:

@@ -519,6 +519,43 @@ static int create_devices(struct virt_machine *m)
 	return 0;
 }
 
+/*
+ * Guest RAM: anonymous memory, in 2 MiB host pages where the host allows.
+ * Pages are backed as the guest first touches them (MAP_NORESERVE), unless
+ * -mem-prealloc asks for all of it up front, as QEMU's option does: then
+ * the mapping is accounted (no NORESERVE) and every page is written once
+ * (MADV_POPULATE_WRITE; touching each page on hosts older than Linux
+ * 5.14), so a host short of memory fails here, with a sentence, instead of
+ * killing the guest later, and no guest access pays a host page fault.
+ */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+static int map_ram(struct virt_machine *m, const struct virt_config *cfg, char *err,
+		   size_t errlen)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (cfg->mem_prealloc ? 0 : MAP_NORESERVE);
+	unsigned long long mib = (unsigned long long)(cfg->ram_size >> 20);
+
+	m->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (m->ram == MAP_FAILED) {
+		m->ram = NULL;
+		return fail(err, errlen, -ENOMEM, "cannot allocate %llu MiB of guest RAM: %s",
+			    mib, strerror(errno));
+	}
+	madvise(m->ram, cfg->ram_size, MADV_HUGEPAGE);
+	if (!cfg->mem_prealloc)
+		return 0;
+	if (madvise(m->ram, cfg->ram_size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return fail(err, errlen, -ENOMEM, "cannot preallocate %llu MiB of guest RAM "
+			    "(-mem-prealloc): %s", mib, strerror(errno));
+	for (uint64_t off = 0; off < cfg->ram_size; off += 4096)
+		((volatile uint8_t *)m->ram)[off] = 0; /* a fresh page reads as zero */
+	return 0;
+}
+
 int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 	     struct loop *loop, char *err, size_t errlen)
 {
@@ -558,15 +595,9 @@ int virt_new(struct virt_machine **out, const struct virt_config *cfg,
 	if (r < 0)
 		goto fail;
 
-	m->ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m->ram == MAP_FAILED) {
-		m->ram = NULL;
-		r = fail(err, errlen, -ENOMEM, "cannot allocate %llu MiB of guest RAM: %s",
-			 (unsigned long long)(cfg->ram_size >> 20), strerror(errno));
+	r = map_ram(m, cfg, err, errlen);
+	if (r < 0)
 		goto fail;
-	}
-	madvise(m->ram, cfg->ram_size, MADV_HUGEPAGE);
 	m->bus = (struct cpu_bus){
 		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = cfg->ram_size,
 		.mmio_read = virt_mmio_read, .mmio_write = virt_mmio_write,
@@ -742,12 +773,20 @@ int virt_virtio_free_slot(const struct virt_machine *m)
 	return -ENOSPC;
 }
 
+static uint64_t guest_insns(void *opaque)
+{
+	struct virt_machine *m = opaque;
+
+	return cpu_instret(m->hart);
+}
+
 void virt_virtio_host(struct virt_machine *m, unsigned slot, struct virtio_host *h)
 {
 	*h = (struct virtio_host){
 		.ram = m->ram, .ram_base = VIRT_RAM_BASE, .ram_size = m->cfg.ram_size,
 		.loop = m->loop, .set_irq = virtio_irq,
 		.irq_opaque = &m->slots[slot % VIRT_VIRTIO_COUNT], .wake_irq = virtio_irq_wake,
+		.guest_insns = guest_insns, .insns_opaque = m,
 	};
 }
 

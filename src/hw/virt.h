@@ -77,6 +77,7 @@ struct virt_config {
 	bool no_reboot;       /* a guest reset ends the run (status 0) */
 	unsigned hartid;      /* 0 */
 	unsigned n_uarts;     /* 1..VIRT_UART_MAX; 0 means 1 */
+	bool mem_prealloc;    /* -mem-prealloc: back all of guest RAM before it runs */
 };
 
 /* Everything the device tree describes; filled by virt_new. */

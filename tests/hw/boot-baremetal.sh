@@ -8,6 +8,8 @@
 #     the first reset ends the run.
 #  3. the UART on another chardev: -serial file:PATH and -chardev + chardev:ID
 #     get every byte (flushed at poweroff), stdout gets none.
+#  4. -mem-prealloc: the reset program runs the same with all RAM backed
+#     first (tests/hw/mem-prealloc.c checks the backing itself).
 set -u
 vm="$RINGVM_BUILD/ringvm"
 gdir="$RINGVM_SRC/tests/hw/guest"
@@ -84,4 +86,14 @@ for n in 1 2; do
 		echo "ok: $opt"
 	fi
 done
+
+# 4. -mem-prealloc.
+out=$(timeout 30 "$vm" -m 16M -mem-prealloc -bios none -kernel "$tmp/reset.elf" -nographic </dev/null)
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$out" != $'boot 1\nboot 2\nboot 3' ]; then
+	echo "FAIL -mem-prealloc: rc=$rc output: $out"
+	fails=$((fails + 1))
+else
+	echo "ok: -mem-prealloc"
+fi
 [ "$fails" -eq 0 ]

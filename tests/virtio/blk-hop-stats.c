@@ -1,8 +1,19 @@
 /* RINGVM_VIRTIO_STATS=1: a device freed after three queue-depth-1 reads
  * prints one JSON line per request-path hop with the right sample counts
  * (the driver-to-next-notify hop needs a previous InterruptStatus read, so
- * it has one less); without the variable it prints nothing. */
+ * it has one less), and that hop in guest instructions, counted from the
+ * host's guest_insns between the InterruptStatus read and the next notify;
+ * without the variable it prints nothing. */
 #include "vt.h"
+
+/* The fake hart's retired-instruction count. */
+static uint64_t insns;
+
+static uint64_t fake_insns(void *opaque)
+{
+	(void)opaque;
+	return insns;
+}
 
 /* Three reads, each: kick, wait, read InterruptStatus, acknowledge. */
 static void three_reads(struct vt *t)
@@ -17,8 +28,10 @@ static void three_reads(struct vt *t)
 		REQUIRE(vt_wait_used(t, q, 1));
 		CHECK(vt_pop_used(t, q, NULL, NULL));
 		CHECK_EQ(vt_status(t, &r[i]), 0);
+		insns += 7; /* the guest's work before it reads the status: not counted */
 		CHECK_EQ(vt_r32(t, 0x60), 1);
 		vt_w32(t, 0x64, 1);
+		insns += 1000 * (i + 1); /* from that read to the next notify */
 	}
 }
 
@@ -35,6 +48,7 @@ static char *run_captured(const char *name, char *out, size_t outlen)
 	fd = open(log, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	REQUIRE(fd >= 0);
 	vt_init(&t, 1 << 20);
+	t.host.guest_insns = fake_insns;
 	b = vt_raw_blk(&t, name, 1 << 20, BLK_O_RDWR, path);
 	REQUIRE(virtio_blk_new(&t.d, &t.host, b, NULL) == 0);
 	vt_bringup(&t, 0, 1, 128); /* no EVENT_IDX: every completion interrupts */
@@ -79,6 +93,18 @@ int main(void)
 	CHECK_EQ(samples(text, "driver_to_next_notify"), 2);
 	CHECK(strstr(text, "\"suite\":\"virtio-hops\"") != NULL);
 	CHECK(strstr(text, "\"mean_us\":") != NULL);
+	/* two samples, 1000 and 2000 instructions (the third read has no
+	 * next notify) */
+	const char *p = strstr(text, "\"virtio-blk_driver_to_next_notify_insns\"");
+	double mean = 0;
+	unsigned n = 0;
+	CHECK(p != NULL);
+	if (p) {
+		const char *m = strstr(p, "\"mean\":"), *c = strstr(p, "\"samples\":");
+		CHECK(m && sscanf(m + 7, "%lf", &mean) == 1 && c && sscanf(c + 10, "%u", &n) == 1);
+	}
+	CHECK_EQ(n, 2);
+	CHECK(mean == 1500);
 
 	unsetenv("RINGVM_VIRTIO_STATS");
 	run_captured("off.raw", text, sizeof(text));

@@ -124,16 +124,23 @@ struct virtio_dev_ops {
  * exact at queue depth 1 and indicative above.
  */
 #define VIRTIO_HOPS_BUCKETS 256
+#define VIRTIO_INSN_BUCKETS 1024
 struct virtio_hops {
 	bool on;                        /* [init] */
 	_Atomic uint64_t t_notify;      /* [vCPU] a QueueNotify posted */
 	_Atomic uint64_t t_raise;       /* [reactor] an interrupt raised */
 	uint64_t t_done;                /* [reactor] a request completed */
 	uint64_t t_isr;                 /* [vCPU] the driver read InterruptStatus */
+	uint64_t i_isr;                 /* [vCPU] guest instructions retired then */
 	uint64_t sum[6], n[6];          /* per enum virtio_hop, ns */
 	/* Log-linear histogram per hop (4 buckets per power of two of ns):
 	 * the median, which an idle gap (one hop of seconds) cannot move. */
 	uint32_t hist[6][VIRTIO_HOPS_BUCKETS];
+	/* [vCPU] VIRTIO_HOP_GUEST counted in guest instructions instead of
+	 * time (when the host gives guest_insns): what the guest's own work
+	 * between two requests is, whatever the CPU engine's speed. */
+	uint64_t insn_sum, insn_n;
+	uint32_t insn_hist[VIRTIO_INSN_BUCKETS]; /* 16 per power of two */
 };
 enum virtio_hop {
 	VIRTIO_HOP_REACTOR,  /* [reactor] notify -> the reactor drains the queue */
@@ -237,6 +244,10 @@ static inline void virtio_hops_add(struct virtio_mmio *d, enum virtio_hop h, uin
 		d->hops.hist[h][virtio_hops_bucket(now - t0)]++;
 	}
 }
+/* vCPU, at QueueNotify: one sample of the guest instructions retired since
+ * the InterruptStatus read (none when no read was seen, or the host cannot
+ * count them). */
+void virtio_hops_add_insns(struct virtio_mmio *d);
 /* Print median and mean per hop as JSON lines on stderr (at free; no-op when off). */
 void virtio_hops_print(struct virtio_mmio *d);
 

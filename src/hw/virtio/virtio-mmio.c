@@ -239,6 +239,7 @@ static void notify(struct virtio_mmio *d, uint32_t qi)
 
 		virtio_hops_add(d, VIRTIO_HOP_GUEST, d->hops.t_isr, now);
 		d->hops.t_isr = 0;
+		virtio_hops_add_insns(d);
 		if (!atomic_load(&q->notify_pending))
 			atomic_store(&d->hops.t_notify, now);
 	}
@@ -277,6 +278,8 @@ static uint32_t reg_read_locked(struct virtio_mmio *d, uint64_t off)
 
 			virtio_hops_add(d, VIRTIO_HOP_WAKE, atomic_exchange(&d->hops.t_raise, 0), now);
 			d->hops.t_isr = now;
+			if (d->host.guest_insns)
+				d->hops.i_isr = d->host.guest_insns(d->host.insns_opaque);
 		}
 		return d->isr;
 	case R_STATUS: return d->status;

@@ -49,6 +49,10 @@ struct virtio_host {
 	/* After a raise, once the device lock is released: wake the hart
 	 * (may make a system call). May be NULL. Same opaque as set_irq. */
 	void (*wake_irq)(void *opaque);
+	/* Instructions the guest's hart has retired so far (vCPU thread; read
+	 * only for RINGVM_VIRTIO_STATS). May be NULL. */
+	uint64_t (*guest_insns)(void *opaque);
+	void *insns_opaque;
 };
 
 /* Guest register access for the slot; off < VIRTIO_MMIO_SLOT_SIZE. Registers
