@@ -327,10 +327,8 @@ static void ras_pad(struct gen *g)
 	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
 	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_ras_gen));
 	x86_alu_rm_ix(b, X86_CMP, true, X86_RCX, X86_RBX, X86_RDX, RAS_GEN);
-	uint8_t *same = x86_jcc(b, X86_CC_E);
-	x86_mov_imm(b, X86_RCX, blk->pa - blk->va);
-	x86_call(b, j->ras_full, X86_RDX);
-	x86_patch_rel32(same, b->p);
+	uint8_t *other = x86_jcc(b, X86_CC_NE);
+	uint8_t *exit = b->p;
 	gen_count(j, b, &j->n_ras_hit);
 	struct jit_exit *x = &j->exits[j->nexits++]; /* as jit_gen_exit_const's */
 	uint8_t *f = x86_jmp(b);
@@ -341,6 +339,12 @@ static void ras_pad(struct gen *g)
 	x->field = f;
 	x->from = g->bi;
 	x->target = ret;
+	/* another generation: the fetch TLB decides (out of the hot path's
+	 * way, which falls through to the exit) */
+	x86_patch_rel32(other, b->p);
+	x86_mov_imm(b, X86_RCX, blk->pa - blk->va);
+	x86_call(b, j->ras_full, X86_RDX);
+	x86_patch_rel32(x86_jmp(b), exit);
 }
 
 /*
