@@ -4,7 +4,7 @@
  * passes for the JIT's return-address stack to know that block (its
  * counters show hits), f jumps through more one-instruction blocks than
  * the cache holds (c.jr t1 at consecutive pcs, reached by jalr t1: not
- * calls, so the stack keeps main's entry on top) and returns. The old
+ * calls, so the stack keeps main's entry) and returns. The old
  * block's host code is gone (new blocks were written over it): the
  * return must find the continuation anew.
  */

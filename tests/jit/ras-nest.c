@@ -7,7 +7,7 @@
  * each folding its own number into a0 after its call returns (a return
  * to the wrong caller changes the result); then a function called from
  * one site that, on the last of several calls, adds 8 to ra before it
- * returns (longjmp-like: the stack's top names the usual continuation,
+ * returns (longjmp-like: the stack's entry names the usual continuation,
  * whose block the earlier returns there have made known). The JIT run
  * (every block translated on its first visit, the stack's counters on)
  * must end exactly as the interpreter's, and the stack must have been

@@ -11,7 +11,7 @@
  * and returns once more. The new instruction must run, not the stale
  * block the stack knew. A third run puts the call at the end of a page
  * and its continuation at the start of the next: a store there drops
- * the continuation's blocks but not the caller's, whose record must not
+ * the continuation's blocks but not the caller's, whose pad must not
  * hand out the old block on the next call.
  */
 #include <stdlib.h>
