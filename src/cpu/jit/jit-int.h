@@ -35,8 +35,9 @@ struct jit_store_rec { uint64_t pa, old, now; uint32_t n, fast; };
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
 /*
- * The jump cache: indirect jumps (jalr) and jumps to another page look
- * their target up here from generated code and go straight to the block.
+ * The jump cache: indirect jumps (jalr), and direct jumps to another page
+ * whose link's guard missed (see struct jit_exit), look their target up
+ * here from generated code and go straight to the block.
  * An entry is used only while the fetch TLB still maps va with the same
  * pa_off, so TLB flushes and privilege changes need no extra work; page
  * drops, fence.i and full flushes clear the whole array. The dispatcher

@@ -1,13 +1,17 @@
 /*
  * jit.c - the JIT's block cache and run loop: look a guest pc up (fetch
  * TLB -> physical address -> hash of blocks), translate on a miss, run the
- * block, chain direct exits within a page, invalidate blocks when their
- * page is written, flush everything on fence.i / reset / a full cache.
+ * block, chain direct exits within a page (and link those into another
+ * page behind a guard), invalidate blocks when their page is written,
+ * flush everything on fence.i / reset / a full cache.
  *
  * Correctness rules (why chaining and invalidation are safe):
  *  - blocks are keyed by (physical, virtual) pc and only chain to blocks
  *    of the same virtual page, hence the same physical page: a page write
  *    invalidates every block that could jump into another of that page;
+ *  - a direct exit into another page is linked only behind its own check
+ *    of the fetch TLB (see struct jit_exit), and the links are undone
+ *    whenever the jump cache is emptied (page drops, fence.i, flushes);
  *  - the interpreter's code-page map makes every store into a page with
  *    translated code take the slow path, which calls jit_page_written();
  *    that raises the check flag so the running block leaves right after
