@@ -12,6 +12,11 @@
  *   satp   satp switches to a second table where B is C, then sfence.vma
  *   smc    a store rewrites B's first instruction (adds 100)
  *   fencei the host rewrites B behind the hart's back, then fence.i
+ *   divert the same, but the run stops (budget 1) right after the first
+ *          jump to B, before anything looked B up, and resumes at the
+ *          loop (as an interrupt handler returning elsewhere would): the
+ *          exit must not have been linked to B's stale block (its page
+ *          is not rechecked since the fence.i)
  *   priv   phase 1 in M-mode (bare), phase 2 in U-mode (bare), where PMP
  *          forbids fetching B: each jump must fault (the M-mode key's TLB
  *          entry still maps B with the linked pa_off)
@@ -142,7 +147,7 @@ static struct result run(uint8_t *ram, int accel)
 		cpu_set_gpr(h, S7, BASE + PAGE_B);
 		cpu_set_gpr(h, T1, ADDI(A0, A0, 100));
 		pc2 = BASE + E_SMC;
-	} else if (!strcmp(scenario, "fencei")) {
+	} else if (!strcmp(scenario, "fencei") || !strcmp(scenario, "divert")) {
 		put(ram, PAGE_B, ADDI(A0, A0, 100));
 		pc2 = BASE + E_FENCEI;
 	} else if (!strcmp(scenario, "priv")) {
@@ -154,6 +159,12 @@ static struct result run(uint8_t *ram, int accel)
 	}
 	cpu_set_gpr(h, S2, N);
 	h->pc = pc2;
+	if (!strcmp(scenario, "divert")) {
+		for (int k = 0; k < 100 && h->pc != BASE + PAGE_B; k++)
+			cpu_run(h, 1);
+		REQUIRE(h->pc == BASE + PAGE_B);
+		h->pc = BASE + E_LOOP;
+	}
 	run_to_wfi(h);
 	struct result r = { cpu_get_gpr(h, A0), cpu_get_gpr(h, S11), cpu_get_pc(h), cpu_instret(h),
 			    h->jit ? h->jit->n_entered - entered0 : 0,
@@ -170,7 +181,8 @@ int main(int argc, char **argv)
 	t_timeout(60);
 	scenario = argc > 1 ? argv[1] : "call";
 	bool new_code = !strcmp(scenario, "remap") || !strcmp(scenario, "satp") ||
-			!strcmp(scenario, "smc") || !strcmp(scenario, "fencei");
+			!strcmp(scenario, "smc") || !strcmp(scenario, "fencei") ||
+			!strcmp(scenario, "divert");
 	uint64_t want_a0 = N + (new_code ? 100u * N : !strcmp(scenario, "priv") ? 0 : N);
 	uint8_t *ram = calloc(1, RAM);
 	REQUIRE(ram);
