@@ -1351,7 +1351,7 @@ void jit_gen_trampolines(struct jit *j)
 	x86_store(&b, 8, X86_RCX, X86_RBX, OFF(pc));
 	x86_patch_rel32(x86_jmp(&b), j->exit);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~630 bytes of 928 */
+		abort(); /* cannot happen: the trampolines and stubs are ~650 bytes of 928 */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;
