@@ -63,7 +63,6 @@ enum {
  * where the key is the effective privilege plus SUM/MXR, so mode switches
  * need no flush, and a flush just bumps the epoch (memset every 15th).
  * Epoch 15 is never live, so TLB_INVALID (all ones) never matches.
- * The fetch TLB holds whole entries (its probe stub reads tag and pa_off).
  */
 struct tlb_ent {
 	uint64_t tag;
@@ -72,21 +71,6 @@ struct tlb_ent {
 	/* 1: the translation does not depend on satp (a global mapping, or
 	 * M-mode's own), so it survives satp writes and sfence.vma with an
 	 * ASID (mmu_flush_asid). 32 bytes: the JIT indexes with a shift. */
-	uint64_t keep;
-};
-
-/*
- * The read and write TLBs split each entry in two parallel arrays (same
- * index): the half every inline load/store check reads (tag, host_off:
- * 16 bytes, four per cache line) and the half only slow paths read
- * (pa_off, keep). The JIT's index (va >> 8, masked) addresses both.
- */
-struct tlb_hot {
-	uint64_t tag;
-	uintptr_t host_off;
-};
-struct tlb_cold {
-	uint64_t pa_off;
 	uint64_t keep;
 };
 
@@ -132,11 +116,8 @@ struct hart {
 	 * (mmu_flush_page) */
 	uint64_t super_lo[2], super_hi[2];
 
-	/* TLBs, hot: right after the registers; entries never straddle a
-	 * cache line. tlb_rc/tlb_wc: the cold halves of tlb_r/tlb_w. */
-	_Alignas(64) struct tlb_hot tlb_r[TLB_SIZE], tlb_w[TLB_SIZE];
-	struct tlb_ent tlb_x[TLB_SIZE];
-	struct tlb_cold tlb_rc[TLB_SIZE], tlb_wc[TLB_SIZE];
+	/* TLBs, hot: right after the registers. */
+	struct tlb_ent tlb_r[TLB_SIZE], tlb_w[TLB_SIZE], tlb_x[TLB_SIZE];
 
 	/* CSRs */
 	uint64_t mstatus;  /* SD is computed on read */
@@ -310,7 +291,7 @@ static inline unsigned hart_xidx(uint64_t va)
 #define DEFINE_LOAD(name, type)                                               \
 	static inline bool name(struct hart *h, uint64_t va, type *out)        \
 	{                                                                      \
-		const struct tlb_hot *e = &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]; \
+		const struct tlb_ent *e = &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]; \
 		if (likely(e->tag == hart_xtag(va, h->dkey) &&                 \
 			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
 			memcpy(out, (void *)(uintptr_t)(va + e->host_off),     \
@@ -331,13 +312,11 @@ DEFINE_LOAD(ld_u64, uint64_t)
 #define DEFINE_STORE(name, type)                                              \
 	static inline bool name(struct hart *h, uint64_t va, type v)           \
 	{                                                                      \
-		unsigned i = (va >> 12) & (TLB_SIZE - 1);                      \
-		const struct tlb_hot *e = &h->tlb_w[i];                        \
+		const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]; \
 		if (likely(e->tag == hart_xtag(va, h->wkey) &&                 \
 			   (va & 0xfff) <= 4096 - sizeof(type))) {             \
 			if (unlikely(h->store_log))                            \
-				jit_check_store(h, va + h->tlb_wc[i].pa_off,   \
-						sizeof(type));                 \
+				jit_check_store(h, va + e->pa_off, sizeof(type)); \
 			memcpy((void *)(uintptr_t)(va + e->host_off), &v,      \
 			       sizeof(type));                                  \
 			return true;                                           \

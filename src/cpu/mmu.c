@@ -38,14 +38,6 @@ void mmu_flush(struct hart *h)
 	trap_update_keys(h);
 }
 
-/* mmu_flush_asid's fate of one tag: to epoch nep if kept, else invalid */
-static inline uint64_t retag(uint64_t tag, uint64_t keep, uint64_t old, uint64_t nep)
-{
-	if (keep && (tag >> 60) == old)
-		return (tag & ~(15ull << 60)) | nep << 60;
-	return TLB_INVALID;
-}
-
 /*
  * A change of address space (a satp write that keeps the mode, or
  * sfence.vma x0 with an ASID): entries that do not depend on satp
@@ -59,10 +51,15 @@ static inline uint64_t retag(uint64_t tag, uint64_t keep, uint64_t old, uint64_t
 void mmu_flush_asid(struct hart *h)
 {
 	uint64_t old = h->tlb_epoch, nep = old == 14 ? 0 : old + 1;
-	for (unsigned i = 0; i < TLB_SIZE; i++) {
-		h->tlb_r[i].tag = retag(h->tlb_r[i].tag, h->tlb_rc[i].keep, old, nep);
-		h->tlb_w[i].tag = retag(h->tlb_w[i].tag, h->tlb_wc[i].keep, old, nep);
-		h->tlb_x[i].tag = retag(h->tlb_x[i].tag, h->tlb_x[i].keep, old, nep);
+	struct tlb_ent *t[3] = { h->tlb_r, h->tlb_w, h->tlb_x };
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_ent *e = &t[k][i];
+			if (e->keep && (e->tag >> 60) == old)
+				e->tag = (e->tag & ~(15ull << 60)) | nep << 60;
+			else
+				e->tag = TLB_INVALID;
+		}
 	}
 	h->tlb_epoch = nep;
 	trap_update_keys(h);
@@ -86,10 +83,10 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 	}
 	unsigned i = (va >> 12) & (TLB_SIZE - 1);
 	uint64_t vpn = va >> 12;
-	uint64_t *t[3] = { &h->tlb_r[i].tag, &h->tlb_w[i].tag, &h->tlb_x[hart_xidx(va)].tag };
+	struct tlb_ent *t[3] = { &h->tlb_r[i], &h->tlb_w[i], &h->tlb_x[hart_xidx(va)] };
 	for (unsigned k = 0; k < 3; k++)
-		if ((*t[k] & ((1ull << 52) - 1)) == vpn)
-			*t[k] = TLB_INVALID;
+		if ((t[k]->tag & ((1ull << 52) - 1)) == vpn)
+			t[k]->tag = TLB_INVALID;
 }
 
 /*
@@ -288,9 +285,9 @@ restart:;
 static void purge_write_tlb(struct hart *h, uint64_t pa_page)
 {
 	for (unsigned i = 0; i < TLB_SIZE; i++) {
-		struct tlb_hot *e = &h->tlb_w[i];
+		struct tlb_ent *e = &h->tlb_w[i];
 		if (e->tag != TLB_INVALID &&
-		    (((e->tag << 12) + h->tlb_wc[i].pa_off) >> 12 << 12) == pa_page)
+		    (((e->tag << 12) + e->pa_off) >> 12 << 12) == pa_page)
 			e->tag = TLB_INVALID;
 	}
 }
@@ -319,25 +316,6 @@ static inline void check_code_write(struct hart *h, uint64_t pa, unsigned len)
 		code_page_written(h, pa + len - 1);
 }
 
-/* The four fields of va's entry in the TLB of acc (ACC_R / ACC_W: split
- * in a hot and a cold array, see struct tlb_hot; ACC_X: one entry). */
-struct tlb_slot {
-	uint64_t *tag, *pa_off, *keep;
-	uintptr_t *host_off;
-};
-
-static inline struct tlb_slot tlb_slot(struct hart *h, uint64_t va, int acc)
-{
-	if (acc == ACC_X) {
-		struct tlb_ent *e = &h->tlb_x[hart_xidx(va)];
-		return (struct tlb_slot){ &e->tag, &e->pa_off, &e->keep, &e->host_off };
-	}
-	unsigned i = (va >> 12) & (TLB_SIZE - 1);
-	struct tlb_hot *e = acc == ACC_R ? &h->tlb_r[i] : &h->tlb_w[i];
-	struct tlb_cold *c = acc == ACC_R ? &h->tlb_rc[i] : &h->tlb_wc[i];
-	return (struct tlb_slot){ &e->tag, &c->pa_off, &c->keep, &e->host_off };
-}
-
 /*
  * Translate an access that stays inside one page; check PMP; fill the TLB
  * when the whole page is RAM and passes PMP. Returns 0 (with *pa) or a
@@ -345,10 +323,12 @@ static inline struct tlb_slot tlb_slot(struct hart *h, uint64_t va, int acc)
  */
 static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *pa)
 {
-	struct tlb_slot e = tlb_slot(h, va, acc);
+	struct tlb_ent *e = acc == ACC_R ? &h->tlb_r[(va >> 12) & (TLB_SIZE - 1)]
+			  : acc == ACC_W ? &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)]
+			  : &h->tlb_x[hart_xidx(va)];
 	uint64_t key = acc == ACC_X ? h->xkey : h->dkey;
-	if (*e.tag == hart_xtag(va, key)) { /* whole page known good */
-		*pa = va + *e.pa_off;
+	if (e->tag == hart_xtag(va, key)) { /* whole page known good */
+		*pa = va + e->pa_off;
 		return 0;
 	}
 	unsigned priv = acc == ACC_X ? h->priv : hart_data_priv(h);
@@ -375,10 +355,10 @@ static int xlate(struct hart *h, uint64_t va, unsigned len, int acc, uint64_t *p
 		if (lo + leaf - 1 > h->super_hi[half])
 			h->super_hi[half] = lo + leaf - 1;
 	}
-	*e.tag = hart_xtag(va, key);
-	*e.keep = keep;
-	*e.pa_off = page - vpage;
-	*e.host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
+	e->tag = hart_xtag(va, key);
+	e->keep = keep;
+	e->pa_off = page - vpage;
+	e->host_off = (uintptr_t)ram_ptr(h, page) - (uintptr_t)vpage;
 	return 0;
 }
 
@@ -505,10 +485,10 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool store,
 		return NULL;
 	}
 	int acc = store ? ACC_W : ACC_R;
-	unsigned i = (va >> 12) & (TLB_SIZE - 1);
+	const struct tlb_ent *e = &h->tlb_w[(va >> 12) & (TLB_SIZE - 1)];
 	uint64_t pa;
-	if (likely(h->tlb_w[i].tag == hart_xtag(va, h->dkey))) {
-		pa = va + h->tlb_wc[i].pa_off;
+	if (likely(e->tag == hart_xtag(va, h->dkey))) {
+		pa = va + e->pa_off;
 	} else {
 		int c = xlate(h, va, size, acc, &pa);
 		if (!c && store && !pmp_check(h, pa, size, ACC_R, hart_data_priv(h)))

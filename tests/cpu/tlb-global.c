@@ -76,9 +76,9 @@ static uint64_t run_to_wfi(struct hart *h)
 	return cpu_get_pc(h);
 }
 
-static bool tlb_has(uint64_t tag, uint64_t va, uint64_t key)
+static bool tlb_has(const struct tlb_ent *t, unsigned idx, uint64_t va, uint64_t key)
 {
-	return tag == hart_xtag(va, key);
+	return t[idx].tag == hart_xtag(va, key);
 }
 
 static void run(uint8_t *ram, bool jit)
@@ -112,8 +112,8 @@ static void run(uint8_t *ram, bool jit)
 	CHECK_EQ(run_to_wfi(h), VA_A + 0x1c);
 	CHECK_EQ(cpu_get_gpr(h, 12), V_D1); /* global: kept across the satp write */
 	CHECK_EQ(cpu_get_gpr(h, 13), V_U2); /* not global: walked again */
-	CHECK(tlb_has(h->tlb_x[hart_xidx(VA_A)].tag, VA_A, h->xkey));
-	CHECK(tlb_has(h->tlb_r[(VA_D >> 12) & (TLB_SIZE - 1)].tag, VA_D, h->dkey));
+	CHECK(tlb_has(h->tlb_x, hart_xidx(VA_A), VA_A, h->xkey));
+	CHECK(tlb_has(h->tlb_r, (VA_D >> 12) & (TLB_SIZE - 1), VA_D, h->dkey));
 
 	CHECK_EQ(run_to_wfi(h), VA_A + 0x30);
 	CHECK_EQ(cpu_get_gpr(h, 14), V_D1); /* sfence.vma x0, asid: kept */

@@ -169,13 +169,12 @@ void jit_amo_gen(struct gen *g, const struct form *f, const struct insn *d, uint
 
 /*
  * RCX = the physical address of x[rs1] (in register ix), from the write
- * TLB entry at RCX (jit_mem_lookup's hit; the cold half has the same
- * offset in tlb_wc), as mmu_amo_ptr's pa.
+ * TLB entry at RCX (jit_mem_lookup's hit), as mmu_amo_ptr's pa.
  */
 static void entry_pa(struct gen *g, unsigned ix)
 {
 	x86_load_ix(&g->b, 8, false, X86_RCX, X86_RBX, X86_RCX,
-		    OFF(tlb_wc) + (int32_t)offsetof(struct tlb_cold, pa_off));
+		    OFF(tlb_w) + (int32_t)offsetof(struct tlb_ent, pa_off));
 	x86_alu_rr(&g->b, X86_ADD, true, X86_RCX, ix);
 }
 

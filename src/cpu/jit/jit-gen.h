@@ -19,10 +19,9 @@
 #define XO(r) ((int32_t)(offsetof(struct hart, x) + 8 * (r)))
 #define FO(r) ((int32_t)(offsetof(struct hart, f) + 8 * (r)))
 
-_Static_assert(sizeof(struct tlb_hot) == 16 && sizeof(struct tlb_cold) == 16,
-	       "the inline TLB lookup assumes 16-byte entries in both halves");
-#define TLB_IDX_SHIFT 8 /* (va >> 12) * 16 = va >> 8, masked */
-#define TLB_IDX_MASK ((int32_t)((TLB_SIZE - 1) << 4))
+_Static_assert(sizeof(struct tlb_ent) == 32, "the inline TLB lookup assumes 32-byte entries");
+#define TLB_IDX_SHIFT 7 /* (va >> 12) * 32 = va >> 7, masked */
+#define TLB_IDX_MASK ((int32_t)((TLB_SIZE - 1) << 5))
 
 enum kind {
 	K_HELP, K_END, K_ALU_RR, K_ALU_RI, K_SH_RI, K_SH_RR, K_SLT_RR, K_SLT_RI,

@@ -27,7 +27,7 @@ static bool host_bmi2(void)
 /* ECX = the TLB entry offset of the page of x + off (x in register x) */
 static void tlb_index(struct x86_buf *b, unsigned x, int32_t off)
 {
-	if (!off && host_bmi2()) { /* bits 0-7 rotate into 24-31: masked off */
+	if (!off && host_bmi2()) { /* bits 0-6 rotate into 25-31: masked off */
 		x86_rorx(b, false, X86_RCX, x, TLB_IDX_SHIFT);
 	} else {
 		if (off)
@@ -76,7 +76,7 @@ static unsigned tlb_lookup_in(struct gen *g, const struct insn *d, int32_t tlb, 
 		base = X86_RDX;
 	}
 	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX,
-		    tlb + (int32_t)offsetof(struct tlb_hot, host_off));
+		    tlb + (int32_t)offsetof(struct tlb_ent, host_off));
 	return base;
 }
 
@@ -235,7 +235,7 @@ static unsigned run_check(struct gen *g, const struct run *r, const struct insn 
 		x86_test_mi(b, 1, X86_RBX, OFF(resv_valid), 1);
 		fail[nf++] = x86_jcc(b, X86_CC_NE);
 	}
-	int32_t ho = (int32_t)offsetof(struct tlb_hot, host_off);
+	int32_t ho = (int32_t)offsetof(struct tlb_ent, host_off);
 	x86_load_ix(b, 8, false, X86_RAX, X86_RBX, X86_RCX, (r->load ? OFF(tlb_r) : OFF(tlb_w)) + ho);
 	if (r->load && r->store) {
 		x86_alu_rm_ix(b, X86_CMP, true, X86_RAX, X86_RBX, X86_RCX, OFF(tlb_w) + ho);

@@ -1,16 +1,14 @@
 /*
- * The read and write TLBs keep each entry in two parallel arrays: tag and
- * host_off (what every inline check reads) and a cold half, pa_off and
- * keep (struct tlb_hot / tlb_cold in hart.h). This test looks at the
- * write TLB's cold half, which only slow paths read, staying with its hot
- * half: filled with it, and read at the same index by
+ * A write-TLB entry's pa_off and keep - the fields only slow paths read
+ * (the inline checks read tag and host_off) - are filled with the entry
+ * and read from it by
  *  1. mmu_flush_asid (keep): a store to a global page D and a non-global
  *     page U, then both PTEs pointed at other pages and a satp write
  *     (same root, another ASID): a store to D must still reach the old
  *     page (its write entry kept), one to U the new page;
  *  2. mmu_amo_ptr (pa_off; the interpreter's AMOs): an AMO on D's kept
  *     entry must act on the old page;
- *  3. the JIT's lr (pa_off, read at the hot entry's offset in tlb_wc):
+ *  3. the JIT's lr (pa_off, from the entry its inline lookup hit):
  *     after a store to page W, lr on W hits and takes the reservation at
  *     W's physical address; sc through another virtual page W2 mapped to
  *     the same physical page misses (its handler translates afresh) and
@@ -19,7 +17,8 @@
  *     P is then run as code (its write entries must go), rewritten
  *     through the same address and run again: the new code must run.
  * Sv39 with every virtual page at another physical offset, so a pa_off
- * read from the wrong place is wrong. Under the interpreter and the JIT.
+ * read from the wrong place is wrong. tlb-global.c covers the read and
+ * fetch TLBs' keep. Under the interpreter and the JIT.
  */
 #include <stdlib.h>
 

@@ -1,11 +1,11 @@
 /*
  * The inline TLB checks - the interpreter's ld/st helpers (hart.h) and
  * the JIT's lookups and run checks (jit-mem.c), in a loop block - take
- * host_off from the read/write entry mmu.c filled (struct tlb_hot: tag,
- * then host_off), never a translation of their own: S-mode code loads
- * from and stores to page D (filling both entries), the test then moves
- * the entries' host_off (the read one 0x100 bytes on, the write one
- * 0x200), and the same accesses, 100 passes of a loop, must land there.
+ * host_off from the read/write entry mmu.c filled (struct tlb_ent),
+ * never a translation of their own: S-mode code loads from and stores to
+ * page D (filling both entries), the test then moves the entries'
+ * host_off (the read one 0x100 bytes on, the write one 0x200), and the
+ * same accesses, 100 passes of a loop, must land there.
  * Not covered: a wrong index in generated code (jit-gen.h's
  * TLB_IDX_SHIFT/MASK) only costs time - the access misses and the slow
  * path's handler, whose inline check finds the entry, does it - so no
