@@ -339,6 +339,8 @@ static void ras_pad(struct gen *g)
 	x->field = f;
 	x->from = g->bi;
 	x->target = ret;
+	x->pa_imm = x->miss = x->stub = NULL; /* a same-page exit */
+	x->linked = false;
 	/* another generation: the fetch TLB decides (out of the hot path's
 	 * way, which falls through to the exit) */
 	x86_patch_rel32(other, b->p);
@@ -413,6 +415,48 @@ static void back_edge(struct gen *g)
 	jmp_exit(g);
 }
 
+/*
+ * Leave for target in another page, registers written back: the guarded
+ * link of struct jit_exit (see jit-int.h), unlinked at first; without a
+ * free exit (or under RINGVM_JIT_XLINK=0), the probe as before.
+ */
+static void exit_xpage(struct gen *g, uint64_t target)
+{
+	struct x86_buf *b = &g->b;
+	struct jit *j = g->j;
+	if (j->nexits >= JIT_MAX_EXITS || j->no_xlink) {
+		x86_mov_imm(b, X86_RAX, target);
+		exit_probe(g);
+		return;
+	}
+	settle_budget(g);
+	struct jit_exit *x = &j->exits[j->nexits++];
+	int32_t e = OFF(tlb_x) + (int32_t)(hart_xidx(target) * sizeof(struct tlb_ent));
+	x86_mov_imm(b, X86_RAX, target >> 12);
+	x86_alu_rm(b, X86_OR, true, X86_RAX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RBX, e);
+	uint8_t *tag_miss = x86_jcc(b, X86_CC_NE);
+	x->pa_imm = x86_mov_imm64(b, X86_RAX, 0);
+	x86_alu_rm(b, X86_CMP, true, X86_RAX, X86_RBX,
+		   e + (int32_t)offsetof(struct tlb_ent, pa_off));
+	uint8_t *pa_miss = x86_jcc(b, X86_CC_NE);
+	x->field = x86_jmp(b); /* linked: the target block */
+	x86_patch_rel32(tag_miss, b->p);
+	x86_patch_rel32(pa_miss, b->p);
+	x->miss = x86_jmp(b); /* linked: the probe right behind it */
+	x86_mov_imm(b, X86_RAX, target);
+	x86_call(b, j->probe, X86_RCX);
+	x86_jmp_r(b, X86_RCX);
+	x->stub = b->p;
+	x86_patch_rel32(x->field, x->stub);
+	x86_patch_rel32(x->miss, x->stub);
+	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+	x86_patch_rel32(x86_jmp(b), j->xexit);
+	x->from = g->bi;
+	x->target = target;
+	x->linked = false;
+}
+
 /* Leave for a constant pc. n is unused (kept for callers): the retired
  * count is g->pending. A chainable exit is a jmp to a stub right behind
  * it that stores the pc and returns its struct jit_exit, so the dispatcher
@@ -428,8 +472,7 @@ void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	}
 	writeback(g);
 	if (chain && (target >> 12) != (j->blocks[g->bi].va >> 12)) {
-		x86_mov_imm(b, X86_RAX, target);
-		exit_probe(g); /* another page: never chained, try the jump cache */
+		exit_xpage(g, target);
 		return;
 	}
 	settle_budget(g);
@@ -444,6 +487,8 @@ void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 		x->field = f;
 		x->from = g->bi;
 		x->target = target;
+		x->pa_imm = x->miss = x->stub = NULL;
+		x->linked = false;
 	} else {
 		x86_mov_imm(b, X86_RAX, target);
 		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
@@ -1483,8 +1528,13 @@ void jit_gen_trampolines(struct jit *j)
 	gen_ras_stubs(j, &b);
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
+	/* xexit (RAX = the struct jit_exit, see exit_xpage) */
+	j->xexit = b.p;
+	x86_load(&b, 8, false, X86_RCX, X86_RAX, (int32_t)offsetof(struct jit_exit, target));
+	x86_store(&b, 8, X86_RCX, X86_RBX, OFF(pc));
+	x86_patch_rel32(x86_jmp(&b), j->exit);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~650 bytes of 928 */
+		abort(); /* cannot happen: the trampolines and stubs are ~760 bytes of 928 */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;

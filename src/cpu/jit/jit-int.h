@@ -35,8 +35,9 @@ struct jit_store_rec { uint64_t pa, old, now; uint32_t n, fast; };
 #define JIT_SEEN (1u << 16)      /* first-visit filter slots */
 
 /*
- * The jump cache: indirect jumps (jalr) and jumps to another page look
- * their target up here from generated code and go straight to the block.
+ * The jump cache: indirect jumps (jalr), and direct jumps to another page
+ * whose link's guard missed (see struct jit_exit), look their target up
+ * here from generated code and go straight to the block.
  * An entry is used only while the fetch TLB still maps va with the same
  * pa_off, so TLB flushes and privilege changes need no extra work; page
  * drops, fence.i and full flushes clear the whole array. The dispatcher
@@ -106,8 +107,37 @@ enum { JIT_BREAK_NONE, JIT_BREAK_REG, JIT_BREAK_RUN };
 struct jit_exit {
 	uint8_t *field;
 	uint32_t from;      /* block index */
+	bool linked;        /* a cross-page exit, now linked (see below) */
 	uint64_t target;    /* guest virtual pc */
+	/* a cross-page exit (target in another page; NULL for same-page
+	 * ones): the guard's expected pa_off (an imm64 in the code), the
+	 * miss jmp's rel32 and the stub both jmps go to while unlinked */
+	uint8_t *pa_imm, *miss, *stub;
 };
+
+/*
+ * Cross-page links. A direct exit (jal, branch, fall-through) whose target
+ * is in another page cannot be chained as same-page ones are (the other
+ * page's mapping may change, and its writes do not drop this page's
+ * blocks), and the jump cache probe's loads of its set miss the host cache
+ * (a 1 MiB O_DIRECT read made ~3200 such exits per request, ~36% of all
+ * probes). So such an exit gets its own inline guard (jit-gen.c's
+ * exit_xpage):
+ *   tlb_x[hart_xidx(target)].tag == hart_xtag(target, h->xkey)  (mapped
+ *       now, under the current privilege and TLB epoch: index and page
+ *       number are translation-time constants)
+ *   and its pa_off == the imm64 the link was made for,
+ * then a jmp to the target block. Unlinked, that jmp and the guard's miss
+ * jmp go to a stub that leaves with the exit (like a same-page one), and
+ * jit.c's xlink links it: the imm64 = the fetch TLB's pa_off, the jmp to
+ * the block found for (target + pa_off, target) in a page checked since
+ * the last fence.i, the miss jmp to the probe (a mapping that moved later
+ * is then served by the jump cache, as before). Every link is undone
+ * (links[]) wherever the jump cache is cleared (jc_clear: page drops,
+ * fence.i, full flushes), so a link never outlives its target block or
+ * skips a page recheck: it is valid exactly when a jump cache entry
+ * would be.
+ */
 
 struct jit {
 	uint8_t *code;
@@ -121,6 +151,9 @@ struct jit {
 	 * to the probe through it (jit-gen.c's ras_pop; an empty entry of the
 	 * stack holds it); ras_full: a pad's check of the fetch TLB */
 	uint8_t *ras_miss, *ras_full;
+	/* xexit: "leave with RAX = an unlinked cross-page exit, h->pc = its
+	 * target" (see exit_xpage in jit-gen.c) */
+	uint8_t *xexit;
 	/* interp: "leave with h->pc = RAX"; a jump-cache entry whose code is
 	 * this stub marks a pc no block can start at (an instruction crossing
 	 * its page, code outside RAM): the dispatcher interprets one
@@ -145,12 +178,19 @@ struct jit {
 	 * after a few dozen fills) */
 	uint16_t jc_log[JIT_JC_LOG];
 	uint32_t jc_log_n;
+	/* exits[] indices of the cross-page links made since the jump cache
+	 * was last cleared (each site is linked at most once in between) */
+	uint32_t *links;
+	uint32_t nlinks;
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
 	/* calls and returns use the return-address stack (jit-gen.c's
 	 * ras_push); RINGVM_JIT_RAS=0 turns it off (comparisons) */
 	bool ras;
+	/* RINGVM_JIT_XLINK=0: cross-page exits probe the jump cache, never
+	 * linked (to measure the links against) */
+	bool no_xlink;
 	/* RINGVM_JIT_BREAK=reg|run (tests only): loop blocks are miscompiled
 	 * on purpose (see test_break in jit-gen.c), to show check mode sees it */
 	uint8_t test_break;
@@ -169,7 +209,7 @@ struct jit {
 	bool stats;
 	uint64_t n_ras_hit, n_ras_miss;
 	/* statistics */
-	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked;
+	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked, n_xlinked;
 	/* runs of generated code jit_run started (a probe miss in generated
 	 * code comes back through it: tests/jit/probe-kernel-half.c) */
 	uint64_t n_entered;

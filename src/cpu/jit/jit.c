@@ -1,13 +1,17 @@
 /*
  * jit.c - the JIT's block cache and run loop: look a guest pc up (fetch
  * TLB -> physical address -> hash of blocks), translate on a miss, run the
- * block, chain direct exits within a page, invalidate blocks when their
- * page is written, flush everything on fence.i / reset / a full cache.
+ * block, chain direct exits within a page (and link those into another
+ * page behind a guard), invalidate blocks when their page is written,
+ * flush everything on fence.i / reset / a full cache.
  *
  * Correctness rules (why chaining and invalidation are safe):
  *  - blocks are keyed by (physical, virtual) pc and only chain to blocks
  *    of the same virtual page, hence the same physical page: a page write
  *    invalidates every block that could jump into another of that page;
+ *  - a direct exit into another page is linked only behind its own check
+ *    of the fetch TLB (see struct jit_exit), and the links are undone
+ *    whenever the jump cache is emptied (page drops, fence.i, flushes);
  *  - the interpreter's code-page map makes every store into a page with
  *    translated code take the slow path, which calls jit_page_written();
  *    that raises the check flag so the running block leaves right after
@@ -86,10 +90,26 @@ static void ras_clear(struct jit *j)
 		j->hart->jit_ras[i].pad = j->ras_miss;
 }
 
+/* Undo the cross-page links (see struct jit_exit): both jmps back to the
+ * stub. Called with generated code on the stack too (a page write from a
+ * helper): the running block leaves after the helper. */
+static void unlink_all(struct jit *j)
+{
+	for (uint32_t i = 0; i < j->nlinks; i++) {
+		struct jit_exit *x = &j->exits[j->links[i]];
+		x86_patch_rel32(x->field, x->stub);
+		x86_patch_rel32(x->miss, x->stub);
+		x->linked = false;
+	}
+	j->nlinks = 0;
+}
+
 /* Empty the jump cache: only the sets filled since the last time, unless
- * that was more than the log holds; and the return-address stack. */
+ * that was more than the log holds; the cross-page links and the
+ * return-address stack go with it. */
 static void jc_clear(struct jit *j)
 {
+	unlink_all(j);
 	ras_clear(j);
 	_Static_assert(JIT_JC2_BITS <= 16, "jc_log holds slot numbers in 16 bits");
 	_Static_assert(JIT_JC_SETS <= (1u << JIT_JC2_BITS), "a slot's low bits are its set");
@@ -109,6 +129,7 @@ static void jc_clear(struct jit *j)
 static void flush_all(struct jit *j, struct hart *h)
 {
 	j->used = JIT_TRAMP_BYTES; /* keep the trampolines */
+	j->nlinks = 0; /* their code is dropped with the rest */
 	j->nblocks = j->nexits = 0;
 	memset(j->hash, 0xff, sizeof(j->hash));
 	memset(j->page_head, 0xff, h->ram_pages * sizeof(uint32_t));
@@ -301,10 +322,41 @@ static struct jit_block *lookup(struct jit *j, struct hart *h, uint64_t pc, bool
 	return translate(j, h, pa, pc);
 }
 
-/* Point a direct exit at its target block when both are in one page. */
+/*
+ * Link a cross-page exit that left through its stub (see struct
+ * jit_exit) to the block the fetch TLB now leads its target to, if that
+ * block exists and its page was checked since the last fence.i (else the
+ * exit stays unlinked: it is tried again on its next use).
+ */
+static void xlink(struct jit *j, const struct hart *h, struct jit_exit *x)
+{
+	const struct tlb_ent *e = &h->tlb_x[hart_xidx(x->target)];
+	if (x->linked || !j->blocks[x->from].valid || e->tag != hart_xtag(x->target, h->xkey))
+		return;
+	uint64_t pa = x->target + e->pa_off;
+	if (pa - h->bus.ram_base >= h->bus.ram_size ||
+	    j->page_epoch[(pa - h->bus.ram_base) >> 12] != j->fence_epoch)
+		return;
+	const struct jit_block *t = find(j, pa, x->target);
+	if (!t || j->nlinks >= JIT_MAX_EXITS)
+		return;
+	memcpy(x->pa_imm, &e->pa_off, 8);
+	x86_patch_rel32(x->field, t->code);
+	x86_patch_rel32(x->miss, x->miss + 4);
+	x->linked = true;
+	j->links[j->nlinks++] = (uint32_t)(x - j->exits);
+	j->n_xlinked++;
+}
+
+/* Point a direct exit at its target block when both are in one page
+ * (cross-page ones: xlink). */
 static void chain(struct jit *j, struct hart *h, struct jit_exit *x)
 {
 	struct jit_block *src = &j->blocks[x->from];
+	if (x->stub) {
+		xlink(j, h, x);
+		return;
+	}
 	if (!src->valid || (x->target >> 12) != (src->va >> 12))
 		return;
 	uint64_t pa = src->pa + (x->target - src->va);
@@ -515,10 +567,12 @@ static void print_stats(const struct jit *j)
 	if (!getenv("RINGVM_JIT_STATS"))
 		return;
 	fprintf(stderr, "jit: %llu blocks translated in %.3f s (%zu KiB of code), %llu chained exits, "
-		"%llu full flushes, %llu fence.i, %llu page rechecks, %llu pages changed under fence.i\n",
+		"%llu cross-page links, %llu full flushes, %llu fence.i, %llu page rechecks, "
+		"%llu pages changed under fence.i\n",
 		(unsigned long long)j->n_translated, translate_s(j),
 		(j->used - JIT_TRAMP_BYTES) >> 10,
-		(unsigned long long)j->n_chained, (unsigned long long)j->n_flushes,
+		(unsigned long long)j->n_chained, (unsigned long long)j->n_xlinked,
+		(unsigned long long)j->n_flushes,
 		(unsigned long long)j->fence_epoch, (unsigned long long)j->n_rechecked,
 		(unsigned long long)j->n_stale_pages);
 	fprintf(stderr, "jit: return-address stack: %llu hits, %llu misses\n",
@@ -607,6 +661,7 @@ void jit_free(struct hart *h)
 		munmap(j->code, JIT_CODE_SIZE);
 	free(j->blocks);
 	free(j->exits);
+	free(j->links);
 	free(j->page_head);
 	free(j->page_hash);
 	free(j->page_epoch);
@@ -637,10 +692,11 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	j->code = map_huge(JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
 	j->exits = calloc(JIT_MAX_EXITS, sizeof(*j->exits));
+	j->links = calloc(JIT_MAX_EXITS, sizeof(*j->links));
 	j->page_head = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
 	j->page_hash = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint64_t));
 	j->page_epoch = calloc(h->ram_pages ? h->ram_pages : 1, sizeof(uint32_t));
-	if (!j->code || !j->blocks || !j->exits || !j->page_head ||
+	if (!j->code || !j->blocks || !j->exits || !j->links || !j->page_head ||
 	    !j->page_hash || !j->page_epoch ||
 	    (check && jit_check_init(h))) {
 		jit_free(h);
@@ -651,6 +707,8 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
 	const char *ras = getenv("RINGVM_JIT_RAS");
 	j->ras = !ras || strcmp(ras, "0");
+	const char *xl = getenv("RINGVM_JIT_XLINK");
+	j->no_xlink = xl && !strcmp(xl, "0");
 	const char *brk = getenv("RINGVM_JIT_BREAK");
 	j->test_break = !brk ? JIT_BREAK_NONE : !strcmp(brk, "run") ? JIT_BREAK_RUN
 		      : !strcmp(brk, "reg") ? JIT_BREAK_REG : JIT_BREAK_NONE;

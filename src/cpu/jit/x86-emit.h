@@ -225,6 +225,17 @@ static inline void x86_mov_imm(struct x86_buf *b, unsigned dst, uint64_t imm)
 	}
 }
 
+/* movabs dst, imm64 whatever imm is: returns the imm64 field, which the
+ * JIT patches later (memcpy 8 bytes; it may be unaligned). */
+static inline uint8_t *x86_mov_imm64(struct x86_buf *b, unsigned dst, uint64_t imm)
+{
+	x86_rex(b, true, 0, dst, false);
+	x86_byte(b, (uint8_t)(0xb8 + (dst & 7)));
+	uint8_t *at = b->p;
+	x86_u64(b, imm);
+	return at;
+}
+
 /*
  * Load size bytes (1, 2, 4, 8) from [base+disp] into dst, zero- or
  * sign-extended to 64 bits.
