@@ -169,6 +169,14 @@ struct hart {
 	/* host_off of a run of accesses (jit-gen.c) when the block has no
 	 * free host register for it; valid only inside the block that set it */
 	uint64_t jit_run[16];
+	/* the JIT's return-address stack (jit-gen.c's ras_push: calls write,
+	 * returns read the entry of the guest's sp; jit.c empties it with the
+	 * jump cache): {host code address - a calling block's pad, or the
+	 * stub for none -, jit_ras_gen when written}; jit_ras_gen: bumped by
+	 * the JIT whenever the fetch mapping may change. Only the vCPU
+	 * thread's generated code and jit.c touch them. */
+	uint64_t jit_ras_gen;
+	_Alignas(64) struct { void *pad; uint64_t gen; } jit_ras[256];
 	/* jit-fp.c's inexact tracking: 1 while fflags.NX is clear and MXCSR.PE
 	 * collects the inexactness of generated code's FP ops (moved to NX
 	 * before every helper call, fflags access and exit); jit_rc: the

@@ -217,6 +217,138 @@ static void exit_probe(struct gen *g)
 	x86_jmp_r(&g->b, X86_RCX);
 }
 
+/* RINGVM_JIT_STATS: add 1 to the counter at c (clobbers RDX) */
+static void gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
+{
+	if (!j->stats)
+		return;
+	x86_mov_imm(b, X86_RDX, (uint64_t)(uintptr_t)c);
+	x86_alu_mi(b, X86_ADD, true, X86_RDX, 0, 1);
+}
+
+/*
+ * The return-address stack (RINGVM_JIT_RAS, on unless 0): a guest return
+ * (jalr x0 through ra or t0) jumps through an entry of a table in the
+ * hart (h->jit_ras), without the jump cache, whose lines a return-heavy
+ * guest (~5000 returns per disk request) finds cold.
+ *  - The entry is chosen by the guest's sp, which a call and its return
+ *    see alike under the ABI (16-byte aligned, restored by the callee):
+ *    each frame of a call chain has its own entry (4 KiB of stack), as a
+ *    stack would, with no top to keep (a top pointer in memory made each
+ *    push and pop wait for the last) and nothing to write at a return.
+ *  - A call (jal/jalr with rd ra or t0) writes {the address of its pad,
+ *    h->jit_ras_gen}. The pad is code of the calling block, after the
+ *    call's own exit: RAX (the return pc) must be the call's return pc,
+ *    then the fetch TLB must map that page now as when the block was
+ *    made, and a direct exit to the return pc follows, chained like any
+ *    other (same page: the continuation is dropped with the caller).
+ *  - The mapping check: what the probe checks of a jump-cache entry (tag
+ *    under the current xkey, same pa_off: privilege, satp, sfence.vma,
+ *    TLB flushes are seen), in ras_full - unless the entry's generation
+ *    is h->jit_ras_gen: that is bumped whenever generated code is left
+ *    (the dispatcher, the interpreter, traps and interrupts run only
+ *    then) and by every helper that ends its block (CSR writes, xret,
+ *    sfence.vma, fence.i, ...); a helper that does not end its block
+ *    cannot change the fetch mapping (the rest of its block assumes it),
+ *    so between the two nothing could have.
+ *  - Anything else goes to ras_miss (the probe): a return whose sp moved,
+ *    another frame's entry, an empty one. Blocks are dropped only with
+ *    the jump cache (jc_clear), which empties the table as well, and
+ *    their code stays until a full flush (which does too): every pad in
+ *    the table is live code.
+ * Costs: a push is six instructions, a pop two and an indirect jump (per
+ * return site, as the probe's), the pad six on the hot path; the probe
+ * it replaces is ~25 with a call and its loads of the jump cache.
+ */
+static bool is_link(unsigned r)
+{
+	return r == 1 || r == 5;
+}
+
+/* reg = the byte offset of sp's entry in h->jit_ras */
+static void ras_index(struct gen *g, unsigned reg)
+{
+	_Static_assert(sizeof(((struct hart *)0)->jit_ras) == 4096, "256 entries of 16 bytes");
+	ldx(g, reg, 2);
+	x86_alu_ri(&g->b, X86_AND, false, reg, 0xff0);
+}
+
+#define RAS_PAD OFF(jit_ras[0].pad)
+#define RAS_GEN OFF(jit_ras[0].gen)
+
+/* A call returning to ret (RAX, RCX clobbered: before the call touches
+ * its registers). The pad's address is filled in by ras_pad. */
+static void ras_push(struct gen *g, uint64_t ret)
+{
+	struct x86_buf *b = &g->b;
+	ras_index(g, X86_RAX);
+	g->ras_field = x86_lea_rip(b, X86_RCX);
+	x86_store_ix(b, 8, X86_RCX, X86_RBX, X86_RAX, RAS_PAD);
+	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_ras_gen));
+	x86_store_ix(b, 8, X86_RCX, X86_RBX, X86_RAX, RAS_GEN);
+	g->ras_ret = ret;
+}
+
+/* A return (RAX = its pc, registers written back): jump through sp's
+ * entry, RDX = its offset. */
+static void ras_pop(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	settle_budget(g);
+	ras_index(g, X86_RDX);
+	x86_rex_ix(b, false, 4, X86_RDX, X86_RBX, false); /* jmp [RBX + RDX + pad] */
+	x86_byte(b, 0xff);
+	x86_modrm_ix(b, 4, X86_RBX, X86_RDX, RAS_PAD);
+}
+
+/* The pad of the call ras_push began (after the call's exit: reached
+ * only from ras_pop, RAX = the return pc, RDX = the entry, the budget
+ * settled). */
+static void ras_pad(struct gen *g)
+{
+	struct x86_buf *b = &g->b;
+	struct jit *j = g->j;
+	const struct jit_block *blk = &j->blocks[g->bi];
+	uint64_t ret = g->ras_ret;
+	if (!b->overflow)
+		x86_patch_rel32(g->ras_field, b->p);
+	g->ras_field = NULL;
+	if ((ret >> 12) != (blk->va >> 12) || j->nexits >= JIT_MAX_EXITS) {
+		/* on another page: its block could be dropped without this one */
+		x86_patch_rel32(x86_jmp(b), j->ras_miss);
+		return;
+	}
+	if ((uint64_t)(int64_t)(int32_t)ret == ret) {
+		x86_alu_ri(b, X86_CMP, true, X86_RAX, (int32_t)ret);
+	} else {
+		x86_mov_imm(b, X86_RCX, ret);
+		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
+	}
+	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
+	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_ras_gen));
+	x86_alu_rm_ix(b, X86_CMP, true, X86_RCX, X86_RBX, X86_RDX, RAS_GEN);
+	uint8_t *other = x86_jcc(b, X86_CC_NE);
+	uint8_t *exit = b->p;
+	gen_count(j, b, &j->n_ras_hit);
+	struct jit_exit *x = &j->exits[j->nexits++]; /* as jit_gen_exit_const's */
+	uint8_t *f = x86_jmp(b);
+	x86_patch_rel32(f, b->p);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+	jmp_exit(g);
+	x->field = f;
+	x->from = g->bi;
+	x->target = ret;
+	x->pa_imm = x->miss = x->stub = NULL; /* a same-page exit */
+	x->linked = false;
+	/* another generation: the fetch TLB decides (out of the hot path's
+	 * way, which falls through to the exit) */
+	x86_patch_rel32(other, b->p);
+	x86_mov_imm(b, X86_RCX, blk->pa - blk->va);
+	x86_call(b, j->ras_full, X86_RDX);
+	x86_patch_rel32(x86_jmp(b), exit);
+}
+
 /*
  * RINGVM_JIT_BREAK (tests only: see jit-int.h): a deliberate miscompile on
  * the way into every pass after the first - a kept register (the highest
@@ -819,14 +951,20 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		gen_branch(g, f, d, pc);
 		return true;
 	case K_JAL:
+		if (g->j->ras && is_link(d->rd))
+			ras_push(g, pc + d->len);
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
 			stx(g, d->rd, X86_RAX);
 		}
 		g->pending++;
 		jit_gen_exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
+		if (g->ras_field)
+			ras_pad(g);
 		return false;
 	case K_JALR:
+		if (g->j->ras && is_link(d->rd))
+			ras_push(g, pc + d->len);
 		ldx(g, X86_RAX, d->rs1);
 		if (d->imm)
 			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
@@ -837,7 +975,12 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		}
 		writeback(g);
 		g->pending++;
-		exit_probe(g);
+		if (g->j->ras && d->rd == 0 && is_link(d->rs1))
+			ras_pop(g); /* a return */
+		else
+			exit_probe(g);
+		if (g->ras_field)
+			ras_pad(g);
 		return false;
 	default:
 		if (d->rd)
@@ -1244,6 +1387,42 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_patch_rel32(x86_jmp(b), j->exit);
 }
 
+/* ras_miss: where a return goes when the return-address stack's entry
+ * does not hold its continuation (see ras_pop): the probe, as for any
+ * other indirect jump (RAX = pc, the budget settled). An empty entry
+ * names it too.
+ * ras_full, called by a pad whose entry is of another generation (RAX =
+ * the return pc, RCX = the pa_off its block was made with): returns when
+ * the fetch TLB maps RAX with that pa_off now (the probe's check), else
+ * drops its return address for ras_miss. Clobbers RDX, RSI. */
+static void gen_ras_stubs(struct jit *j, struct x86_buf *b)
+{
+	j->ras_miss = b->p;
+	gen_count(j, b, &j->n_ras_miss);
+	x86_call(b, j->probe, X86_RCX);
+	x86_jmp_r(b, X86_RCX);
+	j->ras_full = b->p;
+	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
+	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
+	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
+	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
+	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RSI,
+		   OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
+	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
+	x86_ret(b);
+	x86_patch_rel32(m1, b->p);
+	x86_patch_rel32(m2, b->p);
+	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
+	x86_patch_rel32(x86_jmp(b), j->ras_miss);
+}
+
 /*
  * The helper call (RAX = the insn, RDX = its pc, RCX = u, the block's
  * unretired count before it): the caller-saved registers that hold guest
@@ -1282,6 +1461,8 @@ static void gen_call_stub(struct jit *j, struct x86_buf *b, bool check)
 	jit_fp_call_flush(b, j->fp_consts, false); /* fflags.NX current for the handler */
 	x86_mov_rr(b, true, X86_RDI, X86_RBX);
 	x86_load(b, 8, false, X86_RAX, X86_RSI, (int32_t)offsetof(struct insn, fn));
+	if (!check) /* a helper that ends its block may change the fetch mapping */
+		x86_alu_mi(b, X86_ADD, true, X86_RBX, OFF(jit_ras_gen), 1);
 	x86_call_r(b, X86_RAX);
 	x86_store_imm(b, 8, X86_RBX, XO(0), 0);
 	jit_fp_call_flush(b, j->fp_consts, true);
@@ -1332,6 +1513,7 @@ void jit_gen_trampolines(struct jit *j)
 	/* exit: instret += the budget used since the last settle (RAX is the
 	 * return value and stays) */
 	j->exit = b.p;
+	x86_alu_mi(&b, X86_ADD, true, X86_RBX, OFF(jit_ras_gen), 1); /* see ras_push */
 	jit_fp_exit_flush(&b, j->fp_consts);
 	x86_load(&b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
 	x86_alu_rr(&b, X86_SUB, true, X86_RCX, X86_RBP);
@@ -1343,6 +1525,7 @@ void jit_gen_trampolines(struct jit *j)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
 	gen_probe(j, &b);
+	gen_ras_stubs(j, &b);
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	/* xexit (RAX = the struct jit_exit, see exit_xpage) */
@@ -1351,7 +1534,7 @@ void jit_gen_trampolines(struct jit *j)
 	x86_store(&b, 8, X86_RCX, X86_RBX, OFF(pc));
 	x86_patch_rel32(x86_jmp(&b), j->exit);
 	if (b.overflow)
-		abort(); /* cannot happen: the trampolines and stubs are ~650 bytes of 928 */
+		abort(); /* cannot happen: the trampolines and stubs are ~760 bytes of 928 */
 	j->enter = (void *(*)(struct hart *, void *))(uintptr_t)j->code;
 	jit_fp_consts(j->fp_consts);
 	j->used = JIT_TRAMP_BYTES;

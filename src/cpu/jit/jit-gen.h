@@ -93,6 +93,10 @@ struct gen {
 	 * rax_at (a slot run's member that left it there) */
 	unsigned rax_run, rax_at;
 	unsigned ndref; /* entries of dref[], after cold[] */
+	/* the block's call (at most one: it ends the block), see ras_push:
+	 * the lea rip field to point at its pad, and its return pc */
+	uint8_t *ras_field;
+	uint64_t ras_ret;
 	/* in a loop block, a forward branch i whose target is instruction t
 	 * of the block jumps there (into[i] = t + 1, see plan_into) instead
 	 * of leaving; label[t]/label_pending[t]: where t's code starts and

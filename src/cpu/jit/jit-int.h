@@ -147,6 +147,10 @@ struct jit {
 	uint8_t *exit;
 	/* shared stubs that blocks call (see jit_gen_trampolines) */
 	uint8_t *probe, *call_check, *call_end;
+	/* ras_miss: a return the return-address stack does not hold goes
+	 * to the probe through it (jit-gen.c's ras_pop; an empty entry of the
+	 * stack holds it); ras_full: a pad's check of the fetch TLB */
+	uint8_t *ras_miss, *ras_full;
 	/* xexit: "leave with RAX = an unlinked cross-page exit, h->pc = its
 	 * target" (see exit_xpage in jit-gen.c) */
 	uint8_t *xexit;
@@ -181,6 +185,9 @@ struct jit {
 	uint32_t *page_head;                /* per RAM page, block list */
 	uint32_t seen[JIT_SEEN];            /* first visits (jit.c) */
 	bool eager; /* RINGVM_JIT_EAGER: translate on the first visit (tests) */
+	/* calls and returns use the return-address stack (jit-gen.c's
+	 * ras_push); RINGVM_JIT_RAS=0 turns it off (comparisons) */
+	bool ras;
 	/* RINGVM_JIT_XLINK=0: cross-page exits probe the jump cache, never
 	 * linked (to measure the links against) */
 	bool no_xlink;
@@ -195,6 +202,12 @@ struct jit {
 	uint32_t *page_epoch;
 	uint32_t fence_epoch;
 	uint64_t gen;                       /* bumped by every full flush */
+	struct hart *hart;                  /* whose jit_ras jc_clear empties */
+	/* RINGVM_JIT_STATS: generated code counts the returns the
+	 * return-address stack sent to their continuation, and those it sent
+	 * to the probe */
+	bool stats;
+	uint64_t n_ras_hit, n_ras_miss;
 	/* statistics */
 	uint64_t n_translated, n_flushes, n_chained, n_stale_pages, n_rechecked, n_xlinked;
 	/* runs of generated code jit_run started (a probe miss in generated

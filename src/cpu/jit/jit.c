@@ -81,6 +81,15 @@ static void unhash(struct jit *j, uint32_t bi)
 		*p = blk->hash_next;
 }
 
+/* Empty the return-address stack (see jit-gen.c's ras_push): its entries
+ * are blocks' code, so whatever drops blocks or makes a jump-cache entry
+ * stale empties it too. */
+static void ras_clear(struct jit *j)
+{
+	for (unsigned i = 0; i < sizeof(j->hart->jit_ras) / sizeof(j->hart->jit_ras[0]); i++)
+		j->hart->jit_ras[i].pad = j->ras_miss;
+}
+
 /* Undo the cross-page links (see struct jit_exit): both jmps back to the
  * stub. Called with generated code on the stack too (a page write from a
  * helper): the running block leaves after the helper. */
@@ -96,10 +105,12 @@ static void unlink_all(struct jit *j)
 }
 
 /* Empty the jump cache: only the sets filled since the last time, unless
- * that was more than the log holds; the cross-page links go with it. */
+ * that was more than the log holds; the cross-page links and the
+ * return-address stack go with it. */
 static void jc_clear(struct jit *j)
 {
 	unlink_all(j);
+	ras_clear(j);
 	_Static_assert(JIT_JC2_BITS <= 16, "jc_log holds slot numbers in 16 bits");
 	_Static_assert(JIT_JC_SETS <= (1u << JIT_JC2_BITS), "a slot's low bits are its set");
 	if (j->jc_log_n > JIT_JC_LOG) {
@@ -564,6 +575,8 @@ static void print_stats(const struct jit *j)
 		(unsigned long long)j->n_flushes,
 		(unsigned long long)j->fence_epoch, (unsigned long long)j->n_rechecked,
 		(unsigned long long)j->n_stale_pages);
+	fprintf(stderr, "jit: return-address stack: %llu hits, %llu misses\n",
+		(unsigned long long)j->n_ras_hit, (unsigned long long)j->n_ras_miss);
 }
 
 /* RINGVM_JIT_PERFMAP=1: name each block in /tmp/perf-PID.map (the file
@@ -673,6 +686,8 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	if (!j)
 		return -ENOMEM;
 	h->jit = j;
+	j->hart = h;
+	j->stats = getenv("RINGVM_JIT_STATS") != NULL;
 	j->jc2 = (struct jit_jc *)((uint8_t *)j + ((sizeof(*j) + 63) & ~(size_t)63));
 	j->code = map_huge(JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
 	j->blocks = calloc(JIT_MAX_BLOCKS, sizeof(*j->blocks));
@@ -690,6 +705,8 @@ int cpu_set_accel(struct hart *h, enum cpu_accel accel, bool check)
 	jit_gen_trampolines(j);
 	open_perf_map(j);
 	j->eager = getenv("RINGVM_JIT_EAGER") != NULL;
+	const char *ras = getenv("RINGVM_JIT_RAS");
+	j->ras = !ras || strcmp(ras, "0");
 	const char *xl = getenv("RINGVM_JIT_XLINK");
 	j->no_xlink = xl && !strcmp(xl, "0");
 	const char *brk = getenv("RINGVM_JIT_BREAK");
