@@ -1323,6 +1323,24 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 	return true;
 }
 
+/* Compare the fetch TLB's entry for pc = RAX with RAX's tag under h->xkey
+ * (RSI = hart + the entry's offset in tlb_x, RDX = the tag); returns the
+ * jne to patch to where a miss goes. Clobbers RDX, RSI. */
+static uint8_t *gen_xtlb_tag(struct x86_buf *b)
+{
+	x86_mov_rr(b, true, X86_RDX, X86_RAX);
+	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
+	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
+	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
+	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
+	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
+	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
+	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
+	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
+	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
+	return x86_jcc(b, X86_CC_NE);
+}
+
 /*
  * probe (called with RAX = guest pc, the budget settled, registers
  * written back): returns the code of pc's block in RCX when the jump
@@ -1358,17 +1376,7 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
 	x86_patch_rel32(way0, b->p);
 	x86_patch_rel32(hit, b->p);
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
-	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
-	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
-	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
-	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
+	uint8_t *m2 = gen_xtlb_tag(b);
 	x86_load(b, 8, false, X86_RDX, X86_RSI,
 		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
@@ -1402,17 +1410,7 @@ static void gen_ras_stubs(struct jit *j, struct x86_buf *b)
 	x86_call(b, j->probe, X86_RCX);
 	x86_jmp_r(b, X86_RCX);
 	j->ras_full = b->p;
-	x86_mov_rr(b, true, X86_RDX, X86_RAX);
-	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
-	x86_mov_rr(b, true, X86_RSI, X86_RAX); /* RSI = hart_xidx(RAX) */
-	x86_shift_ri(b, X86_SHR, true, X86_RSI, 32);
-	x86_alu_rr(b, X86_XOR, false, X86_RSI, X86_RDX);
-	x86_alu_ri(b, X86_AND, false, X86_RSI, TLB_SIZE - 1);
-	x86_shift_ri(b, X86_SHL, false, X86_RSI, 5); /* 32-byte entries */
-	x86_alu_rr(b, X86_ADD, true, X86_RSI, X86_RBX);
-	x86_alu_rm(b, X86_OR, true, X86_RDX, X86_RBX, OFF(xkey));
-	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RSI, OFF(tlb_x));
-	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
+	uint8_t *m1 = gen_xtlb_tag(b);
 	x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RSI,
 		   OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
 	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
