@@ -86,11 +86,8 @@ static struct result run(uint8_t *ram, bool jit)
 
 int main(int argc, char **argv)
 {
-	ras_args(argc, argv);
-	t_timeout(60);
+	ras_start(argc, argv, true);
 	static uint8_t ram[RAM];
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	setenv("RINGVM_JIT_STATS", "1", 1);
 	struct result ref = run(ram, false), r = run(ram, true);
 	CHECK_EQ(ref.a1, 17u * (REPS - 1)); /* the last return skipped the adds */
 	CHECK_EQ(ref.s2, 0);

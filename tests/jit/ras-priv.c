@@ -26,13 +26,7 @@ static uint64_t build(uint8_t *ram)
 {
 	memset(ram, 0, RAM);
 	struct ras_asm a = { ram, BASE, BASE };
-	ras_w(&a, ADDI(S2, 0, REPS));      /* 0x00 */
-	ras_w(&a, ADDI(T6, 0, 1));         /* 0x04 */
-	ras_jal(&a, RA, BASE + F);         /* 0x08: loop */
-	ras_w(&a, ADDI(A0, A0, 1));        /* 0x0c: the continuation */
-	ras_w(&a, ADDI(S2, S2, -1));
-	ras_bne(&a, S2, 0, BASE + 8);
-	ras_w(&a, WFI);                    /* 0x18 */
+	ras_caller(&a, REPS, BASE + F);    /* 0x00-0x18 */
 	ras_at(&a, BASE + F);              /* f: on the last pass, to U mode */
 	ras_w(&a, ADDI(A1, A1, 1));
 	ras_bne(&a, S2, T6, a.pc + 20);
@@ -55,11 +49,8 @@ static uint64_t build(uint8_t *ram)
 
 int main(int argc, char **argv)
 {
-	ras_args(argc, argv);
-	t_timeout(60);
+	ras_start(argc, argv, true);
 	static uint8_t ram[RAM];
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	setenv("RINGVM_JIT_STATS", "1", 1);
 	uint64_t satp = build(ram);
 	struct hart *h = thart_new(ram, BASE, RAM, BASE, false);
 	ras_jit(h);

@@ -43,13 +43,7 @@ static void build(uint8_t *ram, enum mode mode, uint64_t *satp)
 	bool touch = mode == TOUCH_FIRST;
 	memset(ram, 0, RAM);
 	struct ras_asm a = { ram, BASE, BASE };
-	ras_w(&a, ADDI(S2, 0, REPS));      /* 0x00 */
-	ras_w(&a, ADDI(T6, 0, 1));         /* 0x04 */
-	ras_jal(&a, RA, BASE + F);         /* 0x08: loop */
-	ras_w(&a, ADDI(A0, A0, 1));        /* 0x0c: the continuation */
-	ras_w(&a, ADDI(S2, S2, -1));
-	ras_bne(&a, S2, 0, BASE + 8);
-	ras_w(&a, WFI);                    /* 0x18 */
+	ras_caller(&a, REPS, BASE + F);    /* 0x00-0x18 */
 	ras_at(&a, BASE + TOUCH);
 	ras_w(&a, JALR(0, T2, 0));
 	ras_at(&a, BASE + F);              /* f: on the last pass, remap */
@@ -119,10 +113,8 @@ static void run(uint8_t *ram, enum mode mode)
 
 int main(int argc, char **argv)
 {
-	ras_args(argc, argv);
-	t_timeout(60);
+	ras_start(argc, argv, false); /* eager or not: set in the loop below */
 	static uint8_t ram[RAM];
-	setenv("RINGVM_JIT_STATS", "1", 1);
 	for (int eager = 1; eager >= 0; eager--) {
 		/* not eager: a block's first visit is interpreted, so is the
 		 * remapping code's (no helper call: the stack must see the

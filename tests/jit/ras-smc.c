@@ -79,11 +79,8 @@ static void run(uint8_t *ram, bool dma, uint32_t m)
 
 int main(int argc, char **argv)
 {
-	ras_args(argc, argv);
-	t_timeout(60);
+	ras_start(argc, argv, true);
 	static uint8_t ram[RAM];
-	setenv("RINGVM_JIT_EAGER", "1", 1);
-	setenv("RINGVM_JIT_STATS", "1", 1);
 	run(ram, false, 0);
 	run(ram, true, 0);
 	run(ram, false, CROSS);

@@ -113,6 +113,33 @@ static inline void ras_args(int argc, char **argv)
 		unsetenv("RINGVM_JIT_RAS");
 }
 
+/* ras_args, the test's timeout, and the JIT's counters on (the tests look
+ * at ras_hits); eager: every block translated on its first visit. */
+static inline void ras_start(int argc, char **argv, bool eager)
+{
+	ras_args(argc, argv);
+	t_timeout(60);
+	if (eager)
+		setenv("RINGVM_JIT_EAGER", "1", 1);
+	setenv("RINGVM_JIT_STATS", "1", 1);
+}
+
+/* The caller most tests share, 7 words at a->pc: reps passes of
+ * `jal ra, f` then `a0 += 1` (the continuation), counting s2 down, with
+ * t6 = 1 for f to spot the last pass; then wfi. */
+static inline void ras_caller(struct ras_asm *a, unsigned reps, uint64_t f)
+{
+	uint64_t loop = a->pc + 8;
+
+	ras_w(a, ADDI(S2, 0, (int)reps));
+	ras_w(a, ADDI(T6, 0, 1));
+	ras_jal(a, RA, f);                 /* loop */
+	ras_w(a, ADDI(A0, A0, 1));         /* the continuation */
+	ras_w(a, ADDI(S2, S2, -1));
+	ras_bne(a, S2, 0, loop);
+	ras_w(a, WFI);
+}
+
 static inline void ras_jit(struct hart *h)
 {
 	REQUIRE(cpu_set_accel(h, CPU_ACCEL_JIT, ras_check_mode) == 0);
