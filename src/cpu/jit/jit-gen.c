@@ -301,6 +301,25 @@ static void ras_pop(struct gen *g)
 	x86_modrm_ix(b, 4, X86_RBX, X86_RDX, RAS_PAD);
 }
 
+/* A same-page exit the dispatcher can chain (the caller checked there is
+ * room in j->exits): a jmp to a stub right behind it that stores the pc
+ * (target; already in RAX when in_rax) and returns its struct jit_exit,
+ * so the dispatcher can patch the jmp to the target block. */
+static void chained_exit(struct gen *g, uint64_t target, bool in_rax)
+{
+	struct x86_buf *b = &g->b;
+	struct jit_exit *x = &g->j->exits[g->j->nexits++];
+	uint8_t *f = x86_jmp(b);
+
+	x86_patch_rel32(f, b->p);
+	if (!in_rax)
+		x86_mov_imm(b, X86_RAX, target);
+	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
+	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
+	jmp_exit(g);
+	*x = (struct jit_exit){ .field = f, .from = g->bi, .target = target };
+}
+
 /* The pad of the call ras_push began (after the call's exit: reached
  * only from ras_pop, RAX = the return pc, RDX = the entry, the budget
  * settled). */
@@ -330,17 +349,7 @@ static void ras_pad(struct gen *g)
 	uint8_t *other = x86_jcc(b, X86_CC_NE);
 	uint8_t *exit = b->p;
 	gen_count(j, b, &j->n_ras_hit);
-	struct jit_exit *x = &j->exits[j->nexits++]; /* as jit_gen_exit_const's */
-	uint8_t *f = x86_jmp(b);
-	x86_patch_rel32(f, b->p);
-	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
-	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
-	jmp_exit(g);
-	x->field = f;
-	x->from = g->bi;
-	x->target = ret;
-	x->pa_imm = x->miss = x->stub = NULL; /* a same-page exit */
-	x->linked = false;
+	chained_exit(g, ret, true);
 	/* another generation: the fetch TLB decides (out of the hot path's
 	 * way, which falls through to the exit) */
 	x86_patch_rel32(other, b->p);
@@ -477,18 +486,7 @@ void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 	}
 	settle_budget(g);
 	if (chain && j->nexits < JIT_MAX_EXITS) {
-		struct jit_exit *x = &j->exits[j->nexits++];
-		uint8_t *f = x86_jmp(b);
-		x86_patch_rel32(f, b->p);
-		x86_mov_imm(b, X86_RAX, target);
-		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
-		x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
-		jmp_exit(g);
-		x->field = f;
-		x->from = g->bi;
-		x->target = target;
-		x->pa_imm = x->miss = x->stub = NULL;
-		x->linked = false;
+		chained_exit(g, target, false);
 	} else {
 		x86_mov_imm(b, X86_RAX, target);
 		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
