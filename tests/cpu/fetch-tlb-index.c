@@ -67,14 +67,6 @@ static void pte(uint8_t *ram, uint64_t table, unsigned i, uint64_t pa, uint64_t 
 }
 
 /* Runs to the next wfi; returns the pc after it. */
-static uint64_t run_to_wfi(struct hart *h)
-{
-	for (int i = 0; i < 100000; i++)
-		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
-			break;
-	return cpu_get_pc(h);
-}
-
 static bool xtlb_has(const struct hart *h, uint64_t va, unsigned priv)
 {
 	uint64_t key = (uint64_t)priv << 56 | h->tlb_epoch << 60;
@@ -103,7 +95,7 @@ static void run(uint8_t *ram, bool jit)
 	cpu_set_gpr(h, 19, VA_C); /* s3 */
 	cpu_set_gpr(h, 18, N);    /* s2 */
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x18);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x18);
 	CHECK_EQ(cpu_get_gpr(h, 10), N);
 	CHECK_EQ(cpu_get_gpr(h, 11), N);
 	/* the ecalls' M-mode code did not evict the S-mode code, or back */
@@ -114,13 +106,13 @@ static void run(uint8_t *ram, bool jit)
 
 	pte(ram, PT_L0, 1, PA_B_NEW, rx); /* takes effect at the sfence.vma */
 	uint64_t epoch = h->tlb_epoch;
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x20);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x20);
 	CHECK_EQ(h->tlb_epoch, epoch); /* a single-page flush, not a full one */
 	CHECK(!xtlb_has(h, VA_B, PRV_S));
 	CHECK(xtlb_has(h, VA_C, PRV_S));
 	CHECK(xtlb_has(h, VA_A, PRV_S));
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x28);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x28);
 	CHECK_EQ(cpu_get_gpr(h, 10), N + 100);
 	cpu_hart_free(h);
 }

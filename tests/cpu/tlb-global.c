@@ -68,14 +68,6 @@ static void pte(uint8_t *ram, uint64_t table, unsigned i, uint64_t pa, uint64_t 
 	put64(ram, table + 8 * i, (pa >> 12) << 10 | flags);
 }
 
-static uint64_t run_to_wfi(struct hart *h)
-{
-	for (int i = 0; i < 1000; i++)
-		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
-			break;
-	return cpu_get_pc(h);
-}
-
 static bool tlb_has(const struct tlb_ent *t, unsigned idx, uint64_t va, uint64_t key)
 {
 	return t[idx].tag == hart_xtag(va, key);
@@ -103,19 +95,19 @@ static void run(uint8_t *ram, bool jit)
 	cpu_set_gpr(h, 19, 8ull << 60 | 2ull << 44 | PT_ROOT >> 12); /* s3: ASID 2 */
 	cpu_set_gpr(h, 20, 2);                                    /* s4: an ASID */
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x0c);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x0c);
 	CHECK_EQ(cpu_get_gpr(h, 10), V_D1);
 	CHECK_EQ(cpu_get_gpr(h, 11), V_U1);
 	pte(ram, PT_L0, 1, PA_D2, r | g);
 	pte(ram, PT_L0, 2, PA_U2, r);
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x1c);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x1c);
 	CHECK_EQ(cpu_get_gpr(h, 12), V_D1); /* global: kept across the satp write */
 	CHECK_EQ(cpu_get_gpr(h, 13), V_U2); /* not global: walked again */
 	CHECK(tlb_has(h->tlb_x, hart_xidx(VA_A), VA_A, h->xkey));
 	CHECK(tlb_has(h->tlb_r, (VA_D >> 12) & (TLB_SIZE - 1), VA_D, h->dkey));
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x30);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x30);
 	CHECK_EQ(cpu_get_gpr(h, 14), V_D1); /* sfence.vma x0, asid: kept */
 	CHECK_EQ(cpu_get_gpr(h, 15), V_D2); /* sfence.vma x0, x0: dropped */
 	cpu_hart_free(h);

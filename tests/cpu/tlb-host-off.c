@@ -47,14 +47,6 @@ static uint64_t get64(const uint8_t *ram, uint64_t pa)
 	return v;
 }
 
-static uint64_t run_to_wfi(struct hart *h)
-{
-	for (int i = 0; i < 1000; i++)
-		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
-			break;
-	return cpu_get_pc(h);
-}
-
 static void run(uint8_t *ram, bool jit)
 {
 	memset(ram, 0, RAM);
@@ -72,7 +64,7 @@ static void run(uint8_t *ram, bool jit)
 	cpu_set_gpr(h, 21, V5);  /* s5 */
 	cpu_set_gpr(h, 22, V6);  /* s6 */
 
-	CHECK_EQ(run_to_wfi(h), PA_A + 0x10);
+	CHECK_EQ(thart_run_to_wfi(h), PA_A + 0x10);
 	CHECK_EQ(cpu_get_gpr(h, 10), 0x1000);
 	CHECK_EQ(cpu_get_gpr(h, 11), 0x1008);
 	CHECK_EQ(get64(ram, PA_D + 16), V5);
@@ -83,7 +75,7 @@ static void run(uint8_t *ram, bool jit)
 	h->tlb_r[i].host_off += 0x100;
 	h->tlb_w[i].host_off += 0x200;
 
-	CHECK_EQ(run_to_wfi(h), PA_A + 0x2c);
+	CHECK_EQ(thart_run_to_wfi(h), PA_A + 0x2c);
 	CHECK_EQ(cpu_get_gpr(h, 12), 0x1100);  /* D + 0x100 */
 	CHECK_EQ(cpu_get_gpr(h, 13), 0x1128);  /* D + 0x128 */
 	CHECK_EQ(get64(ram, PA_D + 0x230), V6); /* not D + 0x30 */

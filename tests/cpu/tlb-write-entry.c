@@ -90,14 +90,6 @@ static void pte(uint8_t *ram, uint64_t table, unsigned i, uint64_t pa, uint64_t 
 	put(ram, table + 8 * i, &v, 8);
 }
 
-static uint64_t run_to_wfi(struct hart *h)
-{
-	for (int i = 0; i < 1000; i++)
-		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
-			break;
-	return cpu_get_pc(h);
-}
-
 static void run(uint8_t *ram, bool jit)
 {
 	/* V R W X A D (+ G) */
@@ -126,20 +118,20 @@ static void run(uint8_t *ram, bool jit)
 	cpu_set_gpr(h, 25, VA_W);                                 /* s9 */
 	cpu_set_gpr(h, 26, VA_W2);                                /* s10 */
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x0c);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x0c);
 	CHECK_EQ(get64(ram, PA_D1), V5);
 	CHECK_EQ(get64(ram, PA_U1), V5);
 	pte(ram, PT_L0, 1, PA_D2, rw | g);
 	pte(ram, PT_L0, 2, PA_U2, rw);
 
 	/* 1. */
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x1c);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x1c);
 	CHECK_EQ(get64(ram, PA_D1), V6); /* global: its write entry kept */
 	CHECK_EQ(get64(ram, PA_D2), 0);
 	CHECK_EQ(get64(ram, PA_U1), V5);
 	CHECK_EQ(get64(ram, PA_U2), V6); /* not global: walked again */
 
-	CHECK_EQ(run_to_wfi(h), VA_A + 0x40);
+	CHECK_EQ(thart_run_to_wfi(h), VA_A + 0x40);
 	/* 2. */
 	CHECK_EQ(cpu_get_gpr(h, 13), V6);
 	CHECK_EQ(get64(ram, PA_D1), 2 * V6);

@@ -75,6 +75,15 @@ static const uint32_t thart_skip_handler[] = {
 	0x30200073, /* mret */
 };
 
+/* Run h until it waits in wfi (or 10^8 instructions went by); its pc. */
+static inline uint64_t thart_run_to_wfi(struct hart *h)
+{
+	for (int i = 0; i < 100000; i++)
+		if (cpu_run(h, 1000) == CPU_EXIT_WFI)
+			break;
+	return cpu_get_pc(h);
+}
+
 /* run(ram, jit) under the interpreter, the JIT translating every block at
  * once (RINGVM_JIT_EAGER) and the JIT as configured by default, on one
  * zeroed RAM image of ram_size bytes; returns the harness's status. */
