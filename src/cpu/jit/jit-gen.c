@@ -195,7 +195,7 @@ static int32_t unretired(const struct gen *g)
 }
 
 /* Before leaving: give the unretired part of the charge back to RBP. */
-static void settle_budget(struct gen *g)
+void jit_gen_settle_budget(struct gen *g)
 {
 	if (unretired(g))
 		x86_lea(&g->b, X86_RBP, X86_RBP, unretired(g));
@@ -212,13 +212,13 @@ static void jmp_exit(struct gen *g)
  * jump stays here, so each site has its own branch prediction. */
 static void exit_probe(struct gen *g)
 {
-	settle_budget(g);
+	jit_gen_settle_budget(g);
 	x86_call(&g->b, g->j->probe, X86_RCX);
 	x86_jmp_r(&g->b, X86_RCX);
 }
 
 /* RINGVM_JIT_STATS: add 1 to the counter at c (clobbers RDX) */
-static void gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
+void jit_gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
 {
 	if (!j->stats)
 		return;
@@ -226,86 +226,17 @@ static void gen_count(struct jit *j, struct x86_buf *b, uint64_t *c)
 	x86_alu_mi(b, X86_ADD, true, X86_RDX, 0, 1);
 }
 
-/*
- * The return-address stack (RINGVM_JIT_RAS, on unless 0): a guest return
- * (jalr x0 through ra or t0) jumps through an entry of a table in the
- * hart (h->jit_ras), without the jump cache, whose lines a return-heavy
- * guest (~5000 returns per disk request) finds cold.
- *  - The entry is chosen by the guest's sp, which a call and its return
- *    see alike under the ABI (16-byte aligned, restored by the callee):
- *    each frame of a call chain has its own entry (4 KiB of stack), as a
- *    stack would, with no top to keep (a top pointer in memory made each
- *    push and pop wait for the last) and nothing to write at a return.
- *  - A call (jal/jalr with rd ra or t0) writes {the address of its pad,
- *    h->jit_ras_gen}. The pad is code of the calling block, after the
- *    call's own exit: RAX (the return pc) must be the call's return pc,
- *    then the fetch TLB must map that page now as when the block was
- *    made, and a direct exit to the return pc follows, chained like any
- *    other (same page: the continuation is dropped with the caller).
- *  - The mapping check: what the probe checks of a jump-cache entry (tag
- *    under the current xkey, same pa_off: privilege, satp, sfence.vma,
- *    TLB flushes are seen), in ras_full - unless the entry's generation
- *    is h->jit_ras_gen: that is bumped whenever generated code is left
- *    (the dispatcher, the interpreter, traps and interrupts run only
- *    then) and by every helper that ends its block (CSR writes, xret,
- *    sfence.vma, fence.i, ...); a helper that does not end its block
- *    cannot change the fetch mapping (the rest of its block assumes it),
- *    so between the two nothing could have.
- *  - Anything else goes to ras_miss (the probe): a return whose sp moved,
- *    another frame's entry, an empty one. Blocks are dropped only with
- *    the jump cache (jc_clear), which empties the table as well, and
- *    their code stays until a full flush (which does too): every pad in
- *    the table is live code.
- * Costs: a push is six instructions, a pop two and an indirect jump (per
- * return site, as the probe's), the pad six on the hot path; the probe
- * it replaces is ~25 with a call and its loads of the jump cache.
- */
+/* rd (or rs1) of a call (return): ra or t0, as the ABI's link registers */
 static bool is_link(unsigned r)
 {
 	return r == 1 || r == 5;
-}
-
-/* reg = the byte offset of sp's entry in h->jit_ras */
-static void ras_index(struct gen *g, unsigned reg)
-{
-	_Static_assert(sizeof(((struct hart *)0)->jit_ras) == 4096, "256 entries of 16 bytes");
-	ldx(g, reg, 2);
-	x86_alu_ri(&g->b, X86_AND, false, reg, 0xff0);
-}
-
-#define RAS_PAD OFF(jit_ras[0].pad)
-#define RAS_GEN OFF(jit_ras[0].gen)
-
-/* A call returning to ret (RAX, RCX clobbered: before the call touches
- * its registers). The pad's address is filled in by ras_pad. */
-static void ras_push(struct gen *g, uint64_t ret)
-{
-	struct x86_buf *b = &g->b;
-	ras_index(g, X86_RAX);
-	g->ras_field = x86_lea_rip(b, X86_RCX);
-	x86_store_ix(b, 8, X86_RCX, X86_RBX, X86_RAX, RAS_PAD);
-	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_ras_gen));
-	x86_store_ix(b, 8, X86_RCX, X86_RBX, X86_RAX, RAS_GEN);
-	g->ras_ret = ret;
-}
-
-/* A return (RAX = its pc, registers written back): jump through sp's
- * entry, RDX = its offset. */
-static void ras_pop(struct gen *g)
-{
-	struct x86_buf *b = &g->b;
-	settle_budget(g);
-	ras_index(g, X86_RDX);
-	x86_rex_ix(b, false, 4, X86_RDX, X86_RBX, false); /* jmp [RBX + RDX + pad] */
-	x86_byte(b, 0xff);
-	x86_modrm_ix(b, 4, X86_RBX, X86_RDX, RAS_PAD);
 }
 
 /* A same-page exit the dispatcher can chain (the caller checked there is
  * room in j->exits): a jmp to a stub right behind it that stores the pc
  * (target; already in RAX when in_rax) and returns its struct jit_exit,
  * so the dispatcher can patch the jmp to the target block. */
-static void chained_exit(struct gen *g, uint64_t target, bool in_rax)
+void jit_gen_chained_exit(struct gen *g, uint64_t target, bool in_rax)
 {
 	struct x86_buf *b = &g->b;
 	struct jit_exit *x = &g->j->exits[g->j->nexits++];
@@ -318,44 +249,6 @@ static void chained_exit(struct gen *g, uint64_t target, bool in_rax)
 	x86_mov_imm(b, X86_RAX, (uint64_t)(uintptr_t)x);
 	jmp_exit(g);
 	*x = (struct jit_exit){ .field = f, .from = g->bi, .target = target };
-}
-
-/* The pad of the call ras_push began (after the call's exit: reached
- * only from ras_pop, RAX = the return pc, RDX = the entry, the budget
- * settled). */
-static void ras_pad(struct gen *g)
-{
-	struct x86_buf *b = &g->b;
-	struct jit *j = g->j;
-	const struct jit_block *blk = &j->blocks[g->bi];
-	uint64_t ret = g->ras_ret;
-	if (!b->overflow)
-		x86_patch_rel32(g->ras_field, b->p);
-	g->ras_field = NULL;
-	if ((ret >> 12) != (blk->va >> 12) || j->nexits >= JIT_MAX_EXITS) {
-		/* on another page: its block could be dropped without this one */
-		x86_patch_rel32(x86_jmp(b), j->ras_miss);
-		return;
-	}
-	if ((uint64_t)(int64_t)(int32_t)ret == ret) {
-		x86_alu_ri(b, X86_CMP, true, X86_RAX, (int32_t)ret);
-	} else {
-		x86_mov_imm(b, X86_RCX, ret);
-		x86_alu_rr(b, X86_CMP, true, X86_RAX, X86_RCX);
-	}
-	x86_patch_rel32(x86_jcc(b, X86_CC_NE), j->ras_miss);
-	x86_load(b, 8, false, X86_RCX, X86_RBX, OFF(jit_ras_gen));
-	x86_alu_rm_ix(b, X86_CMP, true, X86_RCX, X86_RBX, X86_RDX, RAS_GEN);
-	uint8_t *other = x86_jcc(b, X86_CC_NE);
-	uint8_t *exit = b->p;
-	gen_count(j, b, &j->n_ras_hit);
-	chained_exit(g, ret, true);
-	/* another generation: the fetch TLB decides (out of the hot path's
-	 * way, which falls through to the exit) */
-	x86_patch_rel32(other, b->p);
-	x86_mov_imm(b, X86_RCX, blk->pa - blk->va);
-	x86_call(b, j->ras_full, X86_RDX);
-	x86_patch_rel32(x86_jmp(b), exit);
 }
 
 /*
@@ -438,7 +331,7 @@ static void exit_xpage(struct gen *g, uint64_t target)
 		exit_probe(g);
 		return;
 	}
-	settle_budget(g);
+	jit_gen_settle_budget(g);
 	struct jit_exit *x = &j->exits[j->nexits++];
 	int32_t e = OFF(tlb_x) + (int32_t)(hart_xidx(target) * sizeof(struct tlb_ent));
 	x86_mov_imm(b, X86_RAX, target >> 12);
@@ -484,9 +377,9 @@ void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain)
 		exit_xpage(g, target);
 		return;
 	}
-	settle_budget(g);
+	jit_gen_settle_budget(g);
 	if (chain && j->nexits < JIT_MAX_EXITS) {
-		chained_exit(g, target, false);
+		jit_gen_chained_exit(g, target, false);
 	} else {
 		x86_mov_imm(b, X86_RAX, target);
 		x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
@@ -950,7 +843,7 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		return true;
 	case K_JAL:
 		if (g->j->ras && is_link(d->rd))
-			ras_push(g, pc + d->len);
+			jit_ras_push(g, pc + d->len);
 		if (d->rd) {
 			x86_mov_imm(b, X86_RAX, pc + d->len);
 			stx(g, d->rd, X86_RAX);
@@ -958,11 +851,11 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		g->pending++;
 		jit_gen_exit_const(g, pc + (uint64_t)(int64_t)d->imm, g->pending, true);
 		if (g->ras_field)
-			ras_pad(g);
+			jit_ras_pad(g);
 		return false;
 	case K_JALR:
 		if (g->j->ras && is_link(d->rd))
-			ras_push(g, pc + d->len);
+			jit_ras_push(g, pc + d->len);
 		ldx(g, X86_RAX, d->rs1);
 		if (d->imm)
 			x86_alu_ri(b, X86_ADD, true, X86_RAX, d->imm);
@@ -974,11 +867,11 @@ static bool gen_insn(struct gen *g, const struct form *f, const struct insn *d, 
 		writeback(g);
 		g->pending++;
 		if (g->j->ras && d->rd == 0 && is_link(d->rs1))
-			ras_pop(g); /* a return */
+			jit_ras_pop(g); /* a return */
 		else
 			exit_probe(g);
 		if (g->ras_field)
-			ras_pad(g);
+			jit_ras_pad(g);
 		return false;
 	default:
 		if (d->rd)
@@ -1324,7 +1217,7 @@ bool jit_gen_block(struct jit *j, struct hart *h, uint32_t bi,
 /* Compare the fetch TLB's entry for pc = RAX with RAX's tag under h->xkey
  * (RSI = hart + the entry's offset in tlb_x, RDX = the tag); returns the
  * jne to patch to where a miss goes. Clobbers RDX, RSI. */
-static uint8_t *gen_xtlb_tag(struct x86_buf *b)
+uint8_t *jit_gen_xtlb_tag(struct x86_buf *b)
 {
 	x86_mov_rr(b, true, X86_RDX, X86_RAX);
 	x86_shift_ri(b, X86_SHR, true, X86_RDX, 12);
@@ -1374,7 +1267,7 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	uint8_t *m1 = x86_jcc(b, X86_CC_NE);
 	x86_patch_rel32(way0, b->p);
 	x86_patch_rel32(hit, b->p);
-	uint8_t *m2 = gen_xtlb_tag(b);
+	uint8_t *m2 = jit_gen_xtlb_tag(b);
 	x86_load(b, 8, false, X86_RDX, X86_RSI,
 		 OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
 	x86_alu_rm(b, X86_CMP, true, X86_RDX, X86_RCX, (int32_t)offsetof(struct jit_jc, pa_off));
@@ -1391,32 +1284,6 @@ static void gen_probe(struct jit *j, struct x86_buf *b)
 	x86_store(b, 8, X86_RAX, X86_RBX, OFF(pc));
 	x86_mov_imm(b, X86_RAX, 0);
 	x86_patch_rel32(x86_jmp(b), j->exit);
-}
-
-/* ras_miss: where a return goes when the return-address stack's entry
- * does not hold its continuation (see ras_pop): the probe, as for any
- * other indirect jump (RAX = pc, the budget settled). An empty entry
- * names it too.
- * ras_full, called by a pad whose entry is of another generation (RAX =
- * the return pc, RCX = the pa_off its block was made with): returns when
- * the fetch TLB maps RAX with that pa_off now (the probe's check), else
- * drops its return address for ras_miss. Clobbers RDX, RSI. */
-static void gen_ras_stubs(struct jit *j, struct x86_buf *b)
-{
-	j->ras_miss = b->p;
-	gen_count(j, b, &j->n_ras_miss);
-	x86_call(b, j->probe, X86_RCX);
-	x86_jmp_r(b, X86_RCX);
-	j->ras_full = b->p;
-	uint8_t *m1 = gen_xtlb_tag(b);
-	x86_alu_rm(b, X86_CMP, true, X86_RCX, X86_RSI,
-		   OFF(tlb_x) + (int32_t)offsetof(struct tlb_ent, pa_off));
-	uint8_t *m2 = x86_jcc(b, X86_CC_NE);
-	x86_ret(b);
-	x86_patch_rel32(m1, b->p);
-	x86_patch_rel32(m2, b->p);
-	x86_alu_ri(b, X86_ADD, true, X86_RSP, 8);
-	x86_patch_rel32(x86_jmp(b), j->ras_miss);
 }
 
 /*
@@ -1509,7 +1376,7 @@ void jit_gen_trampolines(struct jit *j)
 	/* exit: instret += the budget used since the last settle (RAX is the
 	 * return value and stays) */
 	j->exit = b.p;
-	x86_alu_mi(&b, X86_ADD, true, X86_RBX, OFF(jit_ras_gen), 1); /* see ras_push */
+	x86_alu_mi(&b, X86_ADD, true, X86_RBX, OFF(jit_ras_gen), 1); /* see jit-ras.c */
 	jit_fp_exit_flush(&b, j->fp_consts);
 	x86_load(&b, 8, false, X86_RCX, X86_RBX, OFF(jit_budget));
 	x86_alu_rr(&b, X86_SUB, true, X86_RCX, X86_RBP);
@@ -1521,7 +1388,7 @@ void jit_gen_trampolines(struct jit *j)
 		x86_pop(&b, saved[i]);
 	x86_ret(&b);
 	gen_probe(j, &b);
-	gen_ras_stubs(j, &b);
+	jit_ras_stubs(j, &b);
 	gen_call_stub(j, &b, true);
 	gen_call_stub(j, &b, false);
 	/* xexit (RAX = the struct jit_exit, see exit_xpage) */

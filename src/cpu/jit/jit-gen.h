@@ -192,6 +192,16 @@ extern const uint8_t jit_gen_regs[10];
 void jit_gen_add_cold(struct gen *g, const struct insn *d, uint64_t pc, uint8_t *const *slow,
 		      unsigned n, uint32_t at_split, uint32_t dirty_split, uint32_t fdirty_split);
 void jit_gen_exit_const(struct gen *g, uint64_t target, unsigned n, bool chain);
+/* jit-gen.c's pieces the return stack (jit-ras.c) builds on */
+void jit_gen_settle_budget(struct gen *g);
+void jit_gen_count(struct jit *j, struct x86_buf *b, uint64_t *c);
+void jit_gen_chained_exit(struct gen *g, uint64_t target, bool in_rax);
+uint8_t *jit_gen_xtlb_tag(struct x86_buf *b);
+/* jit-ras.c: the return-address stack */
+void jit_ras_push(struct gen *g, uint64_t ret);
+void jit_ras_pop(struct gen *g);
+void jit_ras_pad(struct gen *g);
+void jit_ras_stubs(struct jit *j, struct x86_buf *b);
 
 /* jit-mem.c: a load or store (f: K_LOAD, K_STORE, K_FLOAD, K_FSTORE);
  * the runs of a block (before its code); the cold code of a run head's
